@@ -1,0 +1,164 @@
+"""Typed loader for the stack presets in ``stacks/`` (dev, staging, prod).
+
+A preset holds every environment-dependent default the Pulumi components use:
+sizes, autoscaling bounds, retention, deletion protection, capture sampling and
+alarm thresholds. Components read them from here, never from literals.
+A bad value fails with ``<file>: <key>: <rule>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from slipway.resources import stacks_dir
+
+PRESET_NAMES = ("dev", "staging", "prod")
+
+
+class PresetError(ValueError):
+    """A preset file is missing, unreadable or holds an invalid value."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Retention(_Strict):
+    capture_days: int = Field(ge=1, le=3650)
+    noncurrent_version_days: int = Field(ge=1, le=3650)
+    log_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653]
+
+
+class Autoscaling(_Strict):
+    min_capacity: int = Field(ge=1, le=100)
+    max_capacity: int = Field(ge=1, le=100)
+    target_invocations_per_instance: int = Field(ge=1, le=100_000)
+    scale_in_cooldown_seconds: int = Field(ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.max_capacity < self.min_capacity:
+            raise ValueError(
+                f"max_capacity ({self.max_capacity}) must be >= min_capacity ({self.min_capacity})"
+            )
+        return self
+
+
+class Serverless(_Strict):
+    # AWS: memory 1024-6144 MB in 1 GB steps, max concurrency 1-200.
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
+    max_concurrency: int = Field(ge=1, le=200)
+
+
+class SageMaker(_Strict):
+    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    initial_instance_count: int = Field(ge=1, le=100)
+    autoscaling: Autoscaling
+    serverless: Serverless
+    data_capture_sampling_percent: int = Field(ge=0, le=100)
+    monitoring_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    monitoring_schedule: str = Field(pattern=r"^cron\(.+\)$")
+    tracking_server_size: Literal["Small", "Medium", "Large"]
+
+
+class NodeGroup(_Strict):
+    instance_types: tuple[str, ...] = Field(min_length=1)
+    min_size: int = Field(ge=0, le=100)
+    desired_size: int = Field(ge=0, le=100)
+    max_size: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroup:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("sizes must satisfy min_size <= desired_size <= max_size")
+        return self
+
+
+class Serving(_Strict):
+    min_replicas: int = Field(ge=1, le=100)
+    max_replicas: int = Field(ge=1, le=100)
+    cpu_request: str = Field(pattern=r"^\d+(\.\d+)?m?$")
+    cpu_limit: str = Field(pattern=r"^\d+(\.\d+)?m?$")
+    memory_request: str = Field(pattern=r"^\d+(Mi|Gi)$")
+    memory_limit: str = Field(pattern=r"^\d+(Mi|Gi)$")
+    target_cpu_percent: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Serving:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be >= min_replicas")
+        return self
+
+
+class Eks(_Strict):
+    kubernetes_version: str = Field(pattern=r"^1\.\d+$")
+    nat_gateways: Literal["one", "per_az"]
+    availability_zones: int = Field(ge=2, le=6)
+    node_group: NodeGroup
+    serving: Serving
+    database_instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    database_storage_gb: int = Field(ge=20, le=65536)
+
+
+class Alarms(_Strict):
+    latency_p99_ms: int = Field(ge=1)
+    errors_5xx: int = Field(ge=0)
+    errors_4xx: int = Field(ge=0)
+    cpu_percent: int = Field(ge=1, le=100)
+    memory_percent: int = Field(ge=1, le=100)
+    period_seconds: Literal[60, 300, 900, 3600]
+    evaluation_periods: int = Field(ge=1, le=100)
+    drift_score: float = Field(gt=0, le=1)
+
+
+class Preset(_Strict):
+    """Every environment-dependent default of a Slipway stack."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    deletion_protection: bool
+    access_logging: bool
+    retention: Retention
+    sagemaker: SageMaker
+    eks: Eks
+    alarms: Alarms
+
+
+def preset_path(name_or_path: str | Path) -> Path:
+    """Resolve a preset name (``dev``) or a path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"}:
+        return candidate
+    return stacks_dir() / f"{name_or_path}.yaml"
+
+
+def _describe(error: dict[str, object]) -> str:
+    loc = ".".join(str(part) for part in error["loc"]) or "<root>"  # type: ignore[attr-defined]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{loc}: {message}"
+
+
+def load_preset(name_or_path: str | Path) -> Preset:
+    """Load and validate one preset; raise PresetError naming file, key and rule."""
+    path = preset_path(name_or_path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        known = ", ".join(sorted(p.stem for p in stacks_dir().glob("*.yaml")))
+        raise PresetError(f"{path}: no such preset (known: {known})") from None
+    except yaml.YAMLError as exc:
+        raise PresetError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise PresetError(f"{path}: <root>: must be a mapping of keys")
+    try:
+        return Preset.model_validate(raw)
+    except ValidationError as exc:
+        raise PresetError(f"{path}: {_describe(exc.errors()[0])}") from None  # type: ignore[arg-type]

@@ -1,0 +1,37 @@
+"""The exact file set a baked project must have, per option value.
+
+Paths use ``{pkg}`` for the package name. Whoever adds a template file adds it
+here, under BASE or under the option value that brings it.
+"""
+
+from __future__ import annotations
+
+BASE = {
+    ".gitignore",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "pyproject.toml",
+    "infra/Pulumi.yaml",
+    "infra/Pulumi.dev.yaml",
+    "infra/Pulumi.staging.yaml",
+    "infra/Pulumi.prod.yaml",
+    "infra/__main__.py",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/cli.py",
+    "tests/test_cli.py",
+}
+
+BY_OPTION: dict[tuple[str, str], set[str]] = {
+    ("ci", "github"): {".github/workflows/ci.yml"},
+}
+
+
+def expected_files(options: dict[str, str]) -> set[str]:
+    """Relative paths of every file a project baked with ``options`` must hold."""
+    files = set(BASE)
+    for (option, value), extra in BY_OPTION.items():
+        if options.get(option) == value:
+            files |= extra
+    return {path.format(pkg=options["package_name"]) for path in files}
