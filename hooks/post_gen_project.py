@@ -83,9 +83,11 @@ def git_url(template: str) -> str | None:
     """pip-style git URL for a remote template, or None when it is local."""
     for short, prefix in ABBREVIATIONS.items():
         if template.startswith(short):
-            return "git+" + prefix + template[len(short):]
-    if template.startswith(("git+https://", "git+ssh://")):
+            return "git+" + prefix + template[len(short) :]
+    if template.startswith(("git+https://", "git+ssh://", "git+file://")):
         return template
+    if template.startswith("file://"):  # cookiecutter clones file:// URLs with git
+        return "git+" + template
     if template.startswith(("https://", "http://", "ssh://")):
         return "git+" + template
     match = SCP_LIKE.match(template)
@@ -106,11 +108,11 @@ def head_commit(repo_dir: str) -> str:
 def from_explicit(name: str, source: str) -> str:
     if VERSION_SPEC.match(source):
         return f"{name}{source.replace(' ', '')}"
+    if source.startswith("file://"):
+        return f"{name} @ {source}"
     url = git_url(source)
     if url:
         return f"{name} @ {url}"
-    if source.startswith("file://"):
-        return f"{name} @ {source}"
     path = Path(source).expanduser().resolve()
     if not path.exists():
         raise SourceError(f"slipway_source: path does not exist (got {source!r})")

@@ -20,11 +20,38 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # AWS commercial regions where SageMaker, S3, KMS and EKS are all offered.
 AWS_REGIONS = frozenset(
-    """af-south-1 ap-east-1 ap-northeast-1 ap-northeast-2 ap-northeast-3 ap-south-1
-    ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ca-central-1
-    ca-west-1 eu-central-1 eu-central-2 eu-north-1 eu-south-1 eu-south-2 eu-west-1
-    eu-west-2 eu-west-3 il-central-1 me-central-1 me-south-1 mx-central-1 sa-east-1
-    us-east-1 us-east-2 us-west-1 us-west-2""".split()
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    }
 )
 CHOICES = {
     "compute": ("sagemaker", "eks"),
@@ -69,10 +96,12 @@ def check_identifier(field: str, value: str, pattern: re.Pattern[str], shape: st
 def check_names(ctx: dict[str, str]) -> None:
     if not ctx["project_name"].strip():
         fail("project_name", "must not be empty")
-    if any(ch in ctx["project_name"] for ch in "\"\\\n\r\t{}"):
+    if any(ch in ctx["project_name"] for ch in '"\\\n\r\t{}'):
         fail("project_name", "must not contain quotes, backslashes, braces or control characters")
     check_identifier(
-        "project_slug", ctx["project_slug"], SLUG,
+        "project_slug",
+        ctx["project_slug"],
+        SLUG,
         "lowercase letters and digits in words joined by single hyphens",
     )
     package = ctx["package_name"]
@@ -88,11 +117,11 @@ def check_names(ctx: dict[str, str]) -> None:
 def check_people(ctx: dict[str, str]) -> None:
     if not ctx["author_name"].strip():
         fail("author_name", "must not be empty")
-    if any(ch in ctx["author_name"] for ch in "\"\\\n\r\t{}"):
+    if any(ch in ctx["author_name"] for ch in '"\\\n\r\t{}'):
         fail("author_name", "must not contain quotes, backslashes, braces or control characters")
     if not EMAIL.match(ctx["author_email"]):
         fail("author_email", "must be an email address like team@example.com")
-    if len(ctx["description"]) > 200 or any(ch in ctx["description"] for ch in "\"\\\n\r"):
+    if len(ctx["description"]) > 200 or any(ch in ctx["description"] for ch in '"\\\n\r'):
         fail("description", "must be one line of at most 200 characters without quotes")
 
 

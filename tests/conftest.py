@@ -30,7 +30,10 @@ def is_valid(combo: dict[str, str]) -> bool:
 
 
 def _product(keys: tuple[str, ...]) -> list[dict[str, str]]:
-    combos = (dict(zip(keys, values)) for values in itertools.product(*(CHOICES[k] for k in keys)))
+    combos = (
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(CHOICES[k] for k in keys))
+    )
     return [c for c in combos if is_valid({**{k: CHOICES[k][0] for k in CHOICES}, **c})]
 
 
@@ -45,10 +48,64 @@ def combo_id(combo: dict[str, str]) -> str:
     return "-".join(combo[k] for k in CHOICES if k in combo)
 
 
-def run_project_tests(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_project_tests(
+    project: Path, *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run a baked project's own test suite in the shared environment."""
     env = {**os.environ, "PYTHONPATH": f"{project / 'src'}{os.pathsep}{project / 'infra'}"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-cookies bakes from --template (default "."); pin it to this checkout.
+    config.option.template = str(ROOT)
+
+
+def snapshot_repo(dest: Path) -> Path:
+    """A git repository holding this checkout's working tree (tracked + untracked, not ignored)."""
+    listed = (
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if not src.exists() and not src.is_symlink():
+            continue  # deleted in the working tree
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            target.symlink_to(os.readlink(src))
+        else:
+            target.write_bytes(src.read_bytes())
+    git = ["git", "-C", str(dest), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "snapshot"], check=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return snapshot_repo(tmp_path_factory.mktemp("template") / "slipway")

@@ -1,0 +1,5 @@
+"""``python -m slipway``: the slipway CLI."""
+
+from slipway.cli import app
+
+app()

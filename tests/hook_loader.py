@@ -1,0 +1,18 @@
+"""Render a hook the way cookiecutter does and load it as a module, for unit tests."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+from cookiecutter.environment import StrictEnvironment
+
+HOOKS = Path(__file__).resolve().parents[1] / "hooks"
+
+
+def load_hook(name: str, context: dict[str, object]) -> types.ModuleType:
+    env = StrictEnvironment(context={"cookiecutter": context})
+    source = env.from_string((HOOKS / f"{name}.py").read_text()).render(cookiecutter=context)
+    module = types.ModuleType(name)
+    exec(compile(source, str(HOOKS / f"{name}.py"), "exec"), module.__dict__)
+    return module

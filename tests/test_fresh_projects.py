@@ -1,0 +1,70 @@
+"""A project made by plain `cookiecutter` or by `cruft create` from a clean checkout
+installs itself into its own fresh venv and passes its own `make test`.
+
+Both bake from a git snapshot of this working tree (what a fresh clone holds), so
+the project's pinned `slipway-mlops @ file://...` is built from that snapshot.
+`PIP_INSTALL` points the project's Makefile at uv to keep the install fast; the
+venv, the resolution and the install are real.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UV = Path(sys.executable).parent / "uv"
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+def make_test(project: Path) -> subprocess.CompletedProcess[str]:
+    pip_install = f"{UV} pip install --python {project / '.venv' / 'bin' / 'python'}"
+    return subprocess.run(
+        ["make", "test", f"PIP_INSTALL={pip_install}", "PYTHON=" + sys.executable],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def test_cookiecutter_project_passes_its_own_make_test(tmp_path: Path, template_repo: Path) -> None:
+    out = tmp_path / "x"
+    subprocess.run(
+        [str(BIN / "cookiecutter"), str(template_repo), "--no-input", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    project = out / "churn-model"
+    assert f"@ {template_repo.as_uri()}" in (project / "pyproject.toml").read_text()
+    run = make_test(project)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout
+
+
+def test_cruft_project_passes_its_own_make_test(tmp_path: Path, template_repo: Path) -> None:
+    subprocess.run(
+        [
+            str(BIN / "cruft"),
+            "create",
+            str(template_repo),
+            "--no-input",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "churn-model"
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["template"] == str(template_repo)
+    assert f"@ {template_repo.as_uri()}" in (project / "pyproject.toml").read_text()
+    run = make_test(project)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout

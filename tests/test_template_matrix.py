@@ -1,0 +1,85 @@
+"""Bake every valid option combination: exact file sets, no leftover template syntax,
+and the project's own test suite passing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
+from template_manifest import expected_files
+
+LEFTOVER = re.compile(r"\{\{|\{%|%\}|cookiecutter\.")
+
+
+def baked_files(project: Path) -> set[str]:
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def assert_clean(project: Path, options: dict[str, str]) -> None:
+    files = baked_files(project)
+    expected = expected_files(options)
+    assert files == expected, (
+        f"missing {sorted(expected - files)}, unexpected {sorted(files - expected)}"
+    )
+    for rel in files:
+        text = (project / rel).read_text(errors="replace")
+        match = LEFTOVER.search(text)
+        assert match is None, f"{rel}: leftover template syntax {match.group()!r}"
+        assert "@SLIPWAY_REQUIREMENT@" not in text, f"{rel}: requirement placeholder not filled"
+    for path in project.rglob("*"):
+        assert "{{" not in path.name and "cookiecutter" not in path.name, path
+
+
+@pytest.mark.parametrize("combo", ALL_COMBOS, ids=combo_id)
+def test_every_combination_bakes_exact_files(cookies, combo: dict[str, str]) -> None:
+    result = cookies.bake(extra_context=combo)
+    assert result.exit_code == 0, result.exception
+    assert_clean(result.project_path, result.context)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)
+def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
+    result = cookies.bake(extra_context=combo)
+    assert result.exit_code == 0, result.exception
+    run = run_project_tests(result.project_path)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
+
+
+def test_option_matrix_covers_every_choice_value() -> None:
+    from conftest import CHOICES
+
+    for option, values in CHOICES.items():
+        seen = {combo[option] for combo in STRUCTURAL_COMBOS}
+        assert seen == set(values), f"{option}: project suites never run with {set(values) - seen}"
+    assert not any(c["compute"] == "eks" and c["endpoint"] == "serverless" for c in ALL_COMBOS)
+
+
+@pytest.mark.parametrize("license_name", ["MIT", "Apache-2.0", "Proprietary"])
+def test_license_option_shapes_license_file_and_metadata(cookies, license_name: str) -> None:
+    result = cookies.bake(extra_context={"license": license_name, "author_name": "Ada Team"})
+    assert result.exit_code == 0, result.exception
+    license_text = (result.project_path / "LICENSE").read_text()
+    pyproject = (result.project_path / "pyproject.toml").read_text()
+    assert "Ada Team" in license_text
+    if license_name == "Proprietary":
+        assert "All rights reserved" in license_text
+        assert "license =" not in pyproject
+    else:
+        assert f'license = "{license_name}"' in pyproject
+        assert ("MIT License" in license_text) == (license_name == "MIT")
+
+
+def test_derived_names_follow_project_name(cookies) -> None:
+    result = cookies.bake(extra_context={"project_name": "Fraud Scoring_v2"})
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == "fraud-scoring-v2"
+    assert (result.project_path / "src" / "fraud_scoring_v2" / "cli.py").is_file()
+    assert 'name = "fraud-scoring-v2"' in (result.project_path / "pyproject.toml").read_text()
