@@ -17,6 +17,8 @@ MAX_NAME = 40
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+# AWS tag values (author_name becomes the `owner` tag on every resource).
+TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # AWS commercial regions where SageMaker, S3, KMS and EKS are all offered.
 AWS_REGIONS = frozenset(
@@ -119,6 +121,8 @@ def check_people(ctx: dict[str, str]) -> None:
         fail("author_name", "must not be empty")
     if any(ch in ctx["author_name"] for ch in '"\\\n\r\t{}'):
         fail("author_name", "must not contain quotes, backslashes, braces or control characters")
+    if not TAG_VALUE.match(ctx["author_name"]):
+        fail("author_name", "must be a valid AWS tag value: letters, digits, spaces and _ . : / = + - @")
     if not EMAIL.match(ctx["author_email"]):
         fail("author_email", "must be an email address like team@example.com")
     if len(ctx["description"]) > 200 or any(ch in ctx["description"] for ch in '"\\\n\r'):

@@ -37,6 +37,7 @@ INVALID = [
     ({"author_email": "ml@team"}, "author_email", "email"),
     ({"author_email": "ml team@example.com"}, "author_email", "email"),
     ({"author_name": ""}, "author_name", "empty"),
+    ({"author_name": "ML Team (Berlin)"}, "author_name", "AWS tag value"),
     ({"description": "line one\nline two"}, "description", "one line"),
     ({"compute": "eks", "endpoint": "serverless"}, "endpoint", "only on SageMaker"),
     ({"ci": "github", "github_repository": "no-slash"}, "github_repository", "owner/name"),

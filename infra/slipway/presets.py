@@ -64,6 +64,9 @@ class SageMaker(_Strict):
     monitoring_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     monitoring_schedule: str = Field(pattern=r"^cron\(.+\)$")
     tracking_server_size: Literal["Small", "Medium", "Large"]
+    # "mlflow_app": serverless MLflow App (no idle hourly charge); "tracking_server": sized
+    # MLflow tracking server (billed per hour). See docs/tracking-cost.md.
+    tracking: Literal["mlflow_app", "tracking_server"]
 
 
 class NodeGroup(_Strict):

@@ -1,10 +1,131 @@
-"""Pulumi program of {{ cookiecutter.project_name }}: thin composition of slipway components."""
+"""Pulumi program of {{ cookiecutter.project_name }}: thin composition of slipway components.
+
+Options baked in: compute={{ cookiecutter.compute }}, endpoint={{ cookiecutter.endpoint }},
+monitoring={{ cookiecutter.monitoring }}, ci={{ cookiecutter.ci }}. Every value comes from
+Pulumi.<stack>.yaml; environment defaults come from the slipway preset it names.
+"""
 
 import pulumi
-
+from slipway.aws import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    Deployment,
+{%- if cookiecutter.compute == "sagemaker" %}
+    Endpoint,
+    EndpointArgs,
+{%- endif %}
+{%- if cookiecutter.ci == "github" %}
+    GithubDeployment,
+{%- endif %}
+{%- if cookiecutter.monitoring == "yes" %}
+{%- if cookiecutter.compute == "sagemaker" %}
+    MonitoredEndpoint,
+{%- endif %}
+    Monitoring,
+    MonitoringArgs,
+{%- endif %}
+    Registry,
+    RegistryArgs,
+    Roles,
+    RolesArgs,
+{%- if cookiecutter.compute == "sagemaker" %}
+    Tracking,
+    TrackingArgs,
+{%- endif %}
+)
+{%- if cookiecutter.compute == "sagemaker" %}
+from slipway.aws.endpoint import prebuilt_image
+{%- endif %}
+{%- if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
+from slipway.aws.monitoring import DataQuality
+{%- endif %}
 from slipway.presets import load_preset
 
 config = pulumi.Config("slipway")
-preset = load_preset(config.require("preset"))
+deployment = Deployment(
+    project=pulumi.get_project(),
+    environment=pulumi.get_stack(),
+    owner=config.require("owner"),
+    preset=load_preset(config.require("preset")),
+)
+name = deployment.prefix
 
-pulumi.export("preset", preset.name)
+store = ArtifactStore(name, ArtifactStoreArgs(deployment))
+registry = Registry(name, RegistryArgs(deployment))
+roles = Roles(
+    name,
+    RolesArgs(
+        deployment,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        model_package_group_arn=registry.group_arn,
+{%- if cookiecutter.ci == "github" %}
+        github=GithubDeployment(config.require("githubRepository")),
+{%- endif %}
+    ),
+)
+{%- if cookiecutter.compute == "sagemaker" %}
+tracking = Tracking(
+    name,
+    TrackingArgs(
+        deployment, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+    ),
+)
+endpoint = Endpoint(
+    name,
+    EndpointArgs(
+        deployment,
+        kind="{{ cookiecutter.endpoint }}",
+        image_uri=config.get("modelImage")
+        or prebuilt_image(config.require("modelImageRepository"), config.require("modelImageTag")),
+        model_data_url=store.uri("models", config.require("modelDataKey")),
+        role_arn=roles.inference_role_arn,
+        kms_key_arn=store.kms_key_arn,
+{%- if cookiecutter.endpoint == "realtime" %}
+        capture_uri=store.uri("capture"),
+        model_monitor={{ "True" if cookiecutter.monitoring == "yes" else "False" }},
+{%- endif %}
+    ),
+)
+{%- endif %}
+{%- if cookiecutter.monitoring == "yes" %}
+monitoring = Monitoring(
+    name,
+    MonitoringArgs(
+        deployment,
+        alarm_email=config.require("alarmEmail"),
+{%- if cookiecutter.compute == "sagemaker" %}
+        endpoint=MonitoredEndpoint(endpoint.endpoint_name, "{{ cookiecutter.endpoint }}", endpoint.variant_names),
+{%- endif %}
+{%- if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
+        data_quality=DataQuality(
+            baseline_uri=store.uri("monitoring", config.require("baselineKey")),
+            reports_uri=store.uri("monitoring", "reports"),
+            role_arn=roles.execution_role_arn,
+            kms_key_arn=store.kms_key_arn,
+        ),
+{%- endif %}
+    ),
+)
+{%- endif %}
+
+pulumi.export("preset", deployment.preset.name)
+pulumi.export("bucketName", store.bucket_name)
+pulumi.export("kmsKeyArn", store.kms_key_arn)
+pulumi.export("modelPackageGroupName", registry.group_name)
+pulumi.export("executionRoleArn", roles.execution_role_arn)
+pulumi.export("trainingRoleArn", roles.training_role_arn)
+pulumi.export("inferenceRoleArn", roles.inference_role_arn)
+{%- if cookiecutter.ci == "github" %}
+pulumi.export("deployRoleArn", roles.deploy_role_arn)
+{%- endif %}
+{%- if cookiecutter.compute == "sagemaker" %}
+pulumi.export("trackingUri", tracking.tracking_uri)
+pulumi.export("endpointName", endpoint.endpoint_name)
+{%- endif %}
+{%- if cookiecutter.monitoring == "yes" %}
+pulumi.export("alarmTopicArn", monitoring.topic_arn)
+{%- if cookiecutter.compute == "sagemaker" %}
+pulumi.export("dashboardUrl", monitoring.dashboard_url)
+{%- endif %}
+{%- endif %}

@@ -1,0 +1,254 @@
+"""Monitoring: alarms, a dashboard and an SNS topic; data-quality checks on realtime endpoints.
+
+Alarms (thresholds from the preset's ``alarms``): ModelLatency p99, Invocation5XXErrors,
+Invocation4XXErrors per variant, plus CPU and memory utilization on realtime variants.
+Alarm and OK notifications go to an SNS topic with an email subscription. For realtime
+endpoints with a baseline, a Model Monitor data-quality job definition and schedule
+compare captured traffic to ``<baseline>/statistics.json`` and ``constraints.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from slipway.aws.endpoint import EndpointConfigError, EndpointKind
+from slipway.aws.tags import Deployment
+
+MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
+PROCESSING = "/opt/ml/processing"
+MONITOR_VOLUME_GB = 20
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+@dataclass(frozen=True)
+class MonitoredEndpoint:
+    name: pulumi.Input[str]
+    kind: EndpointKind
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Where the baseline lives and where reports go; the role and key the job runs with."""
+
+    baseline_uri: pulumi.Input[str]
+    reports_uri: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    deployment: Deployment
+    alarm_email: str
+    endpoint: MonitoredEndpoint | None = None
+    data_quality: DataQuality | None = None
+
+    def validate(self) -> None:
+        if not EMAIL.match(self.alarm_email):
+            raise ValueError(f"alarm_email: must be an email address (got {self.alarm_email!r})")
+        if self.data_quality is None:
+            return
+        if self.endpoint is None:
+            raise EndpointConfigError("data_quality: needs an endpoint to monitor")
+        if self.endpoint.kind == "serverless":
+            raise EndpointConfigError(
+                "data_quality: AWS does not support Model Monitor on serverless endpoints"
+            )
+
+
+@dataclass(frozen=True)
+class _Alarm:
+    key: str
+    metric: str
+    namespace: str
+    threshold: float
+    statistic: str | None = None
+    extended_statistic: str | None = None
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Outputs: topic_arn, dashboard_name, dashboard_url, alarm_names."""
+
+    topic_arn: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        args.validate()
+        super().__init__("slipway:aws:Monitoring", name, None, opts)
+        dep = args.deployment
+        child = pulumi.ResourceOptions(parent=self)
+        topic = aws.sns.Topic(f"{name}-alarms", tags=dep.tags, opts=child)
+        aws.sns.TopicSubscription(
+            f"{name}-alarms-email", topic=topic.arn, protocol="email",
+            endpoint=args.alarm_email, opts=child,
+        )
+        self.topic_arn = topic.arn
+        self.dashboard_url = None
+        alarm_names: list[pulumi.Output[str]] = []
+        if args.endpoint is not None:
+            for variant in args.endpoint.variants:
+                for alarm in _alarms(dep, args.endpoint.kind):
+                    alarm_names.append(
+                        self._alarm(name, dep, alarm, args.endpoint.name, variant, topic.arn)
+                    )
+            self.dashboard_url = self._dashboard(name, dep, args.endpoint)
+            if args.data_quality is not None:
+                self._data_quality(name, dep, args.endpoint, args.data_quality)
+        self.register_outputs({
+            "topic_arn": self.topic_arn,
+            "dashboard_url": self.dashboard_url,
+            "alarm_names": alarm_names,
+        })
+
+    def _alarm(
+        self,
+        name: str,
+        dep: Deployment,
+        alarm: _Alarm,
+        endpoint_name: pulumi.Input[str],
+        variant: str,
+        topic_arn: pulumi.Output[str],
+    ) -> pulumi.Output[str]:
+        limits = dep.preset.alarms
+        created = aws.cloudwatch.MetricAlarm(
+            f"{name}-{variant}-{alarm.key}",
+            alarm_description=f"{dep.prefix}: {alarm.metric} of variant {variant}",
+            namespace=alarm.namespace,
+            metric_name=alarm.metric,
+            dimensions={"EndpointName": endpoint_name, "VariantName": variant},
+            statistic=alarm.statistic,
+            extended_statistic=alarm.extended_statistic,
+            comparison_operator="GreaterThanThreshold",
+            threshold=alarm.threshold,
+            period=limits.period_seconds,
+            evaluation_periods=limits.evaluation_periods,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return created.name
+
+    def _dashboard(
+        self, name: str, dep: Deployment, endpoint: MonitoredEndpoint
+    ) -> pulumi.Output[str]:
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        body = pulumi.Output.all(endpoint.name, region).apply(
+            lambda values: json.dumps(_dashboard_body(dep, endpoint, values[0], values[1]))
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=dep.prefix,
+            dashboard_body=body,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return pulumi.Output.concat(
+            "https://", region, ".console.aws.amazon.com/cloudwatch/home?region=", region,
+            "#dashboards:name=", dashboard.dashboard_name,
+        )
+
+    def _data_quality(
+        self, name: str, dep: Deployment, endpoint: MonitoredEndpoint, dq: DataQuality
+    ) -> None:
+        sagemaker = dep.preset.sagemaker
+        image = aws.sagemaker.get_prebuilt_ecr_image_output(
+            repository_name=MONITOR_IMAGE, image_tag="latest",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        baseline = pulumi.Output.from_input(dq.baseline_uri).apply(lambda uri: uri.rstrip("/"))
+        constraints = pulumi.Output.concat(baseline, "/constraints.json")
+        statistics = pulumi.Output.concat(baseline, "/statistics.json")
+        job = aws.sagemaker.DataQualityJobDefinition(
+            f"{name}-data-quality",
+            role_arn=dq.role_arn,
+            data_quality_app_specification={"image_uri": image.registry_path},
+            data_quality_baseline_config={
+                "constraints_resource": {"s3_uri": constraints},
+                "statistics_resource": {"s3_uri": statistics},
+            },
+            data_quality_job_input={"endpoint_input": {
+                "endpoint_name": endpoint.name,
+                "local_path": f"{PROCESSING}/input",
+            }},
+            data_quality_job_output_config={
+                "kms_key_id": dq.kms_key_arn,
+                "monitoring_outputs": {"s3_output": {
+                    "s3_uri": dq.reports_uri,
+                    "local_path": f"{PROCESSING}/output",
+                }},
+            },
+            job_resources={"cluster_config": {
+                "instance_count": 1,
+                "instance_type": sagemaker.monitoring_instance_type,
+                "volume_size_in_gb": MONITOR_VOLUME_GB,
+                "volume_kms_key_id": dq.kms_key_arn,
+            }},
+            stopping_condition={"max_runtime_in_seconds": 3600},
+            tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.sagemaker.MonitoringSchedule(
+            f"{name}-data-quality-schedule",
+            monitoring_schedule_config={
+                "monitoring_job_definition_name": job.name,
+                "monitoring_type": "DataQuality",
+                "schedule_config": {"schedule_expression": sagemaker.monitoring_schedule},
+            },
+            tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _alarms(dep: Deployment, kind: EndpointKind) -> list[_Alarm]:
+    limits = dep.preset.alarms
+    alarms = [
+        # ModelLatency is reported in microseconds.
+        _Alarm("latency-p99", "ModelLatency", "AWS/SageMaker", limits.latency_p99_ms * 1000,
+               extended_statistic="p99"),
+        _Alarm("5xx", "Invocation5XXErrors", "AWS/SageMaker", limits.errors_5xx, statistic="Sum"),
+        _Alarm("4xx", "Invocation4XXErrors", "AWS/SageMaker", limits.errors_4xx, statistic="Sum"),
+    ]
+    if kind == "realtime":
+        alarms += [
+            _Alarm("cpu", "CPUUtilization", "/aws/sagemaker/Endpoints", limits.cpu_percent,
+                   statistic="Average"),
+            _Alarm("memory", "MemoryUtilization", "/aws/sagemaker/Endpoints",
+                   limits.memory_percent, statistic="Average"),
+        ]
+    return alarms
+
+
+def _dashboard_body(
+    dep: Deployment, endpoint: MonitoredEndpoint, endpoint_name: str, region: str
+) -> dict[str, Any]:
+    widgets = []
+    for index, alarm in enumerate(_alarms(dep, endpoint.kind)):
+        metrics = [
+            [alarm.namespace, alarm.metric, "EndpointName", endpoint_name, "VariantName", v]
+            for v in endpoint.variants
+        ]
+        widgets.append({
+            "type": "metric",
+            "x": (index % 2) * 12,
+            "y": (index // 2) * 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": alarm.metric,
+                "region": region,
+                "metrics": metrics,
+                "stat": alarm.extended_statistic or alarm.statistic,
+                "period": dep.preset.alarms.period_seconds,
+            },
+        })
+    return {"widgets": widgets}

@@ -1,0 +1,62 @@
+"""The Pulumi program runs under slipway's mocks for every stack, with only its stack files."""
+
+from pathlib import Path
+
+import pytest
+from slipway.presets import load_preset
+from slipway.testing import ProgramRun, run_program, untagged
+
+INFRA = Path(__file__).resolve().parents[1] / "infra"
+STACKS = ["dev", "staging", "prod"]
+OUTPUTS = {
+    "bucketName", "kmsKeyArn", "modelPackageGroupName",
+    "executionRoleArn", "trainingRoleArn", "inferenceRoleArn",
+{%- if cookiecutter.ci == "github" %}
+    "deployRoleArn",
+{%- endif %}
+{%- if cookiecutter.compute == "sagemaker" %}
+    "trackingUri", "endpointName",
+{%- endif %}
+{%- if cookiecutter.monitoring == "yes" %}
+    "alarmTopicArn",
+{%- if cookiecutter.compute == "sagemaker" %}
+    "dashboardUrl",
+{%- endif %}
+{%- endif %}
+}
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def run(request: pytest.FixtureRequest) -> ProgramRun:
+    return run_program(INFRA, request.param)
+
+
+def test_exports_every_output(run: ProgramRun) -> None:
+    assert set(run.outputs) == OUTPUTS | {"preset"}
+    assert all(run.outputs[key] for key in OUTPUTS)
+
+
+def test_every_taggable_resource_is_tagged(run: ProgramRun) -> None:
+    preset = run.outputs["preset"]
+    required = {
+        "project": "{{ cookiecutter.project_slug }}",
+        "environment": preset,
+        "owner": "{{ cookiecutter.author_name }}",
+        "managed-by": "slipway",
+    }
+    assert untagged(run, required) == []
+
+
+def test_data_is_protected_only_where_the_preset_says(run: ProgramRun) -> None:
+    keep = load_preset(run.outputs["preset"]).deletion_protection
+    for stateful in (*run.of_type("aws:s3/bucket:Bucket"), run.one("aws:kms/key:Key")):
+        assert (stateful.protect, stateful.retain_on_delete) == (keep, keep), stateful.name
+
+
+def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
+    counts = run.type_counts()
+    assert counts.get("aws:sagemaker/endpoint:Endpoint", 0) == {{ 1 if cookiecutter.compute == "sagemaker" else 0 }}
+    assert counts.get("aws:cloudwatch/metricAlarm:MetricAlarm", 0) {{ "> 0" if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" else "== 0" }}
+    assert counts.get("aws:sagemaker/monitoringSchedule:MonitoringSchedule", 0) == {{ 1 if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" else 0 }}
+    assert counts.get("aws:appautoscaling/target:Target", 0) == {{ 1 if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" else 0 }}
+    assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == {{ 1 if cookiecutter.ci == "github" else 0 }}

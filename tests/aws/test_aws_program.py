@@ -1,0 +1,87 @@
+"""The generated infra program, baked per option set, yields the expected resources per preset."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from slipway.testing import run_program
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = {
+    "aws:kms/key:Key": 1, "aws:kms/alias:Alias": 1,
+    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": 1,
+    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
+}
+ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
+    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1, "aws:s3/bucketLogging:BucketLogging": 1,
+}
+GITHUB = {"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+          "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1}
+TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
+SERVING = {"aws:sagemaker/model:Model": 1,
+           "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 1,
+           "aws:sagemaker/endpoint:Endpoint": 1}
+AUTOSCALING = {"aws:appautoscaling/target:Target": 1, "aws:appautoscaling/policy:Policy": 1}
+DATA_QUALITY = {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": 1,
+                "aws:sagemaker/monitoringSchedule:MonitoringSchedule": 1}
+COMBOS = {
+    "sagemaker-realtime-yes-github": [SERVING, AUTOSCALING, GITHUB, TOPIC, DATA_QUALITY,
+                                      {"aws:cloudwatch/metricAlarm:MetricAlarm": 5,
+                                       "aws:cloudwatch/dashboard:Dashboard": 1}],
+    "sagemaker-serverless-no-none": [SERVING],
+    "eks-realtime-yes-github": [GITHUB, TOPIC],
+}
+
+
+def _expected(combo: str, stack: str) -> dict[str, int]:
+    parts = [BASE, *COMBOS[combo]]
+    if stack != "dev":
+        parts.append(ACCESS_LOGS)
+    if combo.startswith("sagemaker"):
+        tracking = "mlflowApp:MlflowApp" if stack == "dev" else (
+            "mlflowTrackingServer:MlflowTrackingServer")
+        parts.append({f"aws:sagemaker/{tracking}": 1})
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, count in part.items():
+            total[key] = total.get(key, 0) + count
+    return total
+
+
+@pytest.fixture(scope="module")
+def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("baked")
+    projects = {}
+    for combo in COMBOS:
+        compute, endpoint, monitoring, ci = combo.split("-")
+        subprocess.run(
+            [sys.executable, "-m", "cookiecutter", str(ROOT), "--no-input", "-o", str(out / combo),
+             f"compute={compute}", f"endpoint={endpoint}", f"monitoring={monitoring}",
+             f"ci={ci}"],
+            check=True, capture_output=True,
+        )
+        projects[combo] = out / combo / "churn-model" / "infra"
+    return projects
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("combo", list(COMBOS))
+def test_program_yields_the_expected_resources(
+    baked: dict[str, Path], combo: str, stack: str
+) -> None:
+    run = run_program(baked[combo], stack)
+    assert run.type_counts() == _expected(combo, stack)
+    assert run.outputs["preset"] == stack
