@@ -5,16 +5,16 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
-.PHONY: setup test lint demo clean
+.PHONY: setup test lint demo bench clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,sandbox,dev]'
+	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,sandbox,serve,eks,dev]'
 	touch $@
 
 lint: setup
@@ -28,6 +28,15 @@ demo: setup
 	rm -rf $(DEMO_DIR)
 	$(BIN)/slipway new --no-input --output-dir $(dir $(DEMO_DIR)) project_name=$(notdir $(DEMO_DIR))
 	$(MAKE) -C $(DEMO_DIR) pipeline PIP_INSTALL="$(UV) pip install --python $(abspath $(DEMO_DIR))/.venv/bin/python"
+	@echo "MLflow database:   $(abspath $(DEMO_DIR))/mlflow.db (artifacts in mlruns/; UI: make -C $(DEMO_DIR) mlflow-ui)"
+	@echo "Champion model:    models:/$(notdir $(DEMO_DIR))@champion (files under $(abspath $(DEMO_DIR))/mlruns)"
+	@echo "Predictions:       $(abspath $(DEMO_DIR))/outputs/predictions.csv"
+	@echo "Drift report:      $(abspath $(DEMO_DIR))/outputs/drift/drift_report.html"
+
+# Side-by-side benchmarks (not timed tests); see docs/performance.md.
+bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build

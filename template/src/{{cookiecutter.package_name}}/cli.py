@@ -1,12 +1,27 @@
-"""Command line of {{ cookiecutter.project_name }}: ``{{ cookiecutter.package_name }} --help``."""
+"""Command line of {{ cookiecutter.project_name }}: ``{{ cookiecutter.package_name }} --help``.
+
+Exit codes: 0 ok, 1 quality gate refused the candidate, 2 bad input (one line
+``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed.
+"""
 
 from __future__ import annotations
 
-import typer
+import getpass
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import slipway
+import typer
+from slipway.lifecycle import GateRejected, LifecycleError
+from slipway.lifecycle import promote as promote_alias
+from slipway.lifecycle import rollback as rollback_alias
 
 from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }} import config as project_config
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 app = typer.Typer(help="{{ cookiecutter.description }}", no_args_is_help=True)
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
@@ -19,6 +34,37 @@ OPTIONS = {
     "ci": "{{ cookiecutter.ci }}",
     "aws_region": "{{ cookiecutter.aws_region }}",
 }
+CONFIG = typer.Option(project_config.DEFAULT_CONFIG, "--config", "-c", help="Pipeline config.")
+INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
+OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
+EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN = 1, 2, 3
+T = TypeVar("T")
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; turn a lifecycle error into its one-line message and exit code."""
+    try:
+        return action()
+    except GateRejected as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_GATE) from exc
+    except LifecycleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def _registry(config: Path) -> tuple[project_config.PipelineConfig, MlflowClient]:
+    """The validated config and a client of the project's tracking store."""
+    from {{ cookiecutter.package_name }}.pipeline import open_registry
+
+    settings = guarded(lambda: project_config.load(config))
+    return settings, open_registry(Path.cwd(), settings)[1]
+
+
+def _exit_if_drifted(retrain_needed: bool) -> None:
+    if retrain_needed:
+        typer.echo("drift: retrain needed", err=True)
+        raise typer.Exit(EXIT_RETRAIN)
 
 
 @app.command()
@@ -30,6 +76,87 @@ def info() -> None:
 
 
 @pipeline.command("run")
-def run_pipeline() -> None:
-    """Run the lifecycle steps in order."""
-    typer.echo("pipeline: no steps yet")
+def run_pipeline(config: Path = CONFIG) -> None:
+    """Run the lifecycle steps in order and say where everything went."""
+    from {{ cookiecutter.package_name }}.pipeline import run
+
+    settings = guarded(lambda: project_config.load(config))
+    outcome = guarded(lambda: run(settings, Path.cwd()))
+    typer.echo(f"MLflow tracking: {outcome.tracking.uri}")
+    if outcome.tracking.artifact_root:
+        typer.echo(f"MLflow artifacts: {outcome.tracking.artifact_root}")
+    typer.echo(f"model: models:/{outcome.model_name}@champion (version {outcome.version})")
+    typer.echo(f"predictions: {outcome.predictions.path}")
+    typer.echo(f"drift report: {outcome.drift.html} (summary {outcome.drift.json})")
+    _exit_if_drifted(outcome.drift.result.retrain_needed)
+
+
+@app.command()
+def promote(
+    version: str = typer.Option(None, help="Model version (default: the challenger)."),
+    approved_by: str = typer.Option(getpass.getuser(), help="Who approves the promotion."),
+    config: Path = CONFIG,
+) -> None:
+    """Move the ``champion`` alias to the challenger (or a given version)."""
+
+    settings, client = _registry(config)
+    move = guarded(lambda: promote_alias(client, settings.model.name, approved_by, version))
+    typer.echo(f"champion: version {move.previous or '-'} -> {move.current}")
+
+
+@app.command()
+def rollback(config: Path = CONFIG) -> None:
+    """Point ``champion`` back at the version it replaced."""
+
+    settings, client = _registry(config)
+    move = guarded(lambda: rollback_alias(client, settings.model.name))
+    typer.echo(f"champion: version {move.previous} -> {move.current}")
+
+
+@app.command()
+def predict(
+    input_path: Path = INPUT,
+    output_path: Path = OUTPUT,
+    config: Path = CONFIG,
+) -> None:
+    """Score a file with the champion."""
+    from {{ cookiecutter.package_name }}.predict import batch_predict
+
+    settings, client = _registry(config)
+    result = guarded(lambda: batch_predict(
+        client, settings.model.name, input_path or settings.batch.input,
+        output_path or settings.batch.output,
+    ))
+    typer.echo(f"predictions: {result.path} ({result.rows} rows, version {result.model_version})")
+
+
+@app.command()
+def monitor(
+    input_path: Path = INPUT,
+    config: Path = CONFIG,
+) -> None:
+    """Compare recent inputs with the champion's training profile; exit 3 if retraining is due."""
+    from {{ cookiecutter.package_name }}.monitor import monitor as check_drift
+
+    settings, client = _registry(config)
+    report = guarded(lambda: check_drift(
+        client, settings.model.name, input_path or settings.batch.input, settings.monitor,
+        Path.cwd(),
+    ))
+    drifted = ", ".join(f.feature for f in report.result.drifted) or "none"
+    typer.echo(f"drifted features: {drifted}")
+    typer.echo(f"drift report: {report.html} (summary {report.json})")
+    _exit_if_drifted(report.result.retrain_needed)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (localhost by default)."),
+    port: int = typer.Option(8080, help="Port."),
+    config: Path = CONFIG,
+) -> None:
+    """Serve ``models:/<name>@champion`` over HTTP (POST /invocations, GET /ping)."""
+    from {{ cookiecutter.package_name }}.serve import serve as serve_champion
+
+    settings, client = _registry(config)
+    guarded(lambda: serve_champion(client, settings.model.name, host, port))
