@@ -82,13 +82,18 @@ class NodeGroup(_Strict):
         return self
 
 
-class Serving(_Strict):
-    min_replicas: int = Field(ge=1, le=100)
-    max_replicas: int = Field(ge=1, le=100)
+class Resources(_Strict):
+    """Kubernetes requests and limits of one container."""
+
     cpu_request: str = Field(pattern=r"^\d+(\.\d+)?m?$")
     cpu_limit: str = Field(pattern=r"^\d+(\.\d+)?m?$")
     memory_request: str = Field(pattern=r"^\d+(Mi|Gi)$")
     memory_limit: str = Field(pattern=r"^\d+(Mi|Gi)$")
+
+
+class Serving(Resources):
+    min_replicas: int = Field(ge=1, le=100)
+    max_replicas: int = Field(ge=1, le=100)
     target_cpu_percent: int = Field(ge=1, le=100)
 
     @model_validator(mode="after")
@@ -99,13 +104,26 @@ class Serving(_Strict):
 
 
 class Eks(_Strict):
-    kubernetes_version: str = Field(pattern=r"^1\.\d+$")
+    # kubernetes-validate ships offline schemas for 1.25-1.37; EKS standard support is the
+    # newest few minor versions: keep this in both ranges.
+    kubernetes_version: str = Field(pattern=r"^1\.(2[5-9]|3[0-7])$")
     nat_gateways: Literal["one", "per_az"]
     availability_zones: int = Field(ge=2, le=6)
     node_group: NodeGroup
     serving: Serving
     database_instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     database_storage_gb: int = Field(ge=20, le=65536)
+    database_multi_az: bool
+    # Requests and limits of the MLflow tracking server pod.
+    mlflow_resources: Resources
+    database_backup_days: int = Field(ge=1, le=35)
+    # Helm chart versions (community-charts/mlflow, prometheus-community/kube-prometheus-stack).
+    mlflow_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    prometheus_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    prometheus_retention_days: int = Field(ge=1, le=365)
+    # Kubernetes CronJob schedule (five fields) of the drift check on captured requests.
+    monitor_schedule: str = Field(pattern=r"^(\S+\s+){4}\S+$")
+    ecr_keep_images: int = Field(ge=1, le=1000)
 
 
 class Alarms(_Strict):

@@ -16,9 +16,7 @@ def _first_existing(*candidates: Path) -> Path:
     for candidate in candidates:
         if candidate.exists():
             return candidate
-    raise FileNotFoundError(
-        "slipway data not found in " + ", ".join(str(c) for c in candidates)
-    )
+    raise FileNotFoundError("slipway data not found in " + ", ".join(str(c) for c in candidates))
 
 
 def stacks_dir() -> Path:

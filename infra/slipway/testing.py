@@ -1,7 +1,8 @@
 """Run Pulumi programs in-process under mocks and record what they would create.
 
 ``SlipwayMocks`` answers resource registrations with realistic ids and ARNs and the
-AWS invokes the components use (camelCase results, as the provider returns them).
+AWS invokes the components use (camelCase results, as the provider returns them),
+plus the outputs of pulumi-eks's remote ``Cluster`` and Kubernetes object ids.
 ``run_pulumi`` runs a callable, ``run_program`` a project's ``infra/`` directory with
 its ``Pulumi.<stack>.yaml``; both use a fresh event loop and a fresh context per run
 and return a ``ProgramRun``: every registered resource (type, name, parent, inputs,
@@ -27,6 +28,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
@@ -144,7 +146,14 @@ class SlipwayMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
+        if args.typ in REMOTE_COMPONENTS:
+            return f"{args.name}_id", {**state, **REMOTE_COMPONENTS[args.typ](self, args.name)}
         if args.typ.startswith("pulumi:providers:") or not args.custom:
+            return f"{args.name}_id", state
+        if args.typ.startswith("kubernetes:"):
+            return _kubernetes_object(args.name, state)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state.setdefault("result", f"mock-{_short_hash(args.name)}-Pw0")
             return f"{args.name}_id", state
         name_key = NAME_PROPERTY.get(args.typ, "name")
         if args.typ == "aws:kms/key:Key":
@@ -174,9 +183,36 @@ class SlipwayMocks(pulumi.runtime.Mocks):
                 "trackingServerUrl",
                 f"https://t-{_short_hash(physical)}.{self.region}.experiments.sagemaker.aws",
             )
+        if args.typ == "aws:rds/instance:Instance":
+            address = f"{physical}.c{_short_hash(physical)}.{self.region}.rds.amazonaws.com"
+            state.setdefault("address", address)
+            state.setdefault("endpoint", f"{address}:{state.get('port', 5432)}")
+        if args.typ == "aws:ecr/repository:Repository":
+            state.setdefault(
+                "repositoryUrl", f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
+            )
         state.setdefault("arn", arn)
         state.setdefault("tagsAll", dict(state.get("tags") or {}))
         return physical, state
+
+    def eks_cluster(self, name: str) -> dict[str, Any]:
+        """Outputs of a pulumi-eks ``Cluster`` (a remote component: no children under mocks)."""
+        issuer = f"oidc.eks.{self.region}.amazonaws.com/id/{_short_hash(name).upper()}"
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {
+                "server": f"https://{_short_hash(name)}.gr7.{self.region}.eks.amazonaws.com"}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [{"name": name, "user": {}}],
+        }
+        return {
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "oidcIssuer": issuer,
+            "oidcProviderUrl": f"https://{issuer}",
+            "oidcProviderArn": self.arn("iam", f"oidc-provider/{issuer}", regional=False),
+            "clusterSecurityGroupId": f"sg-{_short_hash(name, 'cluster')}",
+            "nodeSecurityGroupId": f"sg-{_short_hash(name, 'node')}",
+        }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         token, inputs = args.token, args.args
@@ -226,6 +262,22 @@ class SlipwayMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"SlipwayMocks: no mock for invoke {token}")
 
 
+REMOTE_COMPONENTS: dict[str, Callable[[SlipwayMocks, str], dict[str, Any]]] = {
+    "eks:index:Cluster": SlipwayMocks.eks_cluster,
+}
+
+
+def _kubernetes_object(name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Kubernetes objects: id ``<namespace>/<name>``, metadata.name defaulted as Pulumi does."""
+    metadata = dict(state.get("metadata") or {})
+    metadata.setdefault("name", state.get("name") or f"{name}-{_short_hash(name)}")
+    namespace = metadata.get("namespace") or state.get("namespace")
+    state["metadata"] = metadata
+    if "status" not in state and state.get("chart"):  # helm.v3.Release
+        state["status"] = {"name": state.get("name") or metadata["name"], "namespace": namespace}
+    return (f"{namespace}/{metadata['name']}" if namespace else metadata["name"]), state
+
+
 def _policy_document(inputs: dict[str, Any]) -> dict[str, Any]:
     """Render aws.iam.get_policy_document arguments the way IAM reads them."""
     statements = []
@@ -257,6 +309,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
+        request.object.CopyFrom(_references_as_urns(request.object))
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests[response.urn] = request
@@ -288,6 +341,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
             )
         return tuple(result)
+
+
+def _references_as_urns(properties: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Replace resource references by their URN: rebuilding the resource would need the
+    (closed) event loop, and a test only needs to know which resource was referenced."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+                return value["urn"]
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return value
+
+    result = struct_pb2.Struct()
+    result.update(plain(json_format.MessageToDict(properties)))
+    return result
 
 
 def config_from_stack_file(path: Path, project: str) -> dict[str, str]:

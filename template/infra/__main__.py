@@ -39,6 +39,22 @@ from slipway.aws.endpoint import prebuilt_image
 {%- if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
 from slipway.aws.monitoring import DataQuality
 {%- endif %}
+{%- if cookiecutter.compute == "eks" %}
+from slipway.eks import (
+    Cluster,
+    ClusterArgs,
+    MlflowServer,
+    MlflowServerArgs,
+    ModelServing,
+    ModelServingArgs,
+    Network,
+    NetworkArgs,
+{%- if cookiecutter.monitoring == "yes" %}
+    Observability,
+    ObservabilityArgs,
+{%- endif %}
+)
+{%- endif %}
 from slipway.presets import load_preset
 
 config = pulumi.Config("slipway")
@@ -88,6 +104,61 @@ endpoint = Endpoint(
     ),
 )
 {%- endif %}
+{%- if cookiecutter.compute == "eks" %}
+network = Network(name, NetworkArgs(deployment))
+cluster = Cluster(
+    name,
+    ClusterArgs(
+        deployment,
+        network=network,
+        kms_key_arn=store.kms_key_arn,
+        api_access_cidrs=config.get_object("apiAccessCidrs") or [],
+    ),
+)
+tracking = MlflowServer(
+    name,
+    MlflowServerArgs(
+        deployment,
+        provider=cluster.provider,
+        oidc=cluster.oidc,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        cluster_security_group_id=cluster.security_group_id,
+        bucket_name=store.bucket_name,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+    ),
+)
+serving = ModelServing(
+    name,
+    ModelServingArgs(
+        deployment,
+        provider=cluster.provider,
+        oidc=cluster.oidc,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        image_tag=config.require("modelImageTag"),
+        model_uri=config.require("modelUri"),
+        tracking_uri=tracking.tracking_uri,
+    ),
+)
+{%- if cookiecutter.monitoring == "yes" %}
+observability = Observability(
+    name,
+    ObservabilityArgs(
+        deployment,
+        provider=cluster.provider,
+        oidc=cluster.oidc,
+        serving=serving,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        capture_uri=store.uri("capture"),
+        tracking_uri=tracking.tracking_uri,
+        monitor_command=["{{ cookiecutter.package_name }}", "monitor"],
+    ),
+)
+{%- endif %}
+{%- endif %}
 {%- if cookiecutter.monitoring == "yes" %}
 monitoring = Monitoring(
     name,
@@ -122,6 +193,16 @@ pulumi.export("deployRoleArn", roles.deploy_role_arn)
 {%- if cookiecutter.compute == "sagemaker" %}
 pulumi.export("trackingUri", tracking.tracking_uri)
 pulumi.export("endpointName", endpoint.endpoint_name)
+{%- endif %}
+{%- if cookiecutter.compute == "eks" %}
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("trackingUri", tracking.tracking_uri)
+pulumi.export("modelRepositoryUrl", serving.repository_url)
+pulumi.export("modelServiceName", serving.service_name)
+{%- if cookiecutter.monitoring == "yes" %}
+pulumi.export("grafanaAdminPassword", observability.grafana_admin_password)
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.monitoring == "yes" %}
 pulumi.export("alarmTopicArn", monitoring.topic_arn)

@@ -17,10 +17,16 @@ OUTPUTS = {
 {%- if cookiecutter.compute == "sagemaker" %}
     "trackingUri", "endpointName",
 {%- endif %}
+{%- if cookiecutter.compute == "eks" %}
+    "clusterName", "kubeconfig", "trackingUri", "modelRepositoryUrl", "modelServiceName",
+{%- endif %}
 {%- if cookiecutter.monitoring == "yes" %}
     "alarmTopicArn",
 {%- if cookiecutter.compute == "sagemaker" %}
     "dashboardUrl",
+{%- endif %}
+{%- if cookiecutter.compute == "eks" %}
+    "grafanaAdminPassword",
 {%- endif %}
 {%- endif %}
 }
@@ -60,3 +66,19 @@ def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
     assert counts.get("aws:sagemaker/monitoringSchedule:MonitoringSchedule", 0) == {{ 1 if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" else 0 }}
     assert counts.get("aws:appautoscaling/target:Target", 0) == {{ 1 if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" else 0 }}
     assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == {{ 1 if cookiecutter.ci == "github" else 0 }}
+{%- if cookiecutter.compute == "eks" %}
+    assert counts.get("kubernetes:apps/v1:Deployment", 0) == 1
+    assert counts.get("aws:rds/instance:Instance", 0) == 1
+    assert counts.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
+    assert counts.get("kubernetes:batch/v1:CronJob", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
+
+
+def test_every_kubernetes_object_matches_its_schema(run: ProgramRun) -> None:
+    from slipway.eks.manifests import manifests, validate
+
+    version = load_preset(run.outputs["preset"]).eks.kubernetes_version
+    found = manifests(run)
+    assert found
+    for manifest in found:
+        validate(manifest, version)
+{%- endif %}

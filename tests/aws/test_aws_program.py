@@ -37,12 +37,41 @@ SERVING = {"aws:sagemaker/model:Model": 1,
 AUTOSCALING = {"aws:appautoscaling/target:Target": 1, "aws:appautoscaling/policy:Policy": 1}
 DATA_QUALITY = {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": 1,
                 "aws:sagemaker/monitoringSchedule:MonitoringSchedule": 1}
+EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, serving
+    "aws:ec2/vpc:Vpc": 1, "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/subnet:Subnet": 4, "aws:ec2/routeTable:RouteTable": 3,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 4, "aws:ec2/eip:Eip": 1,
+    "aws:ec2/natGateway:NatGateway": 1, "aws:ec2/securityGroup:SecurityGroup": 1,
+    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    "aws:rds/subnetGroup:SubnetGroup": 1, "aws:rds/instance:Instance": 1,
+    "random:index/randomPassword:RandomPassword": 1,
+    "aws:ecr/repository:Repository": 1, "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
+    "kubernetes:core/v1:Namespace": 2, "kubernetes:core/v1:Secret": 1,
+    "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:apps/v1:Deployment": 1, "kubernetes:core/v1:Service": 1,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
+    "kubernetes:policy/v1:PodDisruptionBudget": 1,
+}
+EKS_OBSERVABILITY = {
+    "kubernetes:core/v1:Namespace": 1, "random:index/randomPassword:RandomPassword": 1,
+    "kubernetes:helm.sh/v3:Release": 1,
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+    "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+    "kubernetes:core/v1:ServiceAccount": 1, "kubernetes:batch/v1:CronJob": 1,
+}
+EKS_PROD = {  # prod: 3 AZs, a NAT gateway in each
+    "aws:ec2/subnet:Subnet": 2, "aws:ec2/routeTable:RouteTable": 1,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 2, "aws:ec2/eip:Eip": 2,
+    "aws:ec2/natGateway:NatGateway": 2,
+}
 COMBOS = {
     "sagemaker-realtime-yes-github": [SERVING, AUTOSCALING, GITHUB, TOPIC, DATA_QUALITY,
                                       {"aws:cloudwatch/metricAlarm:MetricAlarm": 5,
                                        "aws:cloudwatch/dashboard:Dashboard": 1}],
     "sagemaker-serverless-no-none": [SERVING],
-    "eks-realtime-yes-github": [GITHUB, TOPIC],
+    "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],
 }
 
 
@@ -50,6 +79,8 @@ def _expected(combo: str, stack: str) -> dict[str, int]:
     parts = [BASE, *COMBOS[combo]]
     if stack != "dev":
         parts.append(ACCESS_LOGS)
+    if combo.startswith("eks") and stack == "prod":
+        parts.append(EKS_PROD)
     if combo.startswith("sagemaker"):
         tracking = "mlflowApp:MlflowApp" if stack == "dev" else (
             "mlflowTrackingServer:MlflowTrackingServer")

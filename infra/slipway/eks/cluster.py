@@ -1,0 +1,143 @@
+"""Cluster: an EKS cluster (pulumi-eks) with managed nodes, IRSA and a Kubernetes provider.
+
+* access: authentication mode ``API`` (access entries, no aws-auth ConfigMap); the private
+  endpoint is always on, the public one only for the CIDRs the stack config lists;
+* control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
+* one managed node group in the private subnets, sized by the preset;
+* an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
+* ``provider``: a Kubernetes provider built from ``kubeconfig_json`` (pulumi-eks has no
+  usable provider output in Python).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from slipway.aws import policy
+from slipway.aws.tags import Deployment
+from slipway.eks.irsa import Oidc
+from slipway.eks.network import Network
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+                 "AmazonEC2ContainerRegistryReadOnly")
+
+
+def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
+    """Validated CIDRs allowed to reach the public API endpoint (empty: private only)."""
+    checked = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr)
+        except ValueError:
+            raise ValueError(f"apiAccessCidrs: {cidr!r} is not a CIDR block") from None
+        if network.prefixlen == 0:
+            raise ValueError(
+                f"apiAccessCidrs: {cidr} opens the Kubernetes API to the whole internet; "
+                "list your own networks"
+            )
+        checked.append(str(network))
+    return checked
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    deployment: Deployment
+    network: Network
+    kms_key_arn: pulumi.Input[str]
+    api_access_cidrs: Sequence[str] = ()
+
+
+class Cluster(pulumi.ComponentResource):
+    """Outputs: cluster_name, kubeconfig (secret), oidc, security_group_id; ``provider``."""
+
+    provider: k8s.Provider
+    oidc: Oidc
+    security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        public_cidrs = api_access_cidrs(args.api_access_cidrs)
+        super().__init__("slipway:eks:Cluster", name, None, opts)
+        dep = args.deployment
+        preset = dep.preset.eks
+        child = pulumi.ResourceOptions(parent=self)
+        node_role = self._node_role(name, dep)
+        cluster = eks.Cluster(
+            f"{name}-eks",
+            name=dep.prefix,
+            version=preset.kubernetes_version,
+            authentication_mode=eks.AuthenticationMode.API,
+            vpc_id=args.network.vpc_id,
+            public_subnet_ids=args.network.public_subnet_ids,
+            private_subnet_ids=args.network.private_subnet_ids,
+            node_associate_public_ip_address=False,
+            endpoint_private_access=True,
+            endpoint_public_access=bool(public_cidrs),
+            public_access_cidrs=public_cidrs or None,
+            enabled_cluster_log_types=LOG_TYPES,
+            encryption_config_key_arn=args.kms_key_arn,
+            create_oidc_provider=True,
+            skip_default_node_group=True,
+            skip_default_security_groups=True,
+            deletion_protection=dep.preset.deletion_protection,
+            tags=dep.tags,
+            opts=child,
+        )
+        group = preset.node_group
+        eks.ManagedNodeGroup(
+            f"{name}-nodes",
+            cluster=cluster,
+            node_role=node_role,
+            subnet_ids=args.network.private_subnet_ids,
+            instance_types=list(group.instance_types),
+            scaling_config={"min_size": group.min_size, "desired_size": group.desired_size,
+                            "max_size": group.max_size},
+            tags=dep.tags,
+            opts=child,
+        )
+        self.cluster_name = pulumi.Output.from_input(dep.prefix)
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.oidc = Oidc(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer)
+        # The EKS-created security group: control plane and managed nodes share it.
+        self.security_group_id = cluster.cluster_security_group_id
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+            opts=child,
+        )
+        self.register_outputs({
+            "cluster_name": self.cluster_name,
+            "kubeconfig": self.kubeconfig,
+            "oidc_provider_arn": self.oidc.provider_arn,
+            "security_group_id": self.security_group_id,
+        })
+
+    def _node_role(self, name: str, dep: Deployment) -> aws.iam.Role:
+        """Role of the worker nodes: the three AWS-managed node policies and nothing else."""
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        role = aws.iam.Role(
+            f"{name}-node",
+            assume_role_policy=policy.document({
+                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }),
+            tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for managed in NODE_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{managed}",
+                role=role.name,
+                policy_arn=pulumi.Output.concat(
+                    "arn:", partition.partition, ":iam::aws:policy/", managed),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role

@@ -1,0 +1,186 @@
+"""MlflowServer: the MLflow tracking server on the cluster, backed by RDS PostgreSQL and S3.
+
+* the community chart (community-charts/mlflow) through ``helm.v3.Release``: its values
+  are Pulumi inputs, so tests read exactly what Helm will render;
+* PostgreSQL on RDS: encrypted with the project key, private subnets only, reachable from
+  the cluster's security group only, TLS forced by the engine default (``rds.force_ssl``
+  is on from PostgreSQL 15); the password comes from ``pulumi_random`` (a Pulumi secret)
+  and reaches the pod through a Kubernetes Secret, never through the chart values;
+* artifacts under ``s3://<bucket>/mlflow/`` (SSE-KMS), through a service account whose
+  IRSA role can read and write that prefix only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from slipway.aws.artifact_store import PREFIXES
+from slipway.aws.roles import _bucket_statements, _kms_statement
+from slipway.aws.tags import Deployment
+from slipway.eks import pods
+from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+
+NAMESPACE = "mlflow"
+RELEASE = "mlflow"  # the chart names its Service after the release
+PORT = 5000
+CHART_REPO = "https://community-charts.github.io/helm-charts"
+DATABASE, DB_USER, DB_PORT = "mlflow", "mlflow", 5432
+POSTGRES_VERSION = "16"
+# RDS master passwords: printable ASCII except / @ " and space.
+PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
+
+
+@dataclass(frozen=True)
+class MlflowServerArgs:
+    deployment: Deployment
+    provider: k8s.Provider
+    oidc: Oidc
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    cluster_security_group_id: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+
+
+class MlflowServer(pulumi.ComponentResource):
+    """Outputs: tracking_uri (in-cluster), database_address, role_arn."""
+
+    tracking_uri: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("slipway:eks:MlflowServer", name, None, opts)
+        dep = args.deployment
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        database, password = self._database(name, args)
+        namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "baseline", k8s_opts)
+        in_namespace = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=[namespace])
+        secret = k8s.core.v1.Secret(
+            f"{name}-database",
+            metadata={"name": "mlflow-database", "namespace": NAMESPACE,
+                      "labels": pods.labels(dep, "mlflow")},
+            string_data={"username": DB_USER, "password": password},
+            opts=in_namespace,
+        )
+        role = service_account_role(
+            f"{name}-mlflow", dep, args.oidc, NAMESPACE, RELEASE,
+            [*_bucket_statements(args.bucket_arn, (), ("mlflow",)),
+             _kms_statement(args.kms_key_arn)],
+            parent=self,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=RELEASE,
+            chart="mlflow",
+            version=dep.preset.eks.mlflow_chart_version,
+            repository_opts={"repo": CHART_REPO},
+            namespace=NAMESPACE,
+            values=chart_values(dep, database.address, secret.metadata["name"],
+                                args.bucket_name, role.arn, args.kms_key_arn),
+            atomic=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[namespace, secret, database]),
+        )
+        self.tracking_uri = pulumi.Output.from_input(
+            f"http://{RELEASE}.{NAMESPACE}.svc.cluster.local:{PORT}")
+        self.database_address = database.address
+        self.role_arn = role.arn
+        self.register_outputs({
+            "tracking_uri": self.tracking_uri,
+            "database_address": self.database_address,
+            "role_arn": self.role_arn,
+        })
+
+    def _database(
+        self, name: str, args: MlflowServerArgs
+    ) -> tuple[aws.rds.Instance, pulumi.Output[str]]:
+        dep = args.deployment
+        eks = dep.preset.eks
+        child = pulumi.ResourceOptions(parent=self)
+        keep = dep.preset.deletion_protection
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-db-subnets", subnet_ids=args.private_subnet_ids, tags=dep.tags, opts=child)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-db",
+            description=f"PostgreSQL of {dep.prefix} MLflow: from the cluster only",
+            vpc_id=args.vpc_id,
+            ingress=[{"protocol": "tcp", "from_port": DB_PORT, "to_port": DB_PORT,
+                      "security_groups": [args.cluster_security_group_id],
+                      "description": "EKS cluster (control plane and managed nodes)"}],
+            tags=dep.tags,
+            opts=child,
+        )
+        password = random.RandomPassword(
+            f"{name}-db-password", length=32, special=True,
+            override_special=PASSWORD_SPECIALS, opts=child,
+        )
+        database = aws.rds.Instance(
+            f"{name}-db",
+            identifier=f"{dep.prefix}-mlflow",
+            engine="postgres",
+            engine_version=POSTGRES_VERSION,
+            instance_class=eks.database_instance_class,
+            allocated_storage=eks.database_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            db_name=DATABASE,
+            username=DB_USER,
+            password=password.result,
+            port=DB_PORT,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[group.id],
+            publicly_accessible=False,
+            multi_az=eks.database_multi_az,
+            backup_retention_period=eks.database_backup_days,
+            deletion_protection=keep,
+            skip_final_snapshot=not keep,
+            final_snapshot_identifier=f"{dep.prefix}-mlflow-final" if keep else None,
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            tags=dep.tags,
+            opts=dep.stateful(self),
+        )
+        return database, pulumi.Output.secret(password.result)
+
+
+def chart_values(
+    dep: Deployment,
+    database_host: pulumi.Input[str],
+    secret_name: pulumi.Input[str],
+    bucket_name: pulumi.Input[str],
+    role_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+) -> dict[str, object]:
+    """Values of the community MLflow chart (keys as in its values.yaml)."""
+    upload_args = pulumi.Output.from_input(kms_key_arn).apply(
+        lambda key: json.dumps({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}))
+    return {
+        "replicaCount": 1,
+        "serviceAccount": {"create": True, "name": RELEASE,
+                           "annotations": {ROLE_ANNOTATION: role_arn}},
+        "service": {"type": "ClusterIP", "port": PORT},
+        "backendStore": {
+            "databaseMigration": True,
+            "postgres": {"enabled": True, "host": database_host, "port": DB_PORT,
+                         "database": DATABASE},
+            "existingDatabaseSecret": {"name": secret_name, "usernameKey": "username",
+                                       "passwordKey": "password"},
+        },
+        "artifactRoot": {"s3": {"enabled": True, "bucket": bucket_name,
+                                "path": PREFIXES["mlflow"].rstrip("/")}},
+        "extraEnvVars": {"MLFLOW_S3_UPLOAD_EXTRA_ARGS": upload_args},
+        "resources": pods.resources(dep.preset.eks.mlflow_resources),
+        "podSecurityContext": pods.pod_security(),
+        # The MLflow image writes to its working directory: the root filesystem stays writable.
+        "securityContext": pods.container_security(read_only_root=False),
+    }

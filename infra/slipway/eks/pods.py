@@ -1,0 +1,60 @@
+"""What every Slipway workload on the cluster shares: namespaces, security contexts, resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from slipway.aws.tags import Deployment
+from slipway.presets import Resources
+
+RUN_AS = 10001  # an unprivileged uid/gid that maps to no user of the image
+
+
+def labels(dep: Deployment, component: str) -> dict[str, str]:
+    """Recommended Kubernetes labels plus the stack's project and environment."""
+    return {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/part-of": dep.project,
+        "app.kubernetes.io/managed-by": "slipway",
+        "slipway/environment": dep.environment,
+    }
+
+
+def namespace(
+    name: str, dep: Deployment, namespace_name: str, enforce: str, opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Namespace:
+    """A namespace whose Pod Security admission level is ``enforce`` (restricted, baseline)."""
+    return k8s.core.v1.Namespace(
+        name,
+        metadata={"name": namespace_name, "labels": {
+            **labels(dep, namespace_name),
+            "pod-security.kubernetes.io/enforce": enforce,
+        }},
+        opts=opts,
+    )
+
+
+def pod_security() -> dict[str, Any]:
+    """Pod-level securityContext: non-root uid/gid, default seccomp profile."""
+    return {
+        "runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security(read_only_root: bool = True) -> dict[str, Any]:
+    """Container securityContext of the Kubernetes "restricted" profile."""
+    return {
+        "runAsNonRoot": True, "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": read_only_root, "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def resources(sizes: Resources) -> dict[str, dict[str, str]]:
+    return {
+        "requests": {"cpu": sizes.cpu_request, "memory": sizes.memory_request},
+        "limits": {"cpu": sizes.cpu_limit, "memory": sizes.memory_limit},
+    }

@@ -1,0 +1,199 @@
+"""ModelServing: the model server on the cluster and the ECR repository of its image.
+
+Deployment of ``python -m slipway.serving`` (``/ping``, ``/invocations``, ``/metrics`` on
+port 8080) with readiness and liveness probes on ``/ping``, requests and limits from the
+preset, the "restricted" security profile and a read-only root filesystem (``/tmp`` is an
+``emptyDir``); a ClusterIP Service, a HorizontalPodAutoscaler (CPU, bounds from the
+preset), a PodDisruptionBudget and a service account whose IRSA role reads ``models/`` and
+writes ``data-capture/``. The image repository scans on push, has immutable tags, is
+encrypted with the project key and keeps the preset's number of images.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from slipway.aws.roles import _bucket_statements, _kms_statement
+from slipway.aws.tags import Deployment
+from slipway.eks import pods
+from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+
+NAMESPACE = "serving"
+APP = "model-server"
+PORT = 8080
+UNTAGGED_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ModelServingArgs:
+    deployment: Deployment
+    provider: k8s.Provider
+    oidc: Oidc
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    image_tag: str
+    model_uri: str
+    tracking_uri: pulumi.Input[str]
+
+
+class ModelServing(pulumi.ComponentResource):
+    """Outputs: repository_url, image, service_name, namespace, role_arn, selector."""
+
+    repository_url: pulumi.Output[str]
+    image: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("slipway:eks:ModelServing", name, None, opts)
+        dep = args.deployment
+        sizes = dep.preset.eks.serving
+        self.labels = {**pods.labels(dep, APP), "app.kubernetes.io/component": "serving"}
+        selector = {"app.kubernetes.io/name": APP}
+        repository = self._repository(name, args)
+        self.repository_url = repository.repository_url
+        self.image = pulumi.Output.concat(repository.repository_url, ":", args.image_tag)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "restricted", k8s_opts)
+        opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
+        role = service_account_role(
+            f"{name}-serving", dep, args.oidc, NAMESPACE, APP,
+            [*_bucket_statements(args.bucket_arn, ("models",), ("capture",)),
+             _kms_statement(args.kms_key_arn)],
+            parent=self,
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-account",
+            metadata=self._meta(APP, {ROLE_ANNOTATION: role.arn}),
+            automount_service_account_token=True,
+            opts=opts,
+        )
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=self._meta(APP),
+            spec={
+                "replicas": sizes.min_replicas,
+                "selector": {"matchLabels": selector},
+                "strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {
+                    "metadata": {"labels": self.labels},
+                    "spec": self._pod(args, account.metadata["name"], selector),
+                },
+            },
+            opts=opts,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=self._meta(APP),
+            spec={"type": "ClusterIP", "selector": selector,
+                  "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+            opts=opts,
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-autoscaler",
+            metadata=self._meta(APP),
+            spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                   "name": deployment.metadata["name"]},
+                "minReplicas": sizes.min_replicas,
+                "maxReplicas": sizes.max_replicas,
+                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                    "type": "Utilization", "averageUtilization": sizes.target_cpu_percent}}}],
+            },
+            opts=opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-disruption-budget",
+            metadata=self._meta(APP),
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+            opts=opts,
+        )
+        self.namespace = NAMESPACE
+        self.service_name = service.metadata["name"]
+        self.role_arn = role.arn
+        self.register_outputs({
+            "repository_url": self.repository_url,
+            "image": self.image,
+            "service_name": self.service_name,
+            "role_arn": self.role_arn,
+        })
+
+    def _meta(self, name: str, annotations: dict[str, Any] | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": name, "namespace": NAMESPACE, "labels": self.labels}
+        if annotations:
+            meta["annotations"] = annotations
+        return meta
+
+    def _pod(
+        self, args: ModelServingArgs, account: pulumi.Input[str], selector: dict[str, str]
+    ) -> dict[str, Any]:
+        probe = {"httpGet": {"path": "/ping", "port": "http"}, "periodSeconds": 10,
+                 "timeoutSeconds": 2}
+        return {
+            "serviceAccountName": account,
+            "securityContext": pods.pod_security(),
+            "topologySpreadConstraints": [{
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": selector},
+            }],
+            "containers": [{
+                "name": APP,
+                "image": self.image,
+                "command": ["python", "-m", "slipway.serving", "serve"],
+                "env": [
+                    {"name": "SLIPWAY_HOST", "value": "0.0.0.0"},
+                    {"name": "SLIPWAY_PORT", "value": str(PORT)},
+                    {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
+                    {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+                    {"name": "TMPDIR", "value": "/tmp"},
+                ],
+                "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                "readinessProbe": {**probe, "initialDelaySeconds": 5, "failureThreshold": 3},
+                "livenessProbe": {**probe, "initialDelaySeconds": 30, "failureThreshold": 5},
+                "resources": pods.resources(args.deployment.preset.eks.serving),
+                "securityContext": pods.container_security(),
+                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            }],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+        }
+
+    def _repository(self, name: str, args: ModelServingArgs) -> aws.ecr.Repository:
+        dep = args.deployment
+        repository = aws.ecr.Repository(
+            f"{name}-images",
+            name=f"{dep.prefix}-model",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration={"scan_on_push": True},
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
+            force_delete=not dep.preset.deletion_protection,
+            tags=dep.tags,
+            opts=dep.stateful(self),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-images-lifecycle",
+            repository=repository.name,
+            policy=json.dumps(lifecycle_rules(dep.preset.eks.ecr_keep_images)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return repository
+
+
+def lifecycle_rules(keep: int) -> dict[str, Any]:
+    """Expire untagged images after a week; keep the ``keep`` newest images."""
+    return {"rules": [
+        {"rulePriority": 1, "description": "expire untagged images",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                       "countUnit": "days", "countNumber": UNTAGGED_DAYS},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": f"keep the {keep} newest images",
+         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
+                       "countNumber": keep},
+         "action": {"type": "expire"}},
+    ]}

@@ -1,0 +1,91 @@
+"""Network and Cluster: AZ layout, NAT gateways from the preset, cluster access and logging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import eks_program
+from slipway.eks.cluster import LOG_TYPES, api_access_cidrs
+from slipway.eks.manifests import reveal
+from slipway.eks.network import subnet_cidrs
+from slipway.presets import load_preset
+from slipway.testing import ProgramRun, run_pulumi
+
+
+def test_subnets_span_the_preset_zones_and_nat_gateways_follow_the_preset(
+    eks_run: ProgramRun, preset_name: str
+) -> None:
+    preset = load_preset(preset_name).eks
+    subnets = eks_run.of_type("aws:ec2/subnet:Subnet")
+    public = [s for s in subnets if s.tags.get("kubernetes.io/role/elb") == "1"]
+    private = [s for s in subnets if s.tags.get("kubernetes.io/role/internal-elb") == "1"]
+    assert len(public) == len(private) == preset.availability_zones >= 2
+    assert len({s.inputs["availabilityZone"] for s in private}) == preset.availability_zones
+    assert not any(s.inputs.get("mapPublicIpOnLaunch") for s in subnets)
+    nats = eks_run.of_type("aws:ec2/natGateway:NatGateway")
+    assert len(nats) == (1 if preset.nat_gateways == "one" else preset.availability_zones)
+    # every private route table sends egress through a NAT gateway
+    private_routes = [r for r in eks_run.of_type("aws:ec2/routeTable:RouteTable")
+                      if "private" in r.name]
+    assert len(private_routes) == preset.availability_zones
+    assert all(r.inputs["routes"][0].get("natGatewayId") for r in private_routes)
+
+
+def test_subnet_cidrs_do_not_overlap() -> None:
+    private, public = subnet_cidrs("10.0.0.0/16", 3)
+    assert len(set(private + public)) == 6
+    with pytest.raises(ValueError, match=r"cidr: 10\.0\.0\.0/18 is too small"):
+        subnet_cidrs("10.0.0.0/18", 2)
+
+
+def test_cluster_uses_api_auth_oidc_logging_and_a_private_endpoint(
+    eks_run: ProgramRun, preset_name: str
+) -> None:
+    preset = load_preset(preset_name)
+    cluster = eks_run.one("eks:index:Cluster").inputs
+    assert cluster["authenticationMode"] == "API"
+    assert cluster["createOidcProvider"] is True
+    assert cluster["enabledClusterLogTypes"] == LOG_TYPES
+    assert cluster["version"] == preset.eks.kubernetes_version
+    assert cluster["endpointPrivateAccess"] is True
+    assert cluster["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster
+    assert cluster["encryptionConfigKeyArn"] == eks_run.one("aws:kms/key:Key").state["arn"]
+    assert cluster["skipDefaultNodeGroup"] is True
+    assert cluster["deletionProtection"] is preset.deletion_protection
+    group = eks_run.one("eks:index:ManagedNodeGroup").inputs
+    sizes = preset.eks.node_group
+    assert group["scalingConfig"] == {"minSize": sizes.min_size,
+                                      "desiredSize": sizes.desired_size,
+                                      "maxSize": sizes.max_size}
+    assert group["instanceTypes"] == list(sizes.instance_types)
+    private = [s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet")
+               if "private" in s.name]
+    assert sorted(group["subnetIds"]) == sorted(private)
+
+
+def test_the_kubernetes_provider_is_built_from_the_cluster_kubeconfig(
+    eks_run: ProgramRun,
+) -> None:
+    provider = eks_run.one("pulumi:providers:kubernetes")
+    assert eks_run.outputs["kubeconfig"] == reveal(provider.inputs["kubeconfig"])
+    kubeconfig = json.loads(eks_run.outputs["kubeconfig"])
+    assert kubeconfig["kind"] == "Config" and kubeconfig["clusters"]
+
+
+def test_public_endpoint_only_for_configured_cidrs() -> None:
+    run = run_pulumi(eks_program("dev", ("198.51.100.0/24",)), stack="dev")
+    cluster = run.one("eks:index:Cluster").inputs
+    assert cluster["endpointPublicAccess"] is True
+    assert cluster["publicAccessCidrs"] == ["198.51.100.0/24"]
+
+
+@pytest.mark.parametrize(("cidr", "rule"), [
+    ("0.0.0.0/0", "opens the Kubernetes API to the whole internet"),
+    ("10.0.0.1/8", "is not a CIDR block"),
+    ("office", "is not a CIDR block"),
+])
+def test_bad_api_cidrs_are_refused_with_the_field_name(cidr: str, rule: str) -> None:
+    with pytest.raises(ValueError, match=f"^apiAccessCidrs: .*{rule}"):
+        api_access_cidrs([cidr])
