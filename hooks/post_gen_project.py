@@ -32,6 +32,7 @@ VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
 # Paths (relative to the project root) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "ci": {"github": [".github"]},
+    "monitoring": {"yes": [".github/workflows/drift.yml"]},
 }
 
 
@@ -53,7 +54,7 @@ def remove_unchosen(ctx: dict[str, str], root: Path) -> None:
 
 
 def extras(ctx: dict[str, str]) -> str:
-    names = ["ml", "aws", "sandbox"]
+    names = ["ml", "aws", "sandbox", "serve"]
     if ctx["compute"] == "eks":
         names.append("eks")
     return ",".join(names)

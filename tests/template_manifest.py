@@ -9,6 +9,9 @@ from __future__ import annotations
 BASE = {
     ".gitignore",
     "LICENSE",
+    # Serving image (issue 7)
+    ".dockerignore",
+    "Dockerfile",
     "Makefile",
     "README.md",
     "pyproject.toml",
@@ -48,7 +51,16 @@ BASE = {
 }
 
 BY_OPTION: dict[tuple[str, str], set[str]] = {
-    ("ci", "github"): {".github/workflows/ci.yml"},
+    # GitHub Actions with OIDC (issue 8; docs/security.md)
+    ("ci", "github"): {
+        ".github/actions/setup/action.yml",
+        ".github/actions/stack-mlflow/action.yml",
+        ".github/workflows/ci.yml",
+        ".github/workflows/deploy.yml",
+        ".github/workflows/release.yml",
+        ".github/workflows/stack-up.yml",
+        ".github/workflows/train.yml",
+    },
 }
 
 
@@ -58,4 +70,6 @@ def expected_files(options: dict[str, str]) -> set[str]:
     for (option, value), extra in BY_OPTION.items():
         if options.get(option) == value:
             files |= extra
+    if options.get("ci") == "github" and options.get("monitoring") == "yes":
+        files.add(".github/workflows/drift.yml")
     return {path.format(pkg=options["package_name"]) for path in files}

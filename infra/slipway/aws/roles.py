@@ -81,8 +81,8 @@ class Roles(pulumi.ComponentResource):
         arns = {}
         for role, (reads, writes) in ACCESS.items():
             statements = [
-                *_bucket_statements(args.bucket_arn, reads, writes),
-                _kms_statement(args.kms_key_arn),
+                *bucket_prefix_statements(args.bucket_arn, reads, writes),
+                kms_key_statement(args.kms_key_arn),
                 *_runtime_statements(account),
             ]
             if role == "exec":
@@ -154,9 +154,10 @@ class Roles(pulumi.ComponentResource):
         )
 
 
-def _bucket_statements(
+def bucket_prefix_statements(
     bucket_arn: pulumi.Input[str], reads: tuple[str, ...], writes: tuple[str, ...]
 ) -> list[dict[str, Any]]:
+    """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket."""
     def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
         return [pulumi.Output.concat(bucket_arn, "/", PREFIXES[a], "*") for a in areas]
 
@@ -176,7 +177,8 @@ def _bucket_statements(
     ]
 
 
-def _kms_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
+def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Use (not administer) the project's KMS key."""
     return {
         "Sid": "UseProjectKey",
         "Effect": "Allow",

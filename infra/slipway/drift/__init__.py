@@ -1,14 +1,32 @@
-"""Drift monitoring: reference profile, PSI and KS per feature, HTML + JSON report.
-
-See docs/lifecycle.md ("Monitoring").
+"""Drift monitoring: a compact reference profile stored with the model, current data
+streamed in chunks, normalised Wasserstein / PSI / KS / chi-square per feature, HTML +
+JSON report and CloudWatch metrics. See docs/drift.md.
 """
 
+from slipway.drift.cloudwatch import metric_data, publish_metrics
 from slipway.drift.detect import DriftResult, DriftThresholds, FeatureDrift, detect_drift
-from slipway.drift.profile import FeatureProfile, Profile, build_profile
+from slipway.drift.errors import DriftError
+from slipway.drift.profile import (
+    CategoryProfile,
+    FeatureProfile,
+    Profile,
+    build_profile,
+    numeric_profile,
+)
 from slipway.drift.report import write_report
-from slipway.drift.statistics import feature_ks, feature_psi, psi
+from slipway.drift.sources import CaptureReader, file_chunks, s3_capture_chunks
+from slipway.drift.statistics import (
+    feature_ks,
+    feature_psi,
+    feature_wasserstein_norm,
+    ks_pvalue,
+    psi,
+)
 
 __all__ = [
+    "CaptureReader",
+    "CategoryProfile",
+    "DriftError",
     "DriftResult",
     "DriftThresholds",
     "FeatureDrift",
@@ -18,6 +36,13 @@ __all__ = [
     "detect_drift",
     "feature_ks",
     "feature_psi",
+    "feature_wasserstein_norm",
+    "file_chunks",
+    "ks_pvalue",
+    "metric_data",
+    "numeric_profile",
     "psi",
+    "publish_metrics",
+    "s3_capture_chunks",
     "write_report",
 ]

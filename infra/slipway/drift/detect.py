@@ -1,31 +1,67 @@
-"""Per-feature drift and the overall "retrain needed" verdict."""
+"""Per-feature drift and the overall "retrain needed" verdict, over streamed chunks."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from slipway.drift.profile import Profile
-from slipway.drift.statistics import feature_ks, feature_psi
-from slipway.lifecycle.errors import LifecycleError
+from slipway.drift.accumulate import CategoryAccumulator, NumericAccumulator
+from slipway.drift.errors import DriftError
+from slipway.drift.profile import CategoryProfile, Profile
+from slipway.drift.statistics import chi_square, ks_pvalue, psi
+
+Test = Literal["wasserstein", "ks", "psi", "chi2"]
 
 
 class DriftThresholds(BaseModel, extra="forbid", frozen=True):
-    """A feature drifts when PSI reaches ``psi`` or the KS p-value falls below ``ks_pvalue``;
-    retraining is needed when the share of drifted features exceeds ``max_drifted_share``."""
+    """Which test decides per feature, its threshold, and the share of drifted features
+    above which retraining is needed.
 
+    ``auto`` follows Evidently's data-drift preset: up to ``small_reference`` reference rows,
+    KS for numeric and chi-square for categorical features (p-value below the threshold);
+    above, normalised Wasserstein (>= ``wasserstein``) and PSI (>= ``psi``)."""
+
+    wasserstein: float = Field(default=0.1, gt=0)
     psi: float = Field(default=0.2, gt=0)
     ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
+    chi2_pvalue: float = Field(default=0.01, gt=0, lt=1)
+    numeric_test: Literal["auto", "wasserstein", "ks", "psi"] = "auto"
+    categorical_test: Literal["auto", "chi2", "psi"] = "auto"
+    small_reference: int = Field(default=1000, ge=0)
     max_drifted_share: float = Field(default=0.25, ge=0, lt=1)
+
+    def test_for(self, categorical: bool, reference_rows: int) -> Test:
+        chosen = self.categorical_test if categorical else self.numeric_test
+        if chosen != "auto":
+            return chosen
+        small = reference_rows <= self.small_reference
+        if categorical:
+            return "chi2" if small else "psi"
+        return "ks" if small else "wasserstein"
 
 
 class FeatureDrift(BaseModel, frozen=True):
     feature: str
-    psi: float
-    ks_statistic: float
-    ks_pvalue: float
+    kind: Literal["numeric", "categorical"]
+    test: Test
+    score: float = Field(description="the deciding statistic (a p-value for ks and chi2)")
+    threshold: float
     drifted: bool
     reasons: list[str]
+    current_rows: int
+    missing: int
+    psi: float
+    wasserstein: float | None = None
+    ks_statistic: float | None = None
+    ks_pvalue: float | None = None
+    chi2: float | None = None
+    chi2_pvalue: float | None = None
 
 
 class DriftResult(BaseModel, frozen=True):
@@ -56,27 +92,63 @@ class DriftResult(BaseModel, frozen=True):
         }
 
 
+Accumulator = NumericAccumulator | CategoryAccumulator
+
+
 def detect_drift(
-    profile: Profile, current: pd.DataFrame, thresholds: DriftThresholds | None = None
+    profile: Profile,
+    current: pd.DataFrame | Iterable[pd.DataFrame],
+    thresholds: DriftThresholds | None = None,
+    workers: int | None = None,
 ) -> DriftResult:
-    """Compare ``current`` with the reference ``profile``, feature by feature."""
+    """Compare ``current`` (a frame, or chunks of one streamed from a source) with the
+    reference ``profile``, feature by feature; features are spread over ``workers``
+    threads (default: every core, at most 2 -- numpy sorts outside the GIL)."""
     limits = thresholds or DriftThresholds()
-    if current.empty:
-        raise LifecycleError("current data", "has no rows")
-    rows = []
-    for name, reference in profile.features.items():
-        if name not in current.columns:
-            raise LifecycleError(name, "missing from the current data")
-        values = pd.to_numeric(current[name], errors="coerce").dropna().to_numpy(float)
-        if values.size == 0:
-            raise LifecycleError(name, "has no numeric values in the current data")
-        score = feature_psi(reference, values)
-        ks_stat, ks_p = feature_ks(reference, values)
-        reasons = [f"psi {score:.3f} >= {limits.psi}"] if score >= limits.psi else []
-        if ks_p < limits.ks_pvalue:
-            reasons.append(f"ks p-value {ks_p:.2g} < {limits.ks_pvalue}")
-        rows.append(FeatureDrift(feature=name, psi=score, ks_statistic=ks_stat, ks_pvalue=ks_p,
-                                 drifted=bool(reasons), reasons=reasons))
-    reference_rows = max((f.count for f in profile.features.values()), default=0)
-    return DriftResult(thresholds=limits, reference_rows=reference_rows,
-                       current_rows=len(current), features=rows)
+    accumulators: dict[str, Accumulator] = {
+        name: CategoryAccumulator(p) if isinstance(p, CategoryProfile) else NumericAccumulator(p)
+        for name, p in profile.features.items()
+    }
+    chunks = [current] if isinstance(current, pd.DataFrame) else current
+    rows = 0
+    with ThreadPoolExecutor(workers or min(os.cpu_count() or 1, 2)) as pool:
+        for chunk in chunks:
+            for name in accumulators:
+                if name not in chunk.columns:
+                    raise DriftError(name, "missing from the current data")
+            columns = [chunk[name] for name in accumulators]
+            list(pool.map(lambda acc, column: acc.update(column), accumulators.values(), columns))
+            rows += len(chunk)
+    if rows == 0:
+        raise DriftError("current data", "has no rows")
+    features = [_verdict(name, acc, limits) for name, acc in accumulators.items()]
+    reference_rows = max((p.count for p in profile.features.values()), default=0)
+    return DriftResult(thresholds=limits, reference_rows=reference_rows, current_rows=rows,
+                       features=features)
+
+
+def _verdict(name: str, acc: Accumulator, limits: DriftThresholds) -> FeatureDrift:
+    if acc.count == 0:
+        raise DriftError(name, "has no usable values in the current data")
+    categorical = isinstance(acc, CategoryAccumulator)
+    test = limits.test_for(categorical, acc.profile.count)
+    stats: dict[str, float] = {}
+    if isinstance(acc, CategoryAccumulator):
+        reference, current = acc.shares()
+        stats["psi"] = psi(reference, current)
+        stats["chi2"], stats["chi2_pvalue"] = chi_square(reference, current, acc.count)
+    else:
+        stats["psi"] = psi(np.asarray(acc.profile.fractions), acc.bin_shares())
+        stats["wasserstein"] = acc.wasserstein_norm()
+        stats["ks_statistic"] = acc.ks_statistic()
+        stats["ks_pvalue"] = ks_pvalue(stats["ks_statistic"], acc.profile.count, acc.count)
+    key = {"ks": "ks_pvalue", "chi2": "chi2_pvalue"}.get(test, test)
+    score, threshold = stats[key], getattr(limits, key)
+    is_pvalue = key.endswith("pvalue")
+    drifted = score < threshold if is_pvalue else score >= threshold
+    reason = f"{key.replace('_', ' ')} {score:.3g} {'<' if is_pvalue else '>='} {threshold}"
+    return FeatureDrift(
+        feature=name, kind="categorical" if categorical else "numeric", test=test,
+        score=score, threshold=threshold, drifted=drifted, reasons=[reason] if drifted else [],
+        current_rows=acc.count, missing=acc.missing, **stats,
+    )

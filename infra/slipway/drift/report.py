@@ -28,15 +28,18 @@ td:first-child,th:first-child{text-align:left}.drift{background:#fde2e1}
 ({{ '%.0f'|format(100 * r.drifted_share) }}%, limit
 {{ '%.0f'|format(100 * r.thresholds.max_drifted_share) }}%).</p>
 <p>Reference rows: {{ r.reference_rows }}; current rows: {{ r.current_rows }}.
-A feature drifts when PSI &ge; {{ r.thresholds.psi }} or the KS p-value &lt;
-{{ r.thresholds.ks_pvalue }}.</p>
-<table><thead><tr><th>Feature</th><th>PSI</th><th>KS statistic</th><th>KS p-value</th>
+Each feature is decided by one test: normalised Wasserstein &ge; {{ r.thresholds.wasserstein }},
+PSI &ge; {{ r.thresholds.psi }}, KS p-value &lt; {{ r.thresholds.ks_pvalue }} or chi-square
+p-value &lt; {{ r.thresholds.chi2_pvalue }}; the other statistics are shown for context.</p>
+<table><thead><tr><th>Feature</th><th>Test</th><th>Score</th><th>Wasserstein (norm.)</th>
+<th>PSI</th><th>KS statistic</th><th>KS / &chi;&sup2; p-value</th><th>Missing</th>
 <th>Drifted</th></tr></thead><tbody>
-{% for f in r.features|sort(attribute='psi', reverse=True) %}
-<tr class="{{ 'drift' if f.drifted else '' }}"><td>{{ f.feature }}</td>
-<td>{{ '%.4f'|format(f.psi) }}</td><td>{{ '%.4f'|format(f.ks_statistic) }}</td>
-<td>{{ '%.3g'|format(f.ks_pvalue) }}</td>
-<td>{{ f.reasons|join('; ') if f.drifted else 'no' }}</td></tr>
+{% for f in r.features %}
+<tr class="{{ 'drift' if f.drifted else '' }}"><td>{{ f.feature }}</td><td>{{ f.test }}</td>
+<td>{{ '%.4g'|format(f.score) }}</td><td>{{ num(f.wasserstein) }}</td>
+<td>{{ num(f.psi) }}</td><td>{{ num(f.ks_statistic) }}</td>
+<td>{{ num(f.ks_pvalue if f.chi2_pvalue is none else f.chi2_pvalue) }}</td>
+<td>{{ f.missing }}</td><td>{{ f.reasons|join('; ') if f.drifted else 'no' }}</td></tr>
 {% endfor %}
 </tbody></table></body></html>
 """
@@ -44,7 +47,11 @@ A feature drifts when PSI &ge; {{ r.thresholds.psi }} or the KS p-value &lt;
 
 def render_html(result: DriftResult) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(_TEMPLATE).render(r=result)
+    return env.from_string(_TEMPLATE).render(r=result, num=_number)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
 
 
 def write_report(result: DriftResult, out_dir: Path) -> tuple[Path, Path]:

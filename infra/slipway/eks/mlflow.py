@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from slipway.aws.artifact_store import PREFIXES
-from slipway.aws.roles import _bucket_statements, _kms_statement
+from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
 from slipway.aws.tags import Deployment
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
@@ -73,8 +73,8 @@ class MlflowServer(pulumi.ComponentResource):
         )
         role = service_account_role(
             f"{name}-mlflow", dep, args.oidc, NAMESPACE, RELEASE,
-            [*_bucket_statements(args.bucket_arn, (), ("mlflow",)),
-             _kms_statement(args.kms_key_arn)],
+            [*bucket_prefix_statements(args.bucket_arn, (), ("mlflow",)),
+             kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
         self.release = k8s.helm.v3.Release(

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from slipway.aws.roles import _bucket_statements, _kms_statement
+from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
 from slipway.aws.tags import Deployment
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
@@ -115,8 +115,8 @@ class Observability(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         role = service_account_role(
             f"{name}-drift", dep, args.oidc, namespace, DRIFT_JOB,
-            [*_bucket_statements(args.bucket_arn, ("capture", "models"), ("monitoring",)),
-             _kms_statement(args.kms_key_arn)],
+            [*bucket_prefix_statements(args.bucket_arn, ("capture", "models"), ("monitoring",)),
+             kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
         labels = {**pods.labels(dep, DRIFT_JOB), "app.kubernetes.io/component": "monitoring"}

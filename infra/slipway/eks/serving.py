@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from slipway.aws.roles import _bucket_statements, _kms_statement
+from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
 from slipway.aws.tags import Deployment
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
@@ -64,8 +64,8 @@ class ModelServing(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
         role = service_account_role(
             f"{name}-serving", dep, args.oidc, NAMESPACE, APP,
-            [*_bucket_statements(args.bucket_arn, ("models",), ("capture",)),
-             _kms_statement(args.kms_key_arn)],
+            [*bucket_prefix_statements(args.bucket_arn, ("models",), ("capture",)),
+             kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
         account = k8s.core.v1.ServiceAccount(

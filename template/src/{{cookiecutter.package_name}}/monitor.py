@@ -8,8 +8,8 @@ from pathlib import Path
 
 import mlflow
 from mlflow.tracking import MlflowClient
-from slipway.drift import DriftResult, Profile, detect_drift, write_report
-from slipway.lifecycle import CHAMPION, require_alias
+from slipway.drift import DriftError, DriftResult, Profile, detect_drift, write_report
+from slipway.lifecycle import CHAMPION, LifecycleError, require_alias
 
 from {{ cookiecutter.package_name }}.config import MonitorConfig
 from {{ cookiecutter.package_name }}.data import load_features
@@ -37,6 +37,9 @@ def monitor(
     client: MlflowClient, model_name: str, input_path: Path, config: MonitorConfig, root: Path
 ) -> DriftReport:
     current = load_features(input_path, "monitor input")
-    result = detect_drift(reference_profile(client, model_name), current, config.thresholds)
+    try:
+        result = detect_drift(reference_profile(client, model_name), current, config.thresholds)
+    except DriftError as exc:
+        raise LifecycleError(exc.field, exc.rule) from exc
     html, summary = write_report(result, root / config.report_dir)
     return DriftReport(result, html, summary)
