@@ -1,0 +1,45 @@
+"""What the infra stack exported, as the deploy runtime needs it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slipway.deploy.errors import DeployError
+
+REQUIRED = ("bucketName", "kmsKeyArn", "modelPackageGroupName", "inferenceRoleArn", "endpointName")
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    bucket: str
+    kms_key_arn: str
+    group: str
+    role_arn: str
+    endpoint: str
+
+    @classmethod
+    def from_mapping(cls, outputs: dict[str, Any]) -> StackOutputs:
+        missing = [key for key in REQUIRED if not outputs.get(key)]
+        if missing:
+            raise DeployError(
+                "stack outputs", f"missing {', '.join(missing)} (is this a sagemaker stack?)"
+            )
+        return cls(
+            bucket=str(outputs["bucketName"]),
+            kms_key_arn=str(outputs["kmsKeyArn"]),
+            group=str(outputs["modelPackageGroupName"]),
+            role_arn=str(outputs["inferenceRoleArn"]),
+            endpoint=str(outputs["endpointName"]),
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> StackOutputs:
+        """``pulumi stack output --json > FILE`` (or the sandbox's outputs.json)."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise DeployError("--outputs", f"{path}: not a readable JSON file ({exc})") from None
+        return cls.from_mapping(data)

@@ -1,0 +1,121 @@
+"""The deploy flow end to end against moto.
+
+UpdateEndpoint, which moto lacks, is answered by a botocore before-call hook (conftest).
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from typing import Any
+
+import pytest
+from mlflow.tracking import MlflowClient
+from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
+from slipway.deploy.rollout import PREVIOUS_TAG
+
+from .conftest import ENDPOINT, IMAGE, Clients
+
+
+def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw: Any) -> Any:
+    return deploy_champion(
+        MlflowClient(tracking_uri=registry[0], registry_uri=registry[0]),
+        "churn",
+        aws,
+        StackOutputs.from_mapping(stack),
+        IMAGE,
+        "alice",
+        **kw,
+    )
+
+
+def test_deploy_exports_registers_approves_and_rolls_out(aws, stack, champion_registry) -> None:
+    deployed = _deploy(aws, stack, champion_registry, canary_percent=20, wait_seconds=120)
+
+    # model.tar.gz: the MLflow model at the archive root, KMS-encrypted in the stack bucket
+    assert deployed.model.uri == "s3://churn-dev-bucket/models/churn/v1/model.tar.gz"
+    obj = aws("s3").get_object(Bucket="churn-dev-bucket", Key="models/churn/v1/model.tar.gz")
+    assert obj["ServerSideEncryption"] == "aws:kms"
+    assert obj["SSEKMSKeyId"] == stack["kmsKeyArn"]
+    with tarfile.open(fileobj=io.BytesIO(obj["Body"].read()), mode="r:gz") as tar:
+        names = tar.getnames()
+    assert {"MLmodel", "model.skops", "requirements.txt"} <= set(names)
+
+    # model package: in the group, approved, approver recorded
+    package = aws("sagemaker").describe_model_package(ModelPackageName=deployed.package_arn)
+    assert package["ModelPackageGroupName"] == "churn-dev-models"
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["approved-by"] == "alice"
+    assert package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == deployed.model.uri
+
+    # new endpoint config: same variants, new model, previous config tagged; endpoint switched
+    rollout = deployed.rollout
+    assert rollout.previous_config == "initial-config"
+    config = aws("sagemaker").describe_endpoint_config(EndpointConfigName=rollout.new_config)
+    variant = config["ProductionVariants"][0]
+    assert (variant["VariantName"], variant["InstanceType"]) == ("primary", "ml.t2.medium")
+    model = aws("sagemaker").describe_model(ModelName=variant["ModelName"])
+    assert model["Containers"][0]["ModelPackageName"] == deployed.package_arn
+    tags = aws("sagemaker").list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]
+    assert {"Key": PREVIOUS_TAG, "Value": "initial-config"} in tags
+    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
+        rollout.new_config
+    )
+
+    # blue/green canary with auto-rollback on exactly this endpoint's alarms
+    (request,) = aws.update_requests
+    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert policy["Type"] == "CANARY"
+    assert policy["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 20}
+    assert policy["WaitIntervalInSeconds"] == 120
+    alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert alarms == [
+        {"AlarmName": f"{ENDPOINT}-Invocation5XXErrors"},
+        {"AlarmName": f"{ENDPOINT}-ModelLatency"},
+    ]
+
+
+def test_rollback_returns_to_previous_configuration(aws, stack, champion_registry) -> None:
+    deployed = _deploy(aws, stack, champion_registry)
+    back = rollback(aws("sagemaker"), ENDPOINT)
+    assert (back.previous_config, back.new_config) == (
+        deployed.rollout.new_config,
+        "initial-config",
+    )
+    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
+        "initial-config"
+    )
+    with pytest.raises(DeployError, match="rollback: initial-config was not deployed by slipway"):
+        rollback(aws("sagemaker"), ENDPOINT)
+
+
+def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> None:
+    aws("cloudwatch").set_alarm_state(
+        AlarmName=f"{ENDPOINT}-ModelLatency", StateValue="ALARM", StateReason="test"
+    )
+    with pytest.raises(DeployError, match=r"alarms: .*ModelLatency already firing"):
+        _deploy(aws, stack, champion_registry)
+    assert aws.update_requests == []
+    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
+        "initial-config"
+    )
+
+
+def test_missing_stack_output_is_named() -> None:
+    with pytest.raises(DeployError, match="stack outputs: missing endpointName"):
+        StackOutputs.from_mapping(
+            {
+                "bucketName": "b",
+                "kmsKeyArn": "k",
+                "modelPackageGroupName": "g",
+                "inferenceRoleArn": "r",
+            }
+        )
+
+
+@pytest.mark.parametrize("share", [0, 51])
+def test_canary_share_bounds(share: int) -> None:
+    from slipway.deploy.rollout import blue_green
+
+    with pytest.raises(DeployError, match="canary_percent: must be between 1 and 50"):
+        blue_green(["a"], share, 60)

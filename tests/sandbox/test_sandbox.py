@@ -1,0 +1,127 @@
+"""slipway sandbox: every baked option combination applied to moto on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, STRUCTURAL_COMBOS, combo_id
+from cookiecutter.main import cookiecutter
+from slipway.cli import app
+from slipway.sandbox import SandboxError, apply, destroy
+from slipway.sandbox.appliers import APPLIERS
+from slipway.sandbox.contents import emulator_contents
+from slipway.sandbox.server import AwsClients, EmulatedAws
+from slipway.sandbox.state import SandboxState, state_dir
+from slipway.testing import run_program
+from typer.testing import CliRunner
+
+MOCK_ONLY = {
+    "aws:sagemaker/mlflowApp:MlflowApp",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+}
+
+
+def _bake(tmp: Path, combo: dict[str, str]) -> Path:
+    project = cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=str(tmp))
+    return Path(project) / "infra"
+
+
+@pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)
+def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
+    infra = _bake(tmp_path, combo)
+    report = apply(infra, "dev")
+
+    # inventory == the plain mocks' resource list; only known gaps are mock-only
+    declared = {(r.type, r.name) for r in run_program(infra, "dev").cloud_resources}
+    assert {(e.type, e.name) for e in report.entries} == declared
+    mock_only = {e.type for e in report.entries if not e.in_moto}
+    assert mock_only.isdisjoint(APPLIERS), "a type moto can take stayed mock-only"
+    if combo["compute"] == "sagemaker":
+        assert mock_only <= MOCK_ONLY
+    assert all(e.action == "created" for e in report.entries)
+
+    # references are moto's: the bucket encryption names the key moto created
+    key = next(e for e in report.entries if e.type == "aws:kms/key:Key")
+    assert key.state["arn"].endswith(key.id)
+    assert any(key.id in item for item in report.contents)
+
+    # read-backs: encryption, public access block, trust policies, variants
+    props = {c.prop.split("[")[0] for c in report.checks}
+    assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
+    if combo["compute"] == "sagemaker":
+        assert "productionVariants" in props
+    assert report.checks and report.failed_checks == []
+
+    gone = destroy(infra, "dev")
+    assert len(gone.removed) == len(report.entries)
+    with EmulatedAws("us-east-1") as emulator:  # the saved sandbox, reopened independently
+        emulator.load(SandboxState.load(state_dir(infra, "dev")).snapshot_file)
+        assert emulator_contents(emulator.aws) == []
+
+
+@pytest.fixture
+def sagemaker_infra(tmp_path: Path) -> Path:
+    return _bake(
+        tmp_path,
+        {"compute": "sagemaker", "endpoint": "realtime", "monitoring": "yes", "ci": "github"},
+    )
+
+
+def test_second_apply_is_a_no_op_and_a_change_replaces_only_it(sagemaker_infra: Path) -> None:
+    first = apply(sagemaker_infra, "dev")
+    second = apply(sagemaker_infra, "dev")
+    assert not second.changed
+    assert sorted((e.key, e.id) for e in second.entries) == sorted(
+        (e.key, e.id) for e in first.entries
+    )
+    assert sorted(second.contents) == sorted(first.contents)
+
+    stack = sagemaker_infra / "Pulumi.dev.yaml"
+    stack.write_text(
+        stack.read_text().replace(
+            "slipway:modelImageTag: 1.2-1-cpu-py3", "slipway:modelImageTag: 1.4-2"
+        )
+    )
+    third = apply(sagemaker_infra, "dev")
+    changed = {e.name for e in third.entries if e.action != "unchanged"}
+    assert "churn-model-dev-model" in changed
+    assert "churn-model-dev-bucket" not in changed
+
+
+def test_moto_rejection_names_resource_and_property(sagemaker_infra: Path) -> None:
+    main = sagemaker_infra / "__main__.py"
+    # a bucket name AWS refuses (under 3 characters) fails at that bucket, naming the property
+    main.write_text(
+        main.read_text().replace(
+            "store = ArtifactStore(",
+            "import pulumi_aws\npulumi_aws.s3.Bucket('bad', bucket='ab')\nstore = ArtifactStore(",
+            1,
+        )
+    )
+    with pytest.raises(SandboxError, match=r"aws:s3/bucket:Bucket bad: bucket: InvalidBucketName"):
+        apply(sagemaker_infra, "dev")
+    assert not (state_dir(sagemaker_infra, "dev") / "state.json").exists()  # nothing half-written
+
+
+def test_refuses_non_loopback_endpoint() -> None:
+    with pytest.raises(
+        SandboxError, match=r"endpoint: 'https://s3\.amazonaws\.com' is not a loopback"
+    ):
+        AwsClients("https://s3.amazonaws.com", "us-east-1")
+
+
+def test_cli_apply_twice_then_destroy(sagemaker_infra: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
+    assert first.exit_code == 0, first.output
+    assert "mock-only" in first.output and "aws:sagemaker/mlflowApp:MlflowApp" in first.output
+    again = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
+    assert again.exit_code == 0 and "no changes" in again.output
+    gone = runner.invoke(app, ["sandbox", "destroy", str(sagemaker_infra), "--stack", "dev"])
+    assert gone.exit_code == 0 and "moto holds nothing" in gone.output
+    state = json.loads((state_dir(sagemaker_infra, "dev") / "state.json").read_text())
+    assert state == {"resources": []}
+    bad = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "nope"])
+    assert bad.exit_code == 1 and "--stack:" in bad.output
