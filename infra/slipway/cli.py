@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from slipway import __version__
 from slipway.resources import template_dir
@@ -85,6 +86,88 @@ def new(
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {project}")
+
+
+@app.command()
+def serve(
+    model_uri: Annotated[
+        str | None,
+        typer.Argument(help="MLflow model URI (default: $SLIPWAY_MODEL_URI or /opt/ml/model)."),
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: CPUs).")] = None,
+) -> None:
+    """Serve a model: GET /ping, POST /invocations, GET /metrics (SageMaker contract)."""
+    from slipway.serving import entry
+
+    try:
+        code = entry.run(
+            model_uri or entry.default_model_uri(),
+            host or entry.default_host(),
+            port if port is not None else entry.default_port(),
+            workers if workers is not None else entry.default_workers(),
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+class _ApplyByDefault(TyperGroup):
+    """``slipway sandbox DIR`` means ``slipway sandbox apply DIR``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["apply", *args]
+        return super().parse_args(ctx, args)
+
+
+sandbox_app = typer.Typer(
+    cls=_ApplyByDefault,
+    help="Apply a Pulumi program to emulated AWS (moto on 127.0.0.1); no account needed.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+PROGRAM_DIR = typer.Argument(..., help="Directory of the Pulumi program (e.g. infra).")
+STACK = typer.Option("dev", "--stack", help="Stack whose Pulumi.<stack>.yaml is used.")
+
+
+@sandbox_app.command("apply")
+def sandbox_apply(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None:
+    """Create/update the sandbox, print its inventory and the read-back checks."""
+    from rich.console import Console
+
+    from slipway.sandbox import SandboxError, apply
+    from slipway.sandbox.inventory import print_apply
+
+    try:
+        report = apply(program_dir, stack)
+    except SandboxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    print_apply(report, Console())
+    for check in report.failed_checks:
+        message = f"{check.resource}: {check.prop}: moto holds {check.actual!r}"
+        typer.echo(f"error: {message}", err=True)
+    if report.failed_checks:
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("destroy")
+def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None:
+    """Delete everything the sandbox applied; moto ends empty."""
+    from rich.console import Console
+
+    from slipway.sandbox import SandboxError, destroy
+    from slipway.sandbox.inventory import print_destroy
+
+    try:
+        report = destroy(program_dir, stack)
+    except SandboxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    print_destroy(report, Console())
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,226 @@
+"""Slipway's server vs ``mlflow models serve`` on the same model, same machine, same run.
+
+Load: wrk (C, separate process) on 127.0.0.1, 1-row JSON, 8 keep-alive connections, bounded by
+a request count per server and a duration. Also the in-process floor: one prediction, and
+one full ASGI request without the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from slipway.serving.probe import free_port, wait_until_ready
+
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+BODY = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [[5.1, 3.5, 1.4, 0.2]]}})
+LUA = """
+wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/json"
+local limit = %d
+local count = 0
+local bad = 0
+function response(status, headers, body)
+  count = count + 1
+  if status ~= 200 then bad = bad + 1 end
+  if count >= limit then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %%d, "seconds": %%f, "p50_us": %%d, "p99_us": %%d, "mean_us": %%f, '
+      .. '"errors": %%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    latency.mean,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("serve")
+    group.add_argument("--requests", type=int, default=20000, help="max requests per server")
+    group.add_argument("--duration", type=int, default=15, help="max seconds of load per server")
+    group.add_argument("--connections", type=int, default=8)
+    group.add_argument("--workers", type=int, default=2, help="slipway server workers")
+
+
+def run(args: argparse.Namespace) -> str:
+    if not shutil.which("wrk"):
+        raise SystemExit(
+            "error: wrk: not installed; run `apt-get install -y wrk` (make bench does)"
+        )
+    with tempfile.TemporaryDirectory(prefix="slipway-bench-") as tmp:
+        model = save_model(Path(tmp) / "model")
+        floor_predict, floor_request = in_process_floor(str(model))
+        print(
+            f"in-process floor: predict {floor_predict * 1e6:.0f} us, "
+            f"full ASGI request {floor_request * 1e6:.0f} us (no network)"
+        )
+        slipway_cmd = [
+            sys.executable,
+            "-m",
+            "slipway.serving",
+            "--model-uri",
+            str(model),
+            "--workers",
+            str(args.workers),
+        ]
+        mlflow_cmd = [
+            str(Path(sys.executable).with_name("mlflow")),
+            "models",
+            "serve",
+            "-m",
+            str(model),
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+        ]
+        results = {}
+        for name, cmd, port_flag in (
+            ("slipway", slipway_cmd, "--port"),
+            ("mlflow", mlflow_cmd, "-p"),
+        ):
+            with server(cmd, port_flag) as port:
+                results[name] = load(port, args, Path(tmp))
+            r = results[name]
+            print(
+                f"{name:8s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:7.2f} ms  "
+                f"p99 {r['p99_us'] / 1000:7.2f} ms  ({r['requests']} requests, "
+                f"{r['seconds']:.1f} s, {r['errors']} errors)"
+            )
+        ours, theirs = results["slipway"], results["mlflow"]
+        print(f"slipway p50 = {ours['p50_us'] / (floor_request * 1e6):.1f}x the in-process "
+              f"request floor ({args.connections} requests in flight)")
+    rps = ours["rps"] / theirs["rps"]
+    p99 = theirs["p99_us"] / max(ours["p99_us"], 1)
+    return f"serve {rps:.1f}x rps, p99 1/{p99:.0f}"
+
+
+def save_model(path: Path) -> Path:
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame(load_iris().data, columns=FEATURES)
+    fitted = LogisticRegression(max_iter=500).fit(X, load_iris().target)
+    mlflow.sklearn.save_model(fitted, str(path), signature=infer_signature(X, fitted.predict(X)))
+    return path
+
+
+def in_process_floor(model_uri: str, n: int = 2000) -> tuple[float, float]:
+    """Seconds per prediction (checked rows in) and per full ASGI request (bytes in, bytes out)."""
+    import asyncio
+
+    from slipway.serving import create_app
+
+    app = create_app(model_uri)
+    rows = [[5.1, 3.5, 1.4, 0.2]]
+    body = BODY.encode()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/invocations",
+        "headers": [(b"content-type", b"application/json")],
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        return None
+
+    async def requests() -> None:
+        for _ in range(n):
+            await app(scope, receive, send)
+
+    for _ in range(200):
+        app.model.predict(rows)
+    start = time.perf_counter()
+    for _ in range(n):
+        app.model.predict(rows)
+    predict = (time.perf_counter() - start) / n
+    start = time.perf_counter()
+    asyncio.run(requests())
+    return predict, (time.perf_counter() - start) / n
+
+
+@contextmanager
+def server(cmd: list[str], port_flag: str) -> Iterator[int]:
+    port = free_port()
+    env = dict(os.environ)  # mlflow serve runs `uvicorn` from PATH: use this venv's
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.Popen(
+        [*cmd, port_flag, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        try:
+            wait_until_ready(port, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise SystemExit(f"error: server: {exc}") from None
+        yield port
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def load(port: int, args: argparse.Namespace, tmp: Path) -> dict:
+    threads = 2
+    script = tmp / "post.lua"
+    script.write_text(LUA % (json.dumps(BODY), max(1, args.requests // threads)))
+    warm = subprocess.run(
+        ["wrk", "-t1", "-c1", "-d1s", "-s", str(script), f"http://127.0.0.1:{port}/invocations"],
+        capture_output=True,
+        check=True,
+    )
+    del warm
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/invocations",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(next(li for li in out.splitlines() if li.startswith("{")))
+    cap = max(1, args.requests // threads) * threads
+    if result["requests"] >= cap:
+        # Threads stopped at the cap before the clock ran out; wrk still reports the full
+        # duration. Closed-loop load: throughput = connections / mean latency (Little's law).
+        result["rps"] = args.connections / (result["mean_us"] / 1e6)
+    else:
+        result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__)
+    add_arguments(cli)
+    print(run(cli.parse_args()))

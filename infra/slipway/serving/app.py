@@ -1,0 +1,173 @@
+"""The ASGI app: a raw ASGI callable (three routes do not need a framework; it is faster)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+
+from slipway.serving.batching import Batcher
+from slipway.serving.errors import BadRequest
+from slipway.serving.metrics import Metrics
+from slipway.serving.model import LoadedModel, load
+from slipway.serving.payload import PayloadParser
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+MODEL_URI_ENV = "SLIPWAY_MODEL_URI"
+MAX_BODY_ENV = "SLIPWAY_MAX_BODY_BYTES"
+MAX_ROWS_ENV = "SLIPWAY_MAX_ROWS"
+DEFAULT_MAX_BODY = 6 * 1024 * 1024  # SageMaker's real-time payload limit
+DEFAULT_MAX_ROWS = 100_000
+JSON_HEADERS = [(b"content-type", b"application/json")]
+ROUTES = {"/ping": "GET", "/invocations": "POST", "/metrics": "GET"}
+
+
+class ServingApp:
+    """``GET /ping``, ``POST /invocations``, ``GET /metrics`` for one loaded model."""
+
+    def __init__(self, model: LoadedModel, max_body: int, max_rows: int) -> None:
+        self.model = model
+        self.max_body = max_body
+        self.parser = PayloadParser(model.schema, max_rows)
+        self.metrics = Metrics(model.uri, model.version, model.flavor)
+        self.batcher = Batcher(model.predict) if model.batchable else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        start = time.perf_counter()
+        path, method = scope["path"], scope["method"]
+        endpoint = path if path in ROUTES else "other"
+        try:
+            status, headers, body = await self._route(path, method, scope, receive)
+        except BadRequest as exc:
+            status, headers, body = exc.status, JSON_HEADERS, _error(str(exc))
+        except Exception as exc:  # the model failed: answer 500, keep serving
+            log.exception("prediction failed")
+            status, headers = 500, JSON_HEADERS
+            body = _error(f"prediction failed: {exc}", "INTERNAL_ERROR")
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        self.metrics.observe(endpoint, status, time.perf_counter() - start)
+
+    async def _route(
+        self, path: str, method: str, scope: Scope, receive: Receive
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        expected = ROUTES.get(path)
+        if expected is None:
+            raise BadRequest(f"no route {path!r}; use /invocations, /ping or /metrics", 404)
+        if method != expected and not (method == "HEAD" and expected == "GET"):
+            raise BadRequest(f"{path} accepts {expected}, not {method}", 405)
+        if path == "/ping":
+            return 200, JSON_HEADERS, b'{"status":"ok"}'
+        if path == "/metrics":
+            return (
+                200,
+                [(b"content-type", self.metrics.content_type.encode())],
+                (self.metrics.render()),
+            )
+        body = await self._read_body(scope, receive)
+        content_type = _header(scope, b"content-type")
+        rows = self.parser.parse(body, content_type)
+        if self.batcher is not None:
+            predictions = await self.batcher(rows)
+        else:
+            predictions = self.model.predict(rows)
+        self.metrics.rows.inc(len(rows))
+        return 200, JSON_HEADERS, _dump({"predictions": _jsonable(predictions)})
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise BadRequest(f"body too large: {declared} bytes > {self.max_body}", 413)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise BadRequest("client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise BadRequest(f"body too large: more than {self.max_body} bytes", 413)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def create_app(model_uri: str) -> ServingApp:
+    """Load the model now (``ModelLoadError`` when it cannot be served) and build the app."""
+    return ServingApp(
+        load(model_uri),
+        max_body=_int_env(MAX_BODY_ENV, DEFAULT_MAX_BODY),
+        max_rows=_int_env(MAX_ROWS_ENV, DEFAULT_MAX_ROWS),
+    )
+
+
+def app_from_env() -> ServingApp:
+    """uvicorn factory for worker processes: the model URI comes from ``SLIPWAY_MODEL_URI``."""
+    return create_app(os.environ[MODEL_URI_ENV])
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name}: must be a positive integer (got {raw!r})")
+    return int(raw)
+
+
+def _jsonable(predictions: Any) -> Any:
+    if isinstance(predictions, np.ndarray):
+        return predictions.tolist()
+    if hasattr(predictions, "to_dict") and hasattr(predictions, "columns"):  # DataFrame
+        return predictions.to_dict(orient="records")
+    if hasattr(predictions, "tolist"):  # Series
+        return predictions.tolist()
+    return predictions
+
+
+def _dump(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False, default=_default).encode()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _error(message: str, code: str = "BAD_REQUEST") -> bytes:
+    """MLflow's error body, so clients of ``mlflow models serve`` read it unchanged."""
+    return _dump({"error_code": code, "message": message})

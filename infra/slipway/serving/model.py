@@ -1,0 +1,177 @@
+"""Load the MLflow model once and predict from checked rows, skipping pandas when it can."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slipway.serving.errors import ModelLoadError
+from slipway.serving.schema import InputSchema, from_signature
+
+log = logging.getLogger(__name__)
+Predict = Callable[[list[list[Any]]], Any]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What the app needs: the checked input schema, a predict function and labels."""
+
+    uri: str
+    schema: InputSchema
+    predict: Predict
+    path: str  # "numpy" (estimator called directly) or "pandas" (DataFrame needed)
+    flavor: str
+    version: str
+
+    @property
+    def batchable(self) -> bool:
+        """Rows are predicted independently, so requests may share one call."""
+        return self.path == "numpy"
+
+
+def load(uri: str) -> LoadedModel:
+    """Load ``uri``; raise ``ModelLoadError`` with a one-line reason when it cannot be served."""
+    try:
+        import mlflow.pyfunc
+
+        pyfunc = mlflow.pyfunc.load_model(uri)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelLoadError(f"cannot load model {uri!r}: {first}") from None
+    schema = from_signature(pyfunc.metadata.signature)
+    flavors = pyfunc.metadata.flavors
+    flavor = "sklearn" if "sklearn" in flavors else pyfunc.loader_module or "python_function"
+    version = _version(uri, pyfunc)
+    examples = _example_rows(uri, schema)
+    if flavor == "sklearn":
+        estimator = pyfunc.get_raw_model()
+        method = flavors.get("python_function", {}).get("predict_fn") or "predict"
+        fn = _fast_config(getattr(estimator, method))
+        schema = replace(schema, allow_nan=_allows_nan(estimator))
+        fast = _numpy_predict(fn, estimator, schema)
+        if fast is not None and _agrees(fast, _frame_predict(fn, schema), examples):
+            return LoadedModel(uri, schema, fast, "numpy", flavor, version)
+        return LoadedModel(uri, schema, _frame_predict(fn, schema), "pandas", flavor, version)
+    schema = replace(schema, allow_nan=True)  # the model decides; it sees what the client sent
+    return LoadedModel(
+        uri, schema, _frame_predict(pyfunc.predict, schema), "pandas", flavor, version
+    )
+
+
+def _numpy_predict(fn: Callable[[Any], Any], estimator: Any, schema: InputSchema) -> Predict | None:
+    """Call the estimator on a float array, columns in the order it was fitted with."""
+    if not schema.all_numeric:
+        return None
+    fitted = getattr(estimator, "feature_names_in_", None)
+    names = list(schema.names)
+    if fitted is not None:
+        if sorted(map(str, fitted)) != sorted(names):
+            return None
+        order = [names.index(str(n)) for n in fitted]
+        if order != list(range(len(names))):
+            take = np.asarray(order)
+            return lambda rows: fn(np.asarray(rows, dtype=np.float64)[:, take])
+    return lambda rows: fn(np.asarray(rows, dtype=np.float64))
+
+
+def _fast_config(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Skip sklearn's per-call finiteness and parameter checks: the parser already checked
+    every cell (infinity always refused, NaN refused unless the estimator accepts it)."""
+    import sklearn
+
+    def call(X: Any) -> Any:
+        with (
+            sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+            warnings.catch_warnings(),
+        ):
+            # An array for an estimator fitted on a DataFrame: the column order was checked
+            # against feature_names_in_ when the model was loaded.
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            return fn(X)
+
+    return call
+
+
+def _frame_predict(fn: Callable[[Any], Any], schema: InputSchema) -> Predict:
+    import pandas as pd
+
+    names = list(schema.names)
+    dtypes = {c.name: _pandas_dtype(c.type) for c in schema.columns}
+
+    def predict(rows: list[list[Any]]) -> Any:
+        return fn(pd.DataFrame(rows, columns=names).astype(dtypes))
+
+    return predict
+
+
+def _pandas_dtype(kind: str) -> str:
+    if kind in ("double", "float"):
+        return "float64" if kind == "double" else "float32"
+    if kind in ("long", "integer"):
+        return "int64" if kind == "long" else "int32"
+    return "bool" if kind == "boolean" else "object"
+
+
+def _agrees(fast: Predict, slow: Predict, examples: list[list[Any]]) -> bool:
+    """True when the array path gives the DataFrame path's answer on the example rows."""
+    try:
+        got = np.asarray(fast(examples))
+        want = np.asarray(slow(examples))
+    except Exception as exc:
+        log.info("numpy fast path disabled: %s", exc)
+        return False
+    if got.shape != want.shape:
+        return False
+    if got.dtype.kind in "fc" and want.dtype.kind in "fc":
+        return bool(np.allclose(got, want, equal_nan=True))
+    return bool(np.array_equal(got, want))
+
+
+def _allows_nan(estimator: Any) -> bool:
+    try:
+        from sklearn.utils import get_tags
+
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except Exception:
+        return False
+
+
+def _example_rows(uri: str, schema: InputSchema) -> list[list[Any]]:
+    """The logged input example when there is one, else one synthetic row from the schema."""
+    try:
+        from mlflow.artifacts import download_artifacts
+
+        local = Path(download_artifacts(artifact_uri=f"{uri.rstrip('/')}/input_example.json"))
+        doc = json.loads(local.read_text())
+        if isinstance(doc, dict) and "columns" in doc and "data" in doc:
+            names = list(schema.names)
+            position = {c: i for i, c in enumerate(doc["columns"])}
+            rows = [[row[position[n]] for n in names] for row in doc["data"]]
+            if rows:
+                return rows
+    except Exception as exc:
+        log.info("no usable input example: %s", exc)
+    synthetic = {"string": "", "boolean": False}
+    return [[synthetic.get(c.type, 0.0) for c in schema.columns]]
+
+
+def _version(uri: str, pyfunc: Any) -> str:
+    """Registry version for ``models:/`` URIs, else the run id, else the model uuid."""
+    if uri.startswith("models:/"):
+        try:
+            from mlflow.store.artifact.utils.models import get_model_name_and_version
+            from mlflow.tracking import MlflowClient
+
+            _, version = get_model_name_and_version(MlflowClient(), uri)
+            return str(version)
+        except Exception as exc:
+            log.info("cannot resolve registry version of %s: %s", uri, exc)
+    meta = pyfunc.metadata
+    return str(meta.run_id or meta.model_uuid or "unknown")
