@@ -144,6 +144,33 @@ def test_local_workflows_and_actions_get_the_inputs_they_declare(
     assert calls >= 10
 
 
+def _assumed_roles(job: dict[str, Any]) -> list[str]:
+    """Secret names of the AWS roles a job's steps assume (``aws-role`` of the setup action),
+    resolving ``secrets[matrix.role]`` through the job's matrix."""
+    names = []
+    for step in job.get("steps", []):
+        expression = str(step.get("with", {}).get("aws-role", ""))
+        if not expression:
+            continue
+        if expression == "${{ secrets[matrix.role] }}":
+            names += [row["role"] for row in job["strategy"]["matrix"]["include"]]
+        else:
+            match = re.fullmatch(r"\$\{\{ secrets\.([\w-]+) \}\}", expression)
+            assert match, f"unexpected aws-role {expression!r}"
+            names.append(match.group(1))
+    return names
+
+
+def _trusted_environment(secret: str) -> str:
+    """The GitHub environment the role stored in ``secret`` trusts (infra Roles)."""
+    if secret == "deploy-role":  # reusable workflows: the deploy role of inputs.stack
+        return "${{ inputs.stack }}"
+    match = re.fullmatch(r"AWS_(DEPLOY|PREVIEW|MONITOR)_ROLE_ARN_(\w+)", secret)
+    assert match, f"unexpected role secret {secret}"
+    kind, stack = match.groups()
+    return {"DEPLOY": stack.lower(), "PREVIEW": "preview", "MONITOR": "monitor"}[kind]
+
+
 @pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
 def test_aws_access_is_oidc_only(combo: dict[str, str], baked: dict[str, Path]) -> None:
     project = baked[combo_id(combo)]
@@ -153,16 +180,37 @@ def test_aws_access_is_oidc_only(combo: dict[str, str], baked: dict[str, Path]) 
     for path in workflows(project):
         workflow = load(path)
         for name, job in workflow["jobs"].items():
-            with_role = [s for s in job.get("steps", []) if s.get("with", {}).get("deploy-role")]
-            if not with_role and "deploy-role" not in job.get("secrets", {}):
+            if not _assumed_roles(job) and "deploy-role" not in job.get("secrets", {}):
                 continue
             roles += 1
             permissions = job.get("permissions", workflow.get("permissions", {}))
             assert permissions.get("id-token") == "write", f"{path.name}:{name}: no id-token"
-            if with_role and "pull_request" in workflow["on"]:
-                # the role trusts branch and environment subjects, not "pull_request"
-                assert job.get("environment"), f"{path.name}:{name}: untrusted OIDC subject"
     assert roles >= 5
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_each_role_is_assumed_in_the_environment_it_trusts(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Every role trusts one subject, repo:<repo>:environment:<env>: a job that assumes it
+    outside that environment gets no credentials, and the prod deploy role is used only
+    where prod's reviewers apply."""
+    project = baked[combo_id(combo)]
+    assumed = set()
+    for path in workflows(project):
+        for name, job in load(path)["jobs"].items():
+            where = f"{path.name}:{name}"
+            for secret in _assumed_roles(job):
+                assert job.get("environment") == _trusted_environment(secret), where
+                assumed.add(secret)
+            passed = job.get("secrets", {}).get("deploy-role")
+            if passed:  # a caller of stack-up.yml / release.yml
+                stack = job["with"]["stack"]
+                assert passed == f"${{{{ secrets.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}", where
+    expected = {"deploy-role"} | {f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")}
+    if combo["monitoring"] == "yes":
+        expected.add("AWS_MONITOR_ROLE_ARN_PROD")
+    assert assumed == expected
 
 
 @pytest.mark.parametrize("combo", GITHUB_COMBOS[:1], ids=combo_id)

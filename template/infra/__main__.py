@@ -76,7 +76,12 @@ roles = Roles(
         kms_key_arn=store.kms_key_arn,
         model_package_group_arn=registry.group_arn,
 {%- if cookiecutter.ci == "github" %}
-        github=GithubDeployment(config.require("githubRepository")),
+        github=GithubDeployment(
+            config.require("githubRepository"),
+            # The account's GitHub OIDC provider, when another stack already created it.
+            oidc_provider_arn=config.get("githubOidcProviderArn"),
+            drift_monitor={{ "True" if cookiecutter.monitoring == "yes" else "False" }},
+        ),
 {%- endif %}
     ),
 )
@@ -189,6 +194,10 @@ pulumi.export("trainingRoleArn", roles.training_role_arn)
 pulumi.export("inferenceRoleArn", roles.inference_role_arn)
 {%- if cookiecutter.ci == "github" %}
 pulumi.export("deployRoleArn", roles.deploy_role_arn)
+pulumi.export("previewRoleArn", roles.preview_role_arn)
+{%- if cookiecutter.monitoring == "yes" %}
+pulumi.export("monitorRoleArn", roles.monitor_role_arn)
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.compute == "sagemaker" %}
 pulumi.export("trackingUri", tracking.tracking_uri)

@@ -28,8 +28,11 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
     "aws:s3/bucketPolicy:BucketPolicy": 1, "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
-          "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1}
+GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+}
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
 SERVING = {"aws:sagemaker/model:Model": 1,
            "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 1,

@@ -1,61 +1,115 @@
-"""Roles: least privilege (no * on *), scoping to prefixes/key/group, GitHub OIDC trust."""
+"""Roles: least privilege (no * on *), scoping to prefixes/key/group, GitHub OIDC trust
+(one exact environment subject per role), the preview and monitor roles."""
 
 from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from typing import Any
 
 import pytest
 from aws_helpers import deployment, policy_of, trust_of
 from slipway.aws import GithubDeployment, Roles, RolesArgs
+from slipway.aws.roles import VIEW_ONLY_POLICY
+from slipway.drift.cloudwatch import NAMESPACE as DRIFT_NAMESPACE
 from slipway.testing import ProgramRun, iter_policy_statements, run_pulumi
 
 BUCKET_ARN = "arn:aws:s3:::churn-dev-bucket-1234567"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0000-1111"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-dev-models"
 REPO = "example-org/churn"
+EXISTING_PROVIDER = (
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+)
+VIEW_ONLY_ARN = f"arn:aws:iam::aws:policy/{VIEW_ONLY_POLICY}"
+OIDC = "token.actions.githubusercontent.com"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+# Verbs of actions that change something, and actions that read data rather than metadata.
+WRITE_VERBS = (
+    "Create", "Put", "Delete", "Update", "Modify", "Attach", "Detach", "Tag", "Untag",
+    "Start", "Stop", "Invoke", "Pass", "Set", "Add", "Remove", "Register", "Deregister",
+    "Associate", "Disassociate", "Enable", "Disable", "Run", "Send", "Publish", "Restore",
+)
+DATA_READS = (
+    "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt", "kms:GenerateDataKey",
+    "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
+    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage",
+    "logs:GetLogEvents", "logs:FilterLogEvents", "sagemaker:InvokeEndpoint",
+    "sagemaker-mlflow:GetRun", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "rds-db:connect", "kinesis:GetRecords",
+)
+# AWS calls of `pulumi preview` of the program beyond the provider's own sts:GetCallerIdentity
+# (which needs no permission): the getAvailabilityZones invoke of the EKS network.
+# getRegion, getPartition and sagemaker.getPrebuiltEcrImage are answered by the provider.
+PREVIEW_CALLS = ("ec2:DescribeAvailabilityZones",)
 
 
-def _run(github: GithubDeployment | None = None) -> ProgramRun:
-    return run_pulumi(lambda: Roles("churn-dev", RolesArgs(
-        deployment("dev"), bucket_arn=BUCKET_ARN, kms_key_arn=KEY_ARN,
+def _run(
+    github: GithubDeployment | None = None, stack: str = "dev"
+) -> ProgramRun:
+    return run_pulumi(lambda: Roles(f"churn-{stack}", RolesArgs(
+        deployment(stack), bucket_arn=BUCKET_ARN, kms_key_arn=KEY_ARN,
         model_package_group_arn=GROUP_ARN, github=github,
     )))
 
 
 @pytest.fixture(scope="module")
 def with_github() -> ProgramRun:
-    return _run(GithubDeployment(REPO))
+    return _run(GithubDeployment(REPO, drift_monitor=True))
+
+
+@pytest.fixture(scope="module")
+def view_only_actions() -> list[str]:
+    """Actions of AWS's ViewOnlyAccess (moto ships a copy of the AWS managed policies)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    document = json.loads(aws_managed_policies_data)["ViewOnlyAccess"]["Document"]
+    assert all(s["Effect"] == "Allow" for s in document["Statement"])
+    return [a for s in iter_policy_statements(document) for a in s["Action"]]
+
+
+def _every_statement(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (attached.name, statement)
+        for attached in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        for statement in iter_policy_statements(attached.inputs["policy"])
+    ]
 
 
 def test_no_statement_allows_every_action_on_every_resource(with_github: ProgramRun) -> None:
-    policies = with_github.of_type("aws:iam/rolePolicy:RolePolicy")
-    assert len(policies) == 4
-    for attached in policies:
-        for statement in iter_policy_statements(attached.inputs["policy"]):
-            if "*" in statement["Resource"]:
-                broad = [a for a in statement["Action"] if a == "*" or a.endswith(":*")]
-                assert broad == [], f"{attached.name} {statement.get('Sid')}: {broad} on *"
+    names = {name for name, _ in _every_statement(with_github)}
+    assert names == {f"churn-dev-{r}-policy" for r in ("exec", "train", "infer", "deploy",
+                                                       "monitor")}
+    for name, statement in _every_statement(with_github):
+        assert "*" not in statement["Action"], f"{name} {statement.get('Sid')}: Action *"
+        if "*" in statement["Resource"]:
+            broad = [a for a in statement["Action"] if a.endswith(":*")]
+            assert broad == [], f"{name} {statement.get('Sid')}: {broad} on *"
 
 
 @pytest.mark.parametrize(("role", "reads", "writes"), [
     ("churn-dev-train", {"data/"}, {"models/", "mlflow/"}),
     ("churn-dev-infer", {"models/"}, {"data-capture/"}),
     ("churn-dev-exec", {"data/", "models/", "data-capture/"}, {"mlflow/", "monitoring/"}),
+    ("churn-dev-monitor", {"data-capture/", "mlflow/"}, set()),
 ])
 def test_object_access_is_scoped_to_prefixes(
     with_github: ProgramRun, role: str, reads: set[str], writes: set[str]
 ) -> None:
     by_sid = {s["Sid"]: s for s in policy_of(with_github, role)}
     as_prefixes = lambda arns: {a.removeprefix(BUCKET_ARN + "/").removesuffix("*") for a in arns}  # noqa: E731
-    assert as_prefixes(by_sid["WriteObjects"]["Resource"]) == writes
+    assert as_prefixes(by_sid.get("WriteObjects", {}).get("Resource", [])) == writes
     assert as_prefixes(by_sid["ReadObjects"]["Resource"]) == reads | writes
     assert by_sid["ListOwnPrefixes"]["Resource"] == [BUCKET_ARN]
-    assert by_sid["UseProjectKey"]["Resource"] == [KEY_ARN]
+    condition = by_sid["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
+    assert {p.removesuffix("*") for p in condition} == reads | writes
 
 
 def test_only_the_execution_role_uses_the_model_package_group(with_github: ProgramRun) -> None:
     exec_sids = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-exec")}
     packages = GROUP_ARN.replace("model-package-group/", "model-package/") + "/*"
     assert exec_sids["UseModelPackageGroup"]["Resource"] == [GROUP_ARN, packages]
-    for role in ("churn-dev-train", "churn-dev-infer"):
+    for role in ("churn-dev-train", "churn-dev-infer", "churn-dev-monitor"):
         assert "UseModelPackageGroup" not in {s["Sid"] for s in policy_of(with_github, role)}
 
 
@@ -65,22 +119,129 @@ def test_sagemaker_roles_trust_sagemaker_of_this_account_only(with_github: Progr
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_deploy_role_is_trusted_only_by_this_repository(with_github: ProgramRun) -> None:
-    provider = with_github.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_github_role_trusts_exactly_one_environment_subject(stack: str) -> None:
+    run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
+    provider = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == f"https://{OIDC}"
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-    [trust] = trust_of(with_github, "churn-dev-deploy")
-    assert trust["Principal"] == {"Federated": provider.state["arn"]}
-    assert trust["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"] == [
-        f"repo:{REPO}:ref:refs/heads/*", f"repo:{REPO}:environment:*",
+    expected = {"deploy": stack, "preview": "preview", "monitor": "monitor"}
+    for role, environment in expected.items():
+        [trust] = trust_of(run, f"churn-{stack}-{role}")
+        assert trust["Principal"] == {"Federated": provider.state["arn"]}
+        assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+        # StringEquals only: no StringLike, so no wildcard can widen the subject.
+        assert trust["Condition"] == {"StringEquals": {
+            f"{OIDC}:aud": "sts.amazonaws.com",
+            f"{OIDC}:sub": f"repo:{REPO}:environment:{environment}",
+        }}, role
+        assert "*" not in json.dumps(trust["Condition"]), role
+    outputs = run.of_type("slipway:aws:Roles")[0].registered_outputs
+    for role in expected:
+        assert outputs[f"{role}_role_arn"] == run.named(f"churn-{stack}-{role}").state["arn"]
+
+
+def test_existing_oidc_provider_is_reused_not_created() -> None:
+    run = _run(GithubDeployment(REPO, oidc_provider_arn=EXISTING_PROVIDER, drift_monitor=True))
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    for role in ("deploy", "preview", "monitor"):
+        [trust] = trust_of(run, f"churn-dev-{role}")
+        assert trust["Principal"] == {"Federated": EXISTING_PROVIDER}
+    # the deploy role manages the provider only where the stack owns it
+    assert "GithubOidcProvider" not in {s["Sid"] for s in policy_of(run, "churn-dev-deploy")}
+
+
+def test_a_stack_that_creates_the_provider_may_manage_it(with_github: ProgramRun) -> None:
+    by_sid = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-deploy")}
+    assert by_sid["GithubOidcProvider"]["Resource"] == [
+        f"arn:aws:iam::123456789012:oidc-provider/{OIDC}"
     ]
-    roles = with_github.of_type("slipway:aws:Roles")[0].registered_outputs
-    assert roles["deploy_role_arn"] == with_github.named("churn-dev-deploy").state["arn"]
 
 
-def test_no_github_no_oidc_provider_nor_deploy_role() -> None:
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"repository": "example-org/*"}, "githubRepository"),
+    ({"repository": "churn"}, "githubRepository"),
+    ({"repository": REPO, "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/*"},
+     "githubOidcProviderArn"),
+    ({"repository": REPO,
+      "oidc_provider_arn": "arn:aws:iam::1234:oidc-provider/token.actions.githubusercontent.com"},
+     "githubOidcProviderArn"),
+])
+def test_bad_github_settings_are_refused_naming_the_field(
+    kwargs: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{field}: must be ") as error:
+        GithubDeployment(**kwargs)
+    assert "\n" not in str(error.value)
+
+
+def test_preview_role_is_view_only_access_and_nothing_else(with_github: ProgramRun) -> None:
+    preview = with_github.named("churn-dev-preview")
+    inline = [p for p in with_github.of_type("aws:iam/rolePolicy:RolePolicy")
+              if p.inputs["role"] == preview.state["name"]]
+    assert inline == []
+    attached = [a.inputs["policyArn"] for a in with_github.of_type(ATTACHMENT)
+                if a.inputs["role"] == preview.state["name"]]
+    assert attached == [VIEW_ONLY_ARN]
+    assert len(with_github.of_type(ATTACHMENT)) == 1
+
+
+def test_view_only_access_has_no_write_or_data_read_actions(view_only_actions: list[str]) -> None:
+    assert len(view_only_actions) > 100
+    writes = [a for a in view_only_actions if a.split(":", 1)[1].startswith(WRITE_VERBS)]
+    assert writes == []
+    data_reads = [a for a in view_only_actions
+                  if any(fnmatchcase(read, a) for read in DATA_READS)]
+    assert data_reads == []
+
+
+def test_view_only_access_covers_what_pulumi_preview_calls(view_only_actions: list[str]) -> None:
+    for call in PREVIEW_CALLS:
+        assert any(fnmatchcase(call, a) for a in view_only_actions), call
+
+
+def test_deploy_role_may_attach_only_view_only_access(with_github: ProgramRun) -> None:
+    statements = policy_of(with_github, "churn-dev-deploy")
+    attaching = [s for s in statements
+                 if any(fnmatchcase("iam:AttachRolePolicy", a) for a in s["Action"])]
+    assert [s["Condition"] for s in attaching] == [
+        {"ArnEquals": {"iam:PolicyARN": VIEW_ONLY_ARN}}
+    ]
+
+
+def test_monitor_role_reads_and_puts_drift_metrics_only(with_github: ProgramRun) -> None:
+    by_sid = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-monitor")}
+    metrics = by_sid["PutDriftMetrics"]
+    assert metrics["Action"] == ["cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}
+    }
+    assert by_sid["DecryptWithProjectKey"]["Action"] == ["kms:Decrypt"]
+    assert by_sid["DecryptWithProjectKey"]["Resource"] == [KEY_ARN]
+    others = [a for sid, s in by_sid.items() if sid != "PutDriftMetrics" for a in s["Action"]]
+    assert [a for a in others if a.split(":", 1)[1].startswith(WRITE_VERBS)] == []
+    mlflow = by_sid["ReadStackMlflow"]
+    assert mlflow["Condition"] == {"StringEquals": {
+        "aws:ResourceTag/project": "churn", "aws:ResourceTag/environment": "dev",
+    }}
+    assert by_sid["FindStackCluster"]["Resource"] == [
+        "arn:aws:eks:us-east-1:123456789012:cluster/churn-dev"
+    ]
+
+
+def test_no_github_no_oidc_provider_nor_github_roles() -> None:
     run = _run(None)
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    assert run.of_type(ATTACHMENT) == []
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
         "churn-dev-exec", "churn-dev-infer", "churn-dev-train",
     ]
+
+
+def test_no_monitor_role_without_drift_monitor() -> None:
+    run = _run(GithubDeployment(REPO))
+    assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
+        "churn-dev-deploy", "churn-dev-exec", "churn-dev-infer", "churn-dev-preview",
+        "churn-dev-train",
+    ]
+    assert run.of_type("slipway:aws:Roles")[0].registered_outputs.get("monitor_role_arn") is None

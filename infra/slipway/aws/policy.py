@@ -34,3 +34,22 @@ def service_trust(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
     )
+
+
+def github_oidc_trust(
+    provider_arn: pulumi.Input[str], issuer_host: str, subject: str
+) -> pulumi.Output[str]:
+    """Trust policy for GitHub Actions tokens of exactly one ``sub`` (no wildcard), audience STS."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer_host}:aud": "sts.amazonaws.com",
+                    f"{issuer_host}:sub": subject,
+                }
+            },
+        }
+    )

@@ -1,16 +1,24 @@
-"""Roles: least-privilege IAM roles of the project, plus the GitHub Actions deploy role.
+"""Roles: least-privilege IAM roles of the project, plus the GitHub Actions OIDC roles.
 
 * execution: MLflow tracking and Model Monitor jobs;
 * training: reads data, writes models and MLflow artifacts;
 * inference: the endpoint's model role, reads models and writes data capture.
 
 Each is scoped to its bucket prefixes, the project's KMS key and model package group;
-no statement grants ``*`` on ``*``. With ``github`` set, an OIDC provider and a deploy
-role that only this repository's branches and environments can assume.
+no statement grants ``*`` on ``*``. With ``github`` set, roles GitHub Actions assume
+through OIDC, each trusted for exactly one GitHub environment of one repository:
+
+* deploy (environment = the stack): ``pulumi up`` of this stack;
+* preview (environment ``preview``): AWS ViewOnlyAccess, enough for ``pulumi preview``;
+* monitor (environment ``monitor``, with ``drift_monitor``): the drift check's reads.
+
+The account's GitHub OIDC provider is created here unless ``oidc_provider_arn`` names an
+existing one (AWS allows one per URL and account: set it for every stack but the first).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +29,16 @@ from slipway.aws import policy
 from slipway.aws.artifact_store import PREFIXES
 from slipway.aws.tags import Deployment
 
-GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+PREVIEW_ENVIRONMENT = "preview"
+MONITOR_ENVIRONMENT = "monitor"
+VIEW_ONLY_POLICY = "job-function/ViewOnlyAccess"  # AWS managed: metadata, no data reads
+DRIFT_NAMESPACE = "Slipway/Drift"  # slipway.drift.cloudwatch.NAMESPACE (not imported: heavy)
+REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
+)
 SAGEMAKER = "sagemaker.amazonaws.com"
 # Which bucket areas each role reads and writes.
 ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -33,9 +50,33 @@ ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 @dataclass(frozen=True)
 class GithubDeployment:
-    """The repository (owner/name) whose workflows may deploy this stack."""
+    """The repository (owner/name) whose workflows may deploy this stack.
+
+    ``oidc_provider_arn``: the account's existing GitHub OIDC provider (none is created);
+    ``drift_monitor``: also create the monitor role of the scheduled drift check.
+    """
 
     repository: str
+    oidc_provider_arn: str | None = None
+    drift_monitor: bool = False
+
+    def __post_init__(self) -> None:
+        if not REPOSITORY.match(self.repository):
+            raise ValueError(
+                f"githubRepository: must be owner/name (letters, digits, _ . -), "
+                f"got {self.repository!r}"
+            )
+        if self.oidc_provider_arn is not None and not OIDC_PROVIDER_ARN.match(
+            self.oidc_provider_arn
+        ):
+            raise ValueError(
+                "githubOidcProviderArn: must be arn:<partition>:iam::<12-digit account>:"
+                f"oidc-provider/{GITHUB_OIDC_HOST}, got {self.oidc_provider_arn!r}"
+            )
+
+    def subject(self, environment: str) -> str:
+        """The OIDC ``sub`` of a job of this repository running in GitHub ``environment``."""
+        return f"repo:{self.repository}:environment:{environment}"
 
 
 @dataclass(frozen=True)
@@ -61,12 +102,15 @@ class _Account:
 
 
 class Roles(pulumi.ComponentResource):
-    """Outputs: execution_role_arn, training_role_arn, inference_role_arn, deploy_role_arn."""
+    """Outputs: execution_role_arn, training_role_arn, inference_role_arn and, with
+    ``github``, deploy_role_arn, preview_role_arn, monitor_role_arn (with drift_monitor)."""
 
     execution_role_arn: pulumi.Output[str]
     training_role_arn: pulumi.Output[str]
     inference_role_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str] | None
+    preview_role_arn: pulumi.Output[str] | None
+    monitor_role_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: RolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -87,18 +131,21 @@ class Roles(pulumi.ComponentResource):
             ]
             if role == "exec":
                 statements.append(_registry_statement(args.model_package_group_arn))
-            arns[role] = self._role(name, role, args.deployment, account, statements)
+            trust = policy.service_trust(SAGEMAKER, account.id)
+            arns[role] = self._role(name, role, args.deployment, trust, statements).arn
         self.execution_role_arn = arns["exec"]
         self.training_role_arn = arns["train"]
         self.inference_role_arn = arns["infer"]
-        self.deploy_role_arn = None
+        self.deploy_role_arn = self.preview_role_arn = self.monitor_role_arn = None
         if args.github is not None:
-            self.deploy_role_arn = self._deploy_role(name, args, account)
+            self._github_roles(name, args, args.github, account)
         self.register_outputs({
             "execution_role_arn": self.execution_role_arn,
             "training_role_arn": self.training_role_arn,
             "inference_role_arn": self.inference_role_arn,
             "deploy_role_arn": self.deploy_role_arn,
+            "preview_role_arn": self.preview_role_arn,
+            "monitor_role_arn": self.monitor_role_arn,
         })
 
     def _role(
@@ -106,52 +153,68 @@ class Roles(pulumi.ComponentResource):
         name: str,
         role: str,
         dep: Deployment,
-        account: _Account,
+        trust: pulumi.Input[str],
         statements: list[dict[str, Any]],
-        trust: pulumi.Input[str] | None = None,
-    ) -> pulumi.Output[str]:
+    ) -> aws.iam.Role:
+        """A role with ``trust`` and, if ``statements``, an inline policy of them."""
         created = aws.iam.Role(
             f"{name}-{role}",
-            assume_role_policy=trust or policy.service_trust(SAGEMAKER, account.id),
+            assume_role_policy=trust,
             tags=dep.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicy(
-            f"{name}-{role}-policy",
-            role=created.id,
-            policy=policy.document(*statements),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return created.arn
+        if statements:
+            aws.iam.RolePolicy(
+                f"{name}-{role}-policy",
+                role=created.id,
+                policy=policy.document(*statements),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return created
 
-    def _deploy_role(self, name: str, args: RolesArgs, account: _Account) -> pulumi.Output[str]:
-        assert args.github is not None
+    def _github_roles(
+        self, name: str, args: RolesArgs, github: GithubDeployment, account: _Account
+    ) -> None:
+        """Deploy, preview and (drift_monitor) monitor roles, one GitHub environment each."""
         dep = args.deployment
-        provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-github-oidc",
-            url=GITHUB_OIDC_URL,
-            client_id_lists=["sts.amazonaws.com"],
-            tags=dep.tags,
+        provider_arn: pulumi.Input[str]
+        if github.oidc_provider_arn is None:
+            provider_arn = aws.iam.OpenIdConnectProvider(
+                f"{name}-github-oidc",
+                url=GITHUB_OIDC_URL,
+                client_id_lists=["sts.amazonaws.com"],
+                tags=dep.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).arn
+        else:
+            provider_arn = github.oidc_provider_arn
+
+        def trust(environment: str) -> pulumi.Output[str]:
+            return policy.github_oidc_trust(
+                provider_arn, GITHUB_OIDC_HOST, github.subject(environment)
+            )
+
+        deploy = _deploy_statements(
+            dep, account, manages_oidc_provider=github.oidc_provider_arn is None
+        )
+        self.deploy_role_arn = self._role(
+            name, "deploy", dep, trust(dep.environment), deploy
+        ).arn
+        preview = self._role(name, "preview", dep, trust(PREVIEW_ENVIRONMENT), [])
+        aws.iam.RolePolicyAttachment(
+            f"{name}-preview-view-only",
+            role=preview.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:", account.partition, ":iam::aws:policy/", VIEW_ONLY_POLICY
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        repo = args.github.repository
-        trust = policy.document({
-            "Effect": "Allow",
-            "Principal": {"Federated": provider.arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-                "StringLike": {
-                    "token.actions.githubusercontent.com:sub": [
-                        f"repo:{repo}:ref:refs/heads/*",
-                        f"repo:{repo}:environment:*",
-                    ]
-                },
-            },
-        })
-        return self._role(
-            name, "deploy", dep, account, _deploy_statements(dep, account), trust=trust
-        )
+        self.preview_role_arn = preview.arn
+        if github.drift_monitor:
+            monitor = _monitor_statements(args, account)
+            self.monitor_role_arn = self._role(
+                name, "monitor", dep, trust(MONITOR_ENVIRONMENT), monitor
+            ).arn
 
 
 def bucket_prefix_statements(
@@ -161,7 +224,7 @@ def bucket_prefix_statements(
     def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
         return [pulumi.Output.concat(bucket_arn, "/", PREFIXES[a], "*") for a in areas]
 
-    return [
+    statements: list[dict[str, Any]] = [
         {
             "Sid": "ListOwnPrefixes",
             "Effect": "Allow",
@@ -171,10 +234,14 @@ def bucket_prefix_statements(
         },
         {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
          "Resource": objects(reads + writes)},
-        {"Sid": "WriteObjects", "Effect": "Allow",
-         "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-         "Resource": objects(writes)},
     ]
+    if writes:
+        statements.append(
+            {"Sid": "WriteObjects", "Effect": "Allow",
+             "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+             "Resource": objects(writes)}
+        )
+    return statements
 
 
 def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -219,24 +286,57 @@ def _runtime_statements(account: _Account) -> list[dict[str, Any]]:
     ]
 
 
-def _deploy_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
-    """What `pulumi up` of this stack needs, scoped to resources named after the stack."""
+def _monitor_statements(args: RolesArgs, account: _Account) -> list[dict[str, Any]]:
+    """The drift check: read captured requests and the champion's profile (MLflow), decrypt
+    them, put drift metrics; find the stack's cluster (EKS). Nothing else: it dispatches
+    train.yml for retraining instead of training itself."""
+    dep = args.deployment
+    return [
+        *bucket_prefix_statements(args.bucket_arn, ("capture", "mlflow"), ()),
+        {"Sid": "DecryptWithProjectKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
+         "Resource": args.kms_key_arn},
+        {"Sid": "PutDriftMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
+         "Resource": "*",  # PutMetricData has no resource type; the namespace condition scopes it
+         "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}}},
+        {"Sid": "ReadStackMlflow", "Effect": "Allow",
+         "Action": ["sagemaker-mlflow:Get*", "sagemaker-mlflow:List*",
+                    "sagemaker-mlflow:Search*"],
+         "Resource": [account.arn("sagemaker", f"mlflow-tracking-server/{dep.prefix}-mlflow"),
+                      account.arn("sagemaker", "mlflow-app/*")],
+         "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project,
+                                        "aws:ResourceTag/environment": dep.environment}}},
+        {"Sid": "FindStackCluster", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
+         "Resource": account.arn("eks", f"cluster/{dep.prefix}")},
+    ]
+
+
+def _deploy_statements(
+    dep: Deployment, account: _Account, *, manages_oidc_provider: bool
+) -> list[dict[str, Any]]:
+    """What `pulumi up` of this stack needs, scoped to resources named after the stack.
+
+    Roles: inline policies and the one managed policy the program attaches (ViewOnlyAccess
+    of the preview role), so the deploy role cannot attach e.g. AdministratorAccess."""
     prefix = dep.prefix
     s3 = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
-    return [
+    roles = account.arn("iam", f"role/{prefix}-*", regional=False)
+    statements: list[dict[str, Any]] = [
         {"Sid": "ProjectBuckets", "Effect": "Allow", "Action": ["s3:*"],
          "Resource": [s3, pulumi.Output.concat(s3, "/*")]},
         {"Sid": "ProjectSageMaker", "Effect": "Allow", "Action": ["sagemaker:*"],
          "Resource": [account.arn("sagemaker", f"*/{prefix}-*"),
                       account.arn("sagemaker", "mlflow-app/*")]},
         {"Sid": "ProjectRoles", "Effect": "Allow",
-         "Action": ["iam:*Role", "iam:*RolePolicy", "iam:*RolePolicies", "iam:PassRole",
-                    "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole"],
-         "Resource": account.arn("iam", f"role/{prefix}-*", regional=False)},
-        {"Sid": "GithubOidcProvider", "Effect": "Allow",
-         "Action": ["iam:*OpenIDConnectProvider*"],
-         "Resource": account.arn(
-             "iam", "oidc-provider/token.actions.githubusercontent.com", regional=False)},
+         "Action": ["iam:*Role", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
+                    "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:*RolePolicies",
+                    "iam:PassRole", "iam:TagRole", "iam:UntagRole",
+                    "iam:ListInstanceProfilesForRole"],
+         "Resource": roles},
+        {"Sid": "AttachViewOnlyToProjectRoles", "Effect": "Allow",
+         "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+         "Resource": roles,
+         "Condition": {"ArnEquals": {"iam:PolicyARN": pulumi.Output.concat(
+             "arn:", account.partition, ":iam::aws:policy/", VIEW_ONLY_POLICY)}}},
         {"Sid": "ProjectKeys", "Effect": "Allow", "Action": ["kms:*"],
          "Resource": account.arn("kms", "key/*"),
          "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project}}},
@@ -268,3 +368,10 @@ def _deploy_statements(dep: Deployment, account: _Account) -> list[dict[str, Any
                     "cloudwatch:Describe*", "cloudwatch:List*"],
          "Resource": "*"},
     ]
+    if manages_oidc_provider:
+        statements.append(
+            {"Sid": "GithubOidcProvider", "Effect": "Allow",
+             "Action": ["iam:*OpenIDConnectProvider*"],
+             "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)}
+        )
+    return statements
