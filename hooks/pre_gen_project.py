@@ -122,7 +122,10 @@ def check_people(ctx: dict[str, str]) -> None:
     if any(ch in ctx["author_name"] for ch in '"\\\n\r\t{}'):
         fail("author_name", "must not contain quotes, backslashes, braces or control characters")
     if not TAG_VALUE.match(ctx["author_name"]):
-        fail("author_name", "must be a valid AWS tag value: letters, digits, spaces and _ . : / = + - @")
+        fail(
+            "author_name",
+            "must be a valid AWS tag value: letters, digits, spaces and _ . : / = + - @",
+        )
     if not EMAIL.match(ctx["author_email"]):
         fail("author_email", "must be an email address like team@example.com")
     if len(ctx["description"]) > 200 or any(ch in ctx["description"] for ch in '"\\\n\r'):
