@@ -29,9 +29,10 @@ ABBREVIATIONS = {
 SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>.+)$")
 VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
 
-# Paths (relative to the project root) that exist only for one option value.
+# Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "ci": {"github": [".github"]},
+    "compute": {"sagemaker": ["src/{pkg}/deploy.py", "tests/test_deploy.py"]},
     "monitoring": {"yes": [".github/workflows/drift.yml"]},
 }
 
@@ -46,7 +47,7 @@ def remove_unchosen(ctx: dict[str, str], root: Path) -> None:
             if ctx[option] == value:
                 continue
             for rel in paths:
-                target = root / rel
+                target = root / rel.format(pkg=ctx["package_name"])
                 if target.is_dir():
                     shutil.rmtree(target)
                 elif target.exists():

@@ -51,6 +51,8 @@ BASE = {
 }
 
 BY_OPTION: dict[tuple[str, str], set[str]] = {
+    # SageMaker deploy commands (issue 6; docs/deploy.md)
+    ("compute", "sagemaker"): {"src/{pkg}/deploy.py", "tests/test_deploy.py"},
     # GitHub Actions with OIDC (issue 8; docs/security.md)
     ("ci", "github"): {
         ".github/actions/setup/action.yml",

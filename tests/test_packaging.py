@@ -59,7 +59,7 @@ def test_slipway_new_from_installed_wheel_pins_its_version(wheel: Path, tmp_path
     project = out / "churn-model"
     version = wheel.name.split("-")[1]
     assert (
-        f'"slipway-mlops[ml,aws,sandbox,eks]=={version}"'
+        f'"slipway-mlops[ml,aws,sandbox,serve,eks]=={version}"'
         in (project / "pyproject.toml").read_text()
     )
     files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}

@@ -12,7 +12,7 @@ from conftest import ROOT
 from hook_loader import load_hook
 
 BASE = {"compute": "sagemaker", "slipway_source": "", "_slipway_bundle_version": ""}
-EXTRAS = "slipway-mlops[ml,aws,sandbox]"
+EXTRAS = "slipway-mlops[ml,aws,sandbox,serve]"
 
 
 def requirement(**context: object) -> str:
@@ -47,7 +47,7 @@ def requirement(**context: object) -> str:
         ({"_template": str(ROOT), "_repo_dir": str(ROOT)}, f"{EXTRAS} @ {ROOT.as_uri()}"),
         (
             {"_template": str(ROOT), "compute": "eks"},
-            f"slipway-mlops[ml,aws,sandbox,eks] @ {ROOT.as_uri()}",
+            f"slipway-mlops[ml,aws,sandbox,serve,eks] @ {ROOT.as_uri()}",
         ),
     ],
 )

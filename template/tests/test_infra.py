@@ -1,5 +1,9 @@
 """The Pulumi program runs under slipway's mocks for every stack, with only its stack files."""
 
+{% if cookiecutter.ci == "github" -%}
+import json
+import shutil
+{% endif -%}
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,10 @@ OUTPUTS = {
     "bucketName", "kmsKeyArn", "modelPackageGroupName",
     "executionRoleArn", "trainingRoleArn", "inferenceRoleArn",
 {%- if cookiecutter.ci == "github" %}
-    "deployRoleArn",
+    "deployRoleArn", "previewRoleArn",
+{%- if cookiecutter.monitoring == "yes" %}
+    "monitorRoleArn",
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.compute == "sagemaker" %}
     "trackingUri", "endpointName",
@@ -35,6 +42,44 @@ OUTPUTS = {
 @pytest.fixture(scope="module", params=STACKS)
 def run(request: pytest.FixtureRequest) -> ProgramRun:
     return run_program(INFRA, request.param)
+{%- if cookiecutter.ci == "github" %}
+
+
+def _oidc_condition(run: ProgramRun, output: str) -> dict[str, object]:
+    """The trust condition of the role whose ARN is the stack output ``output``."""
+    roles = run.of_type("aws:iam/role:Role")
+    [role] = [r for r in roles if r.state["arn"] == run.outputs[output]]
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    return dict(statement["Condition"])
+
+
+def test_github_roles_trust_one_environment_each(run: ProgramRun) -> None:
+    environments = {"deployRoleArn": run.outputs["preset"], "previewRoleArn": "preview"}
+{%- if cookiecutter.monitoring == "yes" %}
+    environments["monitorRoleArn"] = "monitor"
+{%- endif %}
+    for output, environment in environments.items():
+        assert _oidc_condition(run, output) == {"StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub":
+                "repo:{{ cookiecutter.github_repository }}:environment:" + environment,
+        }}, output
+
+
+def test_an_existing_oidc_provider_is_reused(tmp_path: Path) -> None:
+    existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    shutil.copytree(INFRA, tmp_path / "infra")
+    stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n"
+    )
+    reused = run_program(tmp_path / "infra", "prod")
+    assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
+    github = [t for t in trusts if "token.actions.githubusercontent.com:sub" in t]
+    assert len(github) == {{ 3 if cookiecutter.monitoring == "yes" else 2 }}
+    assert all(json.loads(t)["Statement"][0]["Principal"]["Federated"] == existing for t in github)
+{%- endif %}
 
 
 def test_exports_every_output(run: ProgramRun) -> None:

@@ -13,8 +13,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PREVIOUS_TAG
+from slipway.deploy.testing import Clients
 
-from .conftest import ENDPOINT, IMAGE, Clients
+from .conftest import ENDPOINT, IMAGE
 
 
 def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw: Any) -> Any:
@@ -63,7 +64,7 @@ def test_deploy_exports_registers_approves_and_rolls_out(aws, stack, champion_re
     )
 
     # blue/green canary with auto-rollback on exactly this endpoint's alarms
-    (request,) = aws.update_requests
+    (request,) = aws.hook.requests
     policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert policy["Type"] == "CANARY"
     assert policy["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 20}
@@ -95,7 +96,11 @@ def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> N
     )
     with pytest.raises(DeployError, match=r"alarms: .*ModelLatency already firing"):
         _deploy(aws, stack, champion_registry)
-    assert aws.update_requests == []
+    assert aws.hook.requests == []
+    # refused before the export: no archive, no (approved) package left behind
+    assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
+    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName="churn-dev-models")
+    assert packages["ModelPackageSummaryList"] == []
     assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
         "initial-config"
     )

@@ -10,7 +10,7 @@ from mlflow.tracking import MlflowClient
 from slipway.deploy.artifact import ExportedModel, export_champion
 from slipway.deploy.outputs import StackOutputs
 from slipway.deploy.packages import approve_package, register_package, require_approved
-from slipway.deploy.rollout import Rollout, roll_out
+from slipway.deploy.rollout import Rollout, plan_rollout, roll_out
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,18 @@ def deploy_champion(
     canary_percent: int = 10,
     wait_seconds: int = 300,
 ) -> Deployed:
-    """Ship ``models:/<name>@champion`` to the stack's endpoint; ``aws(service)`` gives clients."""
+    """Ship ``models:/<name>@champion`` to the stack's endpoint; ``aws(service)`` gives clients.
+
+    The rollout's refusals (alarm firing, no alarms, canary share) are checked before the
+    export, so a refused deploy leaves no archive and no approved package behind.
+    """
+    plan_rollout(
+        aws("sagemaker"),
+        aws("cloudwatch"),
+        outputs.endpoint,
+        canary_percent=canary_percent,
+        wait_seconds=wait_seconds,
+    )
     model = export_champion(client, model_name, aws("s3"), outputs.bucket, outputs.kms_key_arn)
     package_arn = register_package(aws("sagemaker"), outputs.group, model, image_uri)
     approve_package(aws("sagemaker"), package_arn, approved_by)

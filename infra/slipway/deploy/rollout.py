@@ -67,6 +67,30 @@ def _current_config(sagemaker: Any, endpoint: str) -> dict[str, Any]:
     return config
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a rollout will do, decided with reads only."""
+
+    current: dict[str, Any]
+    alarms: list[str]
+    deployment: dict[str, Any] | None
+
+
+def plan_rollout(
+    sagemaker: Any, cloudwatch: Any, endpoint: str, *, canary_percent: int, wait_seconds: int
+) -> Plan:
+    """Check every refusal of a rollout without writing: run it before exporting anything."""
+    current = _current_config(sagemaker, endpoint)
+    serverless = any("ServerlessConfig" in v for v in current["ProductionVariants"])
+    alarms = endpoint_alarms(cloudwatch, endpoint)
+    described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"] if alarms else []
+    firing = [a["AlarmName"] for a in described if a.get("StateValue") == "ALARM"]
+    if firing:
+        raise DeployError("alarms", f"{', '.join(firing)} already firing; fix the endpoint first")
+    deployment = None if serverless else blue_green(alarms, canary_percent, wait_seconds)
+    return Plan(current, alarms, deployment)
+
+
 def roll_out(
     sagemaker: Any,
     cloudwatch: Any,
@@ -78,14 +102,10 @@ def roll_out(
     wait_seconds: int = 300,
 ) -> Rollout:
     """Deploy an approved model package to ``endpoint`` (see the module docstring)."""
-    current = _current_config(sagemaker, endpoint)
-    serverless = any("ServerlessConfig" in v for v in current["ProductionVariants"])
-    alarms = endpoint_alarms(cloudwatch, endpoint)
-    described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"] if alarms else []
-    firing = [a["AlarmName"] for a in described if a.get("StateValue") == "ALARM"]
-    if firing:
-        raise DeployError("alarms", f"{', '.join(firing)} already firing; fix the endpoint first")
-    deployment = None if serverless else blue_green(alarms, canary_percent, wait_seconds)
+    plan = plan_rollout(
+        sagemaker, cloudwatch, endpoint, canary_percent=canary_percent, wait_seconds=wait_seconds
+    )
+    current, alarms, deployment = plan.current, plan.alarms, plan.deployment
     suffix = package["ModelPackageArn"].rsplit("/", 1)[-1]
     model_name = f"{endpoint[:50]}-v{suffix}"[:63]
     sagemaker.create_model(

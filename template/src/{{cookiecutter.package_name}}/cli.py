@@ -1,7 +1,8 @@
 """Command line of {{ cookiecutter.project_name }}: ``{{ cookiecutter.package_name }} --help``.
 
 Exit codes: 0 ok, 1 quality gate refused the candidate, 2 bad input (one line
-``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed.
+``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed{% if cookiecutter.compute == "sagemaker" %},
+4 an AWS call failed during ``deploy``/``deploy-rollback``{% endif %}.
 """
 
 from __future__ import annotations
@@ -160,3 +161,74 @@ def serve(
 
     settings, client = _registry(config)
     guarded(lambda: serve_champion(client, settings.model.name, host, port))
+{%- if cookiecutter.compute == "sagemaker" %}
+
+
+STACK = typer.Option("dev", "--stack", help="Stack to deploy to (infra/Pulumi.<stack>.yaml).")
+STACK_OUTPUTS = typer.Option(
+    Path("build/outputs.json"), "--outputs", help="`pulumi stack output --json` of the stack."
+)
+EXIT_AWS = 4
+
+
+def deploy_guarded(action: Callable[[], T]) -> T:
+    """Run a deploy step: a refusal exits 2, an AWS failure 4, each with one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from slipway.deploy import DeployError
+
+    try:
+        return action()
+    except DeployError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    except (BotoCoreError, ClientError) as exc:
+        typer.echo(f"error: aws: {exc}", err=True)
+        raise typer.Exit(EXIT_AWS) from exc
+
+
+@app.command()
+def deploy(
+    stack: str = STACK,
+    outputs: Path = STACK_OUTPUTS,
+    canary_percent: int = typer.Option(10, help="Capacity share the new model serves first, 1-50."),
+    wait_seconds: int = typer.Option(300, help="Canary bake time before the rest shifts."),
+    image_uri: str = typer.Option(None, help="Serving image (default: the endpoint's current)."),
+    approved_by: str = typer.Option(None, help="Package approver (default: gate.approved_by)."),
+    config: Path = CONFIG,
+) -> None:
+    """Ship the champion to the stack's endpoint: blue/green canary, rollback on its alarms."""
+    from {{ cookiecutter.package_name }} import deploy as shipping
+
+    def ship() -> shipping.Deployed:
+        shipping.check_canary(canary_percent)
+        where = shipping.target(stack, outputs)
+        settings, client = _registry(config)
+        return shipping.deploy(
+            client, settings.model.name, where, canary_percent=canary_percent,
+            wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
+            image_uri=image_uri,
+        )
+
+    deployed = deploy_guarded(ship)
+    rollout = deployed.rollout
+    model = deployed.model
+    typer.echo(f"model: {model.name} v{model.version} -> {model.uri} (sha256 {model.sha256})")
+    typer.echo(f"package: {deployed.package_arn} (Approved)")
+    typer.echo(f"endpoint: {rollout.endpoint}: {rollout.previous_config} -> {rollout.new_config}")
+    if rollout.deployment_config is None:
+        typer.echo("traffic: all at once (serverless endpoints take no canary)")
+    else:
+        typer.echo(
+            f"traffic: canary {canary_percent}% for {wait_seconds} s, "
+            f"rollback on {', '.join(rollout.alarms)}"
+        )
+
+
+@app.command("deploy-rollback")
+def deploy_rollback(stack: str = STACK, outputs: Path = STACK_OUTPUTS) -> None:
+    """Switch the stack's endpoint back to the configuration the last deploy replaced."""
+    from {{ cookiecutter.package_name }} import deploy as shipping
+
+    back = deploy_guarded(lambda: shipping.roll_back(shipping.target(stack, outputs)))
+    typer.echo(f"endpoint: {back.endpoint}: {back.previous_config} -> {back.new_config}")
+{%- endif %}
