@@ -1,109 +1,17 @@
-"""Option matrix of the template, as cookiecutter-data-science builds it.
-
-The product of every choice option, with the pairs the platform cannot deploy
-filtered out. STRUCTURAL_COMBOS varies the options that change generated code
-(each also carries a python_version and license, cycled so every value appears);
-ALL_COMBOS is the full product, baked for file sets and leftover syntax.
-"""
+"""Root fixtures. Shared helpers live in matrix.py: test modules import from there,
+never from a conftest (conftest modules of several folders share one module name)."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-COOKIECUTTER = json.loads((ROOT / "cookiecutter.json").read_text())
-CHOICES = {k: v for k, v in COOKIECUTTER.items() if isinstance(v, list)}
-STRUCTURAL = ("compute", "endpoint", "monitoring", "ci")
-COSMETIC = tuple(k for k in CHOICES if k not in STRUCTURAL)
-
-
-def is_valid(combo: dict[str, str]) -> bool:
-    """Pairs the platform cannot deploy (pre_gen refuses them; tested there)."""
-    return not (combo["compute"] == "eks" and combo["endpoint"] == "serverless")
-
-
-def _product(keys: tuple[str, ...]) -> list[dict[str, str]]:
-    combos = (
-        dict(zip(keys, values, strict=True))
-        for values in itertools.product(*(CHOICES[k] for k in keys))
-    )
-    return [c for c in combos if is_valid({**{k: CHOICES[k][0] for k in CHOICES}, **c})]
-
-
-ALL_COMBOS = _product(tuple(CHOICES))
-STRUCTURAL_COMBOS = [
-    {**combo, **{k: CHOICES[k][i % len(CHOICES[k])] for k in COSMETIC}}
-    for i, combo in enumerate(_product(STRUCTURAL))
-]
-
-
-def combo_id(combo: dict[str, str]) -> str:
-    return "-".join(combo[k] for k in CHOICES if k in combo)
-
-
-def run_project_tests(
-    project: Path, *args: str, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    """Run a baked project's own test suite in the shared environment."""
-    env = {**os.environ, "PYTHONPATH": f"{project / 'src'}{os.pathsep}{project / 'infra'}"}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+from matrix import ROOT, snapshot_repo
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.
     config.option.template = str(ROOT)
-
-
-def snapshot_repo(dest: Path) -> Path:
-    """A git repository holding this checkout's working tree (tracked + untracked, not ignored)."""
-    listed = (
-        subprocess.run(
-            [
-                "git",
-                "-C",
-                str(ROOT),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if not src.exists() and not src.is_symlink():
-            continue  # deleted in the working tree
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            target.symlink_to(os.readlink(src))
-        else:
-            target.write_bytes(src.read_bytes())
-    git = ["git", "-C", str(dest), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "snapshot"], check=True)
-    return dest
 
 
 @pytest.fixture(scope="session")

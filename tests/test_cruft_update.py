@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import snapshot_repo
+from matrix import snapshot_repo
 
 CRUFT = str(Path(sys.executable).parent / "cruft")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from matrix import ROOT
 from slipway.options_doc import render
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from matrix import ROOT
 
 INVALID = [
     # (extra context, field named in the error, words of the rule)

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from matrix import ROOT
 from template_manifest import expected_files
 
 UV = Path(sys.executable).parent / "uv"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from hook_loader import load_hook
+from matrix import ROOT
 
 BASE = {"compute": "sagemaker", "slipway_source": "", "_slipway_bundle_version": ""}
 EXTRAS = "slipway-mlops[ml,aws,sandbox,serve]"

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
+from matrix import ALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
 from template_manifest import expected_files
 
 # `${{ ... }}` is a GitHub Actions expression, not leftover Jinja.
@@ -55,7 +55,7 @@ def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
 
 
 def test_option_matrix_covers_every_choice_value() -> None:
-    from conftest import CHOICES
+    from matrix import CHOICES
 
     for option, values in CHOICES.items():
         seen = {combo[option] for combo in STRUCTURAL_COMBOS}

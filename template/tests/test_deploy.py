@@ -222,15 +222,26 @@ def test_refusals_write_nothing(
 {%- if cookiecutter.endpoint == "realtime" %}
 
 
-def test_realtime_endpoint_without_alarms_is_refused(
+def test_realtime_endpoint_without_alarms_needs_no_auto_rollback(
     aws: Clients, in_project: Path, outcome: Outcome
 ) -> None:
+    """A monitoring=no stack has no alarms: refused, unless ``--no-auto-rollback``."""
     outputs = create_stack(aws, "bare", alarms=False)
     _write_outputs(in_project, outputs)
     result = deploy()
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "error: alarms: the endpoint has no CloudWatch alarms to roll back on"
+        "error: alarms: the endpoint has no CloudWatch alarms to roll back on; "
+        "pass --no-auto-rollback to deploy without them"
     )
     _assert_nothing_written(aws, outputs)
+
+    result = deploy("--no-auto-rollback", "--canary-percent", "25")
+    assert result.exit_code == 0, result.output
+    assert "traffic: canary 25% for 300 s, no alarm rollback (--no-auto-rollback)" in result.output
+    (request,) = aws.hook.requests
+    assert set(request["DeploymentConfig"]) == {"BlueGreenUpdatePolicy"}  # no rollback config
+    routing = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 25}
+    assert _endpoint_config(aws, outputs) == request["EndpointConfigName"] != "initial-config"
 {%- endif %}

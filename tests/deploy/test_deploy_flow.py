@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PREVIOUS_TAG
-from slipway.deploy.testing import Clients
+from slipway.deploy.testing import Clients, create_stack
 
 from .conftest import ENDPOINT, IMAGE
 
@@ -104,6 +104,48 @@ def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> N
     assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
         "initial-config"
     )
+
+
+def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
+    aws, champion_registry
+) -> None:
+    bare = create_stack(aws, "bare", alarms=False)
+    endpoint = bare["endpointName"]
+    with pytest.raises(DeployError) as refused:
+        _deploy(aws, bare, champion_registry)
+    assert str(refused.value) == (
+        "alarms: the endpoint has no CloudWatch alarms to roll back on; "
+        "pass --no-auto-rollback to deploy without them"
+    )
+    assert aws.hook.requests == []
+    assert aws("s3").list_objects_v2(Bucket="bare-bucket")["KeyCount"] == 0
+    assert aws("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == (
+        "initial-config"
+    )
+
+    deployed = _deploy(aws, bare, champion_registry, canary_percent=15, auto_rollback=False)
+    (request,) = aws.hook.requests
+    assert request["EndpointConfigName"] == deployed.rollout.new_config
+    deployment = request["DeploymentConfig"]
+    assert set(deployment) == {"BlueGreenUpdatePolicy"}  # no AutoRollbackConfiguration
+    routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert (routing["Type"], routing["CanarySize"]["Value"]) == ("CANARY", 15)
+    assert deployed.rollout.alarms == ()
+    assert aws("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == (
+        deployed.rollout.new_config
+    )
+
+
+def test_alarms_are_rolled_back_on_even_with_auto_rollback_off(
+    aws, stack, champion_registry
+) -> None:
+    _deploy(aws, stack, champion_registry, auto_rollback=False)
+    (request,) = aws.hook.requests
+    alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert [a["AlarmName"] for a in alarms] == [
+        f"{ENDPOINT}-Invocation5XXErrors",
+        f"{ENDPOINT}-ModelLatency",
+    ]
 
 
 def test_missing_stack_output_is_named() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import eks_program
+from eks_support import eks_program
 from slipway.eks.cluster import LOG_TYPES, api_access_cidrs
 from slipway.eks.manifests import reveal
 from slipway.eks.network import subnet_cidrs

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import MODEL_URI
+from eks_support import MODEL_URI
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import ManifestError, manifests, reveal, validate
 from slipway.presets import load_preset

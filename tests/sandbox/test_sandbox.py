@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STRUCTURAL_COMBOS, combo_id
 from cookiecutter.main import cookiecutter
+from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.cli import app
 from slipway.sandbox import SandboxError, apply, destroy
 from slipway.sandbox.appliers import APPLIERS

@@ -6,32 +6,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from serving_support import save_iris_model
 from slipway.serving.probe import free_port, wait_until_ready
-
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-
-
-def save_iris_model(path: Path, *, signature: bool = True) -> Path:
-    """Fit a logistic regression on a DataFrame and save it as an MLflow sklearn model."""
-    import mlflow.sklearn
-    import pandas as pd
-    from mlflow.models import infer_signature
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-
-    iris = load_iris()
-    frame = pd.DataFrame(iris.data, columns=FEATURES)
-    model = LogisticRegression(max_iter=500).fit(frame, iris.target)
-    mlflow.sklearn.save_model(
-        model,
-        str(path),
-        signature=infer_signature(frame, model.predict(frame)) if signature else None,
-        input_example=frame.head(3) if signature else None,
-    )
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -68,37 +46,6 @@ def two_worker_server(model_uri: str) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def asgi_call(
-    app: object,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    content_type: str | None = "application/json",
-    chunks: int = 1,
-) -> tuple[int, bytes]:
-    """Drive an ASGI app once, as uvicorn would; returns (status, body)."""
-    import asyncio
-
-    size = max(1, -(-len(body) // chunks))
-    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-    messages = [
-        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
-        for i, part in enumerate(parts)
-    ]
-    headers = [(b"content-type", content_type.encode())] if content_type is not None else []
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return messages.pop(0)
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
-    return sent[0]["status"], sent[1]["body"]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import numpy as np
-from conftest import asgi_call
+from serving_support import asgi_call
 from slipway.serving.batching import Batcher
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import asgi_call, save_iris_model
+from serving_support import asgi_call, save_iris_model
 from slipway.serving import ModelLoadError, create_app
 from slipway.serving.launcher import bind_socket, set_nodelay
 

@@ -30,11 +30,13 @@ def deploy_champion(
     *,
     canary_percent: int = 10,
     wait_seconds: int = 300,
+    auto_rollback: bool = True,
 ) -> Deployed:
     """Ship ``models:/<name>@champion`` to the stack's endpoint; ``aws(service)`` gives clients.
 
-    The rollout's refusals (alarm firing, no alarms, canary share) are checked before the
-    export, so a refused deploy leaves no archive and no approved package behind.
+    The rollout's refusals (alarm firing, no alarms unless ``auto_rollback=False``, canary
+    share) are checked before the export, so a refused deploy leaves no archive and no
+    approved package behind.
     """
     plan_rollout(
         aws("sagemaker"),
@@ -42,6 +44,7 @@ def deploy_champion(
         outputs.endpoint,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
+        auto_rollback=auto_rollback,
     )
     model = export_champion(client, model_name, aws("s3"), outputs.bucket, outputs.kms_key_arn)
     package_arn = register_package(aws("sagemaker"), outputs.group, model, image_uri)
@@ -55,5 +58,6 @@ def deploy_champion(
         outputs.role_arn,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
+        auto_rollback=auto_rollback,
     )
     return Deployed(model, package_arn, rollout)

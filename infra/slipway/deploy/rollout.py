@@ -5,8 +5,10 @@ configuration that copies the current one (variants, data capture, KMS key) with
 new model, tagged with the configuration it replaces. ``update_endpoint`` then shifts
 traffic blue/green: ``canary_percent`` of capacity first, the rest after
 ``wait_seconds``; SageMaker rolls back by itself if any of the endpoint's CloudWatch
-alarms fires during the deployment. Serverless endpoints accept no deployment guardrails,
-so they switch all at once. ``rollback`` updates the endpoint back to the tagged
+alarms fires during the deployment. An endpoint without alarms is refused unless the
+caller opts out with ``auto_rollback=False`` (a ``monitoring=no`` project): the canary
+then runs without AutoRollbackConfiguration. Serverless endpoints accept no deployment
+guardrails, so they switch all at once. ``rollback`` updates the endpoint back to the tagged
 previous configuration, all at once.
 """
 
@@ -41,13 +43,25 @@ def endpoint_alarms(cloudwatch: Any, endpoint: str) -> list[str]:
     return sorted(names)
 
 
-def blue_green(alarms: list[str], canary_percent: int, wait_seconds: int) -> dict[str, Any]:
-    """DeploymentConfig of a canary blue/green update with alarm-driven auto-rollback."""
+NO_ALARMS = (
+    "the endpoint has no CloudWatch alarms to roll back on; "
+    "pass --no-auto-rollback to deploy without them"
+)
+
+
+def blue_green(
+    alarms: list[str], canary_percent: int, wait_seconds: int, auto_rollback: bool = True
+) -> dict[str, Any]:
+    """DeploymentConfig of a canary blue/green update with alarm-driven auto-rollback.
+
+    Alarms, when there are any, are always rolled back on; ``auto_rollback=False`` only
+    permits an endpoint with none (AutoRollbackConfiguration is optional in AWS).
+    """
     if not 1 <= canary_percent <= 50:
         raise DeployError("canary_percent", "must be between 1 and 50")
-    if not alarms:
-        raise DeployError("alarms", "the endpoint has no CloudWatch alarms to roll back on")
-    return {
+    if not alarms and auto_rollback:
+        raise DeployError("alarms", NO_ALARMS)
+    config: dict[str, Any] = {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {
                 "Type": "CANARY",
@@ -57,8 +71,10 @@ def blue_green(alarms: list[str], canary_percent: int, wait_seconds: int) -> dic
             "TerminationWaitInSeconds": wait_seconds,
             "MaximumExecutionTimeoutInSeconds": max(600, 4 * wait_seconds),
         },
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarms]},
     }
+    if alarms:
+        config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a} for a in alarms]}
+    return config
 
 
 def _current_config(sagemaker: Any, endpoint: str) -> dict[str, Any]:
@@ -77,7 +93,13 @@ class Plan:
 
 
 def plan_rollout(
-    sagemaker: Any, cloudwatch: Any, endpoint: str, *, canary_percent: int, wait_seconds: int
+    sagemaker: Any,
+    cloudwatch: Any,
+    endpoint: str,
+    *,
+    canary_percent: int,
+    wait_seconds: int,
+    auto_rollback: bool = True,
 ) -> Plan:
     """Check every refusal of a rollout without writing: run it before exporting anything."""
     current = _current_config(sagemaker, endpoint)
@@ -87,7 +109,9 @@ def plan_rollout(
     firing = [a["AlarmName"] for a in described if a.get("StateValue") == "ALARM"]
     if firing:
         raise DeployError("alarms", f"{', '.join(firing)} already firing; fix the endpoint first")
-    deployment = None if serverless else blue_green(alarms, canary_percent, wait_seconds)
+    deployment = (
+        None if serverless else blue_green(alarms, canary_percent, wait_seconds, auto_rollback)
+    )
     return Plan(current, alarms, deployment)
 
 
@@ -100,10 +124,16 @@ def roll_out(
     *,
     canary_percent: int = 10,
     wait_seconds: int = 300,
+    auto_rollback: bool = True,
 ) -> Rollout:
     """Deploy an approved model package to ``endpoint`` (see the module docstring)."""
     plan = plan_rollout(
-        sagemaker, cloudwatch, endpoint, canary_percent=canary_percent, wait_seconds=wait_seconds
+        sagemaker,
+        cloudwatch,
+        endpoint,
+        canary_percent=canary_percent,
+        wait_seconds=wait_seconds,
+        auto_rollback=auto_rollback,
     )
     current, alarms, deployment = plan.current, plan.alarms, plan.deployment
     suffix = package["ModelPackageArn"].rsplit("/", 1)[-1]

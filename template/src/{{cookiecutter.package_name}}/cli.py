@@ -194,6 +194,12 @@ def deploy(
     wait_seconds: int = typer.Option(300, help="Canary bake time before the rest shifts."),
     image_uri: str = typer.Option(None, help="Serving image (default: the endpoint's current)."),
     approved_by: str = typer.Option(None, help="Package approver (default: gate.approved_by)."),
+    auto_rollback: bool = typer.Option(
+        True,
+        "--auto-rollback/--no-auto-rollback",
+        help="Refuse an endpoint without CloudWatch alarms; --no-auto-rollback deploys the "
+        "canary without alarm rollback (monitoring=no stacks). Alarms present are always used.",
+    ),
     config: Path = CONFIG,
 ) -> None:
     """Ship the champion to the stack's endpoint: blue/green canary, rollback on its alarms."""
@@ -206,7 +212,7 @@ def deploy(
         return shipping.deploy(
             client, settings.model.name, where, canary_percent=canary_percent,
             wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
-            image_uri=image_uri,
+            image_uri=image_uri, auto_rollback=auto_rollback,
         )
 
     deployed = deploy_guarded(ship)
@@ -218,10 +224,9 @@ def deploy(
     if rollout.deployment_config is None:
         typer.echo("traffic: all at once (serverless endpoints take no canary)")
     else:
-        typer.echo(
-            f"traffic: canary {canary_percent}% for {wait_seconds} s, "
-            f"rollback on {', '.join(rollout.alarms)}"
-        )
+        alarms = ", ".join(rollout.alarms)
+        guard = f"rollback on {alarms}" if alarms else "no alarm rollback (--no-auto-rollback)"
+        typer.echo(f"traffic: canary {canary_percent}% for {wait_seconds} s, {guard}")
 
 
 @app.command("deploy-rollback")

@@ -1,9 +1,11 @@
 """Ship the champion to the stack's SageMaker endpoint, or roll the endpoint back.
 
 Project glue over ``slipway.deploy`` (export, approved model package, blue/green canary
-with alarm rollback): the model name and approver come from the pipeline config, the
-bucket, key, package group, role and endpoint from the stack outputs
-(``pulumi stack output --json``), the region from ``infra/Pulumi.<stack>.yaml``.
+with alarm rollback; ``auto_rollback=False`` lets an endpoint without alarms, as a
+``monitoring=no`` stack has, take the canary without rollback): the model name and
+approver come from the pipeline config, the bucket, key, package group, role and
+endpoint from the stack outputs (``pulumi stack output --json``), the region from
+``infra/Pulumi.<stack>.yaml``.
 AWS credentials come from boto3's default chain (OIDC role in CI).
 """
 
@@ -94,6 +96,7 @@ def deploy(
     wait_seconds: int,
     approved_by: str,
     image_uri: str | None = None,
+    auto_rollback: bool = True,
 ) -> Deployed:
     """``models:/<model_name>@champion`` -> the stack's endpoint (``image_uri``: new image)."""
     check_canary(canary_percent)
@@ -107,6 +110,7 @@ def deploy(
         approved_by,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
+        auto_rollback=auto_rollback,
     )
 
 
