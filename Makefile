@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
 .PHONY: setup test lint demo bench clean actionlint
 

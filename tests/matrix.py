@@ -47,6 +47,14 @@ STRUCTURAL_COMBOS = [
 ]
 
 
+# Combinations whose suites run in their own fresh venv (tests/test_fresh_projects.py):
+# the plain-cookiecutter default and one made by cruft. The in-env matrix skips them.
+FRESH_INSTALL_COMBOS = [
+    STRUCTURAL_COMBOS[0],
+    next(c for c in STRUCTURAL_COMBOS if c["compute"] == "eks"),
+]
+
+
 def combo_id(combo: dict[str, str]) -> str:
     return "-".join(combo[k] for k in CHOICES if k in combo)
 

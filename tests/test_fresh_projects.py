@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from matrix import FRESH_INSTALL_COMBOS
 
 UV = Path(sys.executable).parent / "uv"
 BIN = Path(sys.executable).parent
@@ -36,8 +37,9 @@ def make_test(project: Path) -> subprocess.CompletedProcess[str]:
 
 def test_cookiecutter_project_passes_its_own_make_test(tmp_path: Path, template_repo: Path) -> None:
     out = tmp_path / "x"
+    context = [f"{k}={v}" for k, v in FRESH_INSTALL_COMBOS[0].items()]
     subprocess.run(
-        [str(BIN / "cookiecutter"), str(template_repo), "--no-input", "-o", str(out)],
+        [str(BIN / "cookiecutter"), str(template_repo), "--no-input", "-o", str(out), *context],
         check=True,
         capture_output=True,
     )
@@ -57,6 +59,8 @@ def test_cruft_project_passes_its_own_make_test(tmp_path: Path, template_repo: P
             "--no-input",
             "--output-dir",
             str(tmp_path),
+            "--extra-context",
+            json.dumps(FRESH_INSTALL_COMBOS[1]),
         ],
         check=True,
         capture_output=True,
@@ -64,6 +68,7 @@ def test_cruft_project_passes_its_own_make_test(tmp_path: Path, template_repo: P
     project = tmp_path / "churn-model"
     state = json.loads((project / ".cruft.json").read_text())
     assert state["template"] == str(template_repo)
+    assert state["context"]["cookiecutter"]["compute"] == FRESH_INSTALL_COMBOS[1]["compute"]
     assert f"@ {template_repo.as_uri()}" in (project / "pyproject.toml").read_text()
     run = make_test(project)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]

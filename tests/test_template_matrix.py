@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from matrix import ALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
+from matrix import ALL_COMBOS, FRESH_INSTALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
 from template_manifest import expected_files
 
 # `${{ ... }}` is a GitHub Actions expression, not leftover Jinja.
@@ -44,8 +44,16 @@ def test_every_combination_bakes_exact_files(cookies, combo: dict[str, str]) -> 
     assert_clean(result.project_path, result.context)
 
 
+IN_ENV_COMBOS = [c for c in STRUCTURAL_COMBOS if c not in FRESH_INSTALL_COMBOS]
+
+
+def test_every_structural_combination_runs_its_suite_somewhere() -> None:
+    ran = IN_ENV_COMBOS + FRESH_INSTALL_COMBOS
+    assert sorted(map(combo_id, ran)) == sorted(map(combo_id, STRUCTURAL_COMBOS))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)
+@pytest.mark.parametrize("combo", IN_ENV_COMBOS, ids=combo_id)
 def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception

@@ -243,7 +243,8 @@ CLI_COMBOS = [
 CLI_TREE_SCRIPT = """
 import importlib, json, sys, typer.main
 def walk(cmd, path):
-    yield " ".join(path), [o for p in cmd.params for o in p.opts if o.startswith("--")]
+    opts = [o for p in cmd.params for o in [*p.opts, *p.secondary_opts]]
+    yield " ".join(path), [o for o in opts if o.startswith("--")]
     for name, sub in getattr(cmd, "commands", {}).items():
         yield from walk(sub, [*path, name])
 trees = {}
