@@ -54,6 +54,9 @@ from slipway.eks import (
     ObservabilityArgs,
 {%- endif %}
 )
+{%- if cookiecutter.ci == "github" %}
+from slipway.eks.cluster import CiAccess
+{%- endif %}
 {%- endif %}
 from slipway.presets import load_preset
 
@@ -81,6 +84,9 @@ roles = Roles(
             # The account's GitHub OIDC provider, when another stack already created it.
             oidc_provider_arn=config.get("githubOidcProviderArn"),
             drift_monitor={{ "True" if cookiecutter.monitoring == "yes" else "False" }},
+{%- if cookiecutter.compute == "eks" %}
+            eks_cluster=True,
+{%- endif %}
         ),
 {%- endif %}
     ),
@@ -118,6 +124,10 @@ cluster = Cluster(
         network=network,
         kms_key_arn=store.kms_key_arn,
         api_access_cidrs=config.get_object("apiAccessCidrs") or [],
+{%- if cookiecutter.ci == "github" %}
+        # Namespace-scoped Kubernetes access of the GitHub roles (release, drift check, preview).
+        ci_access=CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn),
+{%- endif %}
     ),
 )
 tracking = MlflowServer(

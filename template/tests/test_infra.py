@@ -116,6 +116,18 @@ def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
     assert counts.get("aws:rds/instance:Instance", 0) == 1
     assert counts.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
     assert counts.get("kubernetes:batch/v1:CronJob", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
+    # GitHub roles reach the Kubernetes API only through their access entries (ci=github).
+    entries = run.one("eks:index:Cluster").inputs.get("accessEntries") or {}
+{%- if cookiecutter.ci == "github" %}
+    roles = {"deploy": "deployRoleArn", "preview": "previewRoleArn"}
+{%- if cookiecutter.monitoring == "yes" %}
+    roles["monitor"] = "monitorRoleArn"
+{%- endif %}
+    assert {k: e["principalArn"] for k, e in entries.items()} == {
+        k: run.outputs[output] for k, output in roles.items()}
+{%- else %}
+    assert entries == {}
+{%- endif %}
 
 
 def test_every_kubernetes_object_matches_its_schema(run: ProgramRun) -> None:

@@ -245,3 +245,25 @@ def test_no_monitor_role_without_drift_monitor() -> None:
         "churn-dev-train",
     ]
     assert run.of_type("slipway:aws:Roles")[0].registered_outputs.get("monitor_role_arn") is None
+
+
+def test_deploy_role_gets_eks_release_rights_only_for_an_eks_stack(
+    with_github: ProgramRun,
+) -> None:
+    eks_sids = {"FindStackCluster", "EcrToken", "PushModelImage"}
+    assert eks_sids.isdisjoint(s["Sid"] for s in policy_of(with_github, "churn-dev-deploy"))
+    run = _run(GithubDeployment(REPO, eks_cluster=True), "staging")
+    by_sid = {s["Sid"]: s for s in policy_of(run, "churn-staging-deploy")}
+    assert by_sid["FindStackCluster"]["Action"] == ["eks:DescribeCluster"]
+    assert by_sid["FindStackCluster"]["Resource"] == [
+        "arn:aws:eks:us-east-1:123456789012:cluster/churn-staging"]
+    # the token call has no resource-level permissions: "*" is its only valid resource
+    assert (by_sid["EcrToken"]["Action"], by_sid["EcrToken"]["Resource"]) == (
+        ["ecr:GetAuthorizationToken"], ["*"])
+    assert sorted(by_sid["PushModelImage"]["Action"]) == [
+        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+        "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+    assert by_sid["PushModelImage"]["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/churn-staging-model"]
+    star = [sid for sid, s in by_sid.items() if "*" in s["Resource"]]
+    assert all(not a.endswith(":*") for sid in star for a in by_sid[sid]["Action"])

@@ -23,6 +23,8 @@ def save_iris_model(path: Path, *, signature: bool = True) -> Path:
         str(path),
         signature=infer_signature(frame, model.predict(frame)) if signature else None,
         input_example=frame.head(3) if signature else None,
+        # Declared, not inferred: inference re-imports the model in a subprocess (slow).
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
     )
     return path
 

@@ -8,7 +8,8 @@ Each is scoped to its bucket prefixes, the project's KMS key and model package g
 no statement grants ``*`` on ``*``. With ``github`` set, roles GitHub Actions assume
 through OIDC, each trusted for exactly one GitHub environment of one repository:
 
-* deploy (environment = the stack): ``pulumi up`` of this stack;
+* deploy (environment = the stack): ``pulumi up`` of this stack; with ``eks_cluster`` also
+  find the stack's cluster and push the model image to its ECR repository (release.yml);
 * preview (environment ``preview``): AWS ViewOnlyAccess, enough for ``pulumi preview``;
 * monitor (environment ``monitor``, with ``drift_monitor``): the drift check's reads.
 
@@ -40,6 +41,12 @@ OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
 )
 SAGEMAKER = "sagemaker.amazonaws.com"
+MODEL_REPOSITORY = "{prefix}-model"  # slipway.eks.serving's ECR repository (not imported: heavy)
+ECR_PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage"]
+# GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+ECR_TOKEN = {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
+             "Resource": "*"}
 # Which bucket areas each role reads and writes.
 ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "exec": (("data", "models", "capture"), ("mlflow", "monitoring")),
@@ -53,12 +60,14 @@ class GithubDeployment:
     """The repository (owner/name) whose workflows may deploy this stack.
 
     ``oidc_provider_arn``: the account's existing GitHub OIDC provider (none is created);
-    ``drift_monitor``: also create the monitor role of the scheduled drift check.
+    ``drift_monitor``: also create the monitor role of the scheduled drift check;
+    ``eks_cluster``: the stack runs on EKS (the deploy role may push the model image).
     """
 
     repository: str
     oidc_provider_arn: str | None = None
     drift_monitor: bool = False
+    eks_cluster: bool = False
 
     def __post_init__(self) -> None:
         if not REPOSITORY.match(self.repository):
@@ -197,6 +206,8 @@ class Roles(pulumi.ComponentResource):
         deploy = _deploy_statements(
             dep, account, manages_oidc_provider=github.oidc_provider_arn is None
         )
+        if github.eks_cluster:
+            deploy += _eks_release_statements(dep, account)
         self.deploy_role_arn = self._role(
             name, "deploy", dep, trust(dep.environment), deploy
         ).arn
@@ -276,8 +287,7 @@ def _runtime_statements(account: _Account) -> list[dict[str, Any]]:
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                     "logs:DescribeLogStreams"],
          "Resource": account.arn("logs", "log-group:/aws/sagemaker/*")},
-        {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
-         "Resource": "*"},
+        ECR_TOKEN,
         {"Sid": "PullImages", "Effect": "Allow",
          "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchCheckLayerAvailability"],
@@ -305,8 +315,25 @@ def _monitor_statements(args: RolesArgs, account: _Account) -> list[dict[str, An
                       account.arn("sagemaker", "mlflow-app/*")],
          "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project,
                                         "aws:ResourceTag/environment": dep.environment}}},
-        {"Sid": "FindStackCluster", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
-         "Resource": account.arn("eks", f"cluster/{dep.prefix}")},
+        _find_cluster_statement(dep, account),
+    ]
+
+
+def _find_cluster_statement(dep: Deployment, account: _Account) -> dict[str, Any]:
+    """``aws eks update-kubeconfig`` of the stack's cluster (named after the stack prefix)."""
+    return {"Sid": "FindStackCluster", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
+            "Resource": account.arn("eks", f"cluster/{dep.prefix}")}
+
+
+def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
+    """release.yml on EKS: kubeconfig of the stack's cluster (Kubernetes rights come from its
+    access entry), push the model image to the stack's repository and nowhere else."""
+    repository = MODEL_REPOSITORY.format(prefix=dep.prefix)
+    return [
+        _find_cluster_statement(dep, account),
+        ECR_TOKEN,
+        {"Sid": "PushModelImage", "Effect": "Allow", "Action": ECR_PUSH,
+         "Resource": account.arn("ecr", f"repository/{repository}")},
     ]
 
 

@@ -5,6 +5,7 @@
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
+* with ``ci_access``: access entries of the GitHub roles, each scoped to namespaces;
 * ``provider``: a Kubernetes provider built from ``kubeconfig_json`` (pulumi-eks has no
   usable provider output in Python).
 """
@@ -22,12 +23,16 @@ import pulumi_kubernetes as k8s
 
 from slipway.aws import policy
 from slipway.aws.tags import Deployment
+from slipway.eks import mlflow, observability, serving
 from slipway.eks.irsa import Oidc
 from slipway.eks.network import Network
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
                  "AmazonEC2ContainerRegistryReadOnly")
+EDIT_POLICY = "AmazonEKSEditPolicy"  # Kubernetes `edit`: includes pods/portforward create
+VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
+FLAVOR_NAMESPACES = (serving.NAMESPACE, mlflow.NAMESPACE, observability.NAMESPACE)
 
 
 def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
@@ -48,11 +53,56 @@ def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class CiAccess:
+    """The GitHub roles of ``slipway.aws.Roles`` that talk to the Kubernetes API.
+
+    * deploy: Edit in ``serving`` (rollout restart/status/undo) and ``mlflow`` (port-forward);
+    * monitor (drift check): Edit in ``mlflow`` only, since View does not allow port-forward;
+    * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
+    """
+
+    deploy_role_arn: pulumi.Input[str]
+    preview_role_arn: pulumi.Input[str]
+    monitor_role_arn: pulumi.Input[str] | None = None
+
+    def grants(self) -> dict[str, tuple[pulumi.Input[str], str, tuple[str, ...]]]:
+        """Entry name -> (principal, access policy, namespaces)."""
+        grants = {
+            "deploy": (self.deploy_role_arn, EDIT_POLICY, (serving.NAMESPACE, mlflow.NAMESPACE)),
+            "preview": (self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
+        }
+        if self.monitor_role_arn is not None:
+            grants["monitor"] = (self.monitor_role_arn, EDIT_POLICY, (mlflow.NAMESPACE,))
+        return grants
+
+
+def access_entries(
+    access: CiAccess | None, partition: pulumi.Input[str]
+) -> dict[str, eks.AccessEntryArgs] | None:
+    """pulumi-eks access entries: one namespace-scoped access policy per role."""
+    if access is None:
+        return None
+    return {
+        entry: eks.AccessEntryArgs(
+            principal_arn=principal,
+            access_policies={policy_name: eks.AccessPolicyAssociationArgs(
+                policy_arn=pulumi.Output.concat(
+                    "arn:", partition, ":eks::aws:cluster-access-policy/", policy_name),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                    type="namespace", namespaces=list(namespaces)),
+            )},
+        )
+        for entry, (principal, policy_name, namespaces) in access.grants().items()
+    }
+
+
+@dataclass(frozen=True)
 class ClusterArgs:
     deployment: Deployment
     network: Network
     kms_key_arn: pulumi.Input[str]
     api_access_cidrs: Sequence[str] = ()
+    ci_access: CiAccess | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -70,12 +120,15 @@ class Cluster(pulumi.ComponentResource):
         dep = args.deployment
         preset = dep.preset.eks
         child = pulumi.ResourceOptions(parent=self)
-        node_role = self._node_role(name, dep)
+        partition = aws.get_partition_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        node_role = self._node_role(name, dep, partition)
         cluster = eks.Cluster(
             f"{name}-eks",
             name=dep.prefix,
             version=preset.kubernetes_version,
             authentication_mode=eks.AuthenticationMode.API,
+            access_entries=access_entries(args.ci_access, partition),
             vpc_id=args.network.vpc_id,
             public_subnet_ids=args.network.public_subnet_ids,
             private_subnet_ids=args.network.private_subnet_ids,
@@ -120,9 +173,10 @@ class Cluster(pulumi.ComponentResource):
             "security_group_id": self.security_group_id,
         })
 
-    def _node_role(self, name: str, dep: Deployment) -> aws.iam.Role:
+    def _node_role(
+        self, name: str, dep: Deployment, partition: pulumi.Output[str]
+    ) -> aws.iam.Role:
         """Role of the worker nodes: the three AWS-managed node policies and nothing else."""
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = aws.iam.Role(
             f"{name}-node",
             assume_role_policy=policy.document({
@@ -137,7 +191,7 @@ class Cluster(pulumi.ComponentResource):
                 f"{name}-node-{managed}",
                 role=role.name,
                 policy_arn=pulumi.Output.concat(
-                    "arn:", partition.partition, ":iam::aws:policy/", managed),
+                    "arn:", partition, ":iam::aws:policy/", managed),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return role
