@@ -50,7 +50,7 @@ end
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("serve")
-    group.add_argument("--requests", type=int, default=20000, help="max requests per server")
+    group.add_argument("--requests", type=int, default=200_000, help="max requests per server")
     group.add_argument("--duration", type=int, default=15, help="max seconds of load per server")
     group.add_argument("--connections", type=int, default=8)
     group.add_argument("--workers", type=int, default=2, help="slipway server workers")
