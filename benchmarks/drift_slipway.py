@@ -1,8 +1,9 @@
 """Slipway's drift detector on two Parquet files, the way monitoring runs it.
 
-Usage: drift_slipway.py REFERENCE.parquet CURRENT.parquet OUT_DIR [WORKERS] -- profiles
-the reference column by column, streams the current file in chunks, writes the HTML
-report and JSON summary into OUT_DIR and the per-column result to OUT_DIR/bench.json.
+Usage: drift_slipway.py REFERENCE.parquet CURRENT.parquet OUT_DIR [WORKERS [CHUNK_ROWS]] --
+profiles the reference column by column, streams the current file in chunks (column by
+column, one feature per worker), writes the HTML report and JSON summary into OUT_DIR and
+the per-column result to OUT_DIR/bench.json.
 """
 
 from __future__ import annotations
@@ -15,25 +16,28 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from slipway.drift import Profile, detect_drift, file_chunks, numeric_profile, write_report
+from slipway.drift.sources import CHUNK_ROWS, ParquetChunks
 
 
 def profile_parquet(path: Path, workers: int) -> Profile:
     """The reference profile, one column in memory per worker at a time."""
-    names = pq.ParquetFile(path).schema_arrow.names
+    names = pq.read_schema(path).names
+    source = ParquetChunks(path, names)
 
     def one(name: str):  # type: ignore[no-untyped-def]
-        column = pq.read_table(path, columns=[name]).column(0).to_numpy()
-        return numeric_profile(column.copy())
+        return numeric_profile(source.read_column(name))  # the generated data is finite
 
     with ThreadPoolExecutor(workers) as pool:
         return Profile(features=dict(zip(names, pool.map(one, names), strict=True)))
 
 
-def main(reference: str, current: str, out_dir: str, workers: str = "2") -> None:
+def main(
+    reference: str, current: str, out_dir: str, workers: str = "2", chunk_rows: str = ""
+) -> None:
     start = time.perf_counter()
     profile = profile_parquet(Path(reference), int(workers))
     profiled = time.perf_counter()
-    chunks = file_chunks(Path(current), list(profile.features))
+    chunks = file_chunks(Path(current), list(profile.features), int(chunk_rows or CHUNK_ROWS))
     result = detect_drift(profile, chunks, workers=int(workers))
     write_report(result, Path(out_dir))
     done = time.perf_counter()
@@ -44,4 +48,4 @@ def main(reference: str, current: str, out_dir: str, workers: str = "2") -> None
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -290,3 +290,38 @@ def test_workflows_call_commands_the_project_has(
         assert command in tree, f"{name}: `{command}` is not a command of the project CLI"
         for option in re.findall(r"--[\w-]+", match.group(2)):
             assert option in tree[command], f"{name}: `{command}` has no option {option}"
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """compute=eks: the serving image is built in the job that runs `pulumi up` (one
+    approval), tagged with the commit SHA (immutable tags: never `latest`), and `pulumi up`
+    deploys exactly that tag. SageMaker serves a prebuilt image: no image action."""
+    project = baked[combo_id(combo)]
+    action_file = project / ".github" / "actions" / "image" / "action.yml"
+    (job,) = load(project / ".github" / "workflows" / "stack-up.yml")["jobs"].values()
+    uses = [str(step.get("uses", "")) for step in job["steps"]]
+    if combo["compute"] != "eks":
+        assert not action_file.exists() and "./.github/actions/image" not in uses
+        return
+    image_step = uses.index("./.github/actions/image")
+    up_step = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions"))
+    assert uses.index("./.github/actions/setup") < image_step < up_step
+    assert job["steps"][image_step]["with"] == {"stack": "${{ inputs.stack }}"}
+    config = yaml.safe_load(job["steps"][up_step]["with"]["config-map"])
+    assert config == {"slipway:modelImageTag": {
+        "value": f"${{{{ steps.{job['steps'][image_step]['id']}.outputs.tag }}}}",
+        "secret": False}}
+    action = load(action_file)
+    text = action_file.read_text()
+    assert "latest" not in text.replace("`latest`", "")
+    by_uses = {s.get("uses", "").split("@")[0]: s for s in action["runs"]["steps"]}
+    assert by_uses["docker/build-push-action"]["with"]["push"] is True
+    assert by_uses["docker/build-push-action"]["with"]["tags"] == (
+        "${{ steps.target.outputs.image-uri }}")
+    assert "aws-actions/amazon-ecr-login" in by_uses
+    target = next(s for s in action["runs"]["steps"] if s.get("id") == "target")
+    assert target["env"]["TAG"] == "${{ github.sha }}"
+    assert action["outputs"]["tag"]["value"] == "${{ steps.target.outputs.tag }}"

@@ -117,13 +117,19 @@ class Eks(_Strict):
     # Requests and limits of the MLflow tracking server pod.
     mlflow_resources: Resources
     database_backup_days: int = Field(ge=1, le=35)
-    # Helm chart versions (community-charts/mlflow, prometheus-community/kube-prometheus-stack).
+    # Helm chart versions (community-charts/mlflow, prometheus-community/kube-prometheus-stack
+    # and prometheus-community/prometheus-pushgateway).
     mlflow_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     prometheus_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    pushgateway_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     prometheus_retention_days: int = Field(ge=1, le=365)
     # Kubernetes CronJob schedule (five fields) of the drift check on captured requests.
     monitor_schedule: str = Field(pattern=r"^(\S+\s+){4}\S+$")
+    # Alert when no drift result was pushed for this long (a few missed schedule runs).
+    drift_stale_hours: int = Field(ge=1, le=24 * 31)
     ecr_keep_images: int = Field(ge=1, le=1000)
+    # Share of answered /invocations requests the model server writes to data-capture/.
+    capture_sampling_percent: int = Field(ge=0, le=100)
 
 
 class Alarms(_Strict):

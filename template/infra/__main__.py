@@ -115,6 +115,31 @@ endpoint = Endpoint(
     ),
 )
 {%- endif %}
+{%- if cookiecutter.monitoring == "yes" %}
+monitoring = Monitoring(
+    name,
+    MonitoringArgs(
+        deployment,
+        alarm_email=config.require("alarmEmail"),
+{%- if cookiecutter.compute == "sagemaker" %}
+        endpoint=MonitoredEndpoint(endpoint.endpoint_name, "{{ cookiecutter.endpoint }}", endpoint.variant_names),
+{%- endif %}
+{%- if cookiecutter.compute == "sagemaker" and cookiecutter.ci == "github" %}
+        # drift.yml publishes DriftedShare under config/pipeline.yaml's model.name; set
+        # slipway:modelName if you renamed the model there.
+        drift_model=config.get("modelName") or "{{ cookiecutter.project_slug }}",
+{%- endif %}
+{%- if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
+        data_quality=DataQuality(
+            baseline_uri=store.uri("monitoring", config.require("baselineKey")),
+            reports_uri=store.uri("monitoring", "reports"),
+            role_arn=roles.execution_role_arn,
+            kms_key_arn=store.kms_key_arn,
+        ),
+{%- endif %}
+    ),
+)
+{%- endif %}
 {%- if cookiecutter.compute == "eks" %}
 network = Network(name, NetworkArgs(deployment))
 cluster = Cluster(
@@ -155,6 +180,7 @@ serving = ModelServing(
         image_tag=config.require("modelImageTag"),
         model_uri=config.require("modelUri"),
         tracking_uri=tracking.tracking_uri,
+        capture_uri=store.uri("capture"),
     ),
 )
 {%- if cookiecutter.monitoring == "yes" %}
@@ -167,32 +193,13 @@ observability = Observability(
         serving=serving,
         bucket_arn=store.bucket_arn,
         kms_key_arn=store.kms_key_arn,
+        alarm_topic_arn=monitoring.topic_arn,
         capture_uri=store.uri("capture"),
         tracking_uri=tracking.tracking_uri,
         monitor_command=["{{ cookiecutter.package_name }}", "monitor"],
     ),
 )
 {%- endif %}
-{%- endif %}
-{%- if cookiecutter.monitoring == "yes" %}
-monitoring = Monitoring(
-    name,
-    MonitoringArgs(
-        deployment,
-        alarm_email=config.require("alarmEmail"),
-{%- if cookiecutter.compute == "sagemaker" %}
-        endpoint=MonitoredEndpoint(endpoint.endpoint_name, "{{ cookiecutter.endpoint }}", endpoint.variant_names),
-{%- endif %}
-{%- if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
-        data_quality=DataQuality(
-            baseline_uri=store.uri("monitoring", config.require("baselineKey")),
-            reports_uri=store.uri("monitoring", "reports"),
-            role_arn=roles.execution_role_arn,
-            kms_key_arn=store.kms_key_arn,
-        ),
-{%- endif %}
-    ),
-)
 {%- endif %}
 
 pulumi.export("preset", deployment.preset.name)

@@ -58,10 +58,11 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
 }
 EKS_OBSERVABILITY = {
     "kubernetes:core/v1:Namespace": 1, "random:index/randomPassword:RandomPassword": 1,
-    "kubernetes:helm.sh/v3:Release": 1,
+    "kubernetes:helm.sh/v3:Release": 2,  # kube-prometheus-stack, prometheus-pushgateway
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
-    "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+    # IRSA roles: the drift CronJob and Alertmanager (sns:Publish)
+    "aws:iam/role:Role": 2, "aws:iam/rolePolicy:RolePolicy": 2,
     "kubernetes:core/v1:ServiceAccount": 1, "kubernetes:batch/v1:CronJob": 1,
 }
 EKS_PROD = {  # prod: 3 AZs, a NAT gateway in each
@@ -71,7 +72,8 @@ EKS_PROD = {  # prod: 3 AZs, a NAT gateway in each
 }
 COMBOS = {
     "sagemaker-realtime-yes-github": [SERVING, AUTOSCALING, GITHUB, TOPIC, DATA_QUALITY,
-                                      {"aws:cloudwatch/metricAlarm:MetricAlarm": 5,
+                                      # 5 endpoint alarms + the drift alarm
+                                      {"aws:cloudwatch/metricAlarm:MetricAlarm": 6,
                                        "aws:cloudwatch/dashboard:Dashboard": 1}],
     "sagemaker-serverless-no-none": [SERVING],
     "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],

@@ -200,13 +200,26 @@ def test_view_only_access_covers_what_pulumi_preview_calls(view_only_actions: li
         assert any(fnmatchcase(call, a) for a in view_only_actions), call
 
 
-def test_deploy_role_may_attach_only_view_only_access(with_github: ProgramRun) -> None:
-    statements = policy_of(with_github, "churn-dev-deploy")
-    attaching = [s for s in statements
-                 if any(fnmatchcase("iam:AttachRolePolicy", a) for a in s["Action"])]
-    assert [s["Condition"] for s in attaching] == [
-        {"ArnEquals": {"iam:PolicyARN": VIEW_ONLY_ARN}}
+@pytest.mark.parametrize("eks", [False, True], ids=["sagemaker", "eks"])
+def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) -> None:
+    run = _run(GithubDeployment(REPO, eks_cluster=eks))
+    statements = policy_of(run, "churn-dev-deploy")
+
+    def granting(action: str) -> list[dict[str, Any]]:
+        return [s for s in statements if any(fnmatchcase(action, a) for a in s["Action"])]
+
+    eks_policies = ["AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy",
+                    "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"]
+    attachable = [VIEW_ONLY_ARN, *(f"arn:aws:iam::aws:policy/{p}" for p in eks_policies
+                                   if eks)]
+    assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [
+        {"ArnEquals": {"iam:PolicyARN": attachable}}
     ]
+    services = ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else [
+        "sagemaker.amazonaws.com"]
+    [passing] = granting("iam:PassRole")
+    assert passing["Resource"] == ["arn:aws:iam::123456789012:role/churn-dev-*"]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": services}}
 
 
 def test_monitor_role_reads_and_puts_drift_metrics_only(with_github: ProgramRun) -> None:
@@ -262,7 +275,7 @@ def test_deploy_role_gets_eks_release_rights_only_for_an_eks_stack(
         ["ecr:GetAuthorizationToken"], ["*"])
     assert sorted(by_sid["PushModelImage"]["Action"]) == [
         "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-        "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+        "ecr:DescribeImages", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
     assert by_sid["PushModelImage"]["Resource"] == [
         "arn:aws:ecr:us-east-1:123456789012:repository/churn-staging-model"]
     star = [sid for sid, s in by_sid.items() if "*" in s["Resource"]]

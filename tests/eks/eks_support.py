@@ -1,26 +1,25 @@
-"""The whole EKS flavor composed under mocks, shared by the tests of this folder."""
+"""The baked eks project's infra program (template/infra/__main__.py), run under mocks.
+
+The project is baked once per test process with cookiecutter (project "Churn": package
+``churn``, stacks ``churn-<env>``; compute=eks, monitoring=yes, ci=none), so the tests
+exercise the program users get, not a re-composition of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from pathlib import Path
+from typing import Any
 
-import pulumi
-from slipway.aws import ArtifactStore, ArtifactStoreArgs, Deployment
-from slipway.eks import (
-    Cluster,
-    ClusterArgs,
-    MlflowServer,
-    MlflowServerArgs,
-    ModelServing,
-    ModelServingArgs,
-    Network,
-    NetworkArgs,
-    Observability,
-    ObservabilityArgs,
-)
+import yaml
+from cookiecutter.main import cookiecutter
+from slipway.aws import Deployment
 from slipway.presets import load_preset
 
-MODEL_URI = "models:/churn@champion"
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = {"project_name": "Churn", "compute": "eks", "endpoint": "realtime",
+           "monitoring": "yes", "ci": "none"}
+MODEL_URI = "models:/churn@champion"  # slipway:modelUri of the baked stacks
 
 
 def deployment(preset: str) -> Deployment:
@@ -29,65 +28,20 @@ def deployment(preset: str) -> Deployment:
     )
 
 
-def eks_program(preset: str, api_access_cidrs: tuple[str, ...] = ()) -> Callable[[], None]:
-    def program() -> None:
-        dep = deployment(preset)
-        name = dep.prefix
-        store = ArtifactStore(name, ArtifactStoreArgs(dep))
-        network = Network(name, NetworkArgs(dep))
-        cluster = Cluster(
-            name,
-            ClusterArgs(
-                dep,
-                network=network,
-                kms_key_arn=store.kms_key_arn,
-                api_access_cidrs=api_access_cidrs,
-            ),
-        )
-        tracking = MlflowServer(
-            name,
-            MlflowServerArgs(
-                dep,
-                provider=cluster.provider,
-                oidc=cluster.oidc,
-                vpc_id=network.vpc_id,
-                private_subnet_ids=network.private_subnet_ids,
-                cluster_security_group_id=cluster.security_group_id,
-                bucket_name=store.bucket_name,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-            ),
-        )
-        serving = ModelServing(
-            name,
-            ModelServingArgs(
-                dep,
-                provider=cluster.provider,
-                oidc=cluster.oidc,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-                image_tag="1.0.0",
-                model_uri=MODEL_URI,
-                tracking_uri=tracking.tracking_uri,
-            ),
-        )
-        Observability(
-            name,
-            ObservabilityArgs(
-                dep,
-                provider=cluster.provider,
-                oidc=cluster.oidc,
-                serving=serving,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-                capture_uri=store.uri("capture"),
-                tracking_uri=tracking.tracking_uri,
-                monitor_command=["churn", "monitor"],
-            ),
-        )
-        pulumi.export("preset", preset)
-        pulumi.export("trackingUri", tracking.tracking_uri)
-        pulumi.export("image", serving.image)
-        pulumi.export("kubeconfig", cluster.kubeconfig)
+def bake_infra(out: Path) -> Path:
+    """Bake the eks project into ``out``; its ``infra/`` directory."""
+    project = cookiecutter(str(ROOT), no_input=True, extra_context=PROJECT, output_dir=str(out))
+    return Path(project) / "infra"
 
-    return program
+
+def stack_config(infra: Path, stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((infra / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+def with_config(infra: Path, dest: Path, stack: str, **values: Any) -> Path:
+    """A copy of the program whose ``Pulumi.<stack>.yaml`` sets ``slipway:<key>`` to values."""
+    shutil.copytree(infra, dest)
+    config = stack_config(dest, stack)
+    config.update({f"slipway:{key}": value for key, value in values.items()})
+    (dest / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return dest

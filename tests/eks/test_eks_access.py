@@ -1,5 +1,6 @@
-"""Cluster access of the GitHub roles: namespace-scoped access entries, and the deploy
-role's IAM for release.yml on EKS (its cluster, its model repository, nothing else)."""
+"""Cluster access of the GitHub roles: access entries (deploy cluster-wide, the others per
+namespace), and the deploy role's IAM for release.yml on EKS (its cluster, its model
+repository, nothing else)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ REPO = "example-org/churn"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-dev-models"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
 EDIT, VIEW = POLICY + "AmazonEKSEditPolicy", POLICY + "AmazonEKSViewPolicy"
+ADMIN = POLICY + "AmazonEKSClusterAdminPolicy"
 
 
 def _program(drift_monitor: bool) -> Callable[[], None]:
@@ -60,7 +62,7 @@ def _grants(run: ProgramRun) -> dict[str, tuple[str, str, str, list[str]]]:
         [policy] = entry["accessPolicies"].values()
         scope = policy["accessScope"]
         grants[name] = (entry["principalArn"], policy["policyArn"], scope["type"],
-                        sorted(scope["namespaces"]))
+                        sorted(scope.get("namespaces") or []))
     return grants
 
 
@@ -70,8 +72,8 @@ def test_each_github_role_gets_its_policy_in_its_namespaces_only(
     arn = {role: with_monitor.named(f"churn-dev-{role}").state["arn"]
            for role in ("deploy", "preview", "monitor")}
     assert _grants(with_monitor) == {
-        # release.yml: rollout restart/status/undo in serving; port-forward to MLflow
-        "deploy": (arn["deploy"], EDIT, "namespace", ["mlflow", "serving"]),
+        # stack-up.yml: pulumi up installs Namespaces, CRDs, ClusterRoles (cluster-wide)
+        "deploy": (arn["deploy"], ADMIN, "cluster", []),
         # drift.yml: port-forward to MLflow, which View does not allow
         "monitor": (arn["monitor"], EDIT, "namespace", ["mlflow"]),
         # pulumi preview: reads the flavor's objects

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from eks_support import eks_program
+from eks_support import with_config
 from slipway.eks.cluster import LOG_TYPES, api_access_cidrs
 from slipway.eks.manifests import reveal
 from slipway.eks.network import subnet_cidrs
 from slipway.presets import load_preset
-from slipway.testing import ProgramRun, run_pulumi
+from slipway.testing import ProgramRun, run_program
 
 
 def test_subnets_span_the_preset_zones_and_nat_gateways_follow_the_preset(
@@ -74,8 +75,9 @@ def test_the_kubernetes_provider_is_built_from_the_cluster_kubeconfig(
     assert kubeconfig["kind"] == "Config" and kubeconfig["clusters"]
 
 
-def test_public_endpoint_only_for_configured_cidrs() -> None:
-    run = run_pulumi(eks_program("dev", ("198.51.100.0/24",)), stack="dev")
+def test_public_endpoint_only_for_configured_cidrs(eks_infra: Path, tmp_path: Path) -> None:
+    infra = with_config(eks_infra, tmp_path / "infra", "dev", apiAccessCidrs=["198.51.100.0/24"])
+    run = run_program(infra, "dev")
     cluster = run.one("eks:index:Cluster").inputs
     assert cluster["endpointPublicAccess"] is True
     assert cluster["publicAccessCidrs"] == ["198.51.100.0/24"]

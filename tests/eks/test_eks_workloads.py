@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from eks_support import MODEL_URI
+from crd_validation import is_custom_resource, validate_custom_resource
+from eks_support import MODEL_URI, stack_config
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import ManifestError, manifests, reveal, validate
 from slipway.presets import load_preset
@@ -43,7 +45,10 @@ def test_every_kubernetes_object_matches_the_kubernetes_schemas(
             "ServiceAccount", "CronJob", "Secret", "Namespace", "ServiceMonitor",
             "PrometheusRule"} <= kinds
     for manifest in found:
-        validate(manifest, version)
+        if is_custom_resource(manifest):
+            validate_custom_resource(manifest, version)
+        else:
+            validate(manifest, version)
 
 
 @pytest.mark.parametrize(("kind", "path", "value", "error"), [
@@ -113,7 +118,7 @@ def test_database_is_encrypted_private_and_protected_per_preset(
 
 
 def test_model_server_is_probed_bounded_and_locked_down(
-    eks_run: ProgramRun, preset_name: str
+    eks_run: ProgramRun, eks_infra: Path, preset_name: str
 ) -> None:
     sizes = load_preset(preset_name).eks.serving
     found = {m["kind"]: m for m in manifests(eks_run) if m["metadata"]["name"] == "model-server"}
@@ -127,7 +132,8 @@ def test_model_server_is_probed_bounded_and_locked_down(
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert {"name": "SLIPWAY_MODEL_URI", "value": MODEL_URI} in container["env"]
-    assert container["image"] == eks_run.outputs["image"]
+    tag = stack_config(eks_infra, preset_name)["slipway:modelImageTag"]
+    assert container["image"] == f"{eks_run.outputs['modelRepositoryUrl']}:{tag}"
     hpa = found["HorizontalPodAutoscaler"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (sizes.min_replicas, sizes.max_replicas)
     assert found["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
@@ -158,14 +164,16 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
     assert monitor["endpoints"][0]["path"] == "/metrics"
     assert monitor["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
     rules = {r["alert"]: r for r in found["PrometheusRule"]["spec"]["groups"][0]["rules"]}
-    assert set(rules) == {"ModelServerErrors", "ModelLatencyP99High", "ModelDriftDetected"}
+    assert set(rules) == {"ModelServerErrors", "ModelLatencyP99High", "ModelDriftDetected",
+                          "ModelDriftCheckStale"}
     assert rules["ModelLatencyP99High"]["expr"].endswith(f"> {preset.alarms.latency_p99_ms / 1000}")
     assert rules["ModelServerErrors"]["expr"].endswith(f"> {preset.alarms.errors_5xx}")
     cron = found["CronJob"]["spec"]
     assert cron["schedule"] == preset.eks.monitor_schedule
     command = cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     bucket = _artifact_bucket(eks_run)
-    assert command == ["churn", "monitor", "--input", f"s3://{bucket}/data-capture/"]
+    assert command == ["churn", "monitor", "--input", f"s3://{bucket}/data-capture/",
+                       "--publish", "prometheus", "--upload-report"]
     stack = next(r for r in eks_run.of_type("kubernetes:helm.sh/v3:Release")
                  if r.inputs["chart"] == "kube-prometheus-stack")
     values = reveal(stack.inputs["values"])["prometheus"]["prometheusSpec"]

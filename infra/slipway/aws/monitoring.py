@@ -2,7 +2,12 @@
 
 Alarms (thresholds from the preset's ``alarms``): ModelLatency p99, Invocation5XXErrors,
 Invocation4XXErrors per variant, plus CPU and memory utilization on realtime variants.
-Alarm and OK notifications go to an SNS topic with an email subscription. For realtime
+With ``drift_model``, a drift alarm on ``Slipway/Drift`` ``DriftedShare`` of that model
+(published by the project's ``monitor --publish cloudwatch``) at or above the preset's
+``alarms.drift_score``; it has no ``EndpointName`` dimension, so a deploy's rollback
+(``slipway.deploy.rollout.endpoint_alarms``) never uses it: drift is about the inputs, not
+about the new model version. Alarm and OK notifications go to an SNS topic with an email
+subscription. For realtime
 endpoints with a baseline, a Model Monitor data-quality job definition and schedule
 compare captured traffic to ``<baseline>/statistics.json`` and ``constraints.json``.
 """
@@ -18,12 +23,14 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws.endpoint import EndpointConfigError, EndpointKind
+from slipway.aws.roles import DRIFT_NAMESPACE
 from slipway.aws.tags import Deployment
 
 MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 PROCESSING = "/opt/ml/processing"
 MONITOR_VOLUME_GB = 20
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+DRIFT_PERIOD_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,15 @@ class MonitoringArgs:
     alarm_email: str
     endpoint: MonitoredEndpoint | None = None
     data_quality: DataQuality | None = None
+    # The ``Model`` dimension the drift check publishes under (the project's config
+    # ``model.name``); None: no drift alarm.
+    drift_model: str | None = None
 
     def validate(self) -> None:
         if not EMAIL.match(self.alarm_email):
             raise ValueError(f"alarm_email: must be an email address (got {self.alarm_email!r})")
+        if self.drift_model is not None and not self.drift_model.strip():
+            raise ValueError("drift_model: must be a model name, not empty")
         if self.data_quality is None:
             return
         if self.endpoint is None:
@@ -74,10 +86,11 @@ class _Alarm:
 
 
 class Monitoring(pulumi.ComponentResource):
-    """Outputs: topic_arn, dashboard_name, dashboard_url, alarm_names."""
+    """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name."""
 
     topic_arn: pulumi.Output[str]
     dashboard_url: pulumi.Output[str] | None
+    drift_alarm_name: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
@@ -103,11 +116,47 @@ class Monitoring(pulumi.ComponentResource):
             self.dashboard_url = self._dashboard(name, dep, args.endpoint)
             if args.data_quality is not None:
                 self._data_quality(name, dep, args.endpoint, args.data_quality)
+        self.drift_alarm_name = (
+            None if args.drift_model is None
+            else self._drift_alarm(name, dep, args.drift_model, topic.arn)
+        )
         self.register_outputs({
             "topic_arn": self.topic_arn,
             "dashboard_url": self.dashboard_url,
             "alarm_names": alarm_names,
+            "drift_alarm_name": self.drift_alarm_name,
         })
+
+    def _drift_alarm(
+        self, name: str, dep: Deployment, model: str, topic_arn: pulumi.Output[str]
+    ) -> pulumi.Output[str]:
+        """DriftedShare of ``model`` >= the preset's drift_score. The check runs on a schedule
+        (daily by default), so between two runs there is no data: ``ignore`` keeps the last
+        verdict (a drifted model stays in ALARM until a check says otherwise) instead of
+        flapping to OK or INSUFFICIENT_DATA every hour."""
+        return self._notifying_alarm(
+            f"{name}-drift", dep, topic_arn,
+            alarm_description=f"{dep.prefix}: share of drifted input features of model {model}",
+            namespace=DRIFT_NAMESPACE,
+            metric_name="DriftedShare",
+            dimensions={"Model": model},
+            statistic="Maximum",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=dep.preset.alarms.drift_score,
+            period=DRIFT_PERIOD_SECONDS,
+            evaluation_periods=1,
+            treat_missing_data="ignore",
+        )
+
+    def _notifying_alarm(
+        self, resource_name: str, dep: Deployment, topic_arn: pulumi.Output[str], **settings: Any
+    ) -> pulumi.Output[str]:
+        """A metric alarm of ``settings`` sending ALARM and OK to the topic; its name."""
+        created = aws.cloudwatch.MetricAlarm(
+            resource_name, alarm_actions=[topic_arn], ok_actions=[topic_arn], tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self), **settings,
+        )
+        return created.name
 
     def _alarm(
         self,
@@ -119,8 +168,8 @@ class Monitoring(pulumi.ComponentResource):
         topic_arn: pulumi.Output[str],
     ) -> pulumi.Output[str]:
         limits = dep.preset.alarms
-        created = aws.cloudwatch.MetricAlarm(
-            f"{name}-{variant}-{alarm.key}",
+        return self._notifying_alarm(
+            f"{name}-{variant}-{alarm.key}", dep, topic_arn,
             alarm_description=f"{dep.prefix}: {alarm.metric} of variant {variant}",
             namespace=alarm.namespace,
             metric_name=alarm.metric,
@@ -132,12 +181,7 @@ class Monitoring(pulumi.ComponentResource):
             period=limits.period_seconds,
             evaluation_periods=limits.evaluation_periods,
             treat_missing_data="notBreaching",
-            alarm_actions=[topic_arn],
-            ok_actions=[topic_arn],
-            tags=dep.tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
-        return created.name
 
     def _dashboard(
         self, name: str, dep: Deployment, endpoint: MonitoredEndpoint

@@ -9,7 +9,8 @@ no statement grants ``*`` on ``*``. With ``github`` set, roles GitHub Actions as
 through OIDC, each trusted for exactly one GitHub environment of one repository:
 
 * deploy (environment = the stack): ``pulumi up`` of this stack; with ``eks_cluster`` also
-  find the stack's cluster and push the model image to its ECR repository (release.yml);
+  its network, database, cluster and image repository (EC2 scoped by the stack's tags), and
+  find the cluster and push the model image to the stack's repository (stack-up.yml);
 * preview (environment ``preview``): AWS ViewOnlyAccess, enough for ``pulumi preview``;
 * monitor (environment ``monitor``, with ``drift_monitor``): the drift check's reads.
 
@@ -41,9 +42,16 @@ OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
 )
 SAGEMAKER = "sagemaker.amazonaws.com"
+EKS = "eks.amazonaws.com"
+# AWS managed policies the EKS program attaches: the cluster's service role (pulumi-eks)
+# and the node role (slipway.eks.cluster.NODE_POLICIES).
+EKS_MANAGED_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy",
+                        "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
 MODEL_REPOSITORY = "{prefix}-model"  # slipway.eks.serving's ECR repository (not imported: heavy)
 ECR_PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage"]
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
+            "ecr:DescribeImages"]  # DescribeImages: the image action skips a tag already pushed
 # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
 ECR_TOKEN = {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
              "Resource": "*"}
@@ -204,7 +212,8 @@ class Roles(pulumi.ComponentResource):
             )
 
         deploy = _deploy_statements(
-            dep, account, manages_oidc_provider=github.oidc_provider_arn is None
+            dep, account, manages_oidc_provider=github.oidc_provider_arn is None,
+            eks_cluster=github.eks_cluster,
         )
         if github.eks_cluster:
             deploy += _eks_release_statements(dep, account)
@@ -239,10 +248,13 @@ def bucket_prefix_statements(
         {
             "Sid": "ListOwnPrefixes",
             "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Action": ["s3:ListBucket"],
             "Resource": bucket_arn,
             "Condition": {"StringLike": {"s3:prefix": [PREFIXES[a] + "*" for a in reads + writes]}},
         },
+        # GetBucketLocation supplies no s3:prefix: under ListOwnPrefixes it was never allowed.
+        {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"],
+         "Resource": bucket_arn},
         {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
          "Resource": objects(reads + writes)},
     ]
@@ -338,13 +350,20 @@ def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str
 
 
 def _deploy_statements(
-    dep: Deployment, account: _Account, *, manages_oidc_provider: bool
+    dep: Deployment, account: _Account, *, manages_oidc_provider: bool, eks_cluster: bool
 ) -> list[dict[str, Any]]:
-    """What `pulumi up` of this stack needs, scoped to resources named after the stack.
+    """What `pulumi up` of this stack needs, scoped to resources named after the stack
+    (``slipway.aws.deploy_permissions`` lists the actions per resource type).
 
-    Roles: inline policies and the one managed policy the program attaches (ViewOnlyAccess
-    of the preview role), so the deploy role cannot attach e.g. AdministratorAccess."""
+    Roles: inline policies and only the managed policies the program attaches
+    (ViewOnlyAccess of the preview role; on EKS the cluster and node policies), so the
+    deploy role cannot attach e.g. AdministratorAccess; it passes the stack's roles only to
+    the services that run them."""
     prefix = dep.prefix
+    passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else set())
+    attachable = [VIEW_ONLY_POLICY, *(EKS_MANAGED_POLICIES if eks_cluster else ())]
+    service_linked = {"sagemaker.application-autoscaling.amazonaws.com"} | (
+        EKS_SERVICE_LINKED if eks_cluster else set())
     s3 = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
     roles = account.arn("iam", f"role/{prefix}-*", regional=False)
     statements: list[dict[str, Any]] = [
@@ -354,23 +373,28 @@ def _deploy_statements(
          "Resource": [account.arn("sagemaker", f"*/{prefix}-*"),
                       account.arn("sagemaker", "mlflow-app/*")]},
         {"Sid": "ProjectRoles", "Effect": "Allow",
-         "Action": ["iam:*Role", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
+         # Not iam:*Role, which would include iam:PassRole without PassProjectRoles' condition.
+         "Action": ["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:DeleteRole",
+                    "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
                     "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:*RolePolicies",
-                    "iam:PassRole", "iam:TagRole", "iam:UntagRole",
-                    "iam:ListInstanceProfilesForRole"],
+                    "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole"],
          "Resource": roles},
-        {"Sid": "AttachViewOnlyToProjectRoles", "Effect": "Allow",
+        {"Sid": "PassProjectRoles", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": roles,
+         "Condition": {"StringEquals": {"iam:PassedToService": sorted(passed_to)}}},
+        {"Sid": "AttachManagedPoliciesToProjectRoles", "Effect": "Allow",
          "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
          "Resource": roles,
-         "Condition": {"ArnEquals": {"iam:PolicyARN": pulumi.Output.concat(
-             "arn:", account.partition, ":iam::aws:policy/", VIEW_ONLY_POLICY)}}},
+         "Condition": {"ArnEquals": {"iam:PolicyARN": [
+             pulumi.Output.concat("arn:", account.partition, ":iam::aws:policy/", managed)
+             for managed in attachable]}}},
         {"Sid": "ProjectKeys", "Effect": "Allow", "Action": ["kms:*"],
          "Resource": account.arn("kms", "key/*"),
          "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project}}},
         {"Sid": "ProjectKeyAlias", "Effect": "Allow", "Action": ["kms:*Alias"],
          "Resource": [account.arn("kms", f"alias/{prefix}"), account.arn("kms", "key/*")]},
         {"Sid": "CreateKeys", "Effect": "Allow",
-         "Action": ["kms:CreateKey", "kms:ListAliases", "kms:TagResource"], "Resource": "*",
+         "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*",
          "Condition": {"StringEquals": {"aws:RequestTag/project": dep.project}}},
         {"Sid": "ProjectAlarmsAndDashboards", "Effect": "Allow", "Action": ["cloudwatch:*"],
          "Resource": [account.arn("cloudwatch", f"alarm:{prefix}-*"),
@@ -386,12 +410,12 @@ def _deploy_statements(
                     "application-autoscaling:TagResource",
                     "application-autoscaling:ListTagsForResource"],
          "Resource": "*"},
-        {"Sid": "AutoscalingServiceRole", "Effect": "Allow",
+        {"Sid": "ServiceLinkedRoles", "Effect": "Allow",
          "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*",
-         "Condition": {"StringEquals": {
-             "iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}},
+         "Condition": {"StringEquals": {"iam:AWSServiceName": sorted(service_linked)}}},
         {"Sid": "ReadOnlyLookups", "Effect": "Allow",
-         "Action": ["sts:GetCallerIdentity", "sagemaker:List*", "sagemaker:Describe*",
+         "Action": ["sts:GetCallerIdentity", "kms:ListAliases", "sagemaker:List*",
+                    "sagemaker:Describe*",
                     "cloudwatch:Describe*", "cloudwatch:List*"],
          "Resource": "*"},
     ]
@@ -401,4 +425,93 @@ def _deploy_statements(
              "Action": ["iam:*OpenIDConnectProvider*"],
              "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)}
         )
+    if eks_cluster:
+        statements += _eks_deploy_statements(dep, account)
     return statements
+
+
+# EC2 creates that take tags in the request (tag-on-create: the provider sends the stack's
+# tags with the create call); every other EC2 write needs the stack's tags on the resource.
+EC2_TAGGED_CREATES = ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable",
+                      "ec2:CreateInternetGateway", "ec2:AllocateAddress",
+                      "ec2:CreateNatGateway", "ec2:CreateSecurityGroup"]
+EC2_TAGGED_WRITES = ["ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:ModifySubnetAttribute",
+                     "ec2:DeleteSubnet", "ec2:AttachInternetGateway",
+                     "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
+                     "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+                     "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
+                     "ec2:ReplaceRouteTableAssociation", "ec2:DeleteRouteTable",
+                     "ec2:ReleaseAddress", "ec2:DeleteNatGateway",
+                     "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+                     "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+                     "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"]
+RDS_WRITES = ["rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
+              "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:AddTagsToResource",
+              "rds:RemoveTagsFromResource"]
+
+
+def _stack_tags(key: str, dep: Deployment) -> dict[str, Any]:
+    """``StringEquals`` on the stack's project and environment tags (``aws:RequestTag`` on
+    create, ``aws:ResourceTag`` on everything after)."""
+    return {"StringEquals": {f"{key}/project": dep.project,
+                             f"{key}/environment": dep.environment}}
+
+
+def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
+    """`pulumi up` of an EKS stack: network, database, image repository, cluster.
+
+    EC2 ids are random, so EC2 is scoped by the stack's tags (every EC2 resource of the
+    program carries them); RDS, ECR and EKS by the stack's names. Kubernetes rights come
+    from the deploy role's cluster access entry (slipway.eks.cluster.CiAccess)."""
+    prefix = dep.prefix
+    ec2 = pulumi.Output.concat("arn:", account.partition, ":ec2:", account.region, ":",
+                               account.id, ":")
+    rds = [account.arn("rds", f"db:{prefix}-*"), account.arn("rds", f"subgrp:{prefix}-*")]
+    return [
+        {"Sid": "Ec2CreateTagged", "Effect": "Allow", "Action": EC2_TAGGED_CREATES,
+         "Resource": "*", "Condition": _stack_tags("aws:RequestTag", dep)},
+        {"Sid": "Ec2TagOnCreate", "Effect": "Allow", "Action": ["ec2:CreateTags"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": EC2_TAGGED_CREATES}}},
+        {"Sid": "Ec2WriteTagged", "Effect": "Allow", "Action": EC2_TAGGED_WRITES,
+         "Resource": "*", "Condition": _stack_tags("aws:ResourceTag", dep)},
+        # A rule authorized into a stack security group is a new, untagged resource; the
+        # group itself is checked by Ec2WriteTagged.
+        {"Sid": "Ec2SecurityGroupRules", "Effect": "Allow",
+         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+                    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+         "Resource": pulumi.Output.concat(ec2, "security-group-rule/*")},
+        {"Sid": "RdsCreateTagged", "Effect": "Allow",
+         "Action": ["rds:CreateDBInstance", "rds:CreateDBSubnetGroup",
+                    "rds:AddTagsToResource"],
+         "Resource": rds, "Condition": _stack_tags("aws:RequestTag", dep)},
+        {"Sid": "RdsWriteTagged", "Effect": "Allow", "Action": RDS_WRITES,
+         "Resource": rds, "Condition": _stack_tags("aws:ResourceTag", dep)},
+        # The instance uses the engine's default parameter and option groups (read only).
+        {"Sid": "RdsDefaultGroups", "Effect": "Allow",
+         "Action": ["rds:CreateDBInstance", "rds:ModifyDBInstance"],
+         "Resource": [account.arn("rds", "pg:default.*"), account.arn("rds", "og:default:*")]},
+        {"Sid": "StackImageRepository", "Effect": "Allow",
+         "Action": ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories",
+                    "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
+                    "ecr:*LifecyclePolicy", "ecr:TagResource", "ecr:UntagResource",
+                    "ecr:ListTagsForResource"],
+         "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}")},
+        {"Sid": "StackCluster", "Effect": "Allow",
+         "Action": ["eks:Create*", "eks:Describe*", "eks:List*", "eks:Update*", "eks:Delete*",
+                    "eks:TagResource", "eks:UntagResource", "eks:AssociateAccessPolicy",
+                    "eks:DisassociateAccessPolicy", "eks:AssociateEncryptionConfig"],
+         "Resource": [account.arn("eks", f"cluster/{prefix}"),
+                      account.arn("eks", f"nodegroup/{prefix}/*"),
+                      account.arn("eks", f"addon/{prefix}/*"),
+                      account.arn("eks", f"access-entry/{prefix}/*")]},
+        {"Sid": "ClusterOidcProvider", "Effect": "Allow",
+         "Action": ["iam:*OpenIDConnectProvider*"],
+         "Resource": pulumi.Output.concat(
+             "arn:", account.partition, ":iam::", account.id, ":oidc-provider/oidc.eks.",
+             account.region, ".amazonaws.com/id/*")},
+        {"Sid": "NetworkDatabaseClusterReads", "Effect": "Allow",
+         "Action": ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource",
+                    "eks:DescribeAddonVersions"],
+         "Resource": "*"},
+    ]

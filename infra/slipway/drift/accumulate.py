@@ -11,9 +11,9 @@ sketch cell, and KS is exact at the sketch points (docs/drift.md).
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from slipway.drift.profile import OTHER, CategoryProfile, FeatureProfile
 
@@ -33,7 +33,8 @@ class NumericAccumulator:
         self.missing = 0
         self.total = 0.0
 
-    def update(self, column: pd.Series) -> None:
+    def update(self, column: Any) -> None:
+        """Add a chunk of values (a numpy array, a pandas series or anything array-like)."""
         raw = _as_float(column)
         values = raw[np.isfinite(raw)]  # a copy: sorted in place below
         self.missing += raw.size - values.size
@@ -87,7 +88,10 @@ class CategoryAccumulator:
     def count(self) -> int:
         return sum(self.counts.values())
 
-    def update(self, column: pd.Series) -> None:
+    def update(self, column: Any) -> None:
+        import pandas as pd
+
+        column = column if isinstance(column, pd.Series) else pd.Series(column)
         self.missing += int(column.isna().sum())
         self.counts.update(column.dropna().astype(str).value_counts().to_dict())
 
@@ -101,7 +105,13 @@ class CategoryAccumulator:
         return np.asarray(reference, float), np.asarray(current, float) / self.count
 
 
-def _as_float(column: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return column.to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _as_float(column: Any) -> np.ndarray:
+    """Floats with NaN for missing or non-numeric values; numpy input stays out of pandas."""
+    if isinstance(column, np.ndarray) and column.dtype.kind in "iuf":
+        return column.astype(float, copy=False)
+    import pandas as pd
+
+    series = column if isinstance(column, pd.Series) else pd.Series(column)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)

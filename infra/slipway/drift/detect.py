@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, cast, runtime_checkable
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
 
 from slipway.drift.accumulate import CategoryAccumulator, NumericAccumulator
 from slipway.drift.errors import DriftError
 from slipway.drift.profile import CategoryProfile, Profile
-from slipway.drift.statistics import chi_square, ks_pvalue, psi
+from slipway.drift.statistics import chi_square_pvalue, chi_square_statistic, ks_pvalue, psi
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Test = Literal["wasserstein", "ks", "psi", "chi2"]
 
@@ -93,32 +96,39 @@ class DriftResult(BaseModel, frozen=True):
 
 
 Accumulator = NumericAccumulator | CategoryAccumulator
+Chunk: TypeAlias = "pd.DataFrame | Mapping[str, Any]"  # a frame, or column name -> values
+
+
+@runtime_checkable
+class ColumnStreams(Protocol):
+    """Current data that can be read one column at a time (``sources.ParquetChunks``)."""
+
+    rows: int
+
+    def column(self, name: str) -> Iterator[np.ndarray]: ...
 
 
 def detect_drift(
     profile: Profile,
-    current: pd.DataFrame | Iterable[pd.DataFrame],
+    current: Chunk | Iterable[Chunk],
     thresholds: DriftThresholds | None = None,
     workers: int | None = None,
 ) -> DriftResult:
-    """Compare ``current`` (a frame, or chunks of one streamed from a source) with the
-    reference ``profile``, feature by feature; features are spread over ``workers``
-    threads (default: every core, at most 2 -- numpy sorts outside the GIL)."""
+    """Compare ``current`` (a frame or a mapping of column name -> values, or chunks of
+    either streamed from a source) with the reference ``profile``, feature by feature;
+    features are spread over ``workers`` threads (default: every core, at most 2 -- numpy
+    sorts outside the GIL). A source with ``ColumnStreams`` is read column by column, each
+    worker decoding its own feature."""
     limits = thresholds or DriftThresholds()
     accumulators: dict[str, Accumulator] = {
         name: CategoryAccumulator(p) if isinstance(p, CategoryProfile) else NumericAccumulator(p)
         for name, p in profile.features.items()
     }
-    chunks = [current] if isinstance(current, pd.DataFrame) else current
-    rows = 0
     with ThreadPoolExecutor(workers or min(os.cpu_count() or 1, 2)) as pool:
-        for chunk in chunks:
-            for name in accumulators:
-                if name not in chunk.columns:
-                    raise DriftError(name, "missing from the current data")
-            columns = [chunk[name] for name in accumulators]
-            list(pool.map(lambda acc, column: acc.update(column), accumulators.values(), columns))
-            rows += len(chunk)
+        if not _is_frame(current) and isinstance(current, ColumnStreams):
+            rows = _by_column(current, accumulators, pool)
+        else:
+            rows = _by_chunk(current, accumulators, pool)
     if rows == 0:
         raise DriftError("current data", "has no rows")
     features = [_verdict(name, acc, limits) for name, acc in accumulators.items()]
@@ -127,21 +137,60 @@ def detect_drift(
                        features=features)
 
 
+def _by_column(
+    current: ColumnStreams, accumulators: dict[str, Accumulator], pool: ThreadPoolExecutor
+) -> int:
+    def one(name: str) -> None:
+        for values in current.column(name):
+            accumulators[name].update(values)
+
+    list(pool.map(one, accumulators))
+    return current.rows
+
+
+def _by_chunk(
+    current: Chunk | Iterable[Chunk],
+    accumulators: dict[str, Accumulator],
+    pool: ThreadPoolExecutor,
+) -> int:
+    one = _is_frame(current) or isinstance(current, Mapping)
+    chunks = cast("Iterable[Chunk]", [current] if one else current)
+    rows = 0
+    for chunk in chunks:
+        for name in accumulators:
+            if name not in chunk:
+                raise DriftError(name, "missing from the current data")
+        columns = [chunk[name] for name in accumulators]
+        list(pool.map(lambda acc, column: acc.update(column), accumulators.values(), columns))
+        rows += len(columns[0]) if columns else len(chunk)
+    return rows
+
+
+def _is_frame(value: object) -> bool:
+    """Whether ``value`` is a pandas frame (without importing pandas when nobody has)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
 def _verdict(name: str, acc: Accumulator, limits: DriftThresholds) -> FeatureDrift:
     if acc.count == 0:
         raise DriftError(name, "has no usable values in the current data")
     categorical = isinstance(acc, CategoryAccumulator)
     test = limits.test_for(categorical, acc.profile.count)
     stats: dict[str, float] = {}
+    # p-values need scipy.stats (~1-3 s, ~75 MB): computed only for the deciding test
     if isinstance(acc, CategoryAccumulator):
         reference, current = acc.shares()
         stats["psi"] = psi(reference, current)
-        stats["chi2"], stats["chi2_pvalue"] = chi_square(reference, current, acc.count)
+        stats["chi2"] = chi_square_statistic(reference, current, acc.count)
+        if test == "chi2":
+            stats["chi2_pvalue"] = chi_square_pvalue(stats["chi2"], len(reference))
     else:
         stats["psi"] = psi(np.asarray(acc.profile.fractions), acc.bin_shares())
         stats["wasserstein"] = acc.wasserstein_norm()
         stats["ks_statistic"] = acc.ks_statistic()
-        stats["ks_pvalue"] = ks_pvalue(stats["ks_statistic"], acc.profile.count, acc.count)
+        if test == "ks":
+            stats["ks_pvalue"] = ks_pvalue(stats["ks_statistic"], acc.profile.count, acc.count)
     key = {"ks": "ks_pvalue", "chi2": "chi2_pvalue"}.get(test, test)
     score, threshold = stats[key], getattr(limits, key)
     is_pvalue = key.endswith("pvalue")

@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROFILE_VERSION: Literal[2] = 2
 OTHER = "__other__"
@@ -97,6 +99,8 @@ def profile_series(
     top: int = 100,
 ) -> FeatureProfile | CategoryProfile:
     """Profile one column; numeric unless ``categorical`` or of a non-numeric dtype."""
+    import pandas as pd
+
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     if categorical or not numeric:
         return _categorical(series, top)
@@ -121,14 +125,18 @@ def numeric_profile(
     center = float(values[n // 2])
     below = np.searchsorted(values, grid, side="left")
     upto = np.searchsorted(values, grid, side="right")
-    sums = np.concatenate(([0.0], np.cumsum(values - center)))
-    integral = (grid - center) * upto - sums[upto]  # n * integral of the CDF up to each point
+    mean, std = float(values.mean()), float(values.std())
+    running = values - center  # sums around the median keep precision
+    np.cumsum(running, out=running)  # in place: one copy of the column at a time
+    sums = np.where(upto > 0, running[np.maximum(upto - 1, 0)], 0.0)
+    del running
+    integral = (grid - center) * upto - sums  # n * integral of the CDF up to each point
     cdf_edges = np.searchsorted(values, edges, side="right") / n
     return FeatureProfile(
         count=n,
         missing=missing,
-        mean=float(values.mean()),
-        std=float(values.std()),
+        mean=mean,
+        std=std,
         min=float(values[0]),
         max=float(values[-1]),
         edges=edges.tolist(),

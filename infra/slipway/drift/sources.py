@@ -1,5 +1,10 @@
 """Current data as chunks of rows: local CSV / Parquet / JSONL files and SageMaker
-data capture in S3. Memory is bounded by ``chunk_rows``, not by the data size."""
+data capture in S3. Memory is bounded by ``chunk_rows``, not by the data size.
+
+A Parquet file is a ``ParquetChunks``: iterated, it gives frames like the other sources;
+``detect_drift`` instead streams it column by column into numpy (one reader per feature,
+no pandas), which is what keeps a monitoring job small and fast (docs/performance.md).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,21 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import pandas as pd
+import numpy as np
 
 from slipway.drift.capture import Row, record_rows
 from slipway.drift.errors import DriftError
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
 CHUNK_ROWS = 100_000
 SUFFIXES = (".csv", ".parquet", ".jsonl")
+READ_BUFFER = 1 << 20  # unbuffered whole-row-group reads cost ~140 MB more peak RSS (measured)
 log = logging.getLogger(__name__)
 
 
@@ -27,27 +37,85 @@ def file_chunks(
     if not path.is_file():
         raise DriftError(str(path), "is not a file")
     suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return ParquetChunks(path, names, chunk_rows)
     if suffix == ".csv":
-        yield from pd.read_csv(path, chunksize=chunk_rows, usecols=lambda c: c in set(names))
-    elif suffix == ".parquet":
-        yield from _parquet_chunks(path, names, chunk_rows)
-    elif suffix == ".jsonl":
-        with path.open() as lines:
-            yield from CaptureReader(names, chunk_rows).chunks([(str(path), lines)])
-    else:
-        raise DriftError(str(path), f"has an unsupported suffix; use one of {SUFFIXES}")
+        return _csv_chunks(path, names, chunk_rows)
+    if suffix == ".jsonl":
+        return _jsonl_chunks(path, names, chunk_rows)
+    raise DriftError(str(path), f"has an unsupported suffix; use one of {SUFFIXES}")
 
 
-def _parquet_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    import pyarrow.parquet as pq
+def _csv_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
 
-    # Unbuffered whole-row-group reads cost ~140 MB more peak RSS at 1M x 20 (measured).
-    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-    missing = [n for n in names if n not in parquet.schema_arrow.names]
-    if missing:
-        raise DriftError(missing[0], "missing from the current data")
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(names)):
-        yield batch.to_pandas()
+    yield from pd.read_csv(path, chunksize=chunk_rows, usecols=lambda c: c in set(names))
+
+
+def _jsonl_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with path.open() as lines:
+        yield from CaptureReader(names, chunk_rows).chunks([(str(path), lines)])
+
+
+class ParquetChunks(Iterator["pd.DataFrame"]):
+    """The ``names`` columns of a Parquet file, ``chunk_rows`` rows at a time: as frames when
+    iterated, or one column at a time as numpy arrays (``column``), which needs neither
+    pandas nor the other columns' read buffers."""
+
+    _frames: Iterator[pd.DataFrame] | None = None
+
+    def __init__(self, path: Path, names: Sequence[str], chunk_rows: int = CHUNK_ROWS) -> None:
+        self.path, self.names, self.chunk_rows = path, list(names), chunk_rows
+        parquet = self._open()
+        missing = [n for n in self.names if n not in parquet.schema_arrow.names]
+        if missing:
+            raise DriftError(missing[0], "missing from the current data")
+        self.rows: int = parquet.metadata.num_rows
+
+    def _open(self) -> Any:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.path, pre_buffer=False, buffer_size=READ_BUFFER)
+
+    def __next__(self) -> pd.DataFrame:
+        if self._frames is None:
+            batches = self._open().iter_batches(batch_size=self.chunk_rows, columns=self.names)
+            self._frames = (batch.to_pandas() for batch in batches)
+        return next(self._frames)
+
+    def column(self, name: str) -> Iterator[np.ndarray]:
+        """The values of one column, chunk by chunk (own reader: safe to use per thread)."""
+        for batch in self._open().iter_batches(batch_size=self.chunk_rows, columns=[name]):
+            yield arrow_to_numpy(batch.column(0))
+
+    def read_column(self, name: str) -> np.ndarray:
+        """One numeric column as a float array (NaN for nulls), filled chunk by chunk: no
+        second copy of the column is held while reading."""
+        values, start = np.empty(self.rows), 0
+        for chunk in self.column(name):
+            values[start : start + chunk.size] = chunk
+            start += chunk.size
+        return values
+
+
+def arrow_to_numpy(array: pa.Array) -> np.ndarray:
+    """A numpy view of a numeric Arrow array (nulls as NaN, like ``to_pandas``); other
+    types through pyarrow's ``to_numpy``. Numeric columns avoid that call: it imports
+    pandas (~1.5 s, ~60 MB)."""
+    import pyarrow as pa
+
+    kind = array.type
+    if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        return np.asarray(array.to_numpy(zero_copy_only=False))
+    code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+    dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+    validity, data = array.buffers()
+    values = np.frombuffer(data, dtype, len(array), array.offset * dtype.itemsize)
+    if not array.null_count:
+        return values
+    bits = np.frombuffer(validity, np.uint8)
+    valid = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
+    return np.where(valid[array.offset :].astype(bool), values, np.nan)
 
 
 def s3_capture_chunks(
@@ -118,4 +186,6 @@ class CaptureReader:
             return []
 
     def _frame(self, rows: list[Row]) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame.from_records(rows, columns=self.names)

@@ -1,9 +1,11 @@
-"""Drift statistics: PSI, KS p-value, chi-square, and one-shot helpers on in-memory values."""
+"""Drift statistics: PSI, KS p-value, chi-square, and one-shot helpers on in-memory values.
+
+scipy is imported only for a p-value (``scipy.stats``: ~1-3 s and ~75 MB in a monitoring job).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from slipway.drift.accumulate import NumericAccumulator
 from slipway.drift.profile import FeatureProfile
@@ -21,27 +23,30 @@ def psi(reference: np.ndarray, current: np.ndarray) -> float:
 
 def ks_pvalue(statistic: float, reference_rows: int, current_rows: int) -> float:
     """Asymptotic two-sided p-value of a two-sample KS statistic (scipy's ``asymp`` method)."""
-    from scipy import stats  # imported when needed: ~3 s and ~60 MB on a busy 2-core box
+    from scipy import stats
 
     effective = round(reference_rows * current_rows / (reference_rows + current_rows))
     return float(np.clip(stats.kstwo.sf(statistic, max(effective, 1)), 0.0, 1.0))
 
 
-def chi_square(
-    reference: np.ndarray, current: np.ndarray, current_rows: int
-) -> tuple[float, float]:
-    """Pearson chi-square of current category counts against the reference shares."""
-    from scipy import stats
-
+def chi_square_statistic(reference: np.ndarray, current: np.ndarray, current_rows: int) -> float:
+    """Pearson chi-square of the current category shares (``current_rows`` rows) against
+    the reference shares (as ``scipy.stats.chisquare``)."""
     expected = np.clip(reference, PSI_FLOOR, None)
     expected = expected / expected.sum() * current_rows
-    result = stats.chisquare(current * current_rows, expected)
-    return float(result.statistic), float(result.pvalue)
+    return float(np.sum((current * current_rows - expected) ** 2 / expected))
+
+
+def chi_square_pvalue(statistic: float, categories: int) -> float:
+    """p-value of a chi-square statistic over ``categories`` cells (``categories - 1`` dof)."""
+    from scipy import stats
+
+    return float(stats.chi2.sf(statistic, categories - 1))
 
 
 def _accumulated(profile: FeatureProfile, values: np.ndarray) -> NumericAccumulator:
     acc = NumericAccumulator(profile)
-    acc.update(pd.Series(np.asarray(values, float)))
+    acc.update(np.asarray(values, float))
     return acc
 
 

@@ -5,7 +5,8 @@
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
-* with ``ci_access``: access entries of the GitHub roles, each scoped to namespaces;
+* with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
+  ``pulumi up`` installs CRDs and ClusterRoles; the others scoped to namespaces);
 * ``provider``: a Kubernetes provider built from ``kubeconfig_json`` (pulumi-eks has no
   usable provider output in Python).
 """
@@ -30,6 +31,7 @@ from slipway.eks.network import Network
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
                  "AmazonEC2ContainerRegistryReadOnly")
+ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # Kubernetes `cluster-admin`
 EDIT_POLICY = "AmazonEKSEditPolicy"  # Kubernetes `edit`: includes pods/portforward create
 VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
 FLAVOR_NAMESPACES = (serving.NAMESPACE, mlflow.NAMESPACE, observability.NAMESPACE)
@@ -56,7 +58,9 @@ def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
 class CiAccess:
     """The GitHub roles of ``slipway.aws.Roles`` that talk to the Kubernetes API.
 
-    * deploy: Edit in ``serving`` (rollout restart/status/undo) and ``mlflow`` (port-forward);
+    * deploy: cluster admin, cluster-wide: ``pulumi up`` (stack-up.yml) creates Namespaces
+      and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
+      allows; release.yml's rollout and port-forward are within it;
     * monitor (drift check): Edit in ``mlflow`` only, since View does not allow port-forward;
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
@@ -66,9 +70,9 @@ class CiAccess:
     monitor_role_arn: pulumi.Input[str] | None = None
 
     def grants(self) -> dict[str, tuple[pulumi.Input[str], str, tuple[str, ...]]]:
-        """Entry name -> (principal, access policy, namespaces)."""
+        """Entry name -> (principal, access policy, namespaces; empty = cluster scope)."""
         grants = {
-            "deploy": (self.deploy_role_arn, EDIT_POLICY, (serving.NAMESPACE, mlflow.NAMESPACE)),
+            "deploy": (self.deploy_role_arn, ADMIN_POLICY, ()),
             "preview": (self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
         }
         if self.monitor_role_arn is not None:
@@ -79,7 +83,7 @@ class CiAccess:
 def access_entries(
     access: CiAccess | None, partition: pulumi.Input[str]
 ) -> dict[str, eks.AccessEntryArgs] | None:
-    """pulumi-eks access entries: one namespace-scoped access policy per role."""
+    """pulumi-eks access entries: one access policy per role, cluster or namespace scope."""
     if access is None:
         return None
     return {
@@ -89,7 +93,9 @@ def access_entries(
                 policy_arn=pulumi.Output.concat(
                     "arn:", partition, ":eks::aws:cluster-access-policy/", policy_name),
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                    type="namespace", namespaces=list(namespaces)),
+                    type="namespace", namespaces=list(namespaces),
+                ) if namespaces else aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                    type="cluster"),
             )},
         )
         for entry, (principal, policy_name, namespaces) in access.grants().items()

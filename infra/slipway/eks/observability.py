@@ -5,11 +5,18 @@
   PrometheusRule of the cluster, retention from the preset;
 * a ServiceMonitor scraping the model server's ``/metrics``;
 * a PrometheusRule with the preset's thresholds: server errors per period, p99 latency of
-  ``/invocations``, and drift (the drift-check job failed: ``monitor`` exits non-zero when
-  retraining is due);
+  ``/invocations``, drift (the pushed ``slipway_drift_share`` at or above
+  ``alarms.drift_score``) and a stale drift check (no result pushed for
+  ``eks.drift_stale_hours``: the job fails, or never ran since the CronJob was created);
+* a Prometheus Pushgateway (prometheus-community chart, preset version) with its
+  ServiceMonitor (``honorLabels``: the pushed ``job`` and ``model`` labels are kept);
+* Alertmanager (in the stack) routing critical and warning alerts to Monitoring's SNS
+  topic with its native ``sns_configs``; its service account's IRSA role may only
+  ``sns:Publish`` to that topic;
 * a CronJob (preset schedule) running the project's ``monitor`` step on the requests
-  captured under ``s3://<bucket>/data-capture/``, with an IRSA role that reads that
-  prefix and writes ``monitoring/``.
+  captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
+  and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
+  ``mlflow/`` (the champion's profile artifact) and writes ``monitoring/``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
@@ -32,6 +40,15 @@ NAMESPACE = "monitoring"
 CHART_REPO = "https://prometheus-community.github.io/helm-charts"
 DRIFT_JOB = "drift-check"
 SCRAPE_INTERVAL = "30s"
+PUSHGATEWAY = "pushgateway"  # the chart's fullnameOverride: its Service's name
+PUSHGATEWAY_URL = f"http://{PUSHGATEWAY}.{NAMESPACE}.svc.cluster.local:9091"
+DRIFT_METRICS_JOB = "slipway_drift"  # slipway.drift.prometheus.JOB (not imported: heavy)
+ALERTMANAGER_ACCOUNT = "alertmanager"
+DROP_RECEIVER = "null"
+# Alertmanager templates (Go text/template, not Helm: the chart's tplConfig is off).
+SNS_SUBJECT = "{{ .Status | toUpper }} {{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}"
+SNS_MESSAGE = ("{{ range .Alerts }}{{ .Labels.alertname }} ({{ .Status }}): "
+               "{{ .Annotations.summary }}\n{{ end }}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class ObservabilityArgs:
     serving: ModelServing
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
+    alarm_topic_arn: pulumi.Input[str]  # Monitoring's SNS topic: Alertmanager publishes there
     capture_uri: pulumi.Input[str]
     tracking_uri: pulumi.Input[str]
     monitor_command: Sequence[str]  # the project's CLI, e.g. ("churn_model", "monitor")
@@ -70,7 +88,8 @@ class Observability(pulumi.ComponentResource):
             version=dep.preset.eks.prometheus_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
-            values=stack_values(dep, pulumi.Output.secret(password.result)),
+            values=stack_values(dep, pulumi.Output.secret(password.result),
+                                self._alertmanager_role(name, args).arn, args.alarm_topic_arn),
             atomic=True,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[namespace]),
@@ -102,6 +121,7 @@ class Observability(pulumi.ComponentResource):
             spec={"groups": [{"name": dep.prefix, "rules": rules}]},
             opts=crd_opts,
         )
+        self._pushgateway(name, args)
         self._drift_check(name, args)
         self.grafana_admin_password = pulumi.Output.secret(password.result)  # type: ignore[arg-type]
         self.register_outputs({
@@ -109,13 +129,41 @@ class Observability(pulumi.ComponentResource):
             "alert_names": [rule["alert"] for rule in rules],
         })
 
+    def _alertmanager_role(self, name: str, args: ObservabilityArgs) -> aws.iam.Role:
+        """IRSA role of Alertmanager's service account: publish to the alarm topic, nothing else."""
+        return service_account_role(
+            f"{name}-alertmanager", args.deployment, args.oidc, NAMESPACE, ALERTMANAGER_ACCOUNT,
+            [{"Sid": "PublishAlerts", "Effect": "Allow", "Action": ["sns:Publish"],
+              "Resource": [args.alarm_topic_arn]}],
+            parent=self,
+        )
+
+    def _pushgateway(self, name: str, args: ObservabilityArgs) -> None:
+        """The Pushgateway the drift CronJob pushes to; after the stack (its ServiceMonitor
+        CRD)."""
+        k8s.helm.v3.Release(
+            f"{name}-pushgateway",
+            name=PUSHGATEWAY,
+            chart="prometheus-pushgateway",
+            version=args.deployment.preset.eks.pushgateway_chart_version,
+            repository_opts={"repo": CHART_REPO},
+            namespace=NAMESPACE,
+            values=pushgateway_values(),
+            atomic=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[self.release]),
+        )
+
     def _drift_check(self, name: str, args: ObservabilityArgs) -> None:
         dep = args.deployment
         namespace = args.serving.namespace
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         role = service_account_role(
             f"{name}-drift", dep, args.oidc, namespace, DRIFT_JOB,
-            [*bucket_prefix_statements(args.bucket_arn, ("capture", "models"), ("monitoring",)),
+            # Reads captures and, as the MLflow server does not proxy artifacts, the champion's
+            # reference profile under mlflow/; writes its reports under monitoring/.
+            [*bucket_prefix_statements(
+                args.bucket_arn, ("capture", "models", "mlflow"), ("monitoring",)),
              kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
@@ -129,8 +177,10 @@ class Observability(pulumi.ComponentResource):
         container = {
             "name": DRIFT_JOB,
             "image": args.serving.image,
-            "command": [*args.monitor_command, "--input", args.capture_uri],
+            "command": [*args.monitor_command, "--input", args.capture_uri,
+                        "--publish", "prometheus", "--upload-report"],
             "env": [{"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+                    {"name": "SLIPWAY_PUSHGATEWAY_URL", "value": PUSHGATEWAY_URL},
                     {"name": "TMPDIR", "value": "/tmp"}],
             "workingDir": "/tmp",
             "resources": pods.resources(dep.preset.eks.serving),
@@ -161,8 +211,14 @@ class Observability(pulumi.ComponentResource):
         )
 
 
-def stack_values(dep: Deployment, grafana_password: pulumi.Input[str]) -> dict[str, Any]:
-    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention."""
+def stack_values(
+    dep: Deployment,
+    grafana_password: pulumi.Input[str],
+    alertmanager_role_arn: pulumi.Input[str],
+    alarm_topic_arn: pulumi.Input[str],
+) -> dict[str, Any]:
+    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention,
+    Alertmanager routing to the alarm topic under its own IRSA service account."""
     return {
         "prometheus": {"prometheusSpec": {
             "retention": f"{dep.preset.eks.prometheus_retention_days}d",
@@ -171,7 +227,60 @@ def stack_values(dep: Deployment, grafana_password: pulumi.Input[str]) -> dict[s
             "podMonitorSelectorNilUsesHelmValues": False,
         }},
         "grafana": {"adminPassword": grafana_password},
-        "alertmanager": {"enabled": True},
+        "alertmanager": {
+            "enabled": True,
+            "serviceAccount": {"create": True, "name": ALERTMANAGER_ACCOUNT,
+                               "annotations": {ROLE_ANNOTATION: alertmanager_role_arn}},
+            "config": pulumi.Output.from_input(alarm_topic_arn).apply(
+                lambda arn: alertmanager_config(dep.prefix, arn)),
+        },
+    }
+
+
+def alertmanager_config(prefix: str, topic_arn: str) -> dict[str, Any]:
+    """Alertmanager routing: critical and warning alerts to the SNS topic, the rest dropped.
+
+    Helm merges this over the chart's default ``alertmanager.config`` (its inhibit rules and
+    template path stay). Credentials: none in the config -- Alertmanager's SNS notifier falls
+    back to the AWS default chain, i.e. the IRSA web identity of its service account.
+    """
+    region = topic_arn.split(":")[3]
+
+    sns = {"topic_arn": topic_arn, "sigv4": {"region": region}, "send_resolved": True,
+           "subject": f"[{prefix}] " + SNS_SUBJECT, "message": SNS_MESSAGE}
+    receivers = {"critical": "sns-critical", "warning": "sns-warning"}
+    return {
+        "route": {
+            "receiver": DROP_RECEIVER,  # info/none severities and anything unlabelled
+            "group_by": ["alertname", "namespace"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "12h",
+            "routes": [
+                {"receiver": DROP_RECEIVER,
+                 "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
+                {"receiver": receivers["critical"], "matchers": ['severity = "critical"'],
+                 "repeat_interval": "1h"},
+                {"receiver": receivers["warning"], "matchers": ['severity = "warning"']},
+            ],
+        },
+        "receivers": [
+            {"name": DROP_RECEIVER},
+            *({"name": receiver, "sns_configs": [sns]} for receiver in receivers.values()),
+        ],
+    }
+
+
+def pushgateway_values() -> dict[str, Any]:
+    """Values of prometheus-pushgateway: a fixed Service name, scraped by the stack's
+    Prometheus with the pushed labels kept, locked-down container, small fixed resources."""
+    return {
+        "fullnameOverride": PUSHGATEWAY,
+        "serviceMonitor": {"enabled": True, "namespace": NAMESPACE, "honorLabels": True,
+                           "interval": SCRAPE_INTERVAL},
+        "containerSecurityContext": pods.container_security(),
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                      "limits": {"cpu": "200m", "memory": "64Mi"}},
     }
 
 
@@ -201,12 +310,35 @@ def alert_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
             "annotations": {"summary": f"{dep.prefix}: p99 latency above "
                                        f"{alarms.latency_p99_ms} ms"},
         },
+        *drift_rules(dep, namespace),
+    ]
+
+
+def drift_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
+    """Drift share at or above the preset's ``drift_score`` (the last pushed result holds
+    until the next run), and no result for ``drift_stale_hours``: the last push time, or
+    the CronJob's creation time while nothing was ever pushed."""
+    pushed = f'job="{DRIFT_METRICS_JOB}"'
+    stale = dep.preset.eks.drift_stale_hours * 3600
+    created = f'kube_cronjob_created{{namespace="{namespace}", cronjob="{DRIFT_JOB}"}}'
+    return [
         {
             "alert": "ModelDriftDetected",
-            "expr": (f'max(kube_job_status_failed{{namespace="{namespace}", '
-                     f'job_name=~"{DRIFT_JOB}-.*"}}) > 0'),
+            "expr": (f"max by (model) (slipway_drift_share{{{pushed}}}) >= "
+                     f"{dep.preset.alarms.drift_score}"),
             "labels": {"severity": "warning"},
-            "annotations": {"summary": f"{dep.prefix}: the drift check failed; drift score "
-                                       "above the project's threshold means retraining"},
+            "annotations": {"summary": (
+                f"{dep.prefix}: {{{{ $value | humanizePercentage }}}} of the input features "
+                f"of model {{{{ $labels.model }}}} drifted (limit "
+                f"{dep.preset.alarms.drift_score:.0%})")},
+        },
+        {
+            "alert": "ModelDriftCheckStale",
+            "expr": (f"time() - max(slipway_drift_last_run_timestamp_seconds{{{pushed}}} "
+                     f"or on() {created}) > {stale}"),
+            "labels": {"severity": "warning"},
+            "annotations": {"summary": (
+                f"{dep.prefix}: no drift result for {dep.preset.eks.drift_stale_hours} h; "
+                f"see the {DRIFT_JOB} jobs in namespace {namespace}")},
         },
     ]

@@ -3,10 +3,12 @@
 Deployment of ``python -m slipway.serving`` (``/ping``, ``/invocations``, ``/metrics`` on
 port 8080) with readiness and liveness probes on ``/ping``, requests and limits from the
 preset, the "restricted" security profile and a read-only root filesystem (``/tmp`` is an
-``emptyDir``); a ClusterIP Service, a HorizontalPodAutoscaler (CPU, bounds from the
-preset), a PodDisruptionBudget and a service account whose IRSA role reads ``models/`` and
-writes ``data-capture/``. The image repository scans on push, has immutable tags, is
-encrypted with the project key and keeps the preset's number of images.
+``emptyDir``); with ``capture_uri`` the server writes the preset's share of requests there
+(``SLIPWAY_CAPTURE_*``, SSE-KMS with the project key; see slipway.serving.capture); a
+ClusterIP Service, a HorizontalPodAutoscaler (CPU, bounds from the preset), a
+PodDisruptionBudget and a service account whose IRSA role reads ``models/`` and may only put
+KMS-encrypted objects under ``data-capture/``. The image repository scans on push, has
+immutable tags, is encrypted with the project key and keeps the preset's number of images.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from slipway.aws.artifact_store import PREFIXES
 from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
 from slipway.aws.tags import Deployment
 from slipway.eks import pods
@@ -40,6 +43,8 @@ class ModelServingArgs:
     image_tag: str
     model_uri: str
     tracking_uri: pulumi.Input[str]
+    # s3://<bucket>/data-capture/ (ArtifactStore.uri("capture")); None: no request capture.
+    capture_uri: pulumi.Input[str] | None = None
 
 
 class ModelServing(pulumi.ComponentResource):
@@ -64,7 +69,8 @@ class ModelServing(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
         role = service_account_role(
             f"{name}-serving", dep, args.oidc, NAMESPACE, APP,
-            [*bucket_prefix_statements(args.bucket_arn, ("models",), ("capture",)),
+            [*bucket_prefix_statements(args.bucket_arn, ("models",), ()),
+             *([capture_write_statement(args.bucket_arn)] if args.capture_uri is not None else []),
              kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
@@ -153,6 +159,7 @@ class ModelServing(pulumi.ComponentResource):
                     {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
                     {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
                     {"name": "TMPDIR", "value": "/tmp"},
+                    *capture_env(args),
                 ],
                 "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
                 "readinessProbe": {**probe, "initialDelaySeconds": 5, "failureThreshold": 3},
@@ -183,6 +190,31 @@ class ModelServing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return repository
+
+
+def capture_env(args: ModelServingArgs) -> list[dict[str, Any]]:
+    """The model server's request-capture settings (slipway.serving.capture); none when off."""
+    if args.capture_uri is None:
+        return []
+    percent = args.deployment.preset.eks.capture_sampling_percent
+    return [
+        {"name": "SLIPWAY_CAPTURE_S3_URI", "value": args.capture_uri},
+        {"name": "SLIPWAY_CAPTURE_SAMPLING_PERCENT", "value": str(percent)},
+        {"name": "SLIPWAY_CAPTURE_KMS_KEY_ID", "value": args.kms_key_arn},
+        {"name": "SLIPWAY_CAPTURE_SERVICE", "value": APP},
+    ]
+
+
+def capture_write_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """What the capture writer does: put SSE-KMS objects under ``data-capture/`` (no read,
+    list or delete)."""
+    return {
+        "Sid": "WriteCapture",
+        "Effect": "Allow",
+        "Action": ["s3:PutObject"],
+        "Resource": [pulumi.Output.concat(bucket_arn, "/", PREFIXES["capture"], "*")],
+        "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+    }
 
 
 def lifecycle_rules(keep: int) -> dict[str, Any]:

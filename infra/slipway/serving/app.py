@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from slipway.serving.batching import Batcher
+from slipway.serving.capture import CaptureWriter, writer_from_env
 from slipway.serving.errors import BadRequest
 from slipway.serving.metrics import Metrics
 from slipway.serving.model import LoadedModel, load
@@ -41,10 +43,11 @@ class ServingApp:
         self.parser = PayloadParser(model.schema, max_rows)
         self.metrics = Metrics(model.uri, model.version, model.flavor)
         self.batcher = Batcher(model.predict) if model.batchable else None
+        self.capture: CaptureWriter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -87,7 +90,22 @@ class ServingApp:
         else:
             predictions = self.model.predict(rows)
         self.metrics.rows.inc(len(rows))
-        return 200, JSON_HEADERS, _dump({"predictions": _jsonable(predictions)})
+        answer = _dump({"predictions": _jsonable(predictions)})
+        if self.capture is not None:
+            self.capture.add(body, content_type, answer)
+        return 200, JSON_HEADERS, answer
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Startup: nothing to do (the model is loaded); shutdown: write buffered captures."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.capture is not None:
+                    await asyncio.to_thread(self.capture.close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         declared = _header(scope, b"content-length")
@@ -109,27 +127,18 @@ class ServingApp:
 
 
 def create_app(model_uri: str) -> ServingApp:
-    """Load the model now (``ModelLoadError`` when it cannot be served) and build the app."""
-    return ServingApp(
-        load(model_uri),
-        max_body=_int_env(MAX_BODY_ENV, DEFAULT_MAX_BODY),
-        max_rows=_int_env(MAX_ROWS_ENV, DEFAULT_MAX_ROWS),
-    )
+    """Load the model now (``ModelLoadError`` when it cannot be served) and build the app;
+    request capture as the environment says (``ValueError`` naming a bad variable)."""
+    max_body = _int_env(MAX_BODY_ENV, DEFAULT_MAX_BODY)
+    max_rows = _int_env(MAX_ROWS_ENV, DEFAULT_MAX_ROWS)
+    app = ServingApp(load(model_uri), max_body=max_body, max_rows=max_rows)
+    app.capture = writer_from_env(app.metrics)
+    return app
 
 
 def app_from_env() -> ServingApp:
     """uvicorn factory for worker processes: the model URI comes from ``SLIPWAY_MODEL_URI``."""
     return create_app(os.environ[MODEL_URI_ENV])
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def _header(scope: Scope, name: bytes) -> str:

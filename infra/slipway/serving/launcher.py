@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
 from slipway.serving.app import MODEL_URI_ENV
+from slipway.serving.capture import CaptureConfig
 from slipway.serving.metrics import MULTIPROC_ENV
 
 
@@ -57,6 +58,7 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
     if workers < 1:
         raise ValueError(f"workers: must be at least 1 (got {workers})")
     loop = _loop()
+    CaptureConfig.from_env()  # a bad SLIPWAY_CAPTURE_* value stops the server, naming it
     load(model_uri)  # refuse to start, with the reason, before any worker is spawned
     os.environ[MODEL_URI_ENV] = model_uri
     metrics_dir = None
@@ -71,7 +73,7 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
         workers=workers,
         http=NoDelayHttpToolsProtocol,
         loop=loop,
-        lifespan="off",
+        lifespan="on",  # the shutdown event writes the buffered request captures
         access_log=False,
         log_level="warning",
         timeout_keep_alive=75,  # above the 60 s idle timeout of AWS load balancers

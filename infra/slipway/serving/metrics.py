@@ -1,4 +1,5 @@
-"""Prometheus metrics: request count, latency histogram, errors and the served model's version.
+"""Prometheus metrics: request count, latency histogram, errors, the served model's version
+and request capture (records written, dropped, failed uploads).
 
 With several workers the launcher sets ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts,
 and ``/metrics`` aggregates every worker's numbers (prometheus-client's multiprocess mode).
@@ -49,6 +50,22 @@ class Metrics:
             registry=self.registry,
         )
         self.rows = Counter("slipway_predicted_rows", "Rows predicted.", registry=self.registry)
+        self.capture_records = Counter(
+            "slipway_capture_records",
+            "Captured requests written to S3 (request capture, see serving/capture.py).",
+            registry=self.registry,
+        )
+        self.capture_dropped = Counter(
+            "slipway_capture_dropped",
+            "Sampled requests not captured, by reason (buffer_full, upload_failed).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.capture_upload_failures = Counter(
+            "slipway_capture_upload_failures",
+            "Capture objects S3 did not accept.",
+            registry=self.registry,
+        )
         info = Gauge(
             "slipway_model_info",
             "The served model (always 1): URI, registry version or run id, flavor.",

@@ -1,8 +1,9 @@
 """Command line of {{ cookiecutter.project_name }}: ``{{ cookiecutter.package_name }} --help``.
 
 Exit codes: 0 ok, 1 quality gate refused the candidate, 2 bad input (one line
-``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed{% if cookiecutter.compute == "sagemaker" %},
-4 an AWS call failed during ``deploy``/``deploy-rollback``{% endif %}.
+``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed,
+4 a call to AWS or the Pushgateway failed (``monitor`` reading captures or publishing{% if cookiecutter.compute == "sagemaker" %},
+``deploy``/``deploy-rollback``{% endif %}).
 """
 
 from __future__ import annotations
@@ -131,22 +132,62 @@ def predict(
     typer.echo(f"predictions: {result.path} ({result.rows} rows, version {result.model_version})")
 
 
+EXIT_REMOTE = 4
+
+
+def remote_guarded(action: Callable[[], T], network: bool = False) -> T:
+    """Run ``action`` that calls AWS (``network``: or any HTTP endpoint, such as the
+    Pushgateway); a failure of that call exits 4 with one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    errors = (BotoCoreError, ClientError, *((OSError,) if network else ()))
+    try:
+        return guarded(action)
+    except errors as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_REMOTE) from exc
+
+
 @app.command()
 def monitor(
-    input_path: Path = INPUT,
+    location: str = typer.Option(
+        None, "--input",
+        help="CSV / Parquet / JSONL file, or s3://bucket/prefix of captured requests "
+        "(default: batch.input).",
+    ),
+    publish: str = typer.Option(
+        "none", "--publish", envvar="SLIPWAY_DRIFT_PUBLISH",
+        help="Where drift metrics go: none, cloudwatch or prometheus (default none; "
+        "SLIPWAY_DRIFT_PUBLISH sets it for a scheduled job).",
+    ),
+    pushgateway: str = typer.Option(
+        None, "--pushgateway", envvar="SLIPWAY_PUSHGATEWAY_URL",
+        help="Pushgateway URL for --publish prometheus.",
+    ),
+    upload_report: bool = typer.Option(
+        False, "--upload-report/--no-upload-report",
+        help="Also copy the report to s3://<input bucket>/monitoring/drift/<timestamp>/.",
+    ),
     config: Path = CONFIG,
 ) -> None:
     """Compare recent inputs with the champion's training profile; exit 3 if retraining is due."""
-    from {{ cookiecutter.package_name }}.monitor import monitor as check_drift
+    from {{ cookiecutter.package_name }} import monitor as drift
 
     settings, client = _registry(config)
-    report = guarded(lambda: check_drift(
-        client, settings.model.name, input_path or settings.batch.input, settings.monitor,
-        Path.cwd(),
+    where = location or str(settings.batch.input)
+    target = guarded(lambda: drift.parse_publish(publish))
+    guarded(lambda: drift.check_publish(target, pushgateway, upload_report, where))
+    report = remote_guarded(lambda: drift.monitor(
+        client, settings.model.name, where, settings.monitor, Path.cwd(),
     ))
     drifted = ", ".join(f.feature for f in report.result.drifted) or "none"
     typer.echo(f"drifted features: {drifted}")
     typer.echo(f"drift report: {report.html} (summary {report.json})")
+    sent = remote_guarded(lambda: drift.publish(
+        report.result, settings.model.name, target, pushgateway), network=True)
+    typer.echo(f"drift metrics: {sent}")
+    if upload_report:
+        typer.echo(f"drift report uploaded: {remote_guarded(lambda: drift.upload(report, where))}")
     _exit_if_drifted(report.result.retrain_needed)
 
 
