@@ -12,8 +12,9 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tools.warm_pytest import run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,17 +63,13 @@ def combo_id(combo: dict[str, str]) -> str:
 def run_project_tests(
     project: Path, *args: str, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """Run a baked project's own test suite in the shared environment."""
+    """Run a baked project's own test suite in the shared environment.
+
+    Forked from this worker's warm interpreter (tests/tools/warm_pytest.py), which
+    falls back to ``python -m pytest`` in a plain subprocess when it cannot be used.
+    """
     env = {**os.environ, "PYTHONPATH": f"{project / 'src'}{os.pathsep}{project / 'infra'}"}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_pytest(["-q", "-p", "no:cacheprovider", *args], project, env, timeout)
 
 
 def snapshot_repo(dest: Path) -> Path:

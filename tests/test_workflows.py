@@ -325,3 +325,20 @@ def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
     target = next(s for s in action["runs"]["steps"] if s.get("id") == "target")
     assert target["env"]["TAG"] == "${{ github.sha }}"
     assert action["outputs"]["tag"]["value"] == "${{ steps.target.outputs.tag }}"
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_eks_preview_shows_the_image_of_the_pull_request(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """compute=eks: stack-up.yml deploys the commit's image tag over Pulumi.<stack>.yaml's,
+    so the preview passes the pull request's head SHA the same way (else every preview
+    shows the Deployment going back to the file's tag). SageMaker: no image tag to pass."""
+    preview = load(baked[combo_id(combo)] / ".github" / "workflows" / "ci.yml")["jobs"]["preview"]
+    [step] = [s for s in preview["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
+    assert step["with"]["command"] == "preview"
+    if combo["compute"] != "eks":
+        assert "config-map" not in step["with"]
+        return
+    assert yaml.safe_load(step["with"]["config-map"]) == {"slipway:modelImageTag": {
+        "value": "${{ github.event.pull_request.head.sha || github.sha }}", "secret": False}}

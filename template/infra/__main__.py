@@ -150,7 +150,7 @@ cluster = Cluster(
         kms_key_arn=store.kms_key_arn,
         api_access_cidrs=config.get_object("apiAccessCidrs") or [],
 {%- if cookiecutter.ci == "github" %}
-        # Namespace-scoped Kubernetes access of the GitHub roles (release, drift check, preview).
+        # Kubernetes access of the GitHub roles: deploy (cluster admin), drift check, preview.
         ci_access=CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn),
 {%- endif %}
     ),

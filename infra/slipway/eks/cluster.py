@@ -6,7 +6,8 @@
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
 * with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
-  ``pulumi up`` installs CRDs and ClusterRoles; the others scoped to namespaces);
+  ``pulumi up`` installs CRDs and ClusterRoles; preview: View in the flavor's namespaces;
+  monitor: only the Kubernetes group of mlflow.py's port-forward Role);
 * ``provider``: a Kubernetes provider built from ``kubeconfig_json`` (pulumi-eks has no
   usable provider output in Python).
 """
@@ -32,7 +33,6 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
                  "AmazonEC2ContainerRegistryReadOnly")
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # Kubernetes `cluster-admin`
-EDIT_POLICY = "AmazonEKSEditPolicy"  # Kubernetes `edit`: includes pods/portforward create
 VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
 FLAVOR_NAMESPACES = (serving.NAMESPACE, mlflow.NAMESPACE, observability.NAMESPACE)
 
@@ -55,13 +55,25 @@ def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One access entry: an AWS access policy (namespaces; empty = cluster scope) and/or
+    Kubernetes groups, whose rights come from RBAC bindings in the cluster."""
+
+    principal: pulumi.Input[str]
+    policy: str | None = None
+    namespaces: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CiAccess:
     """The GitHub roles of ``slipway.aws.Roles`` that talk to the Kubernetes API.
 
     * deploy: cluster admin, cluster-wide: ``pulumi up`` (stack-up.yml) creates Namespaces
       and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
       allows; release.yml's rollout and port-forward are within it;
-    * monitor (drift check): Edit in ``mlflow`` only, since View does not allow port-forward;
+    * monitor (drift check): no access policy, only the group of the Role that
+      ``kubectl port-forward service/mlflow`` needs (mlflow.py): no Secrets, no writes;
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
 
@@ -69,36 +81,42 @@ class CiAccess:
     preview_role_arn: pulumi.Input[str]
     monitor_role_arn: pulumi.Input[str] | None = None
 
-    def grants(self) -> dict[str, tuple[pulumi.Input[str], str, tuple[str, ...]]]:
-        """Entry name -> (principal, access policy, namespaces; empty = cluster scope)."""
+    def grants(self) -> dict[str, Grant]:
+        """Entry name -> what the role may do."""
         grants = {
-            "deploy": (self.deploy_role_arn, ADMIN_POLICY, ()),
-            "preview": (self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
+            "deploy": Grant(self.deploy_role_arn, ADMIN_POLICY),
+            "preview": Grant(self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
         }
         if self.monitor_role_arn is not None:
-            grants["monitor"] = (self.monitor_role_arn, EDIT_POLICY, (mlflow.NAMESPACE,))
+            grants["monitor"] = Grant(
+                self.monitor_role_arn, groups=(mlflow.PORT_FORWARD_GROUP,))
         return grants
+
+
+def _scope(namespaces: tuple[str, ...]) -> aws.eks.AccessPolicyAssociationAccessScopeArgs:
+    if namespaces:
+        return aws.eks.AccessPolicyAssociationAccessScopeArgs(
+            type="namespace", namespaces=list(namespaces))
+    return aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
 
 
 def access_entries(
     access: CiAccess | None, partition: pulumi.Input[str]
 ) -> dict[str, eks.AccessEntryArgs] | None:
-    """pulumi-eks access entries: one access policy per role, cluster or namespace scope."""
+    """pulumi-eks access entries (type STANDARD): access policy and/or Kubernetes groups."""
     if access is None:
         return None
     return {
         entry: eks.AccessEntryArgs(
-            principal_arn=principal,
-            access_policies={policy_name: eks.AccessPolicyAssociationArgs(
+            principal_arn=grant.principal,
+            access_policies={grant.policy: eks.AccessPolicyAssociationArgs(
                 policy_arn=pulumi.Output.concat(
-                    "arn:", partition, ":eks::aws:cluster-access-policy/", policy_name),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                    type="namespace", namespaces=list(namespaces),
-                ) if namespaces else aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                    type="cluster"),
-            )},
+                    "arn:", partition, ":eks::aws:cluster-access-policy/", grant.policy),
+                access_scope=_scope(grant.namespaces),
+            )} if grant.policy else None,
+            kubernetes_groups=list(grant.groups) or None,
         )
-        for entry, (principal, policy_name, namespaces) in access.grants().items()
+        for entry, grant in access.grants().items()
     }
 
 

@@ -7,7 +7,10 @@
   is on from PostgreSQL 15); the password comes from ``pulumi_random`` (a Pulumi secret)
   and reaches the pod through a Kubernetes Secret, never through the chart values;
 * artifacts under ``s3://<bucket>/mlflow/`` (SSE-KMS), through a service account whose
-  IRSA role can read and write that prefix only.
+  IRSA role can read and write that prefix only;
+* a Role allowing exactly ``kubectl port-forward service/mlflow`` (no Secrets, no writes),
+  bound to the Kubernetes group ``PORT_FORWARD_GROUP``: the drift check's monitor role is
+  mapped to it by its EKS access entry (cluster.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ DATABASE, DB_USER, DB_PORT = "mlflow", "mlflow", 5432
 POSTGRES_VERSION = "16"
 # RDS master passwords: printable ASCII except / @ " and space.
 PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
+PORT_FORWARD_GROUP = "slipway:mlflow-port-forward"
+# What `kubectl port-forward service/mlflow` calls: get the Service, list the pods of its
+# selector (watch while none exists), get the chosen pod, then open pods/portforward: a
+# WebSocket GET from kubectl 1.31 on (`get`; Kubernetes 1.35 also checks `create`), or an
+# SPDY POST (`create`).
+PORT_FORWARD_RULES = [
+    {"apiGroups": [""], "resources": ["services"], "resourceNames": [RELEASE],
+     "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class MlflowServer(pulumi.ComponentResource):
             string_data={"username": DB_USER, "password": password},
             opts=in_namespace,
         )
+        self._port_forward_access(name, dep, in_namespace)
         role = service_account_role(
             f"{name}-mlflow", dep, args.oidc, NAMESPACE, RELEASE,
             [*bucket_prefix_statements(args.bucket_arn, (), ("mlflow",)),
@@ -99,6 +114,24 @@ class MlflowServer(pulumi.ComponentResource):
             "database_address": self.database_address,
             "role_arn": self.role_arn,
         })
+
+    def _port_forward_access(
+        self, name: str, dep: Deployment, opts: pulumi.ResourceOptions
+    ) -> None:
+        """Role ``PORT_FORWARD_RULES`` in the namespace, bound to ``PORT_FORWARD_GROUP``."""
+        metadata = {"name": "mlflow-port-forward", "namespace": NAMESPACE,
+                    "labels": pods.labels(dep, "mlflow")}
+        role = k8s.rbac.v1.Role(
+            f"{name}-port-forward", metadata=metadata, rules=PORT_FORWARD_RULES, opts=opts)
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-port-forward-binding",
+            metadata=metadata,
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                      "name": role.metadata["name"]},
+            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                       "name": PORT_FORWARD_GROUP}],
+            opts=opts,
+        )
 
     def _database(
         self, name: str, args: MlflowServerArgs

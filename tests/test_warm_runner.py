@@ -1,0 +1,187 @@
+"""The warm pytest runner (tests/tools/warm_pytest.py) behaves like ``python -m pytest``:
+same verdict, output, cwd, sys.path and environment; no state carried between runs;
+timeouts kill the run; a helper that cannot be used falls back to a plain subprocess."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tools.warm_pytest import WarmPytest, plain_run
+
+ARGS = ["-q", "-p", "no:cacheprovider"]
+
+PROJECT_FILES = {
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+    "src/tiny/__init__.py": "ANSWER = 42\n",
+    "tests/test_passes.py": ("import tiny\n\n\ndef test_answer():\n    assert tiny.ANSWER == 42\n"),
+    "tests/test_fails.py": (
+        "def test_wrong_sum():\n    assert 1 + 1 == 3, 'arithmetic is broken'\n"
+    ),
+}
+
+# Run twice from one helper: passes only if the second run starts from a clean state.
+LEAK_TEST = """\
+import json, os, sys
+
+def test_starts_clean():
+    assert "WARM_LEAK" not in os.environ
+    assert not hasattr(json, "warm_leak")
+    assert "leaky_module" not in sys.modules
+    os.environ["WARM_LEAK"] = "1"
+    json.warm_leak = True
+    sys.modules["leaky_module"] = json
+"""
+
+# Records what a run sees, to compare the warm path with a plain interpreter.
+PROBE_TEST = """\
+import json, os, sys
+
+def test_probe():
+    seen = {"cwd": os.getcwd(), "path": sys.path, "env": dict(os.environ),
+            "pythonpath": os.environ.get("PYTHONPATH"), "argv0": os.path.basename(sys.argv[0])}
+    with open("probe.json", "w") as out:
+        json.dump(seen, out)
+"""
+
+SLOW_TEST = """\
+import os, subprocess, time
+
+def test_hangs():
+    sleeper = subprocess.Popen(["sleep", "300"])
+    with open("pids", "w") as out:
+        out.write(f"{os.getpid()} {sleeper.pid}")
+    time.sleep(300)
+"""
+
+
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def project_env(project: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(project / "src"), **extra}
+
+
+@pytest.fixture(scope="module")
+def warm() -> Iterator[WarmPytest]:
+    runner = WarmPytest(preload=("pytest", "json"))
+    yield runner
+    runner.close()
+
+
+def test_a_failing_test_fails_the_run_and_a_passing_one_passes(
+    warm: WarmPytest, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, PROJECT_FILES)
+    run = warm.run(ARGS, project, project_env(project), timeout=120)
+    assert warm.broken is None, warm.broken
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "FAILED tests/test_fails.py::test_wrong_sum" in run.stdout
+    assert "arithmetic is broken" in run.stdout
+
+    passing = warm.run([*ARGS, "tests/test_passes.py"], project, project_env(project), 120)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "1 passed" in passing.stdout
+
+
+def test_no_state_leaks_from_one_run_to_the_next(warm: WarmPytest, tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"tests/test_leak.py": LEAK_TEST})
+    for _ in range(2):
+        run = warm.run(ARGS, project, project_env(project), timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert warm.broken is None, warm.broken
+    assert "WARM_LEAK" not in os.environ
+
+
+def test_run_sees_what_a_plain_interpreter_sees(warm: WarmPytest, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", {"tests/test_probe.py": PROBE_TEST})
+    seen = {}
+    for name, runner in (("warm", warm.run), ("plain", plain_run)):
+        run = runner(ARGS, project, project_env(project), 120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        seen[name] = json.loads((project / "probe.json").read_text())
+    assert warm.broken is None, warm.broken
+    assert seen["warm"] == seen["plain"]
+    assert {str(project), str(project / "src")} <= set(seen["warm"]["path"])
+    assert seen["warm"]["pythonpath"] == str(project / "src")
+    assert seen["warm"]["env"]["PATH"] == os.environ["PATH"]
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a reaped-later zombie is not running
+
+
+def test_timeout_kills_the_run_and_what_it_started(warm: WarmPytest, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", {"tests/test_slow.py": SLOW_TEST})
+    pids = project / "pids"
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        warm.run(ARGS, project, project_env(project), timeout=4)
+    assert time.monotonic() - started < 30
+    child, sleeper = map(int, pids.read_text().split())
+    deadline = time.monotonic() + 10
+    while (_running(child) or _running(sleeper)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child) and not _running(sleeper)
+    # The helper survives a timeout and serves the next run warm.
+    project = make_project(tmp_path / "next", PROJECT_FILES)
+    assert warm.run(ARGS, project, project_env(project), 120).returncode == 1
+    assert warm.broken is None, warm.broken
+
+
+def test_a_dead_helper_falls_back_to_a_plain_subprocess(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = make_project(tmp_path, PROJECT_FILES)
+    runner = WarmPytest(preload=("pytest",))
+    try:
+        assert runner.run(ARGS, project, project_env(project), 120).returncode == 1
+        assert runner.broken is None and runner._proc is not None
+        runner._proc.kill()
+        runner._proc.wait()
+        with caplog.at_level(logging.WARNING, logger="warm_pytest"):
+            run = runner.run(ARGS, project, project_env(project), 120)
+    finally:
+        runner.close()
+    assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
+    assert runner.broken is not None
+    assert "running a plain subprocess" in caplog.text
+
+
+def test_without_fork_or_with_another_environment_it_runs_plainly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path, PROJECT_FILES)
+    with caplog.at_level(logging.WARNING, logger="warm_pytest"):
+        with monkeypatch.context() as patch:
+            patch.delattr(os, "fork")
+            forkless = WarmPytest(preload=("pytest",))
+        run = forkless.run(ARGS, project, project_env(project), 120)
+        assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
+        assert forkless._proc is None
+        assert "os.fork is unavailable" in caplog.text
+
+        runner = WarmPytest(preload=("pytest",))
+        try:
+            runner.run(ARGS, project, project_env(project), 120)
+            run = runner.run(ARGS, project, project_env(project, WARM_OTHER="1"), 120)
+        finally:
+            runner.close()
+    assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
+    assert "environment differs" in caplog.text
