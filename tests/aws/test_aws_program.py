@@ -55,6 +55,9 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "kubernetes:apps/v1:Deployment": 1, "kubernetes:core/v1:Service": 1,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
+    # MLflow port-forward Role + RoleBinding (the drift check's Kubernetes group)
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
 }
 EKS_OBSERVABILITY = {
     "kubernetes:core/v1:Namespace": 1, "random:index/randomPassword:RandomPassword": 1,

