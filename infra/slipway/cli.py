@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from slipway import __version__
 from slipway.resources import template_dir
+
+R = TypeVar("R")
 
 app = typer.Typer(
     help="Slipway: launch ML projects onto AWS with MLflow and Pulumi.",
@@ -133,19 +136,26 @@ PROGRAM_DIR = typer.Argument(..., help="Directory of the Pulumi program (e.g. in
 STACK = typer.Option("dev", "--stack", help="Stack whose Pulumi.<stack>.yaml is used.")
 
 
+def _sandbox_step(step: Callable[[], R]) -> R:
+    """Run a sandbox step; its refusal is one ``error:`` line and exit 1."""
+    from slipway.sandbox import SandboxError
+
+    try:
+        return step()
+    except SandboxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @sandbox_app.command("apply")
 def sandbox_apply(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None:
     """Create/update the sandbox, print its inventory and the read-back checks."""
     from rich.console import Console
 
-    from slipway.sandbox import SandboxError, apply
+    from slipway.sandbox import apply
     from slipway.sandbox.inventory import print_apply
 
-    try:
-        report = apply(program_dir, stack)
-    except SandboxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    report = _sandbox_step(lambda: apply(program_dir, stack))
     print_apply(report, Console())
     for check in report.failed_checks:
         message = f"{check.resource}: {check.prop}: moto holds {check.actual!r}"
@@ -159,15 +169,10 @@ def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None
     """Delete everything the sandbox applied; moto ends empty."""
     from rich.console import Console
 
-    from slipway.sandbox import SandboxError, destroy
+    from slipway.sandbox import destroy
     from slipway.sandbox.inventory import print_destroy
 
-    try:
-        report = destroy(program_dir, stack)
-    except SandboxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    print_destroy(report, Console())
+    print_destroy(_sandbox_step(lambda: destroy(program_dir, stack)), Console())
 
 
 def main() -> None:  # pragma: no cover - console entry point

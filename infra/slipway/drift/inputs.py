@@ -11,10 +11,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-from slipway.drift.errors import DriftError
-from slipway.drift.sources import CHUNK_ROWS, file_chunks, s3_capture_chunks
+from slipway.drift.sources import CHUNK_ROWS, file_chunks, s3_capture_chunks, s3_location
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,11 +41,9 @@ def current_chunks(
 def report_prefix(location: str, when: datetime | None = None) -> str:
     """``s3://<bucket>/monitoring/drift/<UTC timestamp>/``: where the report of a check on
     the captures in ``location``'s bucket goes."""
-    parsed = urlparse(location)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise DriftError(location, "is not an s3://bucket/prefix URI")
+    bucket, _ = s3_location(location)
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{S3}{parsed.netloc}/{REPORTS_PREFIX}{stamp}/"
+    return f"{S3}{bucket}/{REPORTS_PREFIX}{stamp}/"
 
 
 def upload_report(files: Sequence[Path], prefix: str, s3_client: Any = None) -> list[str]:
@@ -57,10 +53,10 @@ def upload_report(files: Sequence[Path], prefix: str, s3_client: Any = None) -> 
         import boto3
 
         s3_client = boto3.client("s3")
-    parsed = urlparse(prefix)
+    bucket, key_prefix = s3_location(prefix)
     uris = []
     for path in files:
-        key = f"{parsed.path.lstrip('/')}{path.name}"
-        s3_client.upload_file(str(path), parsed.netloc, key)
-        uris.append(f"{S3}{parsed.netloc}/{key}")
+        key = f"{key_prefix}{path.name}"
+        s3_client.upload_file(str(path), bucket, key)
+        uris.append(f"{S3}{bucket}/{key}")
     return uris

@@ -118,19 +118,24 @@ def arrow_to_numpy(array: pa.Array) -> np.ndarray:
     return np.where(valid[array.offset :].astype(bool), values, np.nan)
 
 
+def s3_location(uri: str) -> tuple[str, str]:
+    """``(bucket, key prefix)`` of an ``s3://bucket/prefix`` URI."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise DriftError(uri, "is not an s3://bucket/prefix URI")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
 def s3_capture_chunks(
     uri: str, names: Sequence[str], chunk_rows: int = CHUNK_ROWS, client: Any = None
 ) -> Iterator[pd.DataFrame]:
     """Chunks of the SageMaker data-capture JSONL objects under ``s3://bucket/prefix``,
     read in key order (the capture keys are dated) and streamed line by line."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise DriftError(uri, "is not an s3://bucket/prefix URI")
+    bucket, prefix = s3_location(uri)
     if client is None:
         import boto3
 
         client = boto3.client("s3")
-    bucket, prefix = parsed.netloc, parsed.path.lstrip("/")
     keys = sorted(
         item["Key"]
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)

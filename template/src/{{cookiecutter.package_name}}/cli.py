@@ -39,7 +39,7 @@ OPTIONS = {
 CONFIG = typer.Option(project_config.DEFAULT_CONFIG, "--config", "-c", help="Pipeline config.")
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
-EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN = 1, 2, 3
+EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN, EXIT_REMOTE = 1, 2, 3, 4  # 4: AWS (or Pushgateway) failed
 T = TypeVar("T")
 
 
@@ -132,9 +132,6 @@ def predict(
     typer.echo(f"predictions: {result.path} ({result.rows} rows, version {result.model_version})")
 
 
-EXIT_REMOTE = 4
-
-
 def remote_guarded(action: Callable[[], T], network: bool = False) -> T:
     """Run ``action`` that calls AWS (``network``: or any HTTP endpoint, such as the
     Pushgateway); a failure of that call exits 4 with one line."""
@@ -209,7 +206,6 @@ STACK = typer.Option("dev", "--stack", help="Stack to deploy to (infra/Pulumi.<s
 STACK_OUTPUTS = typer.Option(
     Path("build/outputs.json"), "--outputs", help="`pulumi stack output --json` of the stack."
 )
-EXIT_AWS = 4
 
 
 def deploy_guarded(action: Callable[[], T]) -> T:
@@ -224,7 +220,7 @@ def deploy_guarded(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     except (BotoCoreError, ClientError) as exc:
         typer.echo(f"error: aws: {exc}", err=True)
-        raise typer.Exit(EXIT_AWS) from exc
+        raise typer.Exit(EXIT_REMOTE) from exc
 
 
 @app.command()
