@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check infra tests hooks
+	$(BIN)/ruff format --check infra tests hooks benchmarks
+	$(BIN)/ruff check infra tests hooks benchmarks
 	$(BIN)/mypy
 
 test: setup lint actionlint

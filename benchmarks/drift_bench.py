@@ -30,8 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("drift")
     group.add_argument("--drift-rows", type=int, default=1_000_000, help="rows per data set")
     group.add_argument("--drift-workers", type=int, default=2, help="slipway detector threads")
-    group.add_argument("--evidently-python", type=Path,
-                       default=ROOT / "build" / "evidently-venv" / "bin" / "python")
+    group.add_argument(
+        "--evidently-python",
+        type=Path,
+        default=ROOT / "build" / "evidently-venv" / "bin" / "python",
+    )
     group.add_argument("--drift-data", type=Path, default=ROOT / "build" / "bench-drift")
 
 
@@ -74,11 +77,25 @@ def run(args: argparse.Namespace) -> str:
     reference, current = make_data(args.drift_rows, args.drift_data)
     with tempfile.TemporaryDirectory(prefix="slipway-drift-bench-") as tmp:
         ours_out, theirs_out = Path(tmp) / "slipway", Path(tmp) / "evidently.json"
-        ours_t, ours_mem = measure([sys.executable, str(HERE / "drift_slipway.py"), str(reference),
-                                    str(current), str(ours_out), str(args.drift_workers)])
-        theirs_t, theirs_mem = measure([str(args.evidently_python),
-                                        str(HERE / "drift_evidently.py"), str(reference),
-                                        str(current), str(theirs_out)])
+        ours_t, ours_mem = measure(
+            [
+                sys.executable,
+                str(HERE / "drift_slipway.py"),
+                str(reference),
+                str(current),
+                str(ours_out),
+                str(args.drift_workers),
+            ]
+        )
+        theirs_t, theirs_mem = measure(
+            [
+                str(args.evidently_python),
+                str(HERE / "drift_evidently.py"),
+                str(reference),
+                str(current),
+                str(theirs_out),
+            ]
+        )
         ours = json.loads((ours_out / "bench.json").read_text())
         theirs = json.loads(theirs_out.read_text())
     diffs, agree, required = [], 0, 0
@@ -91,17 +108,27 @@ def run(args: argparse.Namespace) -> str:
         diffs.append(diff)
         agree += same
         required += not near
-        print(f"{name:8} {mine['value']:10.5f} {other['value']:12.5f} {diff:9.2e}  "
-              f"{'same' if same else 'DIFFERENT'}{' (near threshold)' if near else ''}")
-    print(f"slipway:   {ours_t:6.1f} s (profile {ours['profile_seconds']:.1f} s, detect + report "
-          f"{ours['detect_seconds']:.1f} s), peak RSS {ours_mem:5.0f} MiB, "
-          f"profile {ours['profile_bytes'] / 1024:.0f} KiB JSON")
-    print(f"evidently: {theirs_t:6.1f} s (report {theirs['seconds']:.1f} s), "
-          f"peak RSS {theirs_mem:5.0f} MiB")
-    print(f"max |Wasserstein diff| {max(diffs):.2e} (allowed {TOLERANCE}); verdicts agree on "
-          f"{agree}/{len(diffs)} ({required} columns further than {NEAR} from the threshold)")
-    return (f"drift {theirs_t / ours_t:.1f}x time, 1/{theirs_mem / ours_mem:.1f} memory, "
-            f"verdicts {agree}/{len(diffs)}")
+        print(
+            f"{name:8} {mine['value']:10.5f} {other['value']:12.5f} {diff:9.2e}  "
+            f"{'same' if same else 'DIFFERENT'}{' (near threshold)' if near else ''}"
+        )
+    print(
+        f"slipway:   {ours_t:6.1f} s (profile {ours['profile_seconds']:.1f} s, detect + report "
+        f"{ours['detect_seconds']:.1f} s), peak RSS {ours_mem:5.0f} MiB, "
+        f"profile {ours['profile_bytes'] / 1024:.0f} KiB JSON"
+    )
+    print(
+        f"evidently: {theirs_t:6.1f} s (report {theirs['seconds']:.1f} s), "
+        f"peak RSS {theirs_mem:5.0f} MiB"
+    )
+    print(
+        f"max |Wasserstein diff| {max(diffs):.2e} (allowed {TOLERANCE}); verdicts agree on "
+        f"{agree}/{len(diffs)} ({required} columns further than {NEAR} from the threshold)"
+    )
+    return (
+        f"drift {theirs_t / ours_t:.1f}x time, 1/{theirs_mem / ours_mem:.1f} memory, "
+        f"verdicts {agree}/{len(diffs)}"
+    )
 
 
 def main() -> int:

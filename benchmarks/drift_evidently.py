@@ -24,8 +24,11 @@ def main(reference_path: str, current_path: str, out_path: str) -> None:
     for metric in snapshot.dict()["metrics"]:
         config = metric["config"]
         if config["type"].endswith("ValueDrift"):
-            columns[config["column"]] = {"method": config["method"], "value": metric["value"],
-                                         "threshold": config["threshold"]}
+            columns[config["column"]] = {
+                "method": config["method"],
+                "value": metric["value"],
+                "threshold": config["threshold"],
+            }
     with open(out_path, "w") as out:
         json.dump({"seconds": time.perf_counter() - start, "columns": columns}, out)
 

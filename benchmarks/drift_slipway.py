@@ -42,8 +42,12 @@ def main(
     write_report(result, Path(out_dir))
     done = time.perf_counter()
     columns = {f.feature: {"value": f.wasserstein, "drifted": f.drifted} for f in result.features}
-    summary = {"profile_seconds": profiled - start, "detect_seconds": done - profiled,
-               "profile_bytes": len(profile.model_dump_json()), "columns": columns}
+    summary = {
+        "profile_seconds": profiled - start,
+        "detect_seconds": done - profiled,
+        "profile_bytes": len(profile.model_dump_json()),
+        "columns": columns,
+    }
     (Path(out_dir) / "bench.json").write_text(json.dumps(summary))
 
 

@@ -102,8 +102,10 @@ def run(args: argparse.Namespace) -> str:
                 f"{r['seconds']:.1f} s, {r['errors']} errors)"
             )
         ours, theirs = results["slipway"], results["mlflow"]
-        print(f"slipway p50 = {ours['p50_us'] / (floor_request * 1e6):.1f}x the in-process "
-              f"request floor ({args.connections} requests in flight)")
+        print(
+            f"slipway p50 = {ours['p50_us'] / (floor_request * 1e6):.1f}x the in-process "
+            f"request floor ({args.connections} requests in flight)"
+        )
     rps = ours["rps"] / theirs["rps"]
     p99 = theirs["p99_us"] / max(ours["p99_us"], 1)
     return f"serve {rps:.1f}x rps, p99 1/{p99:.0f}"

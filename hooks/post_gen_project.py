@@ -32,8 +32,10 @@ VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
 # Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "ci": {"github": [".github"]},
-    "compute": {"sagemaker": ["src/{pkg}/deploy.py", "tests/test_deploy.py"],
-                "eks": [".github/actions/image"]},
+    "compute": {
+        "sagemaker": ["src/{pkg}/deploy.py", "tests/test_deploy.py"],
+        "eks": [".github/actions/image"],
+    },
     "monitoring": {"yes": [".github/workflows/drift.yml"]},
 }
 

@@ -19,9 +19,7 @@ ADDED = "\n## Support\n\nAsk the platform team in #ml-platform.\n"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def commit(repo: Path, message: str) -> str:
@@ -34,8 +32,14 @@ def test_cruft_update_applies_a_later_template_change(tmp_path: Path) -> None:
     template = snapshot_repo(tmp_path / "slipway")
     first = run("git", "rev-parse", "HEAD", cwd=template).stdout.strip()
     created = run(
-        CRUFT, "create", str(template), "--no-input", "--output-dir", str(tmp_path / "out"),
-        "--extra-context", json.dumps({"project_name": "Upd Model", "ci": "none"}),
+        CRUFT,
+        "create",
+        str(template),
+        "--no-input",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--extra-context",
+        json.dumps({"project_name": "Upd Model", "ci": "none"}),
         cwd=tmp_path,
     )
     assert created.returncode == 0, created.stderr[-2000:]

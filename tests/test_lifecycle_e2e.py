@@ -28,7 +28,12 @@ def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["PYTHONPATH"] = "src"
     return subprocess.run(
         ["make", "--no-print-directory", "-o", f"{VENV}/.installed", f"VENV={VENV}", *args],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
 
 
@@ -52,8 +57,13 @@ def test_pipeline_refuses_a_worse_model_and_rollback_restores_the_champion(cooki
     first = make(project, "pipeline")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert f"model: models:/{name}@champion (version 1)" in first.stdout
-    for produced in ("mlflow.db", "mlruns", "outputs/predictions.csv",
-                     "outputs/drift/drift_report.html", "outputs/drift/drift_summary.json"):
+    for produced in (
+        "mlflow.db",
+        "mlruns",
+        "outputs/predictions.csv",
+        "outputs/drift/drift_report.html",
+        "outputs/drift/drift_summary.json",
+    ):
         assert (project / produced).exists(), produced
 
     config = yaml.safe_load((project / "config" / "pipeline.yaml").read_text())

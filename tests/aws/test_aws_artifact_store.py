@@ -11,8 +11,9 @@ BUCKET = "aws:s3/bucket:Bucket"
 
 
 def _run(preset: str) -> ProgramRun:
-    return run_pulumi(lambda: ArtifactStore("store", ArtifactStoreArgs(deployment(preset))),
-                      stack=preset)
+    return run_pulumi(
+        lambda: ArtifactStore("store", ArtifactStoreArgs(deployment(preset))), stack=preset
+    )
 
 
 def test_bucket_is_encrypted_with_a_rotated_customer_key() -> None:
@@ -33,8 +34,12 @@ def test_bucket_is_versioned_private_and_tls_only() -> None:
     versioning = run.one("aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
     block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                 "restrictPublicBuckets"):
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
         assert block[flag] is True, flag
     [deny] = statements(run.one("aws:s3/bucketPolicy:BucketPolicy"))
     assert deny["Effect"] == "Deny"
@@ -45,9 +50,11 @@ def test_bucket_is_versioned_private_and_tls_only() -> None:
 def test_lifecycle_follows_the_preset(preset_name: str) -> None:
     retention = load_preset(preset_name).retention
     run = _run(preset_name)
-    [lifecycle] = [r for r in run.of_type(
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-    ) if r.name == "store-lifecycle"]
+    [lifecycle] = [
+        r
+        for r in run.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        if r.name == "store-lifecycle"
+    ]
     rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
     noncurrent = rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]
     assert noncurrent["noncurrentDays"] == retention.noncurrent_version_days

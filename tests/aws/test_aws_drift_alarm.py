@@ -18,10 +18,17 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def _run(preset: str = "dev", drift_model: str | None = "churn") -> ProgramRun:
-    return run_pulumi(lambda: Monitoring("churn", MonitoringArgs(
-        deployment(preset), alarm_email="ml@example.com",
-        endpoint=MonitoredEndpoint(ENDPOINT, "realtime", ("primary",)),
-        drift_model=drift_model)))
+    return run_pulumi(
+        lambda: Monitoring(
+            "churn",
+            MonitoringArgs(
+                deployment(preset),
+                alarm_email="ml@example.com",
+                endpoint=MonitoredEndpoint(ENDPOINT, "realtime", ("primary",)),
+                drift_model=drift_model,
+            ),
+        )
+    )
 
 
 def _drift_alarms(run: ProgramRun) -> list[RecordedResource]:
@@ -56,14 +63,21 @@ def test_no_model_no_drift_alarm() -> None:
 def _put_alarm(cloudwatch: Any, alarm: RecordedResource) -> None:
     """Create in moto the alarm the program declared, as `pulumi up` would."""
     inputs = alarm.inputs
-    statistic = ({"ExtendedStatistic": inputs["extendedStatistic"]}
-                 if inputs.get("extendedStatistic") else {"Statistic": inputs["statistic"]})
+    statistic = (
+        {"ExtendedStatistic": inputs["extendedStatistic"]}
+        if inputs.get("extendedStatistic")
+        else {"Statistic": inputs["statistic"]}
+    )
     cloudwatch.put_metric_alarm(
-        AlarmName=alarm.state["name"], Namespace=inputs["namespace"],
-        MetricName=inputs["metricName"], ComparisonOperator=inputs["comparisonOperator"],
+        AlarmName=alarm.state["name"],
+        Namespace=inputs["namespace"],
+        MetricName=inputs["metricName"],
+        ComparisonOperator=inputs["comparisonOperator"],
         Dimensions=[{"Name": k, "Value": v} for k, v in inputs["dimensions"].items()],
-        Threshold=inputs["threshold"], Period=int(inputs["period"]),
-        EvaluationPeriods=int(inputs["evaluationPeriods"]), **statistic,
+        Threshold=inputs["threshold"],
+        Period=int(inputs["period"]),
+        EvaluationPeriods=int(inputs["evaluationPeriods"]),
+        **statistic,
     )
 
 

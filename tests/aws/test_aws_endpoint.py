@@ -16,10 +16,13 @@ CAPTURE = "s3://churn-bucket/data-capture/"
 
 def _args(preset: str, kind: str, **extra: Any) -> EndpointArgs:
     return EndpointArgs(
-        deployment(preset), kind=kind,  # type: ignore[arg-type]
+        deployment(preset),
+        kind=kind,  # type: ignore[arg-type]
         image_uri="1.dkr.ecr.us-east-1.amazonaws.com/img:1",
         model_data_url="s3://churn-bucket/models/model.tar.gz",
-        role_arn="arn:aws:iam::123456789012:role/infer", kms_key_arn=KEY, **extra,
+        role_arn="arn:aws:iam::123456789012:role/infer",
+        kms_key_arn=KEY,
+        **extra,
     )
 
 
@@ -41,14 +44,17 @@ def test_realtime_variant_capture_and_autoscaling_follow_the_preset(preset_name:
     target = run.one("aws:appautoscaling/target:Target").inputs
     bounds = sagemaker.autoscaling
     assert (target["minCapacity"], target["maxCapacity"]) == (
-        bounds.min_capacity, bounds.max_capacity)
+        bounds.min_capacity,
+        bounds.max_capacity,
+    )
     endpoint_name = run.one("aws:sagemaker/endpoint:Endpoint").state["name"]
     assert target["resourceId"] == f"endpoint/{endpoint_name}/variant/primary"
     policy = run.one("aws:appautoscaling/policy:Policy").inputs
     tracking = policy["targetTrackingScalingPolicyConfiguration"]
     assert tracking["targetValue"] == bounds.target_invocations_per_instance
     assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == (
-        "SageMakerVariantInvocationsPerInstance")
+        "SageMakerVariantInvocationsPerInstance"
+    )
 
 
 def test_endpoint_configuration_name_is_not_hard_coded() -> None:
@@ -66,18 +72,22 @@ def test_serverless_sizes_from_the_preset_without_capture_or_scaling(preset_name
     config = run.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs
     [variant] = config["productionVariants"]
     assert variant["serverlessConfig"] == {
-        "memorySizeInMb": serverless.memory_size_mb, "maxConcurrency": serverless.max_concurrency,
+        "memorySizeInMb": serverless.memory_size_mb,
+        "maxConcurrency": serverless.max_concurrency,
     }
     assert "instanceType" not in variant and "dataCaptureConfig" not in config
     assert run.of_type("aws:appautoscaling/target:Target") == []
 
 
-@pytest.mark.parametrize(("extra", "field"), [
-    ({"capture_uri": CAPTURE}, "capture_uri"),
-    ({"model_monitor": True}, "model_monitor"),
-    ({"vpc_config": {"subnets": ["subnet-1"], "security_group_ids": ["sg-1"]}}, "vpc_config"),
-    ({"variants": ("a", "b")}, "variants"),
-])
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"capture_uri": CAPTURE}, "capture_uri"),
+        ({"model_monitor": True}, "model_monitor"),
+        ({"vpc_config": {"subnets": ["subnet-1"], "security_group_ids": ["sg-1"]}}, "vpc_config"),
+        ({"variants": ("a", "b")}, "variants"),
+    ],
+)
 def test_serverless_refuses_what_aws_rejects(extra: dict[str, Any], field: str) -> None:
     with pytest.raises(EndpointConfigError, match=f"^{field}: AWS does not support it"):
         _run("dev", "serverless", **extra)
@@ -98,6 +108,8 @@ def test_refused_combination_registers_nothing() -> None:
 
 def test_realtime_variants_each_scale() -> None:
     run = _run("staging", "realtime", variants=("blue", "green"))
-    targets = sorted(t.inputs["resourceId"].rsplit("/", 1)[1]
-                     for t in run.of_type("aws:appautoscaling/target:Target"))
+    targets = sorted(
+        t.inputs["resourceId"].rsplit("/", 1)[1]
+        for t in run.of_type("aws:appautoscaling/target:Target")
+    )
     assert targets == ["blue", "green"]

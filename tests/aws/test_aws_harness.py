@@ -59,7 +59,9 @@ def test_stack_file_config_is_stringified_and_namespaced(tmp_path: Path) -> None
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text("config:\n  slipway:preset: dev\n  count: 3\n  flag: true\n")
     assert config_from_stack_file(stack_file, "proj") == {
-        "slipway:preset": "dev", "proj:count": "3", "proj:flag": "true",
+        "slipway:preset": "dev",
+        "proj:count": "3",
+        "proj:flag": "true",
     }
 
 

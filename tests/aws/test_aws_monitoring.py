@@ -22,24 +22,39 @@ DQ = DataQuality(
 
 def _run(preset: str, kind: str | None, data_quality: DataQuality | None = None) -> ProgramRun:
     endpoint = None if kind is None else MonitoredEndpoint("churn-ep", kind, ("primary",))  # type: ignore[arg-type]
-    return run_pulumi(lambda: Monitoring("churn", MonitoringArgs(
-        deployment(preset), alarm_email=EMAIL, endpoint=endpoint, data_quality=data_quality)))
+    return run_pulumi(
+        lambda: Monitoring(
+            "churn",
+            MonitoringArgs(
+                deployment(preset), alarm_email=EMAIL, endpoint=endpoint, data_quality=data_quality
+            ),
+        )
+    )
 
 
 def _alarms(run: ProgramRun) -> dict[str, dict]:
-    return {a.inputs["metricName"]: a.inputs
-            for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    return {
+        a.inputs["metricName"]: a.inputs
+        for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
 
 
 def test_realtime_alarms_follow_the_preset(preset_name: str) -> None:
     limits = load_preset(preset_name).alarms
     run = _run(preset_name, "realtime")
     alarms = _alarms(run)
-    assert set(alarms) == {"ModelLatency", "Invocation5XXErrors", "Invocation4XXErrors",
-                           "CPUUtilization", "MemoryUtilization"}
+    assert set(alarms) == {
+        "ModelLatency",
+        "Invocation5XXErrors",
+        "Invocation4XXErrors",
+        "CPUUtilization",
+        "MemoryUtilization",
+    }
     latency = alarms["ModelLatency"]
     assert (latency["extendedStatistic"], latency["threshold"]) == (
-        "p99", limits.latency_p99_ms * 1000)
+        "p99",
+        limits.latency_p99_ms * 1000,
+    )
     assert alarms["Invocation5XXErrors"]["threshold"] == limits.errors_5xx
     assert alarms["Invocation4XXErrors"]["threshold"] == limits.errors_4xx
     assert alarms["CPUUtilization"]["threshold"] == limits.cpu_percent
@@ -49,10 +64,15 @@ def test_realtime_alarms_follow_the_preset(preset_name: str) -> None:
         assert alarm["alarmActions"] == [topic]
         assert alarm["dimensions"] == {"EndpointName": "churn-ep", "VariantName": "primary"}
         assert (alarm["period"], alarm["evaluationPeriods"]) == (
-            limits.period_seconds, limits.evaluation_periods)
+            limits.period_seconds,
+            limits.evaluation_periods,
+        )
     subscription = run.one("aws:sns/topicSubscription:TopicSubscription").inputs
     assert (subscription["protocol"], subscription["endpoint"], subscription["topic"]) == (
-        "email", EMAIL, topic)
+        "email",
+        EMAIL,
+        topic,
+    )
 
 
 def test_serverless_has_no_cpu_or_memory_alarms_nor_monitor() -> None:
@@ -76,31 +96,42 @@ def test_data_quality_schedule_uses_the_baseline_and_preset(preset_name: str) ->
     job = run.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
     baseline = job["dataQualityBaselineConfig"]
     assert baseline["constraintsResource"]["s3Uri"] == (
-        "s3://churn-bucket/monitoring/baseline/constraints.json")
+        "s3://churn-bucket/monitoring/baseline/constraints.json"
+    )
     assert baseline["statisticsResource"]["s3Uri"] == (
-        "s3://churn-bucket/monitoring/baseline/statistics.json")
+        "s3://churn-bucket/monitoring/baseline/statistics.json"
+    )
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "churn-ep"
     cluster = job["jobResources"]["clusterConfig"]
     assert (cluster["instanceType"], cluster["volumeKmsKeyId"]) == (
-        sagemaker.monitoring_instance_type, DQ.kms_key_arn)
+        sagemaker.monitoring_instance_type,
+        DQ.kms_key_arn,
+    )
     assert "sagemaker-model-monitor-analyzer" in job["dataQualityAppSpecification"]["imageUri"]
     schedule = run.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs
     config = schedule["monitoringScheduleConfig"]
     assert config["scheduleConfig"]["scheduleExpression"] == sagemaker.monitoring_schedule
-    assert config["monitoringJobDefinitionName"] == run.one(
-        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").state["name"]
+    assert (
+        config["monitoringJobDefinitionName"]
+        == run.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").state["name"]
+    )
 
 
 def test_foundation_only_monitoring_is_a_topic() -> None:
     run = _run("dev", None)
-    assert sorted(run.type_counts()) == ["aws:sns/topic:Topic",
-                                         "aws:sns/topicSubscription:TopicSubscription"]
+    assert sorted(run.type_counts()) == [
+        "aws:sns/topic:Topic",
+        "aws:sns/topicSubscription:TopicSubscription",
+    ]
 
 
-@pytest.mark.parametrize(("kind", "message"), [
-    ("serverless", "^data_quality: AWS does not support Model Monitor on serverless"),
-    (None, "^data_quality: needs an endpoint"),
-])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("serverless", "^data_quality: AWS does not support Model Monitor on serverless"),
+        (None, "^data_quality: needs an endpoint"),
+    ],
+)
 def test_data_quality_refused_without_a_realtime_endpoint(kind: str | None, message: str) -> None:
     with pytest.raises(EndpointConfigError, match=message):
         _run("dev", kind, DQ)

@@ -11,48 +11,68 @@ from slipway.testing import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {
-    "aws:kms/key:Key": 1, "aws:kms/alias:Alias": 1,
-    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
     "aws:s3/bucketVersioning:BucketVersioning": 1,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": 1,
-    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:iam/role:Role": 3,
+    "aws:iam/rolePolicy:RolePolicy": 3,
 }
 ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
-    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1, "aws:s3/bucketLogging:BucketLogging": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:s3/bucketLogging:BucketLogging": 1,
 }
 GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
-    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/role:Role": 3,
+    "aws:iam/rolePolicy:RolePolicy": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
-SERVING = {"aws:sagemaker/model:Model": 1,
-           "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 1,
-           "aws:sagemaker/endpoint:Endpoint": 1}
+SERVING = {
+    "aws:sagemaker/model:Model": 1,
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 1,
+    "aws:sagemaker/endpoint:Endpoint": 1,
+}
 AUTOSCALING = {"aws:appautoscaling/target:Target": 1, "aws:appautoscaling/policy:Policy": 1}
-DATA_QUALITY = {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": 1,
-                "aws:sagemaker/monitoringSchedule:MonitoringSchedule": 1}
+DATA_QUALITY = {
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": 1,
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": 1,
+}
 EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, serving
-    "aws:ec2/vpc:Vpc": 1, "aws:ec2/internetGateway:InternetGateway": 1,
-    "aws:ec2/subnet:Subnet": 4, "aws:ec2/routeTable:RouteTable": 3,
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": 4, "aws:ec2/eip:Eip": 1,
-    "aws:ec2/natGateway:NatGateway": 1, "aws:ec2/securityGroup:SecurityGroup": 1,
-    "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/subnet:Subnet": 4,
+    "aws:ec2/routeTable:RouteTable": 3,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 4,
+    "aws:ec2/eip:Eip": 1,
+    "aws:ec2/natGateway:NatGateway": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 1,
+    "aws:iam/role:Role": 3,
+    "aws:iam/rolePolicy:RolePolicy": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
-    "aws:rds/subnetGroup:SubnetGroup": 1, "aws:rds/instance:Instance": 1,
+    "aws:rds/subnetGroup:SubnetGroup": 1,
+    "aws:rds/instance:Instance": 1,
     "random:index/randomPassword:RandomPassword": 1,
-    "aws:ecr/repository:Repository": 1, "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
-    "kubernetes:core/v1:Namespace": 2, "kubernetes:core/v1:Secret": 1,
-    "kubernetes:helm.sh/v3:Release": 1, "kubernetes:core/v1:ServiceAccount": 1,
-    "kubernetes:apps/v1:Deployment": 1, "kubernetes:core/v1:Service": 1,
+    "aws:ecr/repository:Repository": 1,
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
+    "kubernetes:core/v1:Namespace": 2,
+    "kubernetes:core/v1:Secret": 1,
+    "kubernetes:helm.sh/v3:Release": 1,
+    "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:apps/v1:Deployment": 1,
+    "kubernetes:core/v1:Service": 1,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
     # MLflow port-forward Role + RoleBinding (the drift check's Kubernetes group)
@@ -60,24 +80,34 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
 }
 EKS_OBSERVABILITY = {
-    "kubernetes:core/v1:Namespace": 1, "random:index/randomPassword:RandomPassword": 1,
+    "kubernetes:core/v1:Namespace": 1,
+    "random:index/randomPassword:RandomPassword": 1,
     "kubernetes:helm.sh/v3:Release": 2,  # kube-prometheus-stack, prometheus-pushgateway
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
     # IRSA roles: the drift CronJob and Alertmanager (sns:Publish)
-    "aws:iam/role:Role": 2, "aws:iam/rolePolicy:RolePolicy": 2,
-    "kubernetes:core/v1:ServiceAccount": 1, "kubernetes:batch/v1:CronJob": 1,
+    "aws:iam/role:Role": 2,
+    "aws:iam/rolePolicy:RolePolicy": 2,
+    "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:batch/v1:CronJob": 1,
 }
 EKS_PROD = {  # prod: 3 AZs, a NAT gateway in each
-    "aws:ec2/subnet:Subnet": 2, "aws:ec2/routeTable:RouteTable": 1,
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": 2, "aws:ec2/eip:Eip": 2,
+    "aws:ec2/subnet:Subnet": 2,
+    "aws:ec2/routeTable:RouteTable": 1,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 2,
+    "aws:ec2/eip:Eip": 2,
     "aws:ec2/natGateway:NatGateway": 2,
 }
 COMBOS = {
-    "sagemaker-realtime-yes-github": [SERVING, AUTOSCALING, GITHUB, TOPIC, DATA_QUALITY,
-                                      # 5 endpoint alarms + the drift alarm
-                                      {"aws:cloudwatch/metricAlarm:MetricAlarm": 6,
-                                       "aws:cloudwatch/dashboard:Dashboard": 1}],
+    "sagemaker-realtime-yes-github": [
+        SERVING,
+        AUTOSCALING,
+        GITHUB,
+        TOPIC,
+        DATA_QUALITY,
+        # 5 endpoint alarms + the drift alarm
+        {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
+    ],
     "sagemaker-serverless-no-none": [SERVING],
     "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],
 }
@@ -90,8 +120,11 @@ def _expected(combo: str, stack: str) -> dict[str, int]:
     if combo.startswith("eks") and stack == "prod":
         parts.append(EKS_PROD)
     if combo.startswith("sagemaker"):
-        tracking = "mlflowApp:MlflowApp" if stack == "dev" else (
-            "mlflowTrackingServer:MlflowTrackingServer")
+        tracking = (
+            "mlflowApp:MlflowApp"
+            if stack == "dev"
+            else ("mlflowTrackingServer:MlflowTrackingServer")
+        )
         parts.append({f"aws:sagemaker/{tracking}": 1})
     total: dict[str, int] = {}
     for part in parts:
@@ -107,10 +140,21 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for combo in COMBOS:
         compute, endpoint, monitoring, ci = combo.split("-")
         subprocess.run(
-            [sys.executable, "-m", "cookiecutter", str(ROOT), "--no-input", "-o", str(out / combo),
-             f"compute={compute}", f"endpoint={endpoint}", f"monitoring={monitoring}",
-             f"ci={ci}"],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "cookiecutter",
+                str(ROOT),
+                "--no-input",
+                "-o",
+                str(out / combo),
+                f"compute={compute}",
+                f"endpoint={endpoint}",
+                f"monitoring={monitoring}",
+                f"ci={ci}",
+            ],
+            check=True,
+            capture_output=True,
         )
         projects[combo] = out / combo / "churn-model" / "infra"
     return projects

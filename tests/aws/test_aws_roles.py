@@ -18,25 +18,59 @@ BUCKET_ARN = "arn:aws:s3:::churn-dev-bucket-1234567"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0000-1111"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-dev-models"
 REPO = "example-org/churn"
-EXISTING_PROVIDER = (
-    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-)
+EXISTING_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 VIEW_ONLY_ARN = f"arn:aws:iam::aws:policy/{VIEW_ONLY_POLICY}"
 OIDC = "token.actions.githubusercontent.com"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 # Verbs of actions that change something, and actions that read data rather than metadata.
 WRITE_VERBS = (
-    "Create", "Put", "Delete", "Update", "Modify", "Attach", "Detach", "Tag", "Untag",
-    "Start", "Stop", "Invoke", "Pass", "Set", "Add", "Remove", "Register", "Deregister",
-    "Associate", "Disassociate", "Enable", "Disable", "Run", "Send", "Publish", "Restore",
+    "Create",
+    "Put",
+    "Delete",
+    "Update",
+    "Modify",
+    "Attach",
+    "Detach",
+    "Tag",
+    "Untag",
+    "Start",
+    "Stop",
+    "Invoke",
+    "Pass",
+    "Set",
+    "Add",
+    "Remove",
+    "Register",
+    "Deregister",
+    "Associate",
+    "Disassociate",
+    "Enable",
+    "Disable",
+    "Run",
+    "Send",
+    "Publish",
+    "Restore",
 )
 DATA_READS = (
-    "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt", "kms:GenerateDataKey",
-    "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
-    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage",
-    "logs:GetLogEvents", "logs:FilterLogEvents", "sagemaker:InvokeEndpoint",
-    "sagemaker-mlflow:GetRun", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-    "rds-db:connect", "kinesis:GetRecords",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "sqs:ReceiveMessage",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker-mlflow:GetRun",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "rds-db:connect",
+    "kinesis:GetRecords",
 )
 # AWS calls of `pulumi preview` of the program beyond the provider's own sts:GetCallerIdentity
 # (which needs no permission): the getAvailabilityZones invoke of the EKS network.
@@ -44,13 +78,19 @@ DATA_READS = (
 PREVIEW_CALLS = ("ec2:DescribeAvailabilityZones",)
 
 
-def _run(
-    github: GithubDeployment | None = None, stack: str = "dev"
-) -> ProgramRun:
-    return run_pulumi(lambda: Roles(f"churn-{stack}", RolesArgs(
-        deployment(stack), bucket_arn=BUCKET_ARN, kms_key_arn=KEY_ARN,
-        model_package_group_arn=GROUP_ARN, github=github,
-    )))
+def _run(github: GithubDeployment | None = None, stack: str = "dev") -> ProgramRun:
+    return run_pulumi(
+        lambda: Roles(
+            f"churn-{stack}",
+            RolesArgs(
+                deployment(stack),
+                bucket_arn=BUCKET_ARN,
+                kms_key_arn=KEY_ARN,
+                model_package_group_arn=GROUP_ARN,
+                github=github,
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +118,9 @@ def _every_statement(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
 
 def test_no_statement_allows_every_action_on_every_resource(with_github: ProgramRun) -> None:
     names = {name for name, _ in _every_statement(with_github)}
-    assert names == {f"churn-dev-{r}-policy" for r in ("exec", "train", "infer", "deploy",
-                                                       "monitor")}
+    assert names == {
+        f"churn-dev-{r}-policy" for r in ("exec", "train", "infer", "deploy", "monitor")
+    }
     for name, statement in _every_statement(with_github):
         assert "*" not in statement["Action"], f"{name} {statement.get('Sid')}: Action *"
         if "*" in statement["Resource"]:
@@ -87,12 +128,15 @@ def test_no_statement_allows_every_action_on_every_resource(with_github: Program
             assert broad == [], f"{name} {statement.get('Sid')}: {broad} on *"
 
 
-@pytest.mark.parametrize(("role", "reads", "writes"), [
-    ("churn-dev-train", {"data/"}, {"models/", "mlflow/"}),
-    ("churn-dev-infer", {"models/"}, {"data-capture/"}),
-    ("churn-dev-exec", {"data/", "models/", "data-capture/"}, {"mlflow/", "monitoring/"}),
-    ("churn-dev-monitor", {"data-capture/", "mlflow/"}, set()),
-])
+@pytest.mark.parametrize(
+    ("role", "reads", "writes"),
+    [
+        ("churn-dev-train", {"data/"}, {"models/", "mlflow/"}),
+        ("churn-dev-infer", {"models/"}, {"data-capture/"}),
+        ("churn-dev-exec", {"data/", "models/", "data-capture/"}, {"mlflow/", "monitoring/"}),
+        ("churn-dev-monitor", {"data-capture/", "mlflow/"}, set()),
+    ],
+)
 def test_object_access_is_scoped_to_prefixes(
     with_github: ProgramRun, role: str, reads: set[str], writes: set[str]
 ) -> None:
@@ -131,10 +175,12 @@ def test_each_github_role_trusts_exactly_one_environment_subject(stack: str) -> 
         assert trust["Principal"] == {"Federated": provider.state["arn"]}
         assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
         # StringEquals only: no StringLike, so no wildcard can widen the subject.
-        assert trust["Condition"] == {"StringEquals": {
-            f"{OIDC}:aud": "sts.amazonaws.com",
-            f"{OIDC}:sub": f"repo:{REPO}:environment:{environment}",
-        }}, role
+        assert trust["Condition"] == {
+            "StringEquals": {
+                f"{OIDC}:aud": "sts.amazonaws.com",
+                f"{OIDC}:sub": f"repo:{REPO}:environment:{environment}",
+            }
+        }, role
         assert "*" not in json.dumps(trust["Condition"]), role
     outputs = run.of_type("slipway:aws:Roles")[0].registered_outputs
     for role in expected:
@@ -158,15 +204,26 @@ def test_a_stack_that_creates_the_provider_may_manage_it(with_github: ProgramRun
     ]
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"repository": "example-org/*"}, "githubRepository"),
-    ({"repository": "churn"}, "githubRepository"),
-    ({"repository": REPO, "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/*"},
-     "githubOidcProviderArn"),
-    ({"repository": REPO,
-      "oidc_provider_arn": "arn:aws:iam::1234:oidc-provider/token.actions.githubusercontent.com"},
-     "githubOidcProviderArn"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"repository": "example-org/*"}, "githubRepository"),
+        ({"repository": "churn"}, "githubRepository"),
+        (
+            {"repository": REPO, "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/*"},
+            "githubOidcProviderArn",
+        ),
+        (
+            {
+                "repository": REPO,
+                "oidc_provider_arn": (
+                    "arn:aws:iam::1234:oidc-provider/token.actions.githubusercontent.com"
+                ),
+            },
+            "githubOidcProviderArn",
+        ),
+    ],
+)
 def test_bad_github_settings_are_refused_naming_the_field(
     kwargs: dict[str, str], field: str
 ) -> None:
@@ -177,11 +234,17 @@ def test_bad_github_settings_are_refused_naming_the_field(
 
 def test_preview_role_is_view_only_access_and_nothing_else(with_github: ProgramRun) -> None:
     preview = with_github.named("churn-dev-preview")
-    inline = [p for p in with_github.of_type("aws:iam/rolePolicy:RolePolicy")
-              if p.inputs["role"] == preview.state["name"]]
+    inline = [
+        p
+        for p in with_github.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == preview.state["name"]
+    ]
     assert inline == []
-    attached = [a.inputs["policyArn"] for a in with_github.of_type(ATTACHMENT)
-                if a.inputs["role"] == preview.state["name"]]
+    attached = [
+        a.inputs["policyArn"]
+        for a in with_github.of_type(ATTACHMENT)
+        if a.inputs["role"] == preview.state["name"]
+    ]
     assert attached == [VIEW_ONLY_ARN]
     assert len(with_github.of_type(ATTACHMENT)) == 1
 
@@ -190,8 +253,7 @@ def test_view_only_access_has_no_write_or_data_read_actions(view_only_actions: l
     assert len(view_only_actions) > 100
     writes = [a for a in view_only_actions if a.split(":", 1)[1].startswith(WRITE_VERBS)]
     assert writes == []
-    data_reads = [a for a in view_only_actions
-                  if any(fnmatchcase(read, a) for read in DATA_READS)]
+    data_reads = [a for a in view_only_actions if any(fnmatchcase(read, a) for read in DATA_READS)]
     assert data_reads == []
 
 
@@ -208,15 +270,19 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
     def granting(action: str) -> list[dict[str, Any]]:
         return [s for s in statements if any(fnmatchcase(action, a) for a in s["Action"])]
 
-    eks_policies = ["AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy",
-                    "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"]
-    attachable = [VIEW_ONLY_ARN, *(f"arn:aws:iam::aws:policy/{p}" for p in eks_policies
-                                   if eks)]
+    eks_policies = [
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonEC2ContainerRegistryReadOnly",
+    ]
+    attachable = [VIEW_ONLY_ARN, *(f"arn:aws:iam::aws:policy/{p}" for p in eks_policies if eks)]
     assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [
         {"ArnEquals": {"iam:PolicyARN": attachable}}
     ]
-    services = ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else [
-        "sagemaker.amazonaws.com"]
+    services = (
+        ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else ["sagemaker.amazonaws.com"]
+    )
     [passing] = granting("iam:PassRole")
     assert passing["Resource"] == ["arn:aws:iam::123456789012:role/churn-dev-*"]
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": services}}
@@ -226,17 +292,18 @@ def test_monitor_role_reads_and_puts_drift_metrics_only(with_github: ProgramRun)
     by_sid = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-monitor")}
     metrics = by_sid["PutDriftMetrics"]
     assert metrics["Action"] == ["cloudwatch:PutMetricData"]
-    assert metrics["Condition"] == {
-        "StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}
-    }
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}}
     assert by_sid["DecryptWithProjectKey"]["Action"] == ["kms:Decrypt"]
     assert by_sid["DecryptWithProjectKey"]["Resource"] == [KEY_ARN]
     others = [a for sid, s in by_sid.items() if sid != "PutDriftMetrics" for a in s["Action"]]
     assert [a for a in others if a.split(":", 1)[1].startswith(WRITE_VERBS)] == []
     mlflow = by_sid["ReadStackMlflow"]
-    assert mlflow["Condition"] == {"StringEquals": {
-        "aws:ResourceTag/project": "churn", "aws:ResourceTag/environment": "dev",
-    }}
+    assert mlflow["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/project": "churn",
+            "aws:ResourceTag/environment": "dev",
+        }
+    }
     assert by_sid["FindStackCluster"]["Resource"] == [
         "arn:aws:eks:us-east-1:123456789012:cluster/churn-dev"
     ]
@@ -247,14 +314,19 @@ def test_no_github_no_oidc_provider_nor_github_roles() -> None:
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     assert run.of_type(ATTACHMENT) == []
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
-        "churn-dev-exec", "churn-dev-infer", "churn-dev-train",
+        "churn-dev-exec",
+        "churn-dev-infer",
+        "churn-dev-train",
     ]
 
 
 def test_no_monitor_role_without_drift_monitor() -> None:
     run = _run(GithubDeployment(REPO))
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
-        "churn-dev-deploy", "churn-dev-exec", "churn-dev-infer", "churn-dev-preview",
+        "churn-dev-deploy",
+        "churn-dev-exec",
+        "churn-dev-infer",
+        "churn-dev-preview",
         "churn-dev-train",
     ]
     assert run.of_type("slipway:aws:Roles")[0].registered_outputs.get("monitor_role_arn") is None
@@ -269,14 +341,24 @@ def test_deploy_role_gets_eks_release_rights_only_for_an_eks_stack(
     by_sid = {s["Sid"]: s for s in policy_of(run, "churn-staging-deploy")}
     assert by_sid["FindStackCluster"]["Action"] == ["eks:DescribeCluster"]
     assert by_sid["FindStackCluster"]["Resource"] == [
-        "arn:aws:eks:us-east-1:123456789012:cluster/churn-staging"]
+        "arn:aws:eks:us-east-1:123456789012:cluster/churn-staging"
+    ]
     # the token call has no resource-level permissions: "*" is its only valid resource
     assert (by_sid["EcrToken"]["Action"], by_sid["EcrToken"]["Resource"]) == (
-        ["ecr:GetAuthorizationToken"], ["*"])
+        ["ecr:GetAuthorizationToken"],
+        ["*"],
+    )
     assert sorted(by_sid["PushModelImage"]["Action"]) == [
-        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-        "ecr:DescribeImages", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",
+        "ecr:InitiateLayerUpload",
+        "ecr:PutImage",
+        "ecr:UploadLayerPart",
+    ]
     assert by_sid["PushModelImage"]["Resource"] == [
-        "arn:aws:ecr:us-east-1:123456789012:repository/churn-staging-model"]
+        "arn:aws:ecr:us-east-1:123456789012:repository/churn-staging-model"
+    ]
     star = [sid for sid, s in by_sid.items() if "*" in s["Resource"]]
     assert all(not a.endswith(":*") for sid in star for a in by_sid[sid]["Action"])

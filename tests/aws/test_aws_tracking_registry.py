@@ -13,8 +13,11 @@ STORE = "s3://churn-bucket/mlflow/"
 
 def test_tracking_flavor_and_wiring_follow_the_preset(preset_name: str) -> None:
     sagemaker = load_preset(preset_name).sagemaker
-    run = run_pulumi(lambda: Tracking("churn", TrackingArgs(
-        deployment(preset_name), artifact_store_uri=STORE, role_arn=ROLE)))
+    run = run_pulumi(
+        lambda: Tracking(
+            "churn", TrackingArgs(deployment(preset_name), artifact_store_uri=STORE, role_arn=ROLE)
+        )
+    )
     [component] = run.of_type("slipway:aws:Tracking")
     if sagemaker.tracking == "tracking_server":
         server = run.one("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer")

@@ -22,20 +22,25 @@ ROOT = Path(__file__).resolve().parents[2]
 # (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server.
 PROGRAMS = {
     "eks": (["compute=eks", "monitoring=no"], ["prod"]),
-    "sagemaker": (["compute=sagemaker", "endpoint=realtime", "monitoring=yes"],
-                  ["dev", "prod"]),
+    "sagemaker": (["compute=sagemaker", "endpoint=realtime", "monitoring=yes"], ["dev", "prod"]),
 }
 # Actions newer than parliament's copy of the IAM reference (SageMaker MLflow apps, 2025).
-NEWER_THAN_PARLIAMENT = {"sagemaker:CreateMlflowApp", "sagemaker:DescribeMlflowApp",
-                         "sagemaker:DeleteMlflowApp"}
+NEWER_THAN_PARLIAMENT = {
+    "sagemaker:CreateMlflowApp",
+    "sagemaker:DescribeMlflowApp",
+    "sagemaker:DeleteMlflowApp",
+}
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 # Multi-resource actions whose second resource has its own statement (Ec2SecurityGroupRules:
 # the new rule; RdsDefaultGroups: the engine's default groups); parliament judges each
 # statement alone and reports the resource type the other statement covers.
 SPLIT_ACROSS_STATEMENTS = {
-    "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-    "rds:CreateDBInstance", "rds:ModifyDBInstance",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "rds:CreateDBInstance",
+    "rds:ModifyDBInstance",
 }
 
 
@@ -45,9 +50,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]
     result = {}
     for flavor, (options, stacks) in PROGRAMS.items():
         subprocess.run(
-            [sys.executable, "-m", "cookiecutter", str(ROOT), "--no-input", "-o",
-             str(out / flavor), *options, "ci=github"],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "cookiecutter",
+                str(ROOT),
+                "--no-input",
+                "-o",
+                str(out / flavor),
+                *options,
+                "ci=github",
+            ],
+            check=True,
+            capture_output=True,
         )
         infra = out / flavor / "churn-model" / "infra"
         result[flavor] = [run_program(infra, stack) for stack in stacks]
@@ -56,8 +71,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]
 
 def _deploy_statements(run: ProgramRun) -> list[dict[str, Any]]:
     [deploy] = [r for r in run.of_type("aws:iam/role:Role") if r.name.endswith("-deploy")]
-    [attached] = [p for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
-                  if p.inputs["role"] == deploy.state["name"]]
+    [attached] = [
+        p
+        for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == deploy.state["name"]
+    ]
     return list(iter_policy_statements(attached.inputs["policy"]))
 
 
@@ -74,7 +92,8 @@ def test_every_declared_aws_type_has_its_deploy_actions_listed(
         assert not missing, f"add to slipway.aws.deploy_permissions: {sorted(missing)}"
     if flavor == "eks":  # pulumi-eks's remote children are counted
         assert {"aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"} <= _declared(
-            runs[flavor][0])
+            runs[flavor][0]
+        )
 
 
 @pytest.mark.parametrize("flavor", list(PROGRAMS))
@@ -82,11 +101,15 @@ def test_deploy_policy_allows_every_listed_action(
     runs: dict[str, list[ProgramRun]], flavor: str
 ) -> None:
     for run in runs[flavor]:
-        allowed = [a for s in _deploy_statements(run) if s["Effect"] == "Allow"
-                   for a in s["Action"]]
+        allowed = [
+            a for s in _deploy_statements(run) if s["Effect"] == "Allow" for a in s["Action"]
+        ]
         refused = {
-            type_: [a for a in RESOURCE_ACTIONS[type_]
-                    if not any(fnmatchcase(a, pattern) for pattern in allowed)]
+            type_: [
+                a
+                for a in RESOURCE_ACTIONS[type_]
+                if not any(fnmatchcase(a, pattern) for pattern in allowed)
+            ]
             for type_ in sorted(_declared(run))
         }
         assert {t: a for t, a in refused.items() if a} == {}
@@ -98,8 +121,12 @@ def test_an_eks_stack_needs_more_than_a_sagemaker_deploy_role_grants(
     """The check above can fail: the sagemaker deploy policy misses the EKS types."""
     allowed = [a for s in _deploy_statements(runs["sagemaker"][0]) for a in s["Action"]]
     eks_only = _declared(runs["eks"][0]) - _declared(runs["sagemaker"][0])
-    refused = [a for t in eks_only for a in RESOURCE_ACTIONS[t]
-               if not any(fnmatchcase(a, p) for p in allowed)]
+    refused = [
+        a
+        for t in eks_only
+        for a in RESOURCE_ACTIONS[t]
+        if not any(fnmatchcase(a, p) for p in allowed)
+    ]
     assert "eks:CreateCluster" in refused and "ec2:CreateVpc" in refused
 
 
@@ -109,8 +136,11 @@ def _every_policy(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
     for resource in run.resources:
         for key in ("policy", "assumeRolePolicy"):
             value = resource.inputs.get(key)
-            if resource.type.startswith("aws:") and isinstance(value, str) and (
-                    '"Statement"' in value):
+            if (
+                resource.type.startswith("aws:")
+                and isinstance(value, str)
+                and ('"Statement"' in value)
+            ):
                 found.append((f"{resource.name}.{key}", json.loads(value)))
     return found
 
@@ -154,8 +184,11 @@ def _condition_keys(action: str) -> set[str]:
 
 
 def test_listed_actions_exist_in_iam() -> None:
-    known = {f"{prefix}:{p['privilege']}" for prefix, s in _iam_reference().items()
-             for p in s["privileges"]}
+    known = {
+        f"{prefix}:{p['privilege']}"
+        for prefix, s in _iam_reference().items()
+        for p in s["privileges"]
+    }
     listed = {a for actions in RESOURCE_ACTIONS.values() for a in actions}
     assert sorted(listed - known - NEWER_THAN_PARLIAMENT) == []
     assert listed >= NEWER_THAN_PARLIAMENT
@@ -175,10 +208,13 @@ def test_tag_conditions_are_keys_their_actions_support(
                     continue
                 generic = key.split("/")[0] + "/${TagKey}"
                 for pattern in s["Action"]:  # a wildcard: some action it covers must
-                    supported = [generic in _condition_keys(f"{a['service']}:{a['action']}")
-                                 for a in expand_action(pattern)]
+                    supported = [
+                        generic in _condition_keys(f"{a['service']}:{a['action']}")
+                        for a in expand_action(pattern)
+                    ]
                     assert all(supported) if "*" not in pattern else any(supported), (
-                        f"{s['Sid']}: {pattern} {key}")
+                        f"{s['Sid']}: {pattern} {key}"
+                    )
                     checked += 1
     assert checked > 40
 
@@ -202,8 +238,9 @@ def _parliament_findings(name: str, document: dict[str, Any]) -> list[str]:
     found = []
     for statement in document["Statement"]:
         single = {"Version": document["Version"], "Statement": [statement]}
-        explicit = {a for s in iter_policy_statements(single) for a in s.get("Action", [])
-                    if "*" not in a}
+        explicit = {
+            a for s in iter_policy_statements(single) for a in s.get("Action", []) if "*" not in a
+        }
         policy = analyze_policy_string(json.dumps(single))
         for finding in map(enhance_finding, policy.findings):
             if SEVERITIES.index(finding.severity) <= SEVERITIES.index("LOW"):
@@ -211,8 +248,7 @@ def _parliament_findings(name: str, document: dict[str, Any]) -> list[str]:
             detail = finding.detail
             if finding.issue == "RESOURCE_MISMATCH":
                 # a wildcard's other actions do not apply to the resource: not granted
-                detail = sorted({d["action"] for d in detail} & explicit
-                                - SPLIT_ACROSS_STATEMENTS)
+                detail = sorted({d["action"] for d in detail} & explicit - SPLIT_ACROSS_STATEMENTS)
                 if not detail:
                     continue
             found.append(f"{name} {statement.get('Sid')}: {finding.issue} {detail}")

@@ -45,14 +45,16 @@ def test_profile_is_compact_and_round_trips_through_json(profile: Profile, tmp_p
     assert Profile.load(profile.save(tmp_path / "p.json")) == profile
 
 
-def test_same_population_does_not_drift(profile: Profile) -> None:
-    current = pd.DataFrame({"a": RNG.normal(0, 1, 800), "b": RNG.exponential(2, 800)})
+def test_same_population_does_not_drift(rng: np.random.Generator, profile: Profile) -> None:
+    current = pd.DataFrame({"a": rng.normal(0, 1, 800), "b": rng.exponential(2, 800)})
     result = detect_drift(profile, current)
     assert not result.retrain_needed and result.drifted == []
 
 
-def test_shifted_feature_drifts_and_statistics_match_scipy_on_raw_data(profile: Profile) -> None:
-    current = pd.DataFrame({"a": RNG.normal(0.8, 1, 800), "b": RNG.exponential(2, 800)})
+def test_shifted_feature_drifts_and_statistics_match_scipy_on_raw_data(
+    rng: np.random.Generator, profile: Profile
+) -> None:
+    current = pd.DataFrame({"a": rng.normal(0.8, 1, 800), "b": rng.exponential(2, 800)})
     result = detect_drift(profile, current, DriftThresholds(max_drifted_share=0.4))
     by_name = {f.feature: f for f in result.features}
     a = by_name["a"]
@@ -64,9 +66,9 @@ def test_shifted_feature_drifts_and_statistics_match_scipy_on_raw_data(profile: 
     assert result.retrain_needed  # 1 of 2 features > 40 %
 
 
-def test_small_reference_uses_ks_like_evidently() -> None:
+def test_small_reference_uses_ks_like_evidently(rng: np.random.Generator) -> None:
     small = build_profile(REFERENCE.iloc[:500])
-    current = pd.DataFrame({"a": RNG.normal(0.5, 1, 300), "b": RNG.exponential(2, 300)})
+    current = pd.DataFrame({"a": rng.normal(0.5, 1, 300), "b": rng.exponential(2, 300)})
     result = detect_drift(small, current)
     a = result.features[0]
     assert [f.test for f in result.features] == ["ks", "ks"] and a.drifted
@@ -86,8 +88,10 @@ def test_feature_without_numbers_is_one_line_error(profile: Profile) -> None:
         detect_drift(profile, pd.DataFrame({"a": [0.1, 0.2], "b": ["x", None]}))
 
 
-def test_report_writes_html_and_json(profile: Profile, tmp_path: Path) -> None:
-    current = pd.DataFrame({"a": RNG.normal(3, 1, 500), "b": RNG.exponential(2, 500)})
+def test_report_writes_html_and_json(
+    rng: np.random.Generator, profile: Profile, tmp_path: Path
+) -> None:
+    current = pd.DataFrame({"a": rng.normal(3, 1, 500), "b": rng.exponential(2, 500)})
     result = detect_drift(profile, current)
     html, summary = write_report(result, tmp_path / "report")
     doc = json.loads(summary.read_text())

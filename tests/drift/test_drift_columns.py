@@ -78,15 +78,16 @@ def test_strings_still_convert() -> None:
     assert list(arrow_to_numpy(strings)) == ["a", None, "b"]
 
 
-def test_p_values_are_computed_for_the_deciding_test_only() -> None:
-    reference = pd.DataFrame({"x": RNG.normal(size=3000), "c": RNG.choice(list("abc"), 3000)})
-    current = pd.DataFrame({"x": RNG.normal(0.2, 1, 900), "c": RNG.choice(list("abcd"), 900)})
+def test_p_values_are_computed_for_the_deciding_test_only(rng: np.random.Generator) -> None:
+    reference = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(list("abc"), 3000)})
+    current = pd.DataFrame({"x": rng.normal(0.2, 1, 900), "c": rng.choice(list("abcd"), 900)})
     profile = build_profile(reference)
     by_distance = detect_drift(profile, current)
     assert [f.test for f in by_distance.features] == ["wasserstein", "psi"]
     assert all(f.ks_pvalue is None and f.chi2_pvalue is None for f in by_distance.features)
-    by_test = detect_drift(profile, current, DriftThresholds(numeric_test="ks",
-                                                             categorical_test="chi2"))
+    by_test = detect_drift(
+        profile, current, DriftThresholds(numeric_test="ks", categorical_test="chi2")
+    )
     x, c = by_test.features
     assert x.ks_pvalue == x.score and 0 <= x.score < 0.01
     # chi-square of the current counts (the unseen "d" under "other") against the reference
@@ -100,8 +101,8 @@ def test_p_values_are_computed_for_the_deciding_test_only() -> None:
     assert c.score == c.chi2_pvalue == pytest.approx(raw.pvalue, rel=1e-9)
 
 
-def test_profile_area_and_cdf_match_their_definitions() -> None:
-    values = RNG.lognormal(3, 0.7, 1800)
+def test_profile_area_and_cdf_match_their_definitions(rng: np.random.Generator) -> None:
+    values = rng.lognormal(3, 0.7, 1800)
     profile = numeric_profile(values.copy(), sketch_size=100)
     grid, ordered = np.asarray(profile.grid), np.sort(values)
     np.testing.assert_array_equal(profile.cdf, np.searchsorted(ordered, grid, "right") / 1800)
@@ -127,6 +128,7 @@ print(" ".join(sorted(sys.modules.keys() & {"pandas", "scipy", "scipy.stats"})) 
 
 def test_numeric_parquet_monitoring_imports_neither_pandas_nor_scipy(tmp_path: Path) -> None:
     CURRENT.rename(columns={"n": "y"}).to_parquet(tmp_path / "current.parquet")
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["none"]

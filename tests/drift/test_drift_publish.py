@@ -111,7 +111,8 @@ def aws() -> Iterator[EmulatedAws]:
     """One moto server for this module's tests (each uses its own keys)."""
     with EmulatedAws("eu-west-1") as emulated:
         emulated.aws("s3").create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
         yield emulated
 
 
@@ -122,18 +123,39 @@ def test_cloudwatch_holds_the_drifted_share_and_scores(
     publish_metrics(result, "churn", client=cloudwatch)
     now = datetime.now(UTC)
     queries = [
-        {"Id": "share", "MetricStat": {"Metric": {
-            "Namespace": "Slipway/Drift", "MetricName": "DriftedShare",
-            "Dimensions": [{"Name": "Model", "Value": "churn"}]},
-            "Period": 60, "Stat": "Maximum"}},
-        {"Id": "x", "MetricStat": {"Metric": {
-            "Namespace": "Slipway/Drift", "MetricName": "DriftScore",
-            "Dimensions": [{"Name": "Model", "Value": "churn"}, {"Name": "Feature", "Value": "x"}]},
-            "Period": 60, "Stat": "Maximum"}},
+        {
+            "Id": "share",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "Slipway/Drift",
+                    "MetricName": "DriftedShare",
+                    "Dimensions": [{"Name": "Model", "Value": "churn"}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        },
+        {
+            "Id": "x",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "Slipway/Drift",
+                    "MetricName": "DriftScore",
+                    "Dimensions": [
+                        {"Name": "Model", "Value": "churn"},
+                        {"Name": "Feature", "Value": "x"},
+                    ],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        },
     ]
     data = cloudwatch.get_metric_data(
-        MetricDataQueries=queries, StartTime=now - timedelta(minutes=5),
-        EndTime=now + timedelta(minutes=5))["MetricDataResults"]
+        MetricDataQueries=queries,
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=5),
+    )["MetricDataResults"]
     values = {d["Id"]: d["Values"] for d in data}
     assert values["share"] == [0.5]
     assert values["x"] == [pytest.approx(result.features[0].score)]
@@ -144,16 +166,26 @@ def test_cloudwatch_holds_the_drifted_share_and_scores(
 def _capture_record(rows: pd.DataFrame) -> str:
     """One SageMaker data-capture line: a CSV request body without header."""
     body = rows.to_csv(header=False, index=False).strip()
-    return json.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
-                              "data": body, "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
-                               "data": "0", "encoding": "CSV"},
-        },
-        "eventMetadata": {"eventId": "e", "inferenceTime": "2026-01-01T00:00:00Z"},
-        "eventVersion": "0",
-    })
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": body,
+                    "encoding": "CSV",
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv",
+                    "mode": "OUTPUT",
+                    "data": "0",
+                    "encoding": "CSV",
+                },
+            },
+            "eventMetadata": {"eventId": "e", "inferenceTime": "2026-01-01T00:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
 
 
 def test_an_s3_prefix_streams_its_capture_files_and_a_path_its_file(
@@ -163,8 +195,11 @@ def test_an_s3_prefix_streams_its_capture_files_and_a_path_its_file(
     halves = (CURRENT.iloc[:300], CURRENT.iloc[300:])
     for hour, half in enumerate(halves):
         lines = [_capture_record(half.iloc[i : i + 50]) for i in range(0, len(half), 50)]
-        s3.put_object(Bucket=BUCKET, Key=f"data-capture/ep/AllTraffic/2026/01/01/0{hour}/a.jsonl",
-                      Body="\n".join(lines).encode())
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=f"data-capture/ep/AllTraffic/2026/01/01/0{hour}/a.jsonl",
+            Body="\n".join(lines).encode(),
+        )
     s3.put_object(Bucket=BUCKET, Key="data-capture/ep/notes.txt", Body=b"not capture")
     chunks = list(current_chunks(f"s3://{BUCKET}/data-capture/", NAMES, 250, s3_client=s3))
     assert [len(c) for c in chunks] == [250, 250, 100]

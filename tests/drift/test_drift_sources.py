@@ -29,16 +29,26 @@ FRAME = pd.DataFrame({"x": RNG.normal(0, 1, 2500), "y": RNG.normal(5, 2, 2500)})
 
 def capture_line(body: str, media: str, encoding: str) -> str:
     data = base64.b64encode(body.encode()).decode() if encoding == "BASE64" else body
-    return json.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": media, "mode": "INPUT", "data": data,
-                              "encoding": encoding},
-            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
-                               "data": "1", "encoding": "CSV"},
-        },
-        "eventMetadata": {"eventId": "e", "inferenceTime": "2025-01-01T00:00:00Z"},
-        "eventVersion": "0",
-    })
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": media,
+                    "mode": "INPUT",
+                    "data": data,
+                    "encoding": encoding,
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv",
+                    "mode": "OUTPUT",
+                    "data": "1",
+                    "encoding": "CSV",
+                },
+            },
+            "eventMetadata": {"eventId": "e", "inferenceTime": "2025-01-01T00:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
 
 
 def capture_lines(frame: pd.DataFrame) -> list[str]:
@@ -69,8 +79,12 @@ def test_capture_shapes_decode_to_the_same_rows() -> None:
 
 def test_undecodable_records_are_skipped_and_counted() -> None:
     reader = CaptureReader(NAMES)
-    lines = ["{not json", capture_line("1,2,3", "text/csv", "CSV"), json.dumps([1]),
-             capture_line("x,y\n1,2", "text/csv", "CSV")]
+    lines = [
+        "{not json",
+        capture_line("1,2,3", "text/csv", "CSV"),
+        json.dumps([1]),
+        capture_line("x,y\n1,2", "text/csv", "CSV"),
+    ]
     frames = list(reader.chunks([("mem", lines)]))
     assert reader.skipped == 3 and frames[0].to_dict("records") == [{"x": "1", "y": "2"}]
 

@@ -12,19 +12,20 @@ from scipy import stats
 from slipway.drift import DriftThresholds, build_profile, detect_drift, numeric_profile
 from slipway.drift.statistics import feature_wasserstein_norm
 
-RNG = np.random.default_rng(11)
 SAMPLES = {
-    "normal": lambda n, s: RNG.normal(s, 1, n),
-    "exponential": lambda n, s: RNG.exponential(1 + s, n),
-    "lognormal": lambda n, s: RNG.lognormal(s, 1, n),
-    "integers": lambda n, s: RNG.poisson(5 + 3 * s, n).astype(float),
+    "normal": lambda rng, n, s: rng.normal(s, 1, n),
+    "exponential": lambda rng, n, s: rng.exponential(1 + s, n),
+    "lognormal": lambda rng, n, s: rng.lognormal(s, 1, n),
+    "integers": lambda rng, n, s: rng.poisson(5 + 3 * s, n).astype(float),
 }
 
 
 @pytest.mark.parametrize("kind", SAMPLES)
 @pytest.mark.parametrize("shift", [0.0, 0.1, 0.5])
-def test_wasserstein_from_the_sketch_is_within_the_issue_tolerance(kind: str, shift: float) -> None:
-    reference, current = SAMPLES[kind](200_000, 0.0), SAMPLES[kind](100_000, shift)
+def test_wasserstein_from_the_sketch_is_within_the_issue_tolerance(
+    rng: np.random.Generator, kind: str, shift: float
+) -> None:
+    reference, current = SAMPLES[kind](rng, 200_000, 0.0), SAMPLES[kind](rng, 100_000, shift)
     exact = stats.wasserstein_distance(reference, current) / np.std(reference)
     sketched = feature_wasserstein_norm(numeric_profile(reference.copy()), current)
     assert abs(sketched - exact) < 0.001  # the issue allows 0.005 against Evidently
@@ -35,9 +36,9 @@ def _chunks(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
         yield frame.iloc[start : start + rows]
 
 
-def test_chunked_stream_gives_the_same_result_as_one_frame() -> None:
-    reference = pd.DataFrame({"x": RNG.normal(0, 1, 20_000), "c": RNG.choice(list("abc"), 20_000)})
-    current = pd.DataFrame({"x": RNG.normal(0.3, 1, 7_001), "c": RNG.choice(list("abcd"), 7_001)})
+def test_chunked_stream_gives_the_same_result_as_one_frame(rng: np.random.Generator) -> None:
+    reference = pd.DataFrame({"x": rng.normal(0, 1, 20_000), "c": rng.choice(list("abc"), 20_000)})
+    current = pd.DataFrame({"x": rng.normal(0.3, 1, 7_001), "c": rng.choice(list("abcd"), 7_001)})
     profile = build_profile(reference)
     whole = detect_drift(profile, current, workers=1)
     streamed = detect_drift(profile, _chunks(current, 1000), workers=2)
@@ -51,10 +52,10 @@ def test_chunked_stream_gives_the_same_result_as_one_frame() -> None:
                 assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-12)
 
 
-def test_categorical_features_use_chi_square_then_psi() -> None:
-    reference = pd.DataFrame({"c": RNG.choice(["a", "b", "c"], 900, p=[0.5, 0.3, 0.2])})
-    same = pd.DataFrame({"c": RNG.choice(["a", "b", "c"], 900, p=[0.5, 0.3, 0.2])})
-    moved = pd.DataFrame({"c": RNG.choice(["a", "b", "new"], 900, p=[0.2, 0.3, 0.5])})
+def test_categorical_features_use_chi_square_then_psi(rng: np.random.Generator) -> None:
+    reference = pd.DataFrame({"c": rng.choice(["a", "b", "c"], 900, p=[0.5, 0.3, 0.2])})
+    same = pd.DataFrame({"c": rng.choice(["a", "b", "c"], 900, p=[0.5, 0.3, 0.2])})
+    moved = pd.DataFrame({"c": rng.choice(["a", "b", "new"], 900, p=[0.2, 0.3, 0.5])})
     profile = build_profile(reference)
     assert profile.features["c"].kind == "categorical"
     calm, drifted = detect_drift(profile, same), detect_drift(profile, moved)
@@ -64,19 +65,19 @@ def test_categorical_features_use_chi_square_then_psi() -> None:
     assert by_psi.features[0].test == "psi" and by_psi.features[0].score > 1
 
 
-def test_numeric_codes_can_be_declared_categorical() -> None:
-    frame = pd.DataFrame({"code": RNG.integers(0, 4, 500), "x": RNG.normal(size=500)})
+def test_numeric_codes_can_be_declared_categorical(rng: np.random.Generator) -> None:
+    frame = pd.DataFrame({"code": rng.integers(0, 4, 500), "x": rng.normal(size=500)})
     profile = build_profile(frame, categorical=["code"])
     assert profile.features["code"].kind == "categorical"
     assert sorted(profile.features["code"].shares) == ["0", "1", "2", "3"]  # type: ignore[union-attr]
 
 
-def test_memory_is_bounded_by_the_chunk_not_the_data() -> None:
-    profile = build_profile(pd.DataFrame({"x": RNG.normal(size=50_000)}))
+def test_memory_is_bounded_by_the_chunk_not_the_data(rng: np.random.Generator) -> None:
+    profile = build_profile(pd.DataFrame({"x": rng.normal(size=50_000)}))
 
     def stream(chunks: int) -> Iterator[pd.DataFrame]:
         for _ in range(chunks):
-            yield pd.DataFrame({"x": RNG.normal(size=20_000)})
+            yield pd.DataFrame({"x": rng.normal(size=20_000)})
 
     peaks = []
     for chunks in (5, 50):  # 0.1 M and 1 M rows
@@ -87,8 +88,8 @@ def test_memory_is_bounded_by_the_chunk_not_the_data() -> None:
     assert peaks[1] < 1.5 * peaks[0] and peaks[1] < 2_000_000  # 1 M rows would be 8 MB
 
 
-def test_both_workers_give_identical_numbers() -> None:
-    frame = pd.DataFrame({f"f{i}": RNG.normal(i, 1, 30_000) for i in range(6)})
+def test_both_workers_give_identical_numbers(rng: np.random.Generator) -> None:
+    frame = pd.DataFrame({f"f{i}": rng.normal(i, 1, 30_000) for i in range(6)})
     profile = build_profile(frame)
     current = frame + 0.05
     one, two = detect_drift(profile, current, workers=1), detect_drift(profile, current, workers=2)

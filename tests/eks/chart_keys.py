@@ -23,6 +23,7 @@ def unknown_keys(
     A path in ``free_form``, or a chart default that is an empty map (``annotations: {}``,
     ``extraEnvVars: {}``), takes any keys: the walk stops there.
     """
+
     def walk(ours: dict[str, Any], theirs: dict[str, Any], prefix: str) -> Iterator[str]:
         for key, value in ours.items():
             path = f"{prefix}{key}"

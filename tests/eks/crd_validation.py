@@ -29,8 +29,11 @@ def _strict(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _strict(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if ("properties" in out and "additionalProperties" not in out
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     pattern = out.get("pattern")
     if isinstance(pattern, str) and pattern.startswith("^(?i)"):
@@ -52,8 +55,10 @@ def validate_custom_resource(manifest: dict[str, Any], kubernetes_version: str) 
     schema = crd_schema(str(manifest["apiVersion"]), str(manifest["kind"]))
     validate(manifest, kubernetes_version)  # envelope + ObjectMeta
     error = jsonschema.exceptions.best_match(
-        jsonschema.Draft7Validator(schema).iter_errors(manifest))
+        jsonschema.Draft7Validator(schema).iter_errors(manifest)
+    )
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "<root>"
-        raise ManifestError(f"{manifest['kind']} {manifest['metadata'].get('name')}: "
-                            f"{where}: {error.message}")
+        raise ManifestError(
+            f"{manifest['kind']} {manifest['metadata'].get('name')}: {where}: {error.message}"
+        )

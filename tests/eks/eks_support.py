@@ -17,8 +17,13 @@ from slipway.aws import Deployment
 from slipway.presets import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = {"project_name": "Churn", "compute": "eks", "endpoint": "realtime",
-           "monitoring": "yes", "ci": "none"}
+PROJECT = {
+    "project_name": "Churn",
+    "compute": "eks",
+    "endpoint": "realtime",
+    "monitoring": "yes",
+    "ci": "none",
+}
 MODEL_URI = "models:/churn@champion"  # slipway:modelUri of the baked stacks
 
 

@@ -33,33 +33,61 @@ PORT_FORWARD_CALLS = {
 
 def _program(drift_monitor: bool) -> Callable[[], None]:
     """Roles (GitHub, EKS), network, cluster with the roles' access, MLflow and serving."""
+
     def program() -> None:
         dep = deployment("dev")
         store = ArtifactStore(dep.prefix, ArtifactStoreArgs(dep))
-        roles = Roles(dep.prefix, RolesArgs(
-            dep, bucket_arn=store.bucket_arn, kms_key_arn=store.kms_key_arn,
-            model_package_group_arn=GROUP_ARN,
-            github=GithubDeployment(REPO, drift_monitor=drift_monitor, eks_cluster=True),
-        ))
+        roles = Roles(
+            dep.prefix,
+            RolesArgs(
+                dep,
+                bucket_arn=store.bucket_arn,
+                kms_key_arn=store.kms_key_arn,
+                model_package_group_arn=GROUP_ARN,
+                github=GithubDeployment(REPO, drift_monitor=drift_monitor, eks_cluster=True),
+            ),
+        )
         assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
         network = Network(dep.prefix, NetworkArgs(dep))
-        cluster = Cluster(dep.prefix, ClusterArgs(
-            dep, network=network, kms_key_arn=store.kms_key_arn,
-            ci_access=CiAccess(roles.deploy_role_arn, roles.preview_role_arn,
-                               roles.monitor_role_arn),
-        ))
-        MlflowServer(dep.prefix, MlflowServerArgs(
-            dep, provider=cluster.provider, oidc=cluster.oidc, vpc_id=network.vpc_id,
-            private_subnet_ids=network.private_subnet_ids,
-            cluster_security_group_id=cluster.security_group_id,
-            bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
-            kms_key_arn=store.kms_key_arn,
-        ))
-        ModelServing(dep.prefix, ModelServingArgs(
-            dep, provider=cluster.provider, oidc=cluster.oidc, bucket_arn=store.bucket_arn,
-            kms_key_arn=store.kms_key_arn, image_tag="1.0.0", model_uri=MODEL_URI,
-            tracking_uri="http://mlflow.mlflow.svc.cluster.local:5000",
-        ))
+        cluster = Cluster(
+            dep.prefix,
+            ClusterArgs(
+                dep,
+                network=network,
+                kms_key_arn=store.kms_key_arn,
+                ci_access=CiAccess(
+                    roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn
+                ),
+            ),
+        )
+        MlflowServer(
+            dep.prefix,
+            MlflowServerArgs(
+                dep,
+                provider=cluster.provider,
+                oidc=cluster.oidc,
+                vpc_id=network.vpc_id,
+                private_subnet_ids=network.private_subnet_ids,
+                cluster_security_group_id=cluster.security_group_id,
+                bucket_name=store.bucket_name,
+                bucket_arn=store.bucket_arn,
+                kms_key_arn=store.kms_key_arn,
+            ),
+        )
+        ModelServing(
+            dep.prefix,
+            ModelServingArgs(
+                dep,
+                provider=cluster.provider,
+                oidc=cluster.oidc,
+                bucket_arn=store.bucket_arn,
+                kms_key_arn=store.kms_key_arn,
+                image_tag="1.0.0",
+                model_uri=MODEL_URI,
+                tracking_uri="http://mlflow.mlflow.svc.cluster.local:5000",
+            ),
+        )
+
     return program
 
 
@@ -80,17 +108,23 @@ def _grants(run: ProgramRun) -> dict[str, tuple[str, str | None, str, list[str],
         assert len(policies) <= 1, f"{name}: more than one access policy"
         policy = policies[0] if policies else {"policyArn": None, "accessScope": {"type": ""}}
         scope = policy["accessScope"]
-        grants[name] = (entry["principalArn"], policy["policyArn"], scope["type"],
-                        sorted(scope.get("namespaces") or []),
-                        sorted(entry.get("kubernetesGroups") or []))
+        grants[name] = (
+            entry["principalArn"],
+            policy["policyArn"],
+            scope["type"],
+            sorted(scope.get("namespaces") or []),
+            sorted(entry.get("kubernetesGroups") or []),
+        )
     return grants
 
 
 def test_each_github_role_gets_its_policy_in_its_namespaces_only(
     with_monitor: ProgramRun,
 ) -> None:
-    arn = {role: with_monitor.named(f"churn-dev-{role}").state["arn"]
-           for role in ("deploy", "preview", "monitor")}
+    arn = {
+        role: with_monitor.named(f"churn-dev-{role}").state["arn"]
+        for role in ("deploy", "preview", "monitor")
+    }
     assert _grants(with_monitor) == {
         # stack-up.yml: pulumi up installs Namespaces, CRDs, ClusterRoles (cluster-wide)
         "deploy": (arn["deploy"], ADMIN, "cluster", [], []),
@@ -102,8 +136,11 @@ def test_each_github_role_gets_its_policy_in_its_namespaces_only(
 
 
 def _rbac(run: ProgramRun, kind: str) -> dict[str, Any]:
-    [found] = [m for m in manifests(run) if m["kind"] == kind
-               and m["metadata"]["name"] == "mlflow-port-forward"]
+    [found] = [
+        m
+        for m in manifests(run)
+        if m["kind"] == kind and m["metadata"]["name"] == "mlflow-port-forward"
+    ]
     return found
 
 
@@ -137,22 +174,29 @@ def test_monitor_group_may_port_forward_to_mlflow_and_read_no_secrets(
     assert granted == PORT_FORWARD_CALLS  # nothing kubectl needs is missing either
     [service_rule] = [rule for rule in role["rules"] if rule["resources"] == ["services"]]
     assert service_rule["resourceNames"] == ["mlflow"]
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                  "name": role["metadata"]["name"]}
-    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                                    "name": PORT_FORWARD_GROUP}]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PORT_FORWARD_GROUP}
+    ]
     version = load_preset("dev").eks.kubernetes_version
     validate(role, version)
     validate(binding, version)
 
 
-@pytest.mark.parametrize(("rule", "violation"), [
-    ({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}, "resource secrets"),
-    ({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}, "verb * on pods"),
-    ({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}, "resource *"),
-    ({"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}, "['delete'] on pods"),
-    ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}, "API groups"),
-])
+@pytest.mark.parametrize(
+    ("rule", "violation"),
+    [
+        ({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}, "resource secrets"),
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}, "verb * on pods"),
+        ({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}, "resource *"),
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}, "['delete'] on pods"),
+        ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}, "API groups"),
+    ],
+)
 def test_a_wider_port_forward_role_is_caught(
     with_monitor: ProgramRun, rule: dict[str, Any], violation: str
 ) -> None:
@@ -172,8 +216,9 @@ def test_no_access_entries_without_ci(eks_run: ProgramRun) -> None:
 
 def _deploy_statements(run: ProgramRun) -> dict[str, dict[str, Any]]:
     role = run.named("churn-dev-deploy").state["name"]
-    [attached] = [p for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
-                  if p.inputs["role"] == role]
+    [attached] = [
+        p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role
+    ]
     return {s["Sid"]: s for s in iter_policy_statements(attached.inputs["policy"])}
 
 
@@ -185,4 +230,5 @@ def test_deploy_role_pushes_to_the_stack_model_repository_only(
     assert by_sid["PushModelImage"]["Resource"] == [repository]
     cluster = with_monitor.one("eks:index:Cluster").inputs["name"]
     assert by_sid["FindStackCluster"]["Resource"] == [
-        f"arn:aws:eks:us-east-1:123456789012:cluster/{cluster}"]
+        f"arn:aws:eks:us-east-1:123456789012:cluster/{cluster}"
+    ]

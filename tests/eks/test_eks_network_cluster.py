@@ -27,8 +27,9 @@ def test_subnets_span_the_preset_zones_and_nat_gateways_follow_the_preset(
     nats = eks_run.of_type("aws:ec2/natGateway:NatGateway")
     assert len(nats) == (1 if preset.nat_gateways == "one" else preset.availability_zones)
     # every private route table sends egress through a NAT gateway
-    private_routes = [r for r in eks_run.of_type("aws:ec2/routeTable:RouteTable")
-                      if "private" in r.name]
+    private_routes = [
+        r for r in eks_run.of_type("aws:ec2/routeTable:RouteTable") if "private" in r.name
+    ]
     assert len(private_routes) == preset.availability_zones
     assert all(r.inputs["routes"][0].get("natGatewayId") for r in private_routes)
 
@@ -57,12 +58,15 @@ def test_cluster_uses_api_auth_oidc_logging_and_a_private_endpoint(
     assert cluster["deletionProtection"] is preset.deletion_protection
     group = eks_run.one("eks:index:ManagedNodeGroup").inputs
     sizes = preset.eks.node_group
-    assert group["scalingConfig"] == {"minSize": sizes.min_size,
-                                      "desiredSize": sizes.desired_size,
-                                      "maxSize": sizes.max_size}
+    assert group["scalingConfig"] == {
+        "minSize": sizes.min_size,
+        "desiredSize": sizes.desired_size,
+        "maxSize": sizes.max_size,
+    }
     assert group["instanceTypes"] == list(sizes.instance_types)
-    private = [s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet")
-               if "private" in s.name]
+    private = [
+        s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name
+    ]
     assert sorted(group["subnetIds"]) == sorted(private)
 
 
@@ -83,11 +87,14 @@ def test_public_endpoint_only_for_configured_cidrs(eks_infra: Path, tmp_path: Pa
     assert cluster["publicAccessCidrs"] == ["198.51.100.0/24"]
 
 
-@pytest.mark.parametrize(("cidr", "rule"), [
-    ("0.0.0.0/0", "opens the Kubernetes API to the whole internet"),
-    ("10.0.0.1/8", "is not a CIDR block"),
-    ("office", "is not a CIDR block"),
-])
+@pytest.mark.parametrize(
+    ("cidr", "rule"),
+    [
+        ("0.0.0.0/0", "opens the Kubernetes API to the whole internet"),
+        ("10.0.0.1/8", "is not a CIDR block"),
+        ("office", "is not a CIDR block"),
+    ],
+)
 def test_bad_api_cidrs_are_refused_with_the_field_name(cidr: str, rule: str) -> None:
     with pytest.raises(ValueError, match=f"^apiAccessCidrs: .*{rule}"):
         api_access_cidrs([cidr])

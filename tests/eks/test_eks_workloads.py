@@ -41,9 +41,18 @@ def test_every_kubernetes_object_matches_the_kubernetes_schemas(
     version = load_preset(preset_name).eks.kubernetes_version
     found = manifests(eks_run)
     kinds = {m["kind"] for m in found}
-    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "ServiceAccount", "CronJob", "Secret", "Namespace", "ServiceMonitor",
-            "PrometheusRule"} <= kinds
+    assert {
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "CronJob",
+        "Secret",
+        "Namespace",
+        "ServiceMonitor",
+        "PrometheusRule",
+    } <= kinds
     for manifest in found:
         if is_custom_resource(manifest):
             validate_custom_resource(manifest, version)
@@ -51,13 +60,16 @@ def test_every_kubernetes_object_matches_the_kubernetes_schemas(
             validate(manifest, version)
 
 
-@pytest.mark.parametrize(("kind", "path", "value", "error"), [
-    ("Deployment", ("spec", "replica"), 2, "Additional properties are not allowed"),
-    ("HorizontalPodAutoscaler", ("spec", "maxReplicas"), "many", "is not of type 'integer'"),
-    ("CronJob", ("spec", "jobTemplate", "spec", "backoffLimit"), [], "is not of type"),
-    ("ServiceMonitor", ("metadata", "labels"), {"a": 1}, "metadata.labels.a: 1 is not of type"),
-    ("PrometheusRule", ("status",), {}, "top-level fields must be"),
-])
+@pytest.mark.parametrize(
+    ("kind", "path", "value", "error"),
+    [
+        ("Deployment", ("spec", "replica"), 2, "Additional properties are not allowed"),
+        ("HorizontalPodAutoscaler", ("spec", "maxReplicas"), "many", "is not of type 'integer'"),
+        ("CronJob", ("spec", "jobTemplate", "spec", "backoffLimit"), [], "is not of type"),
+        ("ServiceMonitor", ("metadata", "labels"), {"a": 1}, "metadata.labels.a: 1 is not of type"),
+        ("PrometheusRule", ("status",), {}, "top-level fields must be"),
+    ],
+)
 def test_a_broken_object_is_rejected_naming_it(
     eks_run: ProgramRun, kind: str, path: tuple[str, ...], value: Any, error: str
 ) -> None:
@@ -72,8 +84,9 @@ def test_a_broken_object_is_rejected_naming_it(
 
 def test_mlflow_chart_values_wire_rds_s3_and_irsa(eks_run: ProgramRun, preset_name: str) -> None:
     preset = load_preset(preset_name)
-    release = next(r for r in eks_run.of_type("kubernetes:helm.sh/v3:Release")
-                   if r.inputs["chart"] == "mlflow")
+    release = next(
+        r for r in eks_run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "mlflow"
+    )
     values = reveal(release.inputs["values"])
     database = eks_run.one("aws:rds/instance:Instance")
     bucket = _artifact_bucket(eks_run)
@@ -88,13 +101,18 @@ def test_mlflow_chart_values_wire_rds_s3_and_irsa(eks_run: ProgramRun, preset_na
     sizes = preset.eks.mlflow_resources
     assert values["resources"] == {
         "requests": {"cpu": sizes.cpu_request, "memory": sizes.memory_request},
-        "limits": {"cpu": sizes.cpu_limit, "memory": sizes.memory_limit}}
+        "limits": {"cpu": sizes.cpu_limit, "memory": sizes.memory_limit},
+    }
     role = _role_by_arn(eks_run, values["serviceAccount"]["annotations"][ROLE_ANNOTATION])
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     sub = next(v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub"))
     assert sub == f"system:serviceaccount:mlflow:{values['serviceAccount']['name']}"
-    objects = [res for s in _policy(eks_run, role) if s["Sid"] in ("ReadObjects", "WriteObjects")
-               for res in s["Resource"]]
+    objects = [
+        res
+        for s in _policy(eks_run, role)
+        if s["Sid"] in ("ReadObjects", "WriteObjects")
+        for res in s["Resource"]
+    ]
     assert objects and all(o == f"arn:aws:s3:::{bucket}/mlflow/*" for o in objects)
 
 
@@ -110,8 +128,9 @@ def test_database_is_encrypted_private_and_protected_per_preset(
     assert inputs["multiAz"] is preset.eks.database_multi_az
     assert inputs["deletionProtection"] is preset.deletion_protection
     assert (database.protect, database.retain_on_delete) == (preset.deletion_protection,) * 2
-    private = sorted(s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet")
-                     if "private" in s.name)
+    private = sorted(
+        s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet") if "private" in s.name
+    )
     assert sorted(eks_run.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"]) == private
     ingress = eks_run.one("aws:ec2/securityGroup:SecurityGroup").inputs["ingress"]
     assert [(r["fromPort"], "cidrBlocks" in r) for r in ingress] == [(5432, False)]
@@ -128,7 +147,8 @@ def test_model_server_is_probed_bounded_and_locked_down(
         assert container[probe]["httpGet"]["path"] == "/ping"
     assert container["resources"] == {
         "requests": {"cpu": sizes.cpu_request, "memory": sizes.memory_request},
-        "limits": {"cpu": sizes.cpu_limit, "memory": sizes.memory_limit}}
+        "limits": {"cpu": sizes.cpu_limit, "memory": sizes.memory_limit},
+    }
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert {"name": "SLIPWAY_MODEL_URI", "value": MODEL_URI} in container["env"]
@@ -164,26 +184,42 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
     assert monitor["endpoints"][0]["path"] == "/metrics"
     assert monitor["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
     rules = {r["alert"]: r for r in found["PrometheusRule"]["spec"]["groups"][0]["rules"]}
-    assert set(rules) == {"ModelServerErrors", "ModelLatencyP99High", "ModelDriftDetected",
-                          "ModelDriftCheckStale"}
+    assert set(rules) == {
+        "ModelServerErrors",
+        "ModelLatencyP99High",
+        "ModelDriftDetected",
+        "ModelDriftCheckStale",
+    }
     assert rules["ModelLatencyP99High"]["expr"].endswith(f"> {preset.alarms.latency_p99_ms / 1000}")
     assert rules["ModelServerErrors"]["expr"].endswith(f"> {preset.alarms.errors_5xx}")
     cron = found["CronJob"]["spec"]
     assert cron["schedule"] == preset.eks.monitor_schedule
     command = cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     bucket = _artifact_bucket(eks_run)
-    assert command == ["churn", "monitor", "--input", f"s3://{bucket}/data-capture/",
-                       "--publish", "prometheus", "--upload-report"]
-    stack = next(r for r in eks_run.of_type("kubernetes:helm.sh/v3:Release")
-                 if r.inputs["chart"] == "kube-prometheus-stack")
+    assert command == [
+        "churn",
+        "monitor",
+        "--input",
+        f"s3://{bucket}/data-capture/",
+        "--publish",
+        "prometheus",
+        "--upload-report",
+    ]
+    stack = next(
+        r
+        for r in eks_run.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "kube-prometheus-stack"
+    )
     values = reveal(stack.inputs["values"])["prometheus"]["prometheusSpec"]
     assert values["retention"] == f"{preset.eks.prometheus_retention_days}d"
 
 
 def test_no_role_grants_every_action_on_every_resource(eks_run: ProgramRun) -> None:
     for role in eks_run.of_type("aws:iam/role:Role"):
-        if not any(p.inputs["role"] == role.state["name"]
-                   for p in eks_run.of_type("aws:iam/rolePolicy:RolePolicy")):
+        if not any(
+            p.inputs["role"] == role.state["name"]
+            for p in eks_run.of_type("aws:iam/rolePolicy:RolePolicy")
+        ):
             continue
         for statement in _policy(eks_run, role):
             wildcard_action = any(a == "*" or a.endswith(":*") for a in statement["Action"])

@@ -46,7 +46,8 @@ def test_valid_and_missing_config(tmp_path: Path) -> None:
 
 SCHEMA = pa.DataFrameSchema(
     {"x": pa.Column(float, pa.Check.ge(0)), "y": pa.Column(int, pa.Check.isin([0, 1]))},
-    strict=True, coerce=True,
+    strict=True,
+    coerce=True,
 )
 
 

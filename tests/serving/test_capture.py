@@ -36,9 +36,13 @@ CSV_ROWS = [[4.9, 3.0, 1.4, 0.2], [5.9, 3.0, 5.1, 1.8], [6.3, 2.5, 4.9, 1.5]]
 
 
 def _config(**overrides: Any) -> CaptureConfig:
-    settings: dict[str, Any] = {"bucket": BUCKET, "prefix": "data-capture/",
-                                "service": "model-server", "sampling_percent": 100.0,
-                                "flush_seconds": 3600.0}
+    settings: dict[str, Any] = {
+        "bucket": BUCKET,
+        "prefix": "data-capture/",
+        "service": "model-server",
+        "sampling_percent": 100.0,
+        "flush_seconds": 3600.0,
+    }
     return CaptureConfig(**{**settings, **overrides})
 
 
@@ -56,28 +60,40 @@ def test_capture_is_off_without_a_uri() -> None:
 
 
 def test_configuration_from_the_environment() -> None:
-    config = CaptureConfig.from_env({
-        "SLIPWAY_CAPTURE_S3_URI": "s3://bucket/data-capture",
-        "SLIPWAY_CAPTURE_SAMPLING_PERCENT": "12.5",
-        "SLIPWAY_CAPTURE_FLUSH_SECONDS": "30",
-        "SLIPWAY_CAPTURE_MAX_RECORDS": "500",
-        "SLIPWAY_CAPTURE_KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/k",
-    })
-    assert config == CaptureConfig("bucket", "data-capture/", "model-server", 12.5, 30.0, 500,
-                                   "arn:aws:kms:eu-west-1:123456789012:key/k")
+    config = CaptureConfig.from_env(
+        {
+            "SLIPWAY_CAPTURE_S3_URI": "s3://bucket/data-capture",
+            "SLIPWAY_CAPTURE_SAMPLING_PERCENT": "12.5",
+            "SLIPWAY_CAPTURE_FLUSH_SECONDS": "30",
+            "SLIPWAY_CAPTURE_MAX_RECORDS": "500",
+            "SLIPWAY_CAPTURE_KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/k",
+        }
+    )
+    assert config == CaptureConfig(
+        "bucket",
+        "data-capture/",
+        "model-server",
+        12.5,
+        30.0,
+        500,
+        "arn:aws:kms:eu-west-1:123456789012:key/k",
+    )
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SLIPWAY_CAPTURE_S3_URI", "https://bucket/data-capture/"),
-    ("SLIPWAY_CAPTURE_S3_URI", "s3:///data-capture/"),
-    ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "101"),
-    ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "-1"),
-    ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "half"),
-    ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "nan"),
-    ("SLIPWAY_CAPTURE_FLUSH_SECONDS", "0"),
-    ("SLIPWAY_CAPTURE_MAX_RECORDS", "0"),
-    ("SLIPWAY_CAPTURE_SERVICE", "a/b"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLIPWAY_CAPTURE_S3_URI", "https://bucket/data-capture/"),
+        ("SLIPWAY_CAPTURE_S3_URI", "s3:///data-capture/"),
+        ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "101"),
+        ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "-1"),
+        ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "half"),
+        ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "nan"),
+        ("SLIPWAY_CAPTURE_FLUSH_SECONDS", "0"),
+        ("SLIPWAY_CAPTURE_MAX_RECORDS", "0"),
+        ("SLIPWAY_CAPTURE_SERVICE", "a/b"),
+    ],
+)
 def test_bad_configuration_names_the_variable(name: str, value: str) -> None:
     environ = {"SLIPWAY_CAPTURE_S3_URI": "s3://bucket/data-capture/", name: value}
     with pytest.raises(ValueError, match=f"^{name}: must .*{value!r}"):
@@ -89,10 +105,18 @@ def test_json_record_is_sagemaker_data_capture() -> None:
     body = json.dumps({"inputs": JSON_ROWS}).encode()
     record = capture_record((1_700_000_000.0, body, "application/json", b'{"predictions":[0,2]}'))
     assert record["captureData"] == {
-        "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
-                          "data": body.decode(), "encoding": "JSON"},
-        "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
-                           "data": '{"predictions":[0,2]}', "encoding": "JSON"},
+        "endpointInput": {
+            "observedContentType": "application/json",
+            "mode": "INPUT",
+            "data": body.decode(),
+            "encoding": "JSON",
+        },
+        "endpointOutput": {
+            "observedContentType": "application/json",
+            "mode": "OUTPUT",
+            "data": '{"predictions":[0,2]}',
+            "encoding": "JSON",
+        },
     }
     assert record["eventMetadata"]["inferenceTime"] == "2023-11-14T22:13:20Z"
     assert len(record["eventMetadata"]["eventId"]) == 36
@@ -122,7 +146,8 @@ def aws() -> Iterator[EmulatedAws]:
     """moto on 127.0.0.1 with a bucket and a KMS key; fake credentials in os.environ."""
     with EmulatedAws(REGION) as emulated:
         emulated.aws("s3").create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
         yield emulated
 
 
@@ -139,8 +164,9 @@ def _captured_rows(aws: EmulatedAws, prefix: str) -> list[dict[str, Any]]:
 def test_sampling_keeps_about_the_configured_share(aws: EmulatedAws) -> None:
     random.seed(7)
     for percent, low, high in ((0.0, 0, 0), (25.0, 2300, 2700), (100.0, 10_000, 10_000)):
-        writer = CaptureWriter(_config(sampling_percent=percent, max_records=20_000), _metrics(),
-                               client=aws.aws("s3"))
+        writer = CaptureWriter(
+            _config(sampling_percent=percent, max_records=20_000), _metrics(), client=aws.aws("s3")
+        )
         for _ in range(10_000):
             writer.add(b"1,2,3,4", "text/csv", b"{}")
         assert low <= len(writer._buffer) <= high, percent
@@ -162,8 +188,9 @@ def test_full_buffer_drops_and_counts(aws: EmulatedAws) -> None:
 
 
 def test_flush_writes_one_kms_encrypted_object(aws: EmulatedAws, kms_key: str) -> None:
-    writer = CaptureWriter(_config(prefix="kms/", kms_key_id=kms_key), _metrics(),
-                           client=aws.aws("s3"))
+    writer = CaptureWriter(
+        _config(prefix="kms/", kms_key_id=kms_key), _metrics(), client=aws.aws("s3")
+    )
     writer.add(b"1,2,3,4\n5,6,7,8\n", "text/csv", b'{"predictions":[0,1]}')
     assert writer.flush() == 1 and writer.flush() == 0
     writer.close()
@@ -179,8 +206,17 @@ def _start(
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "slipway.serving", "--model-uri", model_uri,
-         "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "slipway.serving",
+            "--model-uri",
+            model_uri,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env={**os.environ, "AWS_DEFAULT_REGION": REGION, **env},
     )
     wait_until_ready(port, proc)
@@ -199,12 +235,16 @@ def test_server_captures_json_and_csv_and_writes_them_on_shutdown(
     aws: EmulatedAws, kms_key: str, model_uri: str
 ) -> None:
     endpoint = aws.aws.endpoint_url
-    proc, port = _start(model_uri, {
-        "AWS_ENDPOINT_URL": endpoint,
-        "SLIPWAY_CAPTURE_S3_URI": f"s3://{BUCKET}/data-capture/",
-        "SLIPWAY_CAPTURE_KMS_KEY_ID": kms_key,
-        "SLIPWAY_CAPTURE_FLUSH_SECONDS": "3600",  # only the shutdown flush writes
-    }, workers=1)
+    proc, port = _start(
+        model_uri,
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "SLIPWAY_CAPTURE_S3_URI": f"s3://{BUCKET}/data-capture/",
+            "SLIPWAY_CAPTURE_KMS_KEY_ID": kms_key,
+            "SLIPWAY_CAPTURE_FLUSH_SECONDS": "3600",  # only the shutdown flush writes
+        },
+        workers=1,
+    )
     try:
         json_body = json.dumps({"dataframe_split": {"columns": FEATURES, "data": JSON_ROWS}})
         csv_body = "\n".join([",".join(FEATURES), *(",".join(map(str, r)) for r in CSV_ROWS)])
@@ -214,11 +254,15 @@ def test_server_captures_json_and_csv_and_writes_them_on_shutdown(
     finally:
         proc.terminate()  # uvicorn shuts down gracefully, then re-raises SIGTERM
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
-    rows = sorted(tuple(float(v) for v in row.values())
-                  for row in _captured_rows(aws, "data-capture/model-server/"))
+    rows = sorted(
+        tuple(float(v) for v in row.values())
+        for row in _captured_rows(aws, "data-capture/model-server/")
+    )
     assert rows == sorted(tuple(row) for row in JSON_ROWS + CSV_ROWS)
-    keys = [o["Key"] for o in aws.aws("s3").list_objects_v2(
-        Bucket=BUCKET, Prefix="data-capture/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in aws.aws("s3").list_objects_v2(Bucket=BUCKET, Prefix="data-capture/")["Contents"]
+    ]
     assert all(k.startswith(f"data-capture/model-server/{time.gmtime().tm_year}/") for k in keys)
 
 
@@ -250,16 +294,29 @@ def test_requests_succeed_and_failures_are_counted_when_s3_is_down(
         app.capture.close()
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SLIPWAY_CAPTURE_S3_URI", "bucket/data-capture/"),
-    ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "150"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLIPWAY_CAPTURE_S3_URI", "bucket/data-capture/"),
+        ("SLIPWAY_CAPTURE_SAMPLING_PERCENT", "150"),
+    ],
+)
 def test_server_refuses_bad_capture_settings(model_uri: str, name: str, value: str) -> None:
     env = {**os.environ, "SLIPWAY_CAPTURE_S3_URI": "s3://bucket/data-capture/", name: value}
     result = subprocess.run(
-        [sys.executable, "-m", "slipway.serving", "--model-uri", model_uri, "--port",
-         str(free_port())],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "slipway.serving",
+            "--model-uri",
+            model_uri,
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr.splitlines() == [

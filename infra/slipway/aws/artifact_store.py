@@ -54,8 +54,9 @@ class ArtifactStore(pulumi.ComponentResource):
             tags=dep.tags,
             opts=stateful,
         )
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{dep.prefix}", target_key_id=key.key_id,
-                      opts=child)
+        aws.kms.Alias(
+            f"{name}-key-alias", name=f"alias/{dep.prefix}", target_key_id=key.key_id, opts=child
+        )
 
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -73,13 +74,15 @@ class ArtifactStore(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket.id,
-            rules=[{
-                "apply_server_side_encryption_by_default": {
-                    "sse_algorithm": "aws:kms",
-                    "kms_master_key_id": key.arn,
-                },
-                "bucket_key_enabled": True,
-            }],
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(
@@ -119,12 +122,14 @@ class ArtifactStore(pulumi.ComponentResource):
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.arn
-        self.register_outputs({
-            "bucket_name": self.bucket_name,
-            "bucket_arn": self.bucket_arn,
-            "kms_key_arn": self.kms_key_arn,
-            "logs_bucket_name": self.logs_bucket_name,
-        })
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "kms_key_arn": self.kms_key_arn,
+                "logs_bucket_name": self.logs_bucket_name,
+            }
+        )
 
     def uri(self, area: str, key: str = "") -> pulumi.Output[str]:
         """``s3://`` URI of an area (data, models, capture, mlflow, monitoring) or a key in it."""
@@ -149,9 +154,7 @@ class ArtifactStore(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _logs_bucket(
-        self, name: str, dep: Deployment, source: aws.s3.Bucket
-    ) -> aws.s3.Bucket:
+    def _logs_bucket(self, name: str, dep: Deployment, source: aws.s3.Bucket) -> aws.s3.Bucket:
         """Target of S3 server access logs (SSE-S3: log delivery cannot use SSE-KMS)."""
         child = pulumi.ResourceOptions(parent=self)
         logs = aws.s3.Bucket(
@@ -170,12 +173,14 @@ class ArtifactStore(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-access-logs-lifecycle",
             bucket=logs.id,
-            rules=[{
-                "id": "expire-access-logs",
-                "status": "Enabled",
-                "filter": {},
-                "expiration": {"days": dep.preset.retention.log_days},
-            }],
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"days": dep.preset.retention.log_days},
+                }
+            ],
             opts=child,
         )
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))

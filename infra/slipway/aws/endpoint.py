@@ -105,11 +105,13 @@ class Endpoint(pulumi.ComponentResource):
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
         self.variant_names = args.variants
-        self.register_outputs({
-            "endpoint_name": self.endpoint_name,
-            "endpoint_arn": self.endpoint_arn,
-            "variant_names": list(self.variant_names),
-        })
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "endpoint_arn": self.endpoint_arn,
+                "variant_names": list(self.variant_names),
+            }
+        )
 
     def _autoscaling(
         self, name: str, dep: Deployment, endpoint_name: pulumi.Output[str], variant: str
@@ -169,8 +171,10 @@ def _capture(dep: Deployment, args: EndpointArgs) -> dict[str, Any]:
         "destination_s3_uri": args.capture_uri,
         "kms_key_id": args.kms_key_arn,
         "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
-        "capture_content_type_header": {"json_content_types": ["application/json"],
-                                        "csv_content_types": ["text/csv"]},
+        "capture_content_type_header": {
+            "json_content_types": ["application/json"],
+            "csv_content_types": ["text/csv"],
+        },
     }
 
 

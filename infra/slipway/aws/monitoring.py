@@ -101,8 +101,11 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(f"{name}-alarms", tags=dep.tags, opts=child)
         aws.sns.TopicSubscription(
-            f"{name}-alarms-email", topic=topic.arn, protocol="email",
-            endpoint=args.alarm_email, opts=child,
+            f"{name}-alarms-email",
+            topic=topic.arn,
+            protocol="email",
+            endpoint=args.alarm_email,
+            opts=child,
         )
         self.topic_arn = topic.arn
         self.dashboard_url = None
@@ -117,15 +120,18 @@ class Monitoring(pulumi.ComponentResource):
             if args.data_quality is not None:
                 self._data_quality(name, dep, args.endpoint, args.data_quality)
         self.drift_alarm_name = (
-            None if args.drift_model is None
+            None
+            if args.drift_model is None
             else self._drift_alarm(name, dep, args.drift_model, topic.arn)
         )
-        self.register_outputs({
-            "topic_arn": self.topic_arn,
-            "dashboard_url": self.dashboard_url,
-            "alarm_names": alarm_names,
-            "drift_alarm_name": self.drift_alarm_name,
-        })
+        self.register_outputs(
+            {
+                "topic_arn": self.topic_arn,
+                "dashboard_url": self.dashboard_url,
+                "alarm_names": alarm_names,
+                "drift_alarm_name": self.drift_alarm_name,
+            }
+        )
 
     def _drift_alarm(
         self, name: str, dep: Deployment, model: str, topic_arn: pulumi.Output[str]
@@ -135,7 +141,9 @@ class Monitoring(pulumi.ComponentResource):
         verdict (a drifted model stays in ALARM until a check says otherwise) instead of
         flapping to OK or INSUFFICIENT_DATA every hour."""
         return self._notifying_alarm(
-            f"{name}-drift", dep, topic_arn,
+            f"{name}-drift",
+            dep,
+            topic_arn,
             alarm_description=f"{dep.prefix}: share of drifted input features of model {model}",
             namespace=DRIFT_NAMESPACE,
             metric_name="DriftedShare",
@@ -153,8 +161,12 @@ class Monitoring(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         """A metric alarm of ``settings`` sending ALARM and OK to the topic; its name."""
         created = aws.cloudwatch.MetricAlarm(
-            resource_name, alarm_actions=[topic_arn], ok_actions=[topic_arn], tags=dep.tags,
-            opts=pulumi.ResourceOptions(parent=self), **settings,
+            resource_name,
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=dep.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+            **settings,
         )
         return created.name
 
@@ -169,7 +181,9 @@ class Monitoring(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         limits = dep.preset.alarms
         return self._notifying_alarm(
-            f"{name}-{variant}-{alarm.key}", dep, topic_arn,
+            f"{name}-{variant}-{alarm.key}",
+            dep,
+            topic_arn,
             alarm_description=f"{dep.prefix}: {alarm.metric} of variant {variant}",
             namespace=alarm.namespace,
             metric_name=alarm.metric,
@@ -197,8 +211,12 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return pulumi.Output.concat(
-            "https://", region, ".console.aws.amazon.com/cloudwatch/home?region=", region,
-            "#dashboards:name=", dashboard.dashboard_name,
+            "https://",
+            region,
+            ".console.aws.amazon.com/cloudwatch/home?region=",
+            region,
+            "#dashboards:name=",
+            dashboard.dashboard_name,
         )
 
     def _data_quality(
@@ -206,7 +224,8 @@ class Monitoring(pulumi.ComponentResource):
     ) -> None:
         sagemaker = dep.preset.sagemaker
         image = aws.sagemaker.get_prebuilt_ecr_image_output(
-            repository_name=MONITOR_IMAGE, image_tag="latest",
+            repository_name=MONITOR_IMAGE,
+            image_tag="latest",
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         baseline = pulumi.Output.from_input(dq.baseline_uri).apply(lambda uri: uri.rstrip("/"))
@@ -220,23 +239,29 @@ class Monitoring(pulumi.ComponentResource):
                 "constraints_resource": {"s3_uri": constraints},
                 "statistics_resource": {"s3_uri": statistics},
             },
-            data_quality_job_input={"endpoint_input": {
-                "endpoint_name": endpoint.name,
-                "local_path": f"{PROCESSING}/input",
-            }},
+            data_quality_job_input={
+                "endpoint_input": {
+                    "endpoint_name": endpoint.name,
+                    "local_path": f"{PROCESSING}/input",
+                }
+            },
             data_quality_job_output_config={
                 "kms_key_id": dq.kms_key_arn,
-                "monitoring_outputs": {"s3_output": {
-                    "s3_uri": dq.reports_uri,
-                    "local_path": f"{PROCESSING}/output",
-                }},
+                "monitoring_outputs": {
+                    "s3_output": {
+                        "s3_uri": dq.reports_uri,
+                        "local_path": f"{PROCESSING}/output",
+                    }
+                },
             },
-            job_resources={"cluster_config": {
-                "instance_count": 1,
-                "instance_type": sagemaker.monitoring_instance_type,
-                "volume_size_in_gb": MONITOR_VOLUME_GB,
-                "volume_kms_key_id": dq.kms_key_arn,
-            }},
+            job_resources={
+                "cluster_config": {
+                    "instance_count": 1,
+                    "instance_type": sagemaker.monitoring_instance_type,
+                    "volume_size_in_gb": MONITOR_VOLUME_GB,
+                    "volume_kms_key_id": dq.kms_key_arn,
+                }
+            },
             stopping_condition={"max_runtime_in_seconds": 3600},
             tags=dep.tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -257,17 +282,32 @@ def _alarms(dep: Deployment, kind: EndpointKind) -> list[_Alarm]:
     limits = dep.preset.alarms
     alarms = [
         # ModelLatency is reported in microseconds.
-        _Alarm("latency-p99", "ModelLatency", "AWS/SageMaker", limits.latency_p99_ms * 1000,
-               extended_statistic="p99"),
+        _Alarm(
+            "latency-p99",
+            "ModelLatency",
+            "AWS/SageMaker",
+            limits.latency_p99_ms * 1000,
+            extended_statistic="p99",
+        ),
         _Alarm("5xx", "Invocation5XXErrors", "AWS/SageMaker", limits.errors_5xx, statistic="Sum"),
         _Alarm("4xx", "Invocation4XXErrors", "AWS/SageMaker", limits.errors_4xx, statistic="Sum"),
     ]
     if kind == "realtime":
         alarms += [
-            _Alarm("cpu", "CPUUtilization", "/aws/sagemaker/Endpoints", limits.cpu_percent,
-                   statistic="Average"),
-            _Alarm("memory", "MemoryUtilization", "/aws/sagemaker/Endpoints",
-                   limits.memory_percent, statistic="Average"),
+            _Alarm(
+                "cpu",
+                "CPUUtilization",
+                "/aws/sagemaker/Endpoints",
+                limits.cpu_percent,
+                statistic="Average",
+            ),
+            _Alarm(
+                "memory",
+                "MemoryUtilization",
+                "/aws/sagemaker/Endpoints",
+                limits.memory_percent,
+                statistic="Average",
+            ),
         ]
     return alarms
 
@@ -281,18 +321,20 @@ def _dashboard_body(
             [alarm.namespace, alarm.metric, "EndpointName", endpoint_name, "VariantName", v]
             for v in endpoint.variants
         ]
-        widgets.append({
-            "type": "metric",
-            "x": (index % 2) * 12,
-            "y": (index // 2) * 6,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": alarm.metric,
-                "region": region,
-                "metrics": metrics,
-                "stat": alarm.extended_statistic or alarm.statistic,
-                "period": dep.preset.alarms.period_seconds,
-            },
-        })
+        widgets.append(
+            {
+                "type": "metric",
+                "x": (index % 2) * 12,
+                "y": (index // 2) * 6,
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": alarm.metric,
+                    "region": region,
+                    "metrics": metrics,
+                    "stat": alarm.extended_statistic or alarm.statistic,
+                    "period": dep.preset.alarms.period_seconds,
+                },
+            }
+        )
     return {"widgets": widgets}

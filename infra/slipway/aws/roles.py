@@ -45,16 +45,30 @@ SAGEMAKER = "sagemaker.amazonaws.com"
 EKS = "eks.amazonaws.com"
 # AWS managed policies the EKS program attaches: the cluster's service role (pulumi-eks)
 # and the node role (slipway.eks.cluster.NODE_POLICIES).
-EKS_MANAGED_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy",
-                        "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+EKS_MANAGED_POLICIES = (
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+)
 EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
 MODEL_REPOSITORY = "{prefix}-model"  # slipway.eks.serving's ECR repository (not imported: heavy)
-ECR_PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
-            "ecr:DescribeImages"]  # DescribeImages: the image action skips a tag already pushed
+ECR_PUSH = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+]  # DescribeImages: the image action skips a tag already pushed
 # GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
-ECR_TOKEN = {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
-             "Resource": "*"}
+ECR_TOKEN = {
+    "Sid": "EcrToken",
+    "Effect": "Allow",
+    "Action": ["ecr:GetAuthorizationToken"],
+    "Resource": "*",
+}
 # Which bucket areas each role reads and writes.
 ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "exec": (("data", "models", "capture"), ("mlflow", "monitoring")),
@@ -156,14 +170,16 @@ class Roles(pulumi.ComponentResource):
         self.deploy_role_arn = self.preview_role_arn = self.monitor_role_arn = None
         if args.github is not None:
             self._github_roles(name, args, args.github, account)
-        self.register_outputs({
-            "execution_role_arn": self.execution_role_arn,
-            "training_role_arn": self.training_role_arn,
-            "inference_role_arn": self.inference_role_arn,
-            "deploy_role_arn": self.deploy_role_arn,
-            "preview_role_arn": self.preview_role_arn,
-            "monitor_role_arn": self.monitor_role_arn,
-        })
+        self.register_outputs(
+            {
+                "execution_role_arn": self.execution_role_arn,
+                "training_role_arn": self.training_role_arn,
+                "inference_role_arn": self.inference_role_arn,
+                "deploy_role_arn": self.deploy_role_arn,
+                "preview_role_arn": self.preview_role_arn,
+                "monitor_role_arn": self.monitor_role_arn,
+            }
+        )
 
     def _role(
         self,
@@ -212,14 +228,14 @@ class Roles(pulumi.ComponentResource):
             )
 
         deploy = _deploy_statements(
-            dep, account, manages_oidc_provider=github.oidc_provider_arn is None,
+            dep,
+            account,
+            manages_oidc_provider=github.oidc_provider_arn is None,
             eks_cluster=github.eks_cluster,
         )
         if github.eks_cluster:
             deploy += _eks_release_statements(dep, account)
-        self.deploy_role_arn = self._role(
-            name, "deploy", dep, trust(dep.environment), deploy
-        ).arn
+        self.deploy_role_arn = self._role(name, "deploy", dep, trust(dep.environment), deploy).arn
         preview = self._role(name, "preview", dep, trust(PREVIEW_ENVIRONMENT), [])
         aws.iam.RolePolicyAttachment(
             f"{name}-preview-view-only",
@@ -241,6 +257,7 @@ def bucket_prefix_statements(
     bucket_arn: pulumi.Input[str], reads: tuple[str, ...], writes: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket."""
+
     def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
         return [pulumi.Output.concat(bucket_arn, "/", PREFIXES[a], "*") for a in areas]
 
@@ -253,16 +270,27 @@ def bucket_prefix_statements(
             "Condition": {"StringLike": {"s3:prefix": [PREFIXES[a] + "*" for a in reads + writes]}},
         },
         # GetBucketLocation supplies no s3:prefix: under ListOwnPrefixes it was never allowed.
-        {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"],
-         "Resource": bucket_arn},
-        {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": objects(reads + writes)},
+        {
+            "Sid": "BucketLocation",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "ReadObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": objects(reads + writes),
+        },
     ]
     if writes:
         statements.append(
-            {"Sid": "WriteObjects", "Effect": "Allow",
-             "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-             "Resource": objects(writes)}
+            {
+                "Sid": "WriteObjects",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                "Resource": objects(writes),
+            }
         )
     return statements
 
@@ -272,8 +300,13 @@ def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
     return {
         "Sid": "UseProjectKey",
         "Effect": "Allow",
-        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey",
-                   "kms:CreateGrant"],
+        "Action": [
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:DescribeKey",
+            "kms:CreateGrant",
+        ],
         "Resource": kms_key_arn,
     }
 
@@ -285,9 +318,13 @@ def _registry_statement(group_arn: pulumi.Input[str]) -> dict[str, Any]:
     return {
         "Sid": "UseModelPackageGroup",
         "Effect": "Allow",
-        "Action": ["sagemaker:DescribeModelPackageGroup", "sagemaker:CreateModelPackage",
-                   "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
-                   "sagemaker:UpdateModelPackage"],
+        "Action": [
+            "sagemaker:DescribeModelPackageGroup",
+            "sagemaker:CreateModelPackage",
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:ListModelPackages",
+            "sagemaker:UpdateModelPackage",
+        ],
         "Resource": [group_arn, packages],
     }
 
@@ -295,16 +332,30 @@ def _registry_statement(group_arn: pulumi.Input[str]) -> dict[str, Any]:
 def _runtime_statements(account: _Account) -> list[dict[str, Any]]:
     """Write SageMaker logs, pull container images (GetAuthorizationToken has no resource)."""
     return [
-        {"Sid": "WriteSageMakerLogs", "Effect": "Allow",
-         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                    "logs:DescribeLogStreams"],
-         "Resource": account.arn("logs", "log-group:/aws/sagemaker/*")},
+        {
+            "Sid": "WriteSageMakerLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": account.arn("logs", "log-group:/aws/sagemaker/*"),
+        },
         ECR_TOKEN,
-        {"Sid": "PullImages", "Effect": "Allow",
-         "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability"],
-         "Resource": pulumi.Output.concat(
-             "arn:", account.partition, ":ecr:", account.region, ":*:repository/*")},
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchCheckLayerAvailability",
+            ],
+            "Resource": pulumi.Output.concat(
+                "arn:", account.partition, ":ecr:", account.region, ":*:repository/*"
+            ),
+        },
     ]
 
 
@@ -315,26 +366,51 @@ def _monitor_statements(args: RolesArgs, account: _Account) -> list[dict[str, An
     dep = args.deployment
     return [
         *bucket_prefix_statements(args.bucket_arn, ("capture", "mlflow"), ()),
-        {"Sid": "DecryptWithProjectKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
-         "Resource": args.kms_key_arn},
-        {"Sid": "PutDriftMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
-         "Resource": "*",  # PutMetricData has no resource type; the namespace condition scopes it
-         "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}}},
-        {"Sid": "ReadStackMlflow", "Effect": "Allow",
-         "Action": ["sagemaker-mlflow:Get*", "sagemaker-mlflow:List*",
-                    "sagemaker-mlflow:Search*"],
-         "Resource": [account.arn("sagemaker", f"mlflow-tracking-server/{dep.prefix}-mlflow"),
-                      account.arn("sagemaker", "mlflow-app/*")],
-         "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project,
-                                        "aws:ResourceTag/environment": dep.environment}}},
+        {
+            "Sid": "DecryptWithProjectKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": args.kms_key_arn,
+        },
+        {
+            "Sid": "PutDriftMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            # PutMetricData has no resource type; the namespace condition scopes it
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}},
+        },
+        {
+            "Sid": "ReadStackMlflow",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker-mlflow:Get*",
+                "sagemaker-mlflow:List*",
+                "sagemaker-mlflow:Search*",
+            ],
+            "Resource": [
+                account.arn("sagemaker", f"mlflow-tracking-server/{dep.prefix}-mlflow"),
+                account.arn("sagemaker", "mlflow-app/*"),
+            ],
+            "Condition": {
+                "StringEquals": {
+                    "aws:ResourceTag/project": dep.project,
+                    "aws:ResourceTag/environment": dep.environment,
+                }
+            },
+        },
         _find_cluster_statement(dep, account),
     ]
 
 
 def _find_cluster_statement(dep: Deployment, account: _Account) -> dict[str, Any]:
     """``aws eks update-kubeconfig`` of the stack's cluster (named after the stack prefix)."""
-    return {"Sid": "FindStackCluster", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
-            "Resource": account.arn("eks", f"cluster/{dep.prefix}")}
+    return {
+        "Sid": "FindStackCluster",
+        "Effect": "Allow",
+        "Action": ["eks:DescribeCluster"],
+        "Resource": account.arn("eks", f"cluster/{dep.prefix}"),
+    }
 
 
 def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
@@ -344,8 +420,12 @@ def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str
     return [
         _find_cluster_statement(dep, account),
         ECR_TOKEN,
-        {"Sid": "PushModelImage", "Effect": "Allow", "Action": ECR_PUSH,
-         "Resource": account.arn("ecr", f"repository/{repository}")},
+        {
+            "Sid": "PushModelImage",
+            "Effect": "Allow",
+            "Action": ECR_PUSH,
+            "Resource": account.arn("ecr", f"repository/{repository}"),
+        },
     ]
 
 
@@ -363,67 +443,147 @@ def _deploy_statements(
     passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else set())
     attachable = [VIEW_ONLY_POLICY, *(EKS_MANAGED_POLICIES if eks_cluster else ())]
     service_linked = {"sagemaker.application-autoscaling.amazonaws.com"} | (
-        EKS_SERVICE_LINKED if eks_cluster else set())
+        EKS_SERVICE_LINKED if eks_cluster else set()
+    )
     s3 = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
     roles = account.arn("iam", f"role/{prefix}-*", regional=False)
     statements: list[dict[str, Any]] = [
-        {"Sid": "ProjectBuckets", "Effect": "Allow", "Action": ["s3:*"],
-         "Resource": [s3, pulumi.Output.concat(s3, "/*")]},
-        {"Sid": "ProjectSageMaker", "Effect": "Allow", "Action": ["sagemaker:*"],
-         "Resource": [account.arn("sagemaker", f"*/{prefix}-*"),
-                      account.arn("sagemaker", "mlflow-app/*")]},
-        {"Sid": "ProjectRoles", "Effect": "Allow",
-         # Not iam:*Role, which would include iam:PassRole without PassProjectRoles' condition.
-         "Action": ["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:DeleteRole",
-                    "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
-                    "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:*RolePolicies",
-                    "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole"],
-         "Resource": roles},
-        {"Sid": "PassProjectRoles", "Effect": "Allow", "Action": ["iam:PassRole"],
-         "Resource": roles,
-         "Condition": {"StringEquals": {"iam:PassedToService": sorted(passed_to)}}},
-        {"Sid": "AttachManagedPoliciesToProjectRoles", "Effect": "Allow",
-         "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-         "Resource": roles,
-         "Condition": {"ArnEquals": {"iam:PolicyARN": [
-             pulumi.Output.concat("arn:", account.partition, ":iam::aws:policy/", managed)
-             for managed in attachable]}}},
-        {"Sid": "ProjectKeys", "Effect": "Allow", "Action": ["kms:*"],
-         "Resource": account.arn("kms", "key/*"),
-         "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project}}},
-        {"Sid": "ProjectKeyAlias", "Effect": "Allow", "Action": ["kms:*Alias"],
-         "Resource": [account.arn("kms", f"alias/{prefix}"), account.arn("kms", "key/*")]},
-        {"Sid": "CreateKeys", "Effect": "Allow",
-         "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*",
-         "Condition": {"StringEquals": {"aws:RequestTag/project": dep.project}}},
-        {"Sid": "ProjectAlarmsAndDashboards", "Effect": "Allow", "Action": ["cloudwatch:*"],
-         "Resource": [account.arn("cloudwatch", f"alarm:{prefix}-*"),
-                      account.arn("cloudwatch", f"dashboard/{prefix}*", regional=False)]},
-        {"Sid": "ProjectTopics", "Effect": "Allow", "Action": ["sns:*"],
-         "Resource": account.arn("sns", f"{prefix}-*")},
-        {"Sid": "EndpointAutoscaling", "Effect": "Allow",
-         "Action": ["application-autoscaling:RegisterScalableTarget",
-                    "application-autoscaling:DeregisterScalableTarget",
-                    "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:DeleteScalingPolicy",
-                    "application-autoscaling:Describe*",
-                    "application-autoscaling:TagResource",
-                    "application-autoscaling:ListTagsForResource"],
-         "Resource": "*"},
-        {"Sid": "ServiceLinkedRoles", "Effect": "Allow",
-         "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*",
-         "Condition": {"StringEquals": {"iam:AWSServiceName": sorted(service_linked)}}},
-        {"Sid": "ReadOnlyLookups", "Effect": "Allow",
-         "Action": ["sts:GetCallerIdentity", "kms:ListAliases", "sagemaker:List*",
-                    "sagemaker:Describe*",
-                    "cloudwatch:Describe*", "cloudwatch:List*"],
-         "Resource": "*"},
+        {
+            "Sid": "ProjectBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:*"],
+            "Resource": [s3, pulumi.Output.concat(s3, "/*")],
+        },
+        {
+            "Sid": "ProjectSageMaker",
+            "Effect": "Allow",
+            "Action": ["sagemaker:*"],
+            "Resource": [
+                account.arn("sagemaker", f"*/{prefix}-*"),
+                account.arn("sagemaker", "mlflow-app/*"),
+            ],
+        },
+        {
+            "Sid": "ProjectRoles",
+            "Effect": "Allow",
+            # Not iam:*Role, which would include iam:PassRole without PassProjectRoles' condition.
+            "Action": [
+                "iam:CreateRole",
+                "iam:GetRole",
+                "iam:UpdateRole",
+                "iam:DeleteRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:*RolePolicies",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListInstanceProfilesForRole",
+            ],
+            "Resource": roles,
+        },
+        {
+            "Sid": "PassProjectRoles",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": roles,
+            "Condition": {"StringEquals": {"iam:PassedToService": sorted(passed_to)}},
+        },
+        {
+            "Sid": "AttachManagedPoliciesToProjectRoles",
+            "Effect": "Allow",
+            "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+            "Resource": roles,
+            "Condition": {
+                "ArnEquals": {
+                    "iam:PolicyARN": [
+                        pulumi.Output.concat(
+                            "arn:", account.partition, ":iam::aws:policy/", managed
+                        )
+                        for managed in attachable
+                    ]
+                }
+            },
+        },
+        {
+            "Sid": "ProjectKeys",
+            "Effect": "Allow",
+            "Action": ["kms:*"],
+            "Resource": account.arn("kms", "key/*"),
+            "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project}},
+        },
+        {
+            "Sid": "ProjectKeyAlias",
+            "Effect": "Allow",
+            "Action": ["kms:*Alias"],
+            "Resource": [account.arn("kms", f"alias/{prefix}"), account.arn("kms", "key/*")],
+        },
+        {
+            "Sid": "CreateKeys",
+            "Effect": "Allow",
+            "Action": ["kms:CreateKey", "kms:TagResource"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestTag/project": dep.project}},
+        },
+        {
+            "Sid": "ProjectAlarmsAndDashboards",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:*"],
+            "Resource": [
+                account.arn("cloudwatch", f"alarm:{prefix}-*"),
+                account.arn("cloudwatch", f"dashboard/{prefix}*", regional=False),
+            ],
+        },
+        {
+            "Sid": "ProjectTopics",
+            "Effect": "Allow",
+            "Action": ["sns:*"],
+            "Resource": account.arn("sns", f"{prefix}-*"),
+        },
+        {
+            "Sid": "EndpointAutoscaling",
+            "Effect": "Allow",
+            "Action": [
+                "application-autoscaling:RegisterScalableTarget",
+                "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:DeleteScalingPolicy",
+                "application-autoscaling:Describe*",
+                "application-autoscaling:TagResource",
+                "application-autoscaling:ListTagsForResource",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ServiceLinkedRoles",
+            "Effect": "Allow",
+            "Action": ["iam:CreateServiceLinkedRole"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": sorted(service_linked)}},
+        },
+        {
+            "Sid": "ReadOnlyLookups",
+            "Effect": "Allow",
+            "Action": [
+                "sts:GetCallerIdentity",
+                "kms:ListAliases",
+                "sagemaker:List*",
+                "sagemaker:Describe*",
+                "cloudwatch:Describe*",
+                "cloudwatch:List*",
+            ],
+            "Resource": "*",
+        },
     ]
     if manages_oidc_provider:
         statements.append(
-            {"Sid": "GithubOidcProvider", "Effect": "Allow",
-             "Action": ["iam:*OpenIDConnectProvider*"],
-             "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)}
+            {
+                "Sid": "GithubOidcProvider",
+                "Effect": "Allow",
+                "Action": ["iam:*OpenIDConnectProvider*"],
+                "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
+            }
         )
     if eks_cluster:
         statements += _eks_deploy_statements(dep, account)
@@ -432,29 +592,55 @@ def _deploy_statements(
 
 # EC2 creates that take tags in the request (tag-on-create: the provider sends the stack's
 # tags with the create call); every other EC2 write needs the stack's tags on the resource.
-EC2_TAGGED_CREATES = ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable",
-                      "ec2:CreateInternetGateway", "ec2:AllocateAddress",
-                      "ec2:CreateNatGateway", "ec2:CreateSecurityGroup"]
-EC2_TAGGED_WRITES = ["ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:ModifySubnetAttribute",
-                     "ec2:DeleteSubnet", "ec2:AttachInternetGateway",
-                     "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
-                     "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
-                     "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
-                     "ec2:ReplaceRouteTableAssociation", "ec2:DeleteRouteTable",
-                     "ec2:ReleaseAddress", "ec2:DeleteNatGateway",
-                     "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
-                     "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-                     "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"]
-RDS_WRITES = ["rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
-              "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:AddTagsToResource",
-              "rds:RemoveTagsFromResource"]
+EC2_TAGGED_CREATES = [
+    "ec2:CreateVpc",
+    "ec2:CreateSubnet",
+    "ec2:CreateRouteTable",
+    "ec2:CreateInternetGateway",
+    "ec2:AllocateAddress",
+    "ec2:CreateNatGateway",
+    "ec2:CreateSecurityGroup",
+]
+EC2_TAGGED_WRITES = [
+    "ec2:ModifyVpcAttribute",
+    "ec2:DeleteVpc",
+    "ec2:ModifySubnetAttribute",
+    "ec2:DeleteSubnet",
+    "ec2:AttachInternetGateway",
+    "ec2:DetachInternetGateway",
+    "ec2:DeleteInternetGateway",
+    "ec2:CreateRoute",
+    "ec2:ReplaceRoute",
+    "ec2:DeleteRoute",
+    "ec2:AssociateRouteTable",
+    "ec2:DisassociateRouteTable",
+    "ec2:ReplaceRouteTableAssociation",
+    "ec2:DeleteRouteTable",
+    "ec2:ReleaseAddress",
+    "ec2:DeleteNatGateway",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:DeleteSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+]
+RDS_WRITES = [
+    "rds:ModifyDBInstance",
+    "rds:DeleteDBInstance",
+    "rds:RebootDBInstance",
+    "rds:ModifyDBSubnetGroup",
+    "rds:DeleteDBSubnetGroup",
+    "rds:AddTagsToResource",
+    "rds:RemoveTagsFromResource",
+]
 
 
 def _stack_tags(key: str, dep: Deployment) -> dict[str, Any]:
     """``StringEquals`` on the stack's project and environment tags (``aws:RequestTag`` on
     create, ``aws:ResourceTag`` on everything after)."""
-    return {"StringEquals": {f"{key}/project": dep.project,
-                             f"{key}/environment": dep.environment}}
+    return {"StringEquals": {f"{key}/project": dep.project, f"{key}/environment": dep.environment}}
 
 
 def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
@@ -464,54 +650,127 @@ def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str,
     program carries them); RDS, ECR and EKS by the stack's names. Kubernetes rights come
     from the deploy role's cluster access entry (slipway.eks.cluster.CiAccess)."""
     prefix = dep.prefix
-    ec2 = pulumi.Output.concat("arn:", account.partition, ":ec2:", account.region, ":",
-                               account.id, ":")
+    ec2 = pulumi.Output.concat(
+        "arn:", account.partition, ":ec2:", account.region, ":", account.id, ":"
+    )
     rds = [account.arn("rds", f"db:{prefix}-*"), account.arn("rds", f"subgrp:{prefix}-*")]
     return [
-        {"Sid": "Ec2CreateTagged", "Effect": "Allow", "Action": EC2_TAGGED_CREATES,
-         "Resource": "*", "Condition": _stack_tags("aws:RequestTag", dep)},
-        {"Sid": "Ec2TagOnCreate", "Effect": "Allow", "Action": ["ec2:CreateTags"],
-         "Resource": "*",
-         "Condition": {"StringEquals": {"ec2:CreateAction": EC2_TAGGED_CREATES}}},
-        {"Sid": "Ec2WriteTagged", "Effect": "Allow", "Action": EC2_TAGGED_WRITES,
-         "Resource": "*", "Condition": _stack_tags("aws:ResourceTag", dep)},
+        {
+            "Sid": "Ec2CreateTagged",
+            "Effect": "Allow",
+            "Action": EC2_TAGGED_CREATES,
+            "Resource": "*",
+            "Condition": _stack_tags("aws:RequestTag", dep),
+        },
+        {
+            "Sid": "Ec2TagOnCreate",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"ec2:CreateAction": EC2_TAGGED_CREATES}},
+        },
+        {
+            "Sid": "Ec2WriteTagged",
+            "Effect": "Allow",
+            "Action": EC2_TAGGED_WRITES,
+            "Resource": "*",
+            "Condition": _stack_tags("aws:ResourceTag", dep),
+        },
         # A rule authorized into a stack security group is a new, untagged resource; the
         # group itself is checked by Ec2WriteTagged.
-        {"Sid": "Ec2SecurityGroupRules", "Effect": "Allow",
-         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
-                    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
-         "Resource": pulumi.Output.concat(ec2, "security-group-rule/*")},
-        {"Sid": "RdsCreateTagged", "Effect": "Allow",
-         "Action": ["rds:CreateDBInstance", "rds:CreateDBSubnetGroup",
-                    "rds:AddTagsToResource"],
-         "Resource": rds, "Condition": _stack_tags("aws:RequestTag", dep)},
-        {"Sid": "RdsWriteTagged", "Effect": "Allow", "Action": RDS_WRITES,
-         "Resource": rds, "Condition": _stack_tags("aws:ResourceTag", dep)},
+        {
+            "Sid": "Ec2SecurityGroupRules",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:AuthorizeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupEgress",
+            ],
+            "Resource": pulumi.Output.concat(ec2, "security-group-rule/*"),
+        },
+        {
+            "Sid": "RdsCreateTagged",
+            "Effect": "Allow",
+            "Action": ["rds:CreateDBInstance", "rds:CreateDBSubnetGroup", "rds:AddTagsToResource"],
+            "Resource": rds,
+            "Condition": _stack_tags("aws:RequestTag", dep),
+        },
+        {
+            "Sid": "RdsWriteTagged",
+            "Effect": "Allow",
+            "Action": RDS_WRITES,
+            "Resource": rds,
+            "Condition": _stack_tags("aws:ResourceTag", dep),
+        },
         # The instance uses the engine's default parameter and option groups (read only).
-        {"Sid": "RdsDefaultGroups", "Effect": "Allow",
-         "Action": ["rds:CreateDBInstance", "rds:ModifyDBInstance"],
-         "Resource": [account.arn("rds", "pg:default.*"), account.arn("rds", "og:default:*")]},
-        {"Sid": "StackImageRepository", "Effect": "Allow",
-         "Action": ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories",
-                    "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
-                    "ecr:*LifecyclePolicy", "ecr:TagResource", "ecr:UntagResource",
-                    "ecr:ListTagsForResource"],
-         "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}")},
-        {"Sid": "StackCluster", "Effect": "Allow",
-         "Action": ["eks:Create*", "eks:Describe*", "eks:List*", "eks:Update*", "eks:Delete*",
-                    "eks:TagResource", "eks:UntagResource", "eks:AssociateAccessPolicy",
-                    "eks:DisassociateAccessPolicy", "eks:AssociateEncryptionConfig"],
-         "Resource": [account.arn("eks", f"cluster/{prefix}"),
-                      account.arn("eks", f"nodegroup/{prefix}/*"),
-                      account.arn("eks", f"addon/{prefix}/*"),
-                      account.arn("eks", f"access-entry/{prefix}/*")]},
-        {"Sid": "ClusterOidcProvider", "Effect": "Allow",
-         "Action": ["iam:*OpenIDConnectProvider*"],
-         "Resource": pulumi.Output.concat(
-             "arn:", account.partition, ":iam::", account.id, ":oidc-provider/oidc.eks.",
-             account.region, ".amazonaws.com/id/*")},
-        {"Sid": "NetworkDatabaseClusterReads", "Effect": "Allow",
-         "Action": ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource",
-                    "eks:DescribeAddonVersions"],
-         "Resource": "*"},
+        {
+            "Sid": "RdsDefaultGroups",
+            "Effect": "Allow",
+            "Action": ["rds:CreateDBInstance", "rds:ModifyDBInstance"],
+            "Resource": [account.arn("rds", "pg:default.*"), account.arn("rds", "og:default:*")],
+        },
+        {
+            "Sid": "StackImageRepository",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:CreateRepository",
+                "ecr:DeleteRepository",
+                "ecr:DescribeRepositories",
+                "ecr:PutImageScanningConfiguration",
+                "ecr:PutImageTagMutability",
+                "ecr:*LifecyclePolicy",
+                "ecr:TagResource",
+                "ecr:UntagResource",
+                "ecr:ListTagsForResource",
+            ],
+            "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}"),
+        },
+        {
+            "Sid": "StackCluster",
+            "Effect": "Allow",
+            "Action": [
+                "eks:Create*",
+                "eks:Describe*",
+                "eks:List*",
+                "eks:Update*",
+                "eks:Delete*",
+                "eks:TagResource",
+                "eks:UntagResource",
+                "eks:AssociateAccessPolicy",
+                "eks:DisassociateAccessPolicy",
+                "eks:AssociateEncryptionConfig",
+            ],
+            "Resource": [
+                account.arn("eks", f"cluster/{prefix}"),
+                account.arn("eks", f"nodegroup/{prefix}/*"),
+                account.arn("eks", f"addon/{prefix}/*"),
+                account.arn("eks", f"access-entry/{prefix}/*"),
+            ],
+        },
+        {
+            "Sid": "ClusterOidcProvider",
+            "Effect": "Allow",
+            "Action": ["iam:*OpenIDConnectProvider*"],
+            "Resource": pulumi.Output.concat(
+                "arn:",
+                account.partition,
+                ":iam::",
+                account.id,
+                ":oidc-provider/oidc.eks.",
+                account.region,
+                ".amazonaws.com/id/*",
+            ),
+        },
+        {
+            "Sid": "NetworkDatabaseClusterReads",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:Describe*",
+                "rds:Describe*",
+                "rds:ListTagsForResource",
+                "eks:DescribeAddonVersions",
+            ],
+            "Resource": "*",
+        },
     ]

@@ -19,12 +19,33 @@ def metric_data(result: DriftResult, model: str) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = []
     for feature in result.features:
         dims = [{"Name": "Model", "Value": model}, {"Name": "Feature", "Value": feature.feature}]
-        data.append({"MetricName": "DriftScore", "Dimensions": dims, "Timestamp": now,
-                     "Value": feature.score, "Unit": "None"})
-        data.append({"MetricName": "Drifted", "Dimensions": dims, "Timestamp": now,
-                     "Value": float(feature.drifted), "Unit": "Count"})
-    data.append({"MetricName": "DriftedShare", "Dimensions": [{"Name": "Model", "Value": model}],
-                 "Timestamp": now, "Value": result.drifted_share, "Unit": "None"})
+        data.append(
+            {
+                "MetricName": "DriftScore",
+                "Dimensions": dims,
+                "Timestamp": now,
+                "Value": feature.score,
+                "Unit": "None",
+            }
+        )
+        data.append(
+            {
+                "MetricName": "Drifted",
+                "Dimensions": dims,
+                "Timestamp": now,
+                "Value": float(feature.drifted),
+                "Unit": "Count",
+            }
+        )
+    data.append(
+        {
+            "MetricName": "DriftedShare",
+            "Dimensions": [{"Name": "Model", "Value": model}],
+            "Timestamp": now,
+            "Value": result.drifted_share,
+            "Unit": "None",
+        }
+    )
     return data
 
 

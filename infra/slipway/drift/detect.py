@@ -133,8 +133,9 @@ def detect_drift(
         raise DriftError("current data", "has no rows")
     features = [_verdict(name, acc, limits) for name, acc in accumulators.items()]
     reference_rows = max((p.count for p in profile.features.values()), default=0)
-    return DriftResult(thresholds=limits, reference_rows=reference_rows, current_rows=rows,
-                       features=features)
+    return DriftResult(
+        thresholds=limits, reference_rows=reference_rows, current_rows=rows, features=features
+    )
 
 
 def _by_column(
@@ -197,7 +198,14 @@ def _verdict(name: str, acc: Accumulator, limits: DriftThresholds) -> FeatureDri
     drifted = score < threshold if is_pvalue else score >= threshold
     reason = f"{key.replace('_', ' ')} {score:.3g} {'<' if is_pvalue else '>='} {threshold}"
     return FeatureDrift(
-        feature=name, kind="categorical" if categorical else "numeric", test=test,
-        score=score, threshold=threshold, drifted=drifted, reasons=[reason] if drifted else [],
-        current_rows=acc.count, missing=acc.missing, **stats,
+        feature=name,
+        kind="categorical" if categorical else "numeric",
+        test=test,
+        score=score,
+        threshold=threshold,
+        drifted=drifted,
+        reasons=[reason] if drifted else [],
+        current_rows=acc.count,
+        missing=acc.missing,
+        **stats,
     )

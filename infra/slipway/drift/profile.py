@@ -88,14 +88,19 @@ def build_profile(
     """Profile every column of ``frame`` (drop the target first): numeric dtypes as numeric
     features unless named in ``categorical``; strings, booleans and categories as categorical."""
     forced = set(categorical)
-    return Profile(features={
-        str(name): profile_series(frame[name], name in forced, bins, sketch_size, top)
-        for name in frame.columns
-    })
+    return Profile(
+        features={
+            str(name): profile_series(frame[name], name in forced, bins, sketch_size, top)
+            for name in frame.columns
+        }
+    )
 
 
 def profile_series(
-    series: pd.Series, categorical: bool = False, bins: int = 10, sketch_size: int = 1000,
+    series: pd.Series,
+    categorical: bool = False,
+    bins: int = 10,
+    sketch_size: int = 1000,
     top: int = 100,
 ) -> FeatureProfile | CategoryProfile:
     """Profile one column; numeric unless ``categorical`` or of a non-numeric dtype."""

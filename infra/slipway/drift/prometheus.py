@@ -26,21 +26,34 @@ def drift_registry(result: DriftResult, now: float | None = None) -> CollectorRe
     from prometheus_client import CollectorRegistry, Gauge
 
     registry = CollectorRegistry()
-    score = Gauge("slipway_drift_score", "Deciding drift statistic per feature (a p-value "
-                  "for ks and chi2)", ["feature", "test"], registry=registry)
-    drifted = Gauge("slipway_drift_drifted", "1 if the feature drifted, else 0", ["feature"],
-                    registry=registry)
+    score = Gauge(
+        "slipway_drift_score",
+        "Deciding drift statistic per feature (a p-value for ks and chi2)",
+        ["feature", "test"],
+        registry=registry,
+    )
+    drifted = Gauge(
+        "slipway_drift_drifted", "1 if the feature drifted, else 0", ["feature"], registry=registry
+    )
     for feature in result.features:
         score.labels(feature.feature, feature.test).set(feature.score)
         drifted.labels(feature.feature).set(float(feature.drifted))
     Gauge("slipway_drift_share", "Share of drifted features", registry=registry).set(
-        result.drifted_share)
-    Gauge("slipway_drift_retrain_needed", "1 if the share is above the project's limit",
-          registry=registry).set(float(result.retrain_needed))
-    Gauge("slipway_drift_current_rows", "Rows of current data compared",
-          registry=registry).set(result.current_rows)
-    Gauge("slipway_drift_last_run_timestamp_seconds", "When the drift check finished",
-          registry=registry).set(time.time() if now is None else now)
+        result.drifted_share
+    )
+    Gauge(
+        "slipway_drift_retrain_needed",
+        "1 if the share is above the project's limit",
+        registry=registry,
+    ).set(float(result.retrain_needed))
+    Gauge("slipway_drift_current_rows", "Rows of current data compared", registry=registry).set(
+        result.current_rows
+    )
+    Gauge(
+        "slipway_drift_last_run_timestamp_seconds",
+        "When the drift check finished",
+        registry=registry,
+    ).set(time.time() if now is None else now)
     return registry
 
 
@@ -50,6 +63,7 @@ def push_metrics(result: DriftResult, model: str, gateway: str, timeout: float =
     from prometheus_client import push_to_gateway
 
     registry = drift_registry(result)
-    push_to_gateway(gateway, job=JOB, registry=registry, grouping_key={"model": model},
-                    timeout=timeout)
+    push_to_gateway(
+        gateway, job=JOB, registry=registry, grouping_key={"model": model}, timeout=timeout
+    )
     return sum(len(family.samples) for family in registry.collect())

@@ -30,8 +30,11 @@ from slipway.eks.irsa import Oidc
 from slipway.eks.network import Network
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-                 "AmazonEC2ContainerRegistryReadOnly")
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+)
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # Kubernetes `cluster-admin`
 VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
 FLAVOR_NAMESPACES = (serving.NAMESPACE, mlflow.NAMESPACE, observability.NAMESPACE)
@@ -88,15 +91,15 @@ class CiAccess:
             "preview": Grant(self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
         }
         if self.monitor_role_arn is not None:
-            grants["monitor"] = Grant(
-                self.monitor_role_arn, groups=(mlflow.PORT_FORWARD_GROUP,))
+            grants["monitor"] = Grant(self.monitor_role_arn, groups=(mlflow.PORT_FORWARD_GROUP,))
         return grants
 
 
 def _scope(namespaces: tuple[str, ...]) -> aws.eks.AccessPolicyAssociationAccessScopeArgs:
     if namespaces:
         return aws.eks.AccessPolicyAssociationAccessScopeArgs(
-            type="namespace", namespaces=list(namespaces))
+            type="namespace", namespaces=list(namespaces)
+        )
     return aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
 
 
@@ -109,11 +112,16 @@ def access_entries(
     return {
         entry: eks.AccessEntryArgs(
             principal_arn=grant.principal,
-            access_policies={grant.policy: eks.AccessPolicyAssociationArgs(
-                policy_arn=pulumi.Output.concat(
-                    "arn:", partition, ":eks::aws:cluster-access-policy/", grant.policy),
-                access_scope=_scope(grant.namespaces),
-            )} if grant.policy else None,
+            access_policies={
+                grant.policy: eks.AccessPolicyAssociationArgs(
+                    policy_arn=pulumi.Output.concat(
+                        "arn:", partition, ":eks::aws:cluster-access-policy/", grant.policy
+                    ),
+                    access_scope=_scope(grant.namespaces),
+                )
+            }
+            if grant.policy
+            else None,
             kubernetes_groups=list(grant.groups) or None,
         )
         for entry, grant in access.grants().items()
@@ -144,8 +152,7 @@ class Cluster(pulumi.ComponentResource):
         dep = args.deployment
         preset = dep.preset.eks
         child = pulumi.ResourceOptions(parent=self)
-        partition = aws.get_partition_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         node_role = self._node_role(name, dep, partition)
         cluster = eks.Cluster(
             f"{name}-eks",
@@ -176,8 +183,11 @@ class Cluster(pulumi.ComponentResource):
             node_role=node_role,
             subnet_ids=args.network.private_subnet_ids,
             instance_types=list(group.instance_types),
-            scaling_config={"min_size": group.min_size, "desired_size": group.desired_size,
-                            "max_size": group.max_size},
+            scaling_config={
+                "min_size": group.min_size,
+                "desired_size": group.desired_size,
+                "max_size": group.max_size,
+            },
             tags=dep.tags,
             opts=child,
         )
@@ -187,26 +197,31 @@ class Cluster(pulumi.ComponentResource):
         # The EKS-created security group: control plane and managed nodes share it.
         self.security_group_id = cluster.cluster_security_group_id
         self.provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
             opts=child,
         )
-        self.register_outputs({
-            "cluster_name": self.cluster_name,
-            "kubeconfig": self.kubeconfig,
-            "oidc_provider_arn": self.oidc.provider_arn,
-            "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "kubeconfig": self.kubeconfig,
+                "oidc_provider_arn": self.oidc.provider_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )
 
-    def _node_role(
-        self, name: str, dep: Deployment, partition: pulumi.Output[str]
-    ) -> aws.iam.Role:
+    def _node_role(self, name: str, dep: Deployment, partition: pulumi.Output[str]) -> aws.iam.Role:
         """Role of the worker nodes: the three AWS-managed node policies and nothing else."""
         role = aws.iam.Role(
             f"{name}-node",
-            assume_role_policy=policy.document({
-                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }),
+            assume_role_policy=policy.document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ),
             tags=dep.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -214,8 +229,7 @@ class Cluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{managed}",
                 role=role.name,
-                policy_arn=pulumi.Output.concat(
-                    "arn:", partition, ":iam::aws:policy/", managed),
+                policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", managed),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return role

@@ -33,21 +33,28 @@ def service_account_role(
 ) -> aws.iam.Role:
     """Role only ``namespace/service_account`` of this cluster can assume; inline policy."""
     issuer = pulumi.Output.from_input(oidc.issuer)
-    trust = policy.document({
-        "Effect": "Allow",
-        "Principal": {"Federated": oidc.provider_arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": issuer.apply(lambda url: {
-            f"{url}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-            f"{url}:aud": "sts.amazonaws.com",
-        })},
-    })
+    trust = policy.document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc.provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": issuer.apply(
+                    lambda url: {
+                        f"{url}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{url}:aud": "sts.amazonaws.com",
+                    }
+                )
+            },
+        }
+    )
     role = aws.iam.Role(
         name, assume_role_policy=trust, tags=dep.tags, opts=pulumi.ResourceOptions(parent=parent)
     )
     aws.iam.RolePolicy(
-        f"{name}-policy", role=role.id, policy=policy.document(*statements),
+        f"{name}-policy",
+        role=role.id,
+        policy=policy.document(*statements),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return role
-

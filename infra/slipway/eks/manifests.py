@@ -78,8 +78,10 @@ def _validate_custom_resource(manifest: dict[str, Any], kubernetes_version: str)
 
     extra = set(manifest) - {"apiVersion", "kind", "metadata", "spec"}
     if extra or "spec" not in manifest:
-        raise ManifestError(f"{_label(manifest)}: top-level fields must be apiVersion, kind, "
-                            f"metadata and spec (got {sorted(manifest)})")
+        raise ManifestError(
+            f"{_label(manifest)}: top-level fields must be apiVersion, kind, "
+            f"metadata and spec (got {sorted(manifest)})"
+        )
     schema_dir = files("kubernetes_validate") / "kubernetes-json-schema"
     path = schema_dir / f"v{kubernetes_version}.0-local-strict" / "objectmeta-meta-v1.json"
     schema = json.loads(path.read_text())

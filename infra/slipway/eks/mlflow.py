@@ -43,8 +43,7 @@ PORT_FORWARD_GROUP = "slipway:mlflow-port-forward"
 # WebSocket GET from kubectl 1.31 on (`get`; Kubernetes 1.35 also checks `create`), or an
 # SPDY POST (`create`).
 PORT_FORWARD_RULES = [
-    {"apiGroups": [""], "resources": ["services"], "resourceNames": [RELEASE],
-     "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["services"], "resourceNames": [RELEASE], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
 ]
@@ -77,19 +76,29 @@ class MlflowServer(pulumi.ComponentResource):
         database, password = self._database(name, args)
         namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "baseline", k8s_opts)
         in_namespace = pulumi.ResourceOptions(
-            parent=self, provider=args.provider, depends_on=[namespace])
+            parent=self, provider=args.provider, depends_on=[namespace]
+        )
         secret = k8s.core.v1.Secret(
             f"{name}-database",
-            metadata={"name": "mlflow-database", "namespace": NAMESPACE,
-                      "labels": pods.labels(dep, "mlflow")},
+            metadata={
+                "name": "mlflow-database",
+                "namespace": NAMESPACE,
+                "labels": pods.labels(dep, "mlflow"),
+            },
             string_data={"username": DB_USER, "password": password},
             opts=in_namespace,
         )
         self._port_forward_access(name, dep, in_namespace)
         role = service_account_role(
-            f"{name}-mlflow", dep, args.oidc, NAMESPACE, RELEASE,
-            [*bucket_prefix_statements(args.bucket_arn, (), ("mlflow",)),
-             kms_key_statement(args.kms_key_arn)],
+            f"{name}-mlflow",
+            dep,
+            args.oidc,
+            NAMESPACE,
+            RELEASE,
+            [
+                *bucket_prefix_statements(args.bucket_arn, (), ("mlflow",)),
+                kms_key_statement(args.kms_key_arn),
+            ],
             parent=self,
         )
         self.release = k8s.helm.v3.Release(
@@ -99,37 +108,59 @@ class MlflowServer(pulumi.ComponentResource):
             version=dep.preset.eks.mlflow_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
-            values=chart_values(dep, database.address, secret.metadata["name"],
-                                args.bucket_name, role.arn, args.kms_key_arn),
+            values=chart_values(
+                dep,
+                database.address,
+                secret.metadata["name"],
+                args.bucket_name,
+                role.arn,
+                args.kms_key_arn,
+            ),
             atomic=True,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[namespace, secret, database]),
+                parent=self, provider=args.provider, depends_on=[namespace, secret, database]
+            ),
         )
         self.tracking_uri = pulumi.Output.from_input(
-            f"http://{RELEASE}.{NAMESPACE}.svc.cluster.local:{PORT}")
+            f"http://{RELEASE}.{NAMESPACE}.svc.cluster.local:{PORT}"
+        )
         self.database_address = database.address
         self.role_arn = role.arn
-        self.register_outputs({
-            "tracking_uri": self.tracking_uri,
-            "database_address": self.database_address,
-            "role_arn": self.role_arn,
-        })
+        self.register_outputs(
+            {
+                "tracking_uri": self.tracking_uri,
+                "database_address": self.database_address,
+                "role_arn": self.role_arn,
+            }
+        )
 
     def _port_forward_access(
         self, name: str, dep: Deployment, opts: pulumi.ResourceOptions
     ) -> None:
         """Role ``PORT_FORWARD_RULES`` in the namespace, bound to ``PORT_FORWARD_GROUP``."""
-        metadata = {"name": "mlflow-port-forward", "namespace": NAMESPACE,
-                    "labels": pods.labels(dep, "mlflow")}
+        metadata = {
+            "name": "mlflow-port-forward",
+            "namespace": NAMESPACE,
+            "labels": pods.labels(dep, "mlflow"),
+        }
         role = k8s.rbac.v1.Role(
-            f"{name}-port-forward", metadata=metadata, rules=PORT_FORWARD_RULES, opts=opts)
+            f"{name}-port-forward", metadata=metadata, rules=PORT_FORWARD_RULES, opts=opts
+        )
         k8s.rbac.v1.RoleBinding(
             f"{name}-port-forward-binding",
             metadata=metadata,
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                      "name": role.metadata["name"]},
-            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                       "name": PORT_FORWARD_GROUP}],
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": role.metadata["name"],
+            },
+            subjects=[
+                {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Group",
+                    "name": PORT_FORWARD_GROUP,
+                }
+            ],
             opts=opts,
         )
 
@@ -141,20 +172,30 @@ class MlflowServer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         keep = dep.preset.deletion_protection
         subnets = aws.rds.SubnetGroup(
-            f"{name}-db-subnets", subnet_ids=args.private_subnet_ids, tags=dep.tags, opts=child)
+            f"{name}-db-subnets", subnet_ids=args.private_subnet_ids, tags=dep.tags, opts=child
+        )
         group = aws.ec2.SecurityGroup(
             f"{name}-db",
             description=f"PostgreSQL of {dep.prefix} MLflow: from the cluster only",
             vpc_id=args.vpc_id,
-            ingress=[{"protocol": "tcp", "from_port": DB_PORT, "to_port": DB_PORT,
-                      "security_groups": [args.cluster_security_group_id],
-                      "description": "EKS cluster (control plane and managed nodes)"}],
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": DB_PORT,
+                    "to_port": DB_PORT,
+                    "security_groups": [args.cluster_security_group_id],
+                    "description": "EKS cluster (control plane and managed nodes)",
+                }
+            ],
             tags=dep.tags,
             opts=child,
         )
         password = random.RandomPassword(
-            f"{name}-db-password", length=32, special=True,
-            override_special=PASSWORD_SPECIALS, opts=child,
+            f"{name}-db-password",
+            length=32,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            opts=child,
         )
         database = aws.rds.Instance(
             f"{name}-db",
@@ -196,21 +237,33 @@ def chart_values(
 ) -> dict[str, object]:
     """Values of the community MLflow chart (keys as in its values.yaml)."""
     upload_args = pulumi.Output.from_input(kms_key_arn).apply(
-        lambda key: json.dumps({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}))
+        lambda key: json.dumps({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key})
+    )
     return {
         "replicaCount": 1,
-        "serviceAccount": {"create": True, "name": RELEASE,
-                           "annotations": {ROLE_ANNOTATION: role_arn}},
+        "serviceAccount": {
+            "create": True,
+            "name": RELEASE,
+            "annotations": {ROLE_ANNOTATION: role_arn},
+        },
         "service": {"type": "ClusterIP", "port": PORT},
         "backendStore": {
             "databaseMigration": True,
-            "postgres": {"enabled": True, "host": database_host, "port": DB_PORT,
-                         "database": DATABASE},
-            "existingDatabaseSecret": {"name": secret_name, "usernameKey": "username",
-                                       "passwordKey": "password"},
+            "postgres": {
+                "enabled": True,
+                "host": database_host,
+                "port": DB_PORT,
+                "database": DATABASE,
+            },
+            "existingDatabaseSecret": {
+                "name": secret_name,
+                "usernameKey": "username",
+                "passwordKey": "password",
+            },
         },
-        "artifactRoot": {"s3": {"enabled": True, "bucket": bucket_name,
-                                "path": PREFIXES["mlflow"].rstrip("/")}},
+        "artifactRoot": {
+            "s3": {"enabled": True, "bucket": bucket_name, "path": PREFIXES["mlflow"].rstrip("/")}
+        },
         "extraEnvVars": {"MLFLOW_S3_UPLOAD_EXTRA_ARGS": upload_args},
         "resources": pods.resources(dep.preset.eks.mlflow_resources),
         "podSecurityContext": pods.pod_security(),

@@ -33,7 +33,7 @@ def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
     blocks = [str(b) for b in ipaddress.ip_network(cidr).subnets(new_prefix=SUBNET_PREFIX)]
     if len(blocks) < PUBLIC_OFFSET + zones:
         raise ValueError(f"cidr: {cidr} is too small for {zones} zones of /{SUBNET_PREFIX}")
-    return blocks[:zones], blocks[PUBLIC_OFFSET:PUBLIC_OFFSET + zones]
+    return blocks[:zones], blocks[PUBLIC_OFFSET : PUBLIC_OFFSET + zones]
 
 
 class Network(pulumi.ComponentResource):
@@ -56,14 +56,20 @@ class Network(pulumi.ComponentResource):
         private_cidrs, public_cidrs = subnet_cidrs(args.cidr, eks.availability_zones)
 
         vpc = aws.ec2.Vpc(
-            f"{name}-vpc", cidr_block=args.cidr, enable_dns_hostnames=True,
-            enable_dns_support=True, tags={**dep.tags, "Name": dep.prefix}, opts=child,
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**dep.tags, "Name": dep.prefix},
+            opts=child,
         )
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=dep.tags, opts=child)
         public_routes = aws.ec2.RouteTable(
-            f"{name}-public", vpc_id=vpc.id,
+            f"{name}-public",
+            vpc_id=vpc.id,
             routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
-            tags=dep.tags, opts=child,
+            tags=dep.tags,
+            opts=child,
         )
         self.public_subnet_ids, self.private_subnet_ids = [], []
         nats: list[aws.ec2.NatGateway] = []
@@ -71,42 +77,64 @@ class Network(pulumi.ComponentResource):
             zone = zones.apply(lambda names, i=index: names[i])
             public = self._subnet(name, dep, vpc, zone, public_cidrs[index], "public", index)
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{index}", subnet_id=public.id, route_table_id=public_routes.id,
+                f"{name}-public-{index}",
+                subnet_id=public.id,
+                route_table_id=public_routes.id,
                 opts=child,
             )
             if index == 0 or eks.nat_gateways == "per_az":
                 eip = aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags=dep.tags, opts=child)
-                nats.append(aws.ec2.NatGateway(
-                    f"{name}-nat-{index}", allocation_id=eip.id, subnet_id=public.id,
-                    tags=dep.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
-                ))
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{index}",
+                        allocation_id=eip.id,
+                        subnet_id=public.id,
+                        tags=dep.tags,
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+                    )
+                )
             private = self._subnet(name, dep, vpc, zone, private_cidrs[index], "private", index)
             routes = aws.ec2.RouteTable(
-                f"{name}-private-{index}", vpc_id=vpc.id,
+                f"{name}-private-{index}",
+                vpc_id=vpc.id,
                 routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nats[-1].id}],
-                tags=dep.tags, opts=child,
+                tags=dep.tags,
+                opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{index}", subnet_id=private.id, route_table_id=routes.id,
+                f"{name}-private-{index}",
+                subnet_id=private.id,
+                route_table_id=routes.id,
                 opts=child,
             )
             self.public_subnet_ids.append(public.id)
             self.private_subnet_ids.append(private.id)
         self.vpc_id = vpc.id
         self.cidr = vpc.cidr_block
-        self.register_outputs({
-            "vpc_id": self.vpc_id,
-            "public_subnet_ids": self.public_subnet_ids,
-            "private_subnet_ids": self.private_subnet_ids,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
 
     def _subnet(
-        self, name: str, dep: Deployment, vpc: aws.ec2.Vpc, zone: pulumi.Input[str],
-        cidr: str, tier: str, index: int,
+        self,
+        name: str,
+        dep: Deployment,
+        vpc: aws.ec2.Vpc,
+        zone: pulumi.Input[str],
+        cidr: str,
+        tier: str,
+        index: int,
     ) -> aws.ec2.Subnet:
         role = "kubernetes.io/role/elb" if tier == "public" else "kubernetes.io/role/internal-elb"
         return aws.ec2.Subnet(
-            f"{name}-{tier}-{index}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
+            f"{name}-{tier}-{index}",
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zone,
             map_public_ip_on_launch=False,
             tags={**dep.tags, "Name": f"{dep.prefix}-{tier}-{index}", role: "1"},
             opts=pulumi.ResourceOptions(parent=self),

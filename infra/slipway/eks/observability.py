@@ -47,8 +47,10 @@ ALERTMANAGER_ACCOUNT = "alertmanager"
 DROP_RECEIVER = "null"
 # Alertmanager templates (Go text/template, not Helm: the chart's tplConfig is off).
 SNS_SUBJECT = "{{ .Status | toUpper }} {{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}"
-SNS_MESSAGE = ("{{ range .Alerts }}{{ .Labels.alertname }} ({{ .Status }}): "
-               "{{ .Annotations.summary }}\n{{ end }}")
+SNS_MESSAGE = (
+    "{{ range .Alerts }}{{ .Labels.alertname }} ({{ .Status }}): "
+    "{{ .Annotations.summary }}\n{{ end }}"
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,11 @@ class Observability(pulumi.ComponentResource):
         # node-exporter needs the host network and PID namespace: a privileged namespace.
         namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "privileged", k8s_opts)
         password = random.RandomPassword(
-            f"{name}-grafana-password", length=24, special=False,
-            opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-grafana-password",
+            length=24,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.release = k8s.helm.v3.Release(
             f"{name}-prometheus",
             name="kube-prometheus-stack",
@@ -88,15 +93,21 @@ class Observability(pulumi.ComponentResource):
             version=dep.preset.eks.prometheus_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
-            values=stack_values(dep, pulumi.Output.secret(password.result),
-                                self._alertmanager_role(name, args).arn, args.alarm_topic_arn),
+            values=stack_values(
+                dep,
+                pulumi.Output.secret(password.result),
+                self._alertmanager_role(name, args).arn,
+                args.alarm_topic_arn,
+            ),
             atomic=True,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[namespace]),
+                parent=self, provider=args.provider, depends_on=[namespace]
+            ),
         )
         # ServiceMonitor and PrometheusRule are CRDs the release installs.
         crd_opts = pulumi.ResourceOptions(
-            parent=self, provider=args.provider, depends_on=[self.release])
+            parent=self, provider=args.provider, depends_on=[self.release]
+        )
         labels = pods.labels(dep, APP)
         k8s.apiextensions.CustomResource(
             f"{name}-service-monitor",
@@ -106,8 +117,7 @@ class Observability(pulumi.ComponentResource):
             spec={
                 "selector": {"matchLabels": {"app.kubernetes.io/name": APP}},
                 "namespaceSelector": {"matchNames": [args.serving.namespace]},
-                "endpoints": [{"port": "http", "path": "/metrics",
-                               "interval": SCRAPE_INTERVAL}],
+                "endpoints": [{"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
             },
             opts=crd_opts,
         )
@@ -116,25 +126,40 @@ class Observability(pulumi.ComponentResource):
             f"{name}-alerts",
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
-            metadata={"name": f"{APP}-alerts", "namespace": args.serving.namespace,
-                      "labels": labels},
+            metadata={
+                "name": f"{APP}-alerts",
+                "namespace": args.serving.namespace,
+                "labels": labels,
+            },
             spec={"groups": [{"name": dep.prefix, "rules": rules}]},
             opts=crd_opts,
         )
         self._pushgateway(name, args)
         self._drift_check(name, args)
         self.grafana_admin_password = pulumi.Output.secret(password.result)  # type: ignore[arg-type]
-        self.register_outputs({
-            "grafana_admin_password": self.grafana_admin_password,
-            "alert_names": [rule["alert"] for rule in rules],
-        })
+        self.register_outputs(
+            {
+                "grafana_admin_password": self.grafana_admin_password,
+                "alert_names": [rule["alert"] for rule in rules],
+            }
+        )
 
     def _alertmanager_role(self, name: str, args: ObservabilityArgs) -> aws.iam.Role:
         """IRSA role of Alertmanager's service account: publish to the alarm topic, nothing else."""
         return service_account_role(
-            f"{name}-alertmanager", args.deployment, args.oidc, NAMESPACE, ALERTMANAGER_ACCOUNT,
-            [{"Sid": "PublishAlerts", "Effect": "Allow", "Action": ["sns:Publish"],
-              "Resource": [args.alarm_topic_arn]}],
+            f"{name}-alertmanager",
+            args.deployment,
+            args.oidc,
+            NAMESPACE,
+            ALERTMANAGER_ACCOUNT,
+            [
+                {
+                    "Sid": "PublishAlerts",
+                    "Effect": "Allow",
+                    "Action": ["sns:Publish"],
+                    "Resource": [args.alarm_topic_arn],
+                }
+            ],
             parent=self,
         )
 
@@ -151,7 +176,8 @@ class Observability(pulumi.ComponentResource):
             values=pushgateway_values(),
             atomic=True,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[self.release]),
+                parent=self, provider=args.provider, depends_on=[self.release]
+            ),
         )
 
     def _drift_check(self, name: str, args: ObservabilityArgs) -> None:
@@ -159,12 +185,19 @@ class Observability(pulumi.ComponentResource):
         namespace = args.serving.namespace
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         role = service_account_role(
-            f"{name}-drift", dep, args.oidc, namespace, DRIFT_JOB,
+            f"{name}-drift",
+            dep,
+            args.oidc,
+            namespace,
+            DRIFT_JOB,
             # Reads captures and, as the MLflow server does not proxy artifacts, the champion's
             # reference profile under mlflow/; writes its reports under monitoring/.
-            [*bucket_prefix_statements(
-                args.bucket_arn, ("capture", "models", "mlflow"), ("monitoring",)),
-             kms_key_statement(args.kms_key_arn)],
+            [
+                *bucket_prefix_statements(
+                    args.bucket_arn, ("capture", "models", "mlflow"), ("monitoring",)
+                ),
+                kms_key_statement(args.kms_key_arn),
+            ],
             parent=self,
         )
         labels = {**pods.labels(dep, DRIFT_JOB), "app.kubernetes.io/component": "monitoring"}
@@ -177,11 +210,19 @@ class Observability(pulumi.ComponentResource):
         container = {
             "name": DRIFT_JOB,
             "image": args.serving.image,
-            "command": [*args.monitor_command, "--input", args.capture_uri,
-                        "--publish", "prometheus", "--upload-report"],
-            "env": [{"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
-                    {"name": "SLIPWAY_PUSHGATEWAY_URL", "value": PUSHGATEWAY_URL},
-                    {"name": "TMPDIR", "value": "/tmp"}],
+            "command": [
+                *args.monitor_command,
+                "--input",
+                args.capture_uri,
+                "--publish",
+                "prometheus",
+                "--upload-report",
+            ],
+            "env": [
+                {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+                {"name": "SLIPWAY_PUSHGATEWAY_URL", "value": PUSHGATEWAY_URL},
+                {"name": "TMPDIR", "value": "/tmp"},
+            ],
             "workingDir": "/tmp",
             "resources": pods.resources(dep.preset.eks.serving),
             "securityContext": pods.container_security(),
@@ -195,17 +236,22 @@ class Observability(pulumi.ComponentResource):
                 "concurrencyPolicy": "Forbid",
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {
-                    "backoffLimit": 0,  # exit 3 means "retraining due": do not retry
-                    "ttlSecondsAfterFinished": 86400,
-                    "template": {"metadata": {"labels": labels}, "spec": {
-                        "serviceAccountName": account.metadata["name"],
-                        "restartPolicy": "Never",
-                        "securityContext": pods.pod_security(),
-                        "containers": [container],
-                        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}],
-                    }},
-                }},
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": 0,  # exit 3 means "retraining due": do not retry
+                        "ttlSecondsAfterFinished": 86400,
+                        "template": {
+                            "metadata": {"labels": labels},
+                            "spec": {
+                                "serviceAccountName": account.metadata["name"],
+                                "restartPolicy": "Never",
+                                "securityContext": pods.pod_security(),
+                                "containers": [container],
+                                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}],
+                            },
+                        },
+                    }
+                },
             },
             opts=opts,
         )
@@ -220,19 +266,25 @@ def stack_values(
     """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention,
     Alertmanager routing to the alarm topic under its own IRSA service account."""
     return {
-        "prometheus": {"prometheusSpec": {
-            "retention": f"{dep.preset.eks.prometheus_retention_days}d",
-            "serviceMonitorSelectorNilUsesHelmValues": False,
-            "ruleSelectorNilUsesHelmValues": False,
-            "podMonitorSelectorNilUsesHelmValues": False,
-        }},
+        "prometheus": {
+            "prometheusSpec": {
+                "retention": f"{dep.preset.eks.prometheus_retention_days}d",
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+            }
+        },
         "grafana": {"adminPassword": grafana_password},
         "alertmanager": {
             "enabled": True,
-            "serviceAccount": {"create": True, "name": ALERTMANAGER_ACCOUNT,
-                               "annotations": {ROLE_ANNOTATION: alertmanager_role_arn}},
+            "serviceAccount": {
+                "create": True,
+                "name": ALERTMANAGER_ACCOUNT,
+                "annotations": {ROLE_ANNOTATION: alertmanager_role_arn},
+            },
             "config": pulumi.Output.from_input(alarm_topic_arn).apply(
-                lambda arn: alertmanager_config(dep.prefix, arn)),
+                lambda arn: alertmanager_config(dep.prefix, arn)
+            ),
         },
     }
 
@@ -246,8 +298,13 @@ def alertmanager_config(prefix: str, topic_arn: str) -> dict[str, Any]:
     """
     region = topic_arn.split(":")[3]
 
-    sns = {"topic_arn": topic_arn, "sigv4": {"region": region}, "send_resolved": True,
-           "subject": f"[{prefix}] " + SNS_SUBJECT, "message": SNS_MESSAGE}
+    sns = {
+        "topic_arn": topic_arn,
+        "sigv4": {"region": region},
+        "send_resolved": True,
+        "subject": f"[{prefix}] " + SNS_SUBJECT,
+        "message": SNS_MESSAGE,
+    }
     receivers = {"critical": "sns-critical", "warning": "sns-warning"}
     return {
         "route": {
@@ -257,10 +314,12 @@ def alertmanager_config(prefix: str, topic_arn: str) -> dict[str, Any]:
             "group_interval": "5m",
             "repeat_interval": "12h",
             "routes": [
-                {"receiver": DROP_RECEIVER,
-                 "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
-                {"receiver": receivers["critical"], "matchers": ['severity = "critical"'],
-                 "repeat_interval": "1h"},
+                {"receiver": DROP_RECEIVER, "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
+                {
+                    "receiver": receivers["critical"],
+                    "matchers": ['severity = "critical"'],
+                    "repeat_interval": "1h",
+                },
                 {"receiver": receivers["warning"], "matchers": ['severity = "warning"']},
             ],
         },
@@ -276,11 +335,17 @@ def pushgateway_values() -> dict[str, Any]:
     Prometheus with the pushed labels kept, locked-down container, small fixed resources."""
     return {
         "fullnameOverride": PUSHGATEWAY,
-        "serviceMonitor": {"enabled": True, "namespace": NAMESPACE, "honorLabels": True,
-                           "interval": SCRAPE_INTERVAL},
+        "serviceMonitor": {
+            "enabled": True,
+            "namespace": NAMESPACE,
+            "honorLabels": True,
+            "interval": SCRAPE_INTERVAL,
+        },
         "containerSecurityContext": pods.container_security(),
-        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
-                      "limits": {"cpu": "200m", "memory": "64Mi"}},
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "32Mi"},
+            "limits": {"cpu": "200m", "memory": "64Mi"},
+        },
     }
 
 
@@ -293,22 +358,28 @@ def alert_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
     return [
         {
             "alert": "ModelServerErrors",
-            "expr": (f'sum(increase(slipway_request_errors_total{{{selector}, kind="server"}}'
-                     f"[{window}])) > {alarms.errors_5xx}"),
+            "expr": (
+                f'sum(increase(slipway_request_errors_total{{{selector}, kind="server"}}'
+                f"[{window}])) > {alarms.errors_5xx}"
+            ),
             "for": hold,
             "labels": {"severity": "critical"},
-            "annotations": {"summary": f"{dep.prefix}: more than {alarms.errors_5xx} server "
-                                       f"errors per {window}"},
+            "annotations": {
+                "summary": f"{dep.prefix}: more than {alarms.errors_5xx} server errors per {window}"
+            },
         },
         {
             "alert": "ModelLatencyP99High",
-            "expr": ("histogram_quantile(0.99, sum by (le) (rate("
-                     f"slipway_request_duration_seconds_bucket{{{selector}}}[{window}]))) > "
-                     f"{alarms.latency_p99_ms / 1000}"),
+            "expr": (
+                "histogram_quantile(0.99, sum by (le) (rate("
+                f"slipway_request_duration_seconds_bucket{{{selector}}}[{window}]))) > "
+                f"{alarms.latency_p99_ms / 1000}"
+            ),
             "for": hold,
             "labels": {"severity": "warning"},
-            "annotations": {"summary": f"{dep.prefix}: p99 latency above "
-                                       f"{alarms.latency_p99_ms} ms"},
+            "annotations": {
+                "summary": f"{dep.prefix}: p99 latency above {alarms.latency_p99_ms} ms"
+            },
         },
         *drift_rules(dep, namespace),
     ]
@@ -324,21 +395,31 @@ def drift_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
     return [
         {
             "alert": "ModelDriftDetected",
-            "expr": (f"max by (model) (slipway_drift_share{{{pushed}}}) >= "
-                     f"{dep.preset.alarms.drift_score}"),
+            "expr": (
+                f"max by (model) (slipway_drift_share{{{pushed}}}) >= "
+                f"{dep.preset.alarms.drift_score}"
+            ),
             "labels": {"severity": "warning"},
-            "annotations": {"summary": (
-                f"{dep.prefix}: {{{{ $value | humanizePercentage }}}} of the input features "
-                f"of model {{{{ $labels.model }}}} drifted (limit "
-                f"{dep.preset.alarms.drift_score:.0%})")},
+            "annotations": {
+                "summary": (
+                    f"{dep.prefix}: {{{{ $value | humanizePercentage }}}} of the input features "
+                    f"of model {{{{ $labels.model }}}} drifted (limit "
+                    f"{dep.preset.alarms.drift_score:.0%})"
+                )
+            },
         },
         {
             "alert": "ModelDriftCheckStale",
-            "expr": (f"time() - max(slipway_drift_last_run_timestamp_seconds{{{pushed}}} "
-                     f"or on() {created}) > {stale}"),
+            "expr": (
+                f"time() - max(slipway_drift_last_run_timestamp_seconds{{{pushed}}} "
+                f"or on() {created}) > {stale}"
+            ),
             "labels": {"severity": "warning"},
-            "annotations": {"summary": (
-                f"{dep.prefix}: no drift result for {dep.preset.eks.drift_stale_hours} h; "
-                f"see the {DRIFT_JOB} jobs in namespace {namespace}")},
+            "annotations": {
+                "summary": (
+                    f"{dep.prefix}: no drift result for {dep.preset.eks.drift_stale_hours} h; "
+                    f"see the {DRIFT_JOB} jobs in namespace {namespace}"
+                )
+            },
         },
     ]

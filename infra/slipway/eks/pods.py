@@ -29,10 +29,13 @@ def namespace(
     """A namespace whose Pod Security admission level is ``enforce`` (restricted, baseline)."""
     return k8s.core.v1.Namespace(
         name,
-        metadata={"name": namespace_name, "labels": {
-            **labels(dep, namespace_name),
-            "pod-security.kubernetes.io/enforce": enforce,
-        }},
+        metadata={
+            "name": namespace_name,
+            "labels": {
+                **labels(dep, namespace_name),
+                "pod-security.kubernetes.io/enforce": enforce,
+            },
+        },
         opts=opts,
     )
 
@@ -40,7 +43,10 @@ def namespace(
 def pod_security() -> dict[str, Any]:
     """Pod-level securityContext: non-root uid/gid, default seccomp profile."""
     return {
-        "runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+        "runAsNonRoot": True,
+        "runAsUser": RUN_AS,
+        "runAsGroup": RUN_AS,
+        "fsGroup": RUN_AS,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
@@ -48,8 +54,10 @@ def pod_security() -> dict[str, Any]:
 def container_security(read_only_root: bool = True) -> dict[str, Any]:
     """Container securityContext of the Kubernetes "restricted" profile."""
     return {
-        "runAsNonRoot": True, "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": read_only_root, "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": read_only_root,
+        "capabilities": {"drop": ["ALL"]},
     }
 
 

@@ -68,10 +68,20 @@ class ModelServing(pulumi.ComponentResource):
         namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "restricted", k8s_opts)
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
         role = service_account_role(
-            f"{name}-serving", dep, args.oidc, NAMESPACE, APP,
-            [*bucket_prefix_statements(args.bucket_arn, ("models",), ()),
-             *([capture_write_statement(args.bucket_arn)] if args.capture_uri is not None else []),
-             kms_key_statement(args.kms_key_arn)],
+            f"{name}-serving",
+            dep,
+            args.oidc,
+            NAMESPACE,
+            APP,
+            [
+                *bucket_prefix_statements(args.bucket_arn, ("models",), ()),
+                *(
+                    [capture_write_statement(args.bucket_arn)]
+                    if args.capture_uri is not None
+                    else []
+                ),
+                kms_key_statement(args.kms_key_arn),
+            ],
             parent=self,
         )
         account = k8s.core.v1.ServiceAccount(
@@ -86,8 +96,10 @@ class ModelServing(pulumi.ComponentResource):
             spec={
                 "replicas": sizes.min_replicas,
                 "selector": {"matchLabels": selector},
-                "strategy": {"type": "RollingUpdate",
-                             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+                },
                 "template": {
                     "metadata": {"labels": self.labels},
                     "spec": self._pod(args, account.metadata["name"], selector),
@@ -98,20 +110,36 @@ class ModelServing(pulumi.ComponentResource):
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=self._meta(APP),
-            spec={"type": "ClusterIP", "selector": selector,
-                  "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
             opts=opts,
         )
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-autoscaler",
             metadata=self._meta(APP),
             spec={
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "name": deployment.metadata["name"]},
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": deployment.metadata["name"],
+                },
                 "minReplicas": sizes.min_replicas,
                 "maxReplicas": sizes.max_replicas,
-                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                    "type": "Utilization", "averageUtilization": sizes.target_cpu_percent}}}],
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "averageUtilization": sizes.target_cpu_percent,
+                            },
+                        },
+                    }
+                ],
             },
             opts=opts,
         )
@@ -124,12 +152,14 @@ class ModelServing(pulumi.ComponentResource):
         self.namespace = NAMESPACE
         self.service_name = service.metadata["name"]
         self.role_arn = role.arn
-        self.register_outputs({
-            "repository_url": self.repository_url,
-            "image": self.image,
-            "service_name": self.service_name,
-            "role_arn": self.role_arn,
-        })
+        self.register_outputs(
+            {
+                "repository_url": self.repository_url,
+                "image": self.image,
+                "service_name": self.service_name,
+                "role_arn": self.role_arn,
+            }
+        )
 
     def _meta(self, name: str, annotations: dict[str, Any] | None = None) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": name, "namespace": NAMESPACE, "labels": self.labels}
@@ -140,34 +170,43 @@ class ModelServing(pulumi.ComponentResource):
     def _pod(
         self, args: ModelServingArgs, account: pulumi.Input[str], selector: dict[str, str]
     ) -> dict[str, Any]:
-        probe = {"httpGet": {"path": "/ping", "port": "http"}, "periodSeconds": 10,
-                 "timeoutSeconds": 2}
+        probe = {
+            "httpGet": {"path": "/ping", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+        }
         return {
             "serviceAccountName": account,
             "securityContext": pods.pod_security(),
-            "topologySpreadConstraints": [{
-                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": selector},
-            }],
-            "containers": [{
-                "name": APP,
-                "image": self.image,
-                "command": ["python", "-m", "slipway.serving", "serve"],
-                "env": [
-                    {"name": "SLIPWAY_HOST", "value": "0.0.0.0"},
-                    {"name": "SLIPWAY_PORT", "value": str(PORT)},
-                    {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
-                    {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
-                    {"name": "TMPDIR", "value": "/tmp"},
-                    *capture_env(args),
-                ],
-                "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-                "readinessProbe": {**probe, "initialDelaySeconds": 5, "failureThreshold": 3},
-                "livenessProbe": {**probe, "initialDelaySeconds": 30, "failureThreshold": 5},
-                "resources": pods.resources(args.deployment.preset.eks.serving),
-                "securityContext": pods.container_security(),
-                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-            }],
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": selector},
+                }
+            ],
+            "containers": [
+                {
+                    "name": APP,
+                    "image": self.image,
+                    "command": ["python", "-m", "slipway.serving", "serve"],
+                    "env": [
+                        {"name": "SLIPWAY_HOST", "value": "0.0.0.0"},
+                        {"name": "SLIPWAY_PORT", "value": str(PORT)},
+                        {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
+                        {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+                        {"name": "TMPDIR", "value": "/tmp"},
+                        *capture_env(args),
+                    ],
+                    "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                    "readinessProbe": {**probe, "initialDelaySeconds": 5, "failureThreshold": 3},
+                    "livenessProbe": {**probe, "initialDelaySeconds": 30, "failureThreshold": 5},
+                    "resources": pods.resources(args.deployment.preset.eks.serving),
+                    "securityContext": pods.container_security(),
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                }
+            ],
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
         }
 
@@ -219,13 +258,28 @@ def capture_write_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
 
 def lifecycle_rules(keep: int) -> dict[str, Any]:
     """Expire untagged images after a week; keep the ``keep`` newest images."""
-    return {"rules": [
-        {"rulePriority": 1, "description": "expire untagged images",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
-                       "countUnit": "days", "countNumber": UNTAGGED_DAYS},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"keep the {keep} newest images",
-         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
-                       "countNumber": keep},
-         "action": {"type": "expire"}},
-    ]}
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "expire untagged images",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": UNTAGGED_DAYS,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"keep the {keep} newest images",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }

@@ -24,11 +24,7 @@ def from_schema_error(err: Exception) -> LifecycleError:
     missing = SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME
     if reason in (missing, SchemaErrorReason.COLUMN_NOT_IN_SCHEMA):
         column = cases if isinstance(cases, str) else str(cases["failure_case"].iloc[0])
-        rule = (
-            "required column is missing"
-            if reason == missing
-            else "column is not in the schema"
-        )
+        rule = "required column is missing" if reason == missing else "column is not in the schema"
         return LifecycleError(column, rule)
     column = str(getattr(first.schema, "name", None) or "data")
     if reason == SchemaErrorReason.SERIES_CONTAINS_NULLS:

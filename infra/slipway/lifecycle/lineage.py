@@ -23,8 +23,12 @@ def git_commit(directory: Path) -> str:
     """HEAD commit of the repository holding ``directory`` (``unknown`` outside git)."""
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True,
-            timeout=10, check=False,
+            ["git", "rev-parse", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return UNKNOWN

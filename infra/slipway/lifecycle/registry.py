@@ -77,8 +77,10 @@ def promote(
     """Move ``champion`` to ``version`` (default: the ``challenger``)."""
     if not approved_by.strip():
         raise LifecycleError("approved_by", "must not be empty")
-    target = _require_version(client, name, version) if version else require_alias(
-        client, name, CHALLENGER
+    target = (
+        _require_version(client, name, version)
+        if version
+        else require_alias(client, name, CHALLENGER)
     )
     current = version_by_alias(client, name, CHAMPION)
     chosen = str(target.version)

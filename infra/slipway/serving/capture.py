@@ -176,12 +176,20 @@ class CaptureWriter:
         key = object_key(self.config, batch[0][0])
         try:
             self.client.put_object(
-                Bucket=self.config.bucket, Key=key, Body=lines.encode(),
-                ContentType="application/jsonlines", **extra,
+                Bucket=self.config.bucket,
+                Key=key,
+                Body=lines.encode(),
+                ContentType="application/jsonlines",
+                **extra,
             )
         except Exception as exc:  # S3 down, denied, throttled: drop the batch, keep serving
-            log.warning("capture: %d records lost, s3://%s/%s not written: %s",
-                        len(batch), self.config.bucket, key, exc)
+            log.warning(
+                "capture: %d records lost, s3://%s/%s not written: %s",
+                len(batch),
+                self.config.bucket,
+                key,
+                exc,
+            )
             self.metrics.capture_upload_failures.inc()
             self.metrics.capture_dropped.labels("upload_failed").inc(len(batch))
             return 0
@@ -207,8 +215,12 @@ def _s3_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", config=Config(
-        connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"}))
+    return boto3.client(
+        "s3",
+        config=Config(
+            connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"}
+        ),
+    )
 
 
 def writer_from_env(metrics: Metrics) -> CaptureWriter | None:
