@@ -16,12 +16,13 @@ LAUNCHER = Path(__file__).resolve().with_name("peak.py")
 class Measured:
     seconds: float
     peak_mib: float
+    stderr: str = ""
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     """Run ``cmd`` under the slim launcher (``peak.py``): wall time from spawn to exit and
     the program's own peak RSS, whatever the calling process holds. Its output is kept back
-    (the last lines of stderr are shown when it fails)."""
+    (stderr is returned; its last lines are shown when it fails)."""
     with tempfile.TemporaryDirectory(prefix="slipway-measure-") as tmp:
         out = Path(tmp) / "measured.json"
         launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(out), "--", *cmd]
@@ -32,4 +33,4 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     if result["exit"]:
         detail = done.stderr.strip().splitlines()[-20:]
         raise SystemExit("\n".join([f"error: {cmd[0]}: exited with {result['exit']}", *detail]))
-    return Measured(seconds=result["seconds"], peak_mib=result["peak_mib"])
+    return Measured(seconds=result["seconds"], peak_mib=result["peak_mib"], stderr=done.stderr)

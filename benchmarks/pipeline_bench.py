@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,11 @@ def import_breakdown(stderr: str) -> Counter[str]:
     return seconds
 
 
+def step_seconds(stderr: str) -> dict[str, float]:
+    """The pipeline's own step timings (``done <step> (<seconds> s)`` lines)."""
+    return {m[1]: float(m[2]) for m in re.finditer(r"^done (.+) \(([\d.]+) s\)$", stderr, re.M)}
+
+
 def in_project(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` in the project directory (the CLI finds its config there)."""
     done = subprocess.run(cmd, cwd=cwd, env=project_env(), capture_output=True, text=True)
@@ -82,9 +88,12 @@ def run(args: argparse.Namespace) -> list[Figure]:
     imports = import_breakdown(traced.stderr)
     top = ", ".join(f"{name} {sec:.2f}" for name, sec in imports.most_common(8))
     print(f"project --help: {helps[len(helps) // 2]:.2f} s (median of {len(helps)})")
+    steps = step_seconds(pipeline.stderr)
     print(
         f"pipeline run: {pipeline.seconds:.1f} s (goal {GOAL_SECONDS:.0f} s), "
-        f"peak RSS {pipeline.peak_mib:.0f} MiB"
+        f"peak RSS {pipeline.peak_mib:.0f} MiB; steps {sum(steps.values()):.1f} s ("
+        + ", ".join(f"{name} {sec:.1f}" for name, sec in steps.items())
+        + "), the rest start-up and imports"
     )
     print(f"imports under -X importtime: {sum(imports.values()):.1f} s in all; by package: {top}")
     return [Figure("pipeline", f"{pipeline.seconds:.1f} s", quiet.load)]
