@@ -22,6 +22,7 @@ HTML_NAME = "drift_report.html"
 JSON_NAME = "drift_summary.json"
 
 PLOT_WIDTH, PLOT_HEIGHT = 300, 96
+MAX_TICKS = 10  # labelled bars up to this many get a label each
 GAUGE_SCALE = 3.0  # the gauge spans 0..3x the threshold; the threshold mark sits at 1/3
 TESTS = {
     "wasserstein": ("normalised Wasserstein", ">="),
@@ -47,8 +48,7 @@ class Plot:
     reference: list[Bar]
     current: list[Bar]  # labelled bars: beside the reference; binned: drawn as ``step``
     step: str  # path of the current distribution over equal-width bins ("" when labelled)
-    left: str
-    right: str
+    ticks: list[str]  # the range's ends, or one label per bar (when they fit)
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ padding:.5rem .7rem}.card.drift{border-left-color:#b00020;background:#fff8f8}
 .badge{font-size:.75rem;padding:.1rem .4rem;border-radius:3px;background:#e3f1e3;color:#1b7a1b}
 .drift .badge{background:#fde2e1;color:#b00020}.decide{margin:.2rem 0;font-size:.9rem}
 .axis{display:flex;justify-content:space-between;font-size:.75rem;color:#555;margin:0}
+.axis.bars{display:grid;width:300px;text-align:center;overflow:hidden;white-space:nowrap}
 .context{font-size:.75rem;color:#777;margin:.3rem 0 0}
 svg{display:block}.ref{fill:#b9b9b9}.cur{fill:#1f5fbf;opacity:.75}
 .step{fill:none;stroke:#1f5fbf;stroke-width:2}.drift .cur{fill:#c62828}.drift .step{stroke:#c62828}
@@ -126,7 +127,12 @@ The gauge fills to the deciding statistic; the black mark is its threshold.</p>
 {% for b in p.current %}{{ bar('cur', b) }}{% endfor %}
 {% if p.step %}<path class="step" d="{{ p.step }}"/>{% endif %}
 </svg>
-<p class="axis"><span>{{ p.left }}</span><span>{{ p.right }}</span></p>
+{% if p.step or p.ticks|length < p.reference|length %}
+<p class="axis">{% for t in p.ticks %}<span>{{ t }}</span>{% endfor %}</p>
+{% else %}
+<p class="axis bars" style="grid-template-columns:repeat({{ p.ticks|length }},1fr)">
+{% for t in p.ticks %}<span>{{ t }}</span>{% endfor %}</p>
+{% endif %}
 {% endif %}
 <p class="context">Context, not deciding: {{ c.context|join(' · ') }}</p>
 </section>
@@ -214,8 +220,7 @@ def _plot(h: Histogram) -> Plot:
             reference=[bar(i, s, slot * 0.1, width) for i, s in enumerate(h.reference)],
             current=[bar(i, s, slot * 0.5, width) for i, s in enumerate(h.current)],
             step="",
-            left=h.labels[0],
-            right=h.labels[-1] if count > 1 else "",
+            ticks=h.labels if count <= MAX_TICKS else [h.labels[0], h.labels[-1]],
         )
     step = [f"M0 {PLOT_HEIGHT}"]
     for i, share in enumerate(h.current):
@@ -226,8 +231,7 @@ def _plot(h: Histogram) -> Plot:
         reference=[bar(i, s, 0.0, slot) for i, s in enumerate(h.reference)],
         current=[],
         step=" ".join(step),
-        left=_number(h.edges[0]),
-        right=_number(h.edges[-1]),
+        ticks=[_number(h.edges[0]), _number(h.edges[-1])],
     )
 
 
