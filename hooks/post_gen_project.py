@@ -28,6 +28,11 @@ ABBREVIATIONS = {
 }
 SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>.+)$")
 VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
+# What the requirement may hold: it is written between the quotes of a TOML basic string
+# and read as one PEP 508 requirement, so no quote, backslash, space or control character.
+REQUIREMENT = re.compile(
+    r"^slipway-mlops\[[a-z,]+\]((==|>=|<=|~=|!=|>|<)[^\s\"'\\]+| @ [^\s\"'\\]+)$"
+)
 
 # Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
@@ -125,6 +130,14 @@ def from_explicit(name: str, source: str) -> str:
 
 
 def requirement(ctx: dict[str, str]) -> str:
+    """The slipway-mlops requirement, refused unless it stays one string in pyproject.toml."""
+    req = derived_requirement(ctx)
+    if not REQUIREMENT.match(req) or not req.isprintable():
+        raise SourceError(f"slipway_source: not a requirement pyproject.toml can hold: {req!r}")
+    return req
+
+
+def derived_requirement(ctx: dict[str, str]) -> str:
     name = f"slipway-mlops[{extras(ctx)}]"
     explicit = ctx.get("slipway_source", "").strip()
     if explicit:
