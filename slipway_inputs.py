@@ -29,6 +29,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -241,11 +242,10 @@ def check_source(ctx: Mapping[str, Any]) -> None:
             rule = "must be a URL without spaces, quotes or backslashes"
             raise InvalidInput("slipway_source", rule, source)
         return
-    if source.startswith(("/", "~")):
-        if not Path(source).expanduser().exists():
+    if source.startswith(("/", "~", "./", "../")):
+        path = Path(source).expanduser()
+        if not (path.exists() or Path(os.environ.get("PWD", "."), path).exists()):
             raise InvalidInput("slipway_source", "path does not exist", source)
-        return
-    if source.startswith(("./", "../")):
         return
     raise InvalidInput(
         "slipway_source",
@@ -280,11 +280,13 @@ def yaml(value: object) -> str:
 
 
 def py(value: object) -> str:
-    """A Python string literal (repr), in double quotes when that needs no escape (ruff's style)."""
+    """A Python string literal: ``repr``'s escapes, in the quotes ruff format would choose
+    (double, unless the text holds more double quotes than single)."""
     text = str(value)
     literal = repr(text)
-    if literal[0] == "'" and '"' not in text and "'" not in text:
-        literal = '"' + literal[1:-1] + '"'
+    if literal[0] == "'" and text.count('"') <= text.count("'"):
+        body = literal[1:-1].replace("\\'", "'").replace('"', '\\"')
+        literal = f'"{body}"'
     return literal
 
 
@@ -334,21 +336,32 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def authored_text(root: Path) -> frozenset[str]:
-    """Whole strings cookiecutter renders that the template wrote: cookiecutter.json, hooks/."""
-    scripts = [p.read_text(encoding="utf-8") for p in (root / "hooks").iterdir() if p.is_file()]
-    return frozenset([*_strings(template_json(root)), *scripts])
+@dataclass(frozen=True)
+class Authored:
+    """What the template itself wrote that cookiecutter renders from strings, not files."""
 
+    text: frozenset[str]  # whole strings: cookiecutter.json's, the hook scripts
+    names: frozenset[str]  # file and directory names holding Jinja (rendered as paths)
+    project_dir: str  # the template directory's name: the first thing rendered into a path
 
-def authored_names(root: Path, marks: tuple[str, ...]) -> frozenset[str]:
-    """File and directory names of the template that hold Jinja (rendered as paths)."""
-    names: set[str] = set()
-    for top in root.iterdir():
-        if "cookiecutter" in top.name and any(mark in top.name for mark in marks):
+    @classmethod
+    def read(cls, root: Path, marks: tuple[str, ...]) -> Authored:
+        scripts = [p.read_text(encoding="utf-8") for p in (root / "hooks").iterdir() if p.is_file()]
+        tops = [  # as cookiecutter/find.py finds it
+            p
+            for p in root.iterdir()
+            if "cookiecutter" in p.name and any(m in p.name for m in marks)
+        ]
+        names: set[str] = set()
+        for top in tops:
             names.add(top.name)
             for _, dirs, files in os.walk(top, followlinks=True):
                 names.update(n for n in (*dirs, *files) if any(mark in n for mark in marks))
-    return frozenset(names)
+        return cls(
+            text=frozenset([*_strings(template_json(root)), *scripts]),
+            names=frozenset(names),
+            project_dir=tops[0].name if tops else "",
+        )
 
 
 def _cookiecutter_cli_answers() -> dict[str, str]:
@@ -380,51 +393,59 @@ _QUIET = _QuietHookFailure()
 
 
 class Inputs(Extension):
-    """The Jinja extension cookiecutter loads: filters, literal values, quiet refusals.
+    """The Jinja extension cookiecutter loads: filters, literal values, checks, quiet refusals.
 
     cookiecutter makes one environment per stage (answers, files, each hook), so the
-    template's own text is read afresh each time: ``cruft update`` renders two commits
-    from one checkout in one process. Python keeps the module of the first import, though.
+    template's own text is read afresh for each: ``cruft update`` renders two commits from
+    one checkout in one process (Python keeps the module of the first import, though).
     """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters.update(FILTERS)
         self._literals: list[str] = []
-        self._authored: tuple[frozenset[str], frozenset[str]] | None = None
+        self._authored: Authored | None = None
         environment.globals["_slipway_literal"] = self._literals.__getitem__
+        environment.globals["_slipway_checked"] = lambda answers: slipway_check(answers) and ""
         hooks_logger = logging.getLogger("cookiecutter.hooks")
         if _QUIET not in hooks_logger.filters:
             hooks_logger.addFilter(_QUIET)
         answers = _cookiecutter_cli_answers()
         check_given({k: str(v) for k, v in answers.items()}, template_json())
 
+    @property
+    def authored(self) -> Authored:
+        if self._authored is None:
+            self._authored = Authored.read(ROOT, self._marks())
+        return self._authored
+
     def _marks(self) -> tuple[str, ...]:
         env = self.environment
         return (env.variable_start_string, env.block_start_string, env.comment_start_string)
 
     def _is_authored(self, source: str) -> bool:
-        if self._authored is None:
-            self._authored = (authored_text(ROOT), authored_names(ROOT, self._marks()))
-        text, names = self._authored
-        if source in text:
+        if source in self.authored.text:
             return True
         parts = {p for p in re.split(r"[\\/]", source) if any(m in p for m in self._marks())}
-        return bool(parts) and parts <= names
+        return bool(parts) and parts <= self.authored.names
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         """Parse template-authored text as Jinja; turn anything else into its own literal.
 
-        Files cookiecutter renders come with a ``name``; ``from_string`` sources (values,
+        Files cookiecutter renders come with a ``name``; ``from_string`` sources (answers,
         paths, hook scripts) do not. A path counts as authored when each of its parts that
-        holds Jinja is a file or directory name of the template itself.
+        holds Jinja is a file or directory name of the template itself. The template
+        directory's own name, which cookiecutter renders right before creating the project
+        directory in every mode (``--replay`` and cruft included), first checks the answers.
         """
         env = self.environment
+        start, end = env.variable_start_string, env.variable_end_string
         plain = env.line_statement_prefix is None and env.line_comment_prefix is None
         if name is not None or (plain and not any(m in source for m in self._marks())):
             return source
+        if source == self.authored.project_dir:
+            return f"{start} _slipway_checked(cookiecutter) {end}{source}"
         if self._is_authored(source):
             return source
         self._literals.append(source)
-        index = len(self._literals) - 1
-        return f"{env.variable_start_string} _slipway_literal({index}) {env.variable_end_string}"
+        return f"{start} _slipway_literal({len(self._literals) - 1}) {end}"

@@ -73,14 +73,20 @@ def is_slipway_checkout(path: Path) -> bool:
     return (path / "cookiecutter.json").is_file() and (path / "infra" / "slipway").is_dir()
 
 
+def candidates(raw: str) -> list[Path]:
+    """Where a path the user gave may be: hooks run inside the new project, so a relative
+    one is tried against ``$PWD`` (where cookiecutter was invoked) and the current directory."""
+    path = Path(raw.removeprefix("file://")).expanduser()
+    bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
+    return [path] if path.is_absolute() else [base / path for base in bases]
+
+
 def local_checkout(template: str, repo_dir: str) -> Path:
     """Absolute path of a local template checkout (cookiecutter may pass it relative)."""
-    bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
     for raw in (template, repo_dir):
         if not raw:
             continue
-        raw_path = Path(raw.removeprefix("file://")).expanduser()
-        for candidate in [raw_path] if raw_path.is_absolute() else [b / raw_path for b in bases]:
+        for candidate in candidates(raw):
             if is_slipway_checkout(candidate):
                 return candidate.resolve()
     raise SourceError(
@@ -123,10 +129,10 @@ def from_explicit(name: str, source: str) -> str:
     url = git_url(source)
     if url:
         return f"{name} @ {url}"
-    path = Path(source).expanduser().resolve()
-    if not path.exists():
-        raise SourceError(f"slipway_source: path does not exist (got {source!r})")
-    return f"{name} @ {path.as_uri()}"
+    for path in candidates(source):
+        if path.exists():
+            return f"{name} @ {path.resolve().as_uri()}"
+    raise SourceError(f"slipway_source: path does not exist (got {source!r})")
 
 
 def requirement(ctx: dict[str, str]) -> str:

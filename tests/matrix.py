@@ -28,7 +28,7 @@ COSMETIC = tuple(k for k in CHOICES if k not in STRUCTURAL)
 
 
 def is_valid(combo: dict[str, str]) -> bool:
-    """Pairs the platform cannot deploy (pre_gen refuses them; tested there)."""
+    """Pairs the platform cannot deploy (slipway_inputs.py refuses them; tested there)."""
     return not (combo["compute"] == "eks" and combo["endpoint"] == "serverless")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import os
+import random
 import subprocess
 import sys
 import tomllib
@@ -201,31 +203,58 @@ def test_plain_cookiecutter_binary_stops_at_the_error_line(tmp_path: Path) -> No
     assert lines == ["error: project_slug: must be lowercase (got 'Bad')"], lines
 
 
-def test_a_replayed_bad_answer_is_refused_with_one_line(tmp_path: Path) -> None:
-    """--replay skips the prompts; the pre-gen hook's rendering checks the answers again."""
-    replay = tmp_path / "bad.json"
+def test_a_refusing_post_gen_hook_shows_its_line_without_cookiecutters_traceback(
+    tmp_path: Path,
+) -> None:
+    """The pin cannot be derived (a relative template path, $PWD elsewhere): the hook's
+    line, cookiecutter's own one-line summary, and no traceback between them."""
+    cli = Path(sys.executable).parent / "cookiecutter"
+    run = subprocess.run(
+        [str(cli), "--no-input", "-o", str(tmp_path / "out"), ROOT.name],
+        cwd=ROOT.parent,
+        env={**os.environ, "PWD": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 1
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Hook script failed") or lines[1].startswith("Hook script failed")
+    assert any(line.startswith("error: slipway_source: cannot locate") for line in lines)
+    assert tree(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "line"),
+    [
+        ({"author_email": "x"}, "error: author_email: must be an email address"),
+        ({"project_slug": "../escape/x"}, "error: project_slug: must be lowercase letters"),
+    ],
+)
+def test_a_replayed_bad_answer_is_refused_before_anything_is_written(
+    tmp_path: Path, bad: dict[str, str], line: str
+) -> None:
+    """--replay skips the prompts; the answers are checked again as cookiecutter renders the
+    template directory's name, before it creates anything."""
+    choices = {k: v[0] for k, v in COOKIECUTTER_JSON.items() if isinstance(v, list) and k[0] != "_"}
     answers = {
         **{k: v for k, v in COOKIECUTTER_JSON.items() if not k.startswith("__")},
-        "compute": "sagemaker",
-        "endpoint": "realtime",
-        "monitoring": "yes",
-        "ci": "none",
-        "python_version": "3.11",
-        "license": "MIT",
+        **choices,
         "project_slug": "churn-model",
         "package_name": "churn_model",
         "github_repository": "example-org/churn-model",
-        "author_email": "not-an-email",
         "__slipway_checks": "passed",
+        **bad,
     }
+    replay = tmp_path / "bad.json"
     replay.write_text(json.dumps({"cookiecutter": answers}))
-    out = tmp_path / "out"
-    code, lines = plain_cookiecutter("--replay-file", str(replay), "-o", str(out), str(ROOT))
+    code, lines = plain_cookiecutter(
+        "--replay-file", str(replay), "-o", str(tmp_path / "out"), str(ROOT)
+    )
     assert code == 1
-    assert lines == [
-        "error: author_email: must be an email address like team@example.com (got 'not-an-email')"
-    ]
-    assert tree(out) == []
+    assert len(lines) == 1 and lines[0].startswith(line), lines
+    assert tree(tmp_path) == ["bad.json"]
 
 
 def test_the_requirement_the_post_gen_hook_writes_cannot_break_out_of_its_string() -> None:
@@ -394,6 +423,23 @@ def test_values_land_only_in_files_that_are_parsed(
                     assert value not in text, f"{path.relative_to(project)} holds {key}"
     license_text = (project / "LICENSE").read_text()
     assert f" {values['author_name']}" in license_text
+
+
+def test_each_filter_round_trips_through_its_syntaxs_parser() -> None:
+    """Random strings over the characters each syntax treats specially, and more."""
+    rng = random.Random(16)
+    alphabet = list("ab '\"\\`*_[]<>&~|$#!-+=.():;,%@1{}\u00e9\u4e2d\U0001f680")
+    markdown = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))).strip()
+        if not text:
+            continue
+        assert ast.literal_eval(INPUTS.py(text)) == text, text
+        assert tomllib.loads("k = " + INPUTS.toml(text))["k"] == text, text
+        assert yaml.safe_load("k: " + INPUTS.yaml(text))["k"] == text, text
+        for line in (INPUTS.md(text), "# " + INPUTS.md(text)):
+            inline = [t for t in markdown.parse(line) if t.type == "inline"]
+            assert [(c.type, c.content) for c in inline[0].children] == [("text", text)], line
 
 
 def test_free_text_goes_through_the_filter_of_its_files_syntax() -> None:
