@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 COOKIECUTTER = json.loads((ROOT / "cookiecutter.json").read_text())
 
-CHOICES = {k: v for k, v in COOKIECUTTER.items() if isinstance(v, list)}
+CHOICES = {k: v for k, v in COOKIECUTTER.items() if isinstance(v, list) and not k.startswith("_")}
 
 STRUCTURAL = ("compute", "endpoint", "monitoring", "ci")
 
