@@ -8,7 +8,8 @@
 // One output line per case: {"id", "decision": "Allowed" | "ExplicitlyDenied" |
 // "ImplicitlyDenied" | "Error", "grants": [...], "denials": [...], "errors": "...",
 // "ignoredContextKeys": [...]}; grants and denials are iam-simulate's getGrantReasons /
-// getDenialReasons (policy type, policy name, Sid, 1-based statement index).
+// getDenialReasons (policy type, policy name, Sid, 1-based statement index); "resource" is the
+// resource evaluated ("*" for an action IAM authorizes on "*" only, whatever was asked).
 // Exit 2 when the engine is missing or the batch is not valid JSON. The package is found under
 // build/iam-simulate (the root `make iam-simulate` target) unless IAM_SIMULATE_MODULE names
 // the directory whose node_modules holds it.
@@ -23,7 +24,7 @@ function load() {
     return require(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
   } catch (err) {
     console.error(`error: iam-simulate: not installed under ${moduleRoot} (run \`make iam-simulate\`)`);
-    process.exit(2);
+    return null;
   }
 }
 
@@ -41,11 +42,14 @@ function named(policies, ids, kind) {
 }
 
 async function evaluate(engine, policies, c) {
+  // An action without resource-level permissions is authorized on "*" only.
+  const [service, name] = c.action.split(":");
+  const resource = (await engine.isWildcardOnlyAction(service, name)) ? "*" : c.resource;
   const simulation = {
     request: {
       principal: c.principal,
       action: c.action,
-      resource: { resource: c.resource, accountId: c.accountId },
+      resource: { resource, accountId: c.accountId },
       contextVariables: c.context || {},
     },
     identityPolicies: named(policies, c.identityPolicies, "identity policy"),
@@ -72,6 +76,7 @@ async function evaluate(engine, policies, c) {
   }
   return {
     id: c.id,
+    resource,
     decision: response.overallResult,
     grants,
     denials,
@@ -81,6 +86,7 @@ async function evaluate(engine, policies, c) {
 
 async function main() {
   const engine = load();
+  if (engine === null) return 2;
   let batch;
   try {
     batch = JSON.parse(await readStdin());
@@ -101,8 +107,11 @@ async function main() {
   return 0;
 }
 
+// exitCode, not exit(): exit() would cut a large stdout written to a pipe short.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     console.error(`error: iam-simulate: ${err.message}`);
     process.exit(2);
