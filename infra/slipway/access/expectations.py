@@ -172,8 +172,8 @@ def _deploy_request(
             return None
         arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/x"
         return _req(action, arn, origin, **{"iam:AWSServiceName": name})
-    arn = _deploy_arn(stack, resource, buckets)
-    if arn is None or arn.split(":")[2] != service:
+    target = _deploy_arn(stack, resource, buckets)
+    if target is None or target.split(":")[2] != service:
         return None
     context: dict[str, object] = {}
     if resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
@@ -187,7 +187,7 @@ def _deploy_request(
             context["ec2:CreateAction"] = _ec2_create(resource.type)
     if not verb.startswith(("Create", "Allocate")):
         context.update({f"aws:ResourceTag/{k}": v for k, v in tags.items()})
-    return _req(action, arn, origin, **context)  # type: ignore[arg-type]
+    return _req(action, target, origin, **context)
 
 
 def _ec2_create(type_: str) -> str:

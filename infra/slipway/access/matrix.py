@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from slipway.access.request import AccessRequest
+from slipway.access.request import AccessRequest, ContextValue
 from slipway.access.stack import Document, Role, StackAccess
 
 ALLOWED = "Allowed"
@@ -119,8 +119,11 @@ def case_for(expectation: Expectation, stack: StackAccess, world: Sequence[Stack
     """The role's policies and the request's full context (role and resource tags)."""
     role = stack.role(expectation.role)
     request = expectation.request.with_principal(role.arn)
-    context = {**role.principal_context, **_resource_tags(request.resource, world)}
-    context.update(request.context)
+    context: dict[str, ContextValue] = {
+        **role.principal_context,
+        **_resource_tags(request.resource, world),
+        **request.context,
+    }
     request = AccessRequest(
         request.principal, request.action, request.resource, context, request.origin
     )

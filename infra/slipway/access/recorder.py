@@ -100,6 +100,21 @@ def install(target: Any = None, *, log: Path | str | None = None, principal: str
     return True
 
 
+def uninstall() -> None:
+    """Undo ``install()`` (sessions created from now on are not hooked; boto3's default
+    session is unhooked)."""
+    import boto3
+    import botocore.session
+
+    with _lock:
+        handler = _installed.pop("handler", None)
+        original = _installed.pop("init", None)
+        if original is not None:
+            botocore.session.Session.__init__ = original  # type: ignore[method-assign]
+        if handler is not None and boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION.events.unregister(f"{EVENT}.*.*", handler)
+
+
 def _events_of(target: Any) -> Any:
     if hasattr(target, "meta") and hasattr(target.meta, "events"):
         return target.meta.events  # a client
@@ -112,10 +127,12 @@ def _hook_new_sessions(handler: Recorder) -> None:
     import botocore.session
 
     original = botocore.session.Session.__init__
+    _installed["init"] = original
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self.get_component("event_emitter").register(f"{EVENT}.*.*", _installed["handler"])
+        if "handler" in _installed:
+            self.get_component("event_emitter").register(f"{EVENT}.*.*", _installed["handler"])
 
     botocore.session.Session.__init__ = init  # type: ignore[method-assign]
 

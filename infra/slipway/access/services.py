@@ -93,7 +93,7 @@ def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
         capture = config.inputs.get("dataCaptureConfig")
         variants = config.inputs.get("productionVariants") or []
         if capture and variants:
-            model = next(
+            found = next(
                 (
                     m
                     for m in run.of_type("aws:sagemaker/model:Model")
@@ -101,7 +101,7 @@ def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
                 ),
                 None,
             )
-            kind = roles.get(model.inputs["executionRoleArn"], "infer") if model else "infer"
+            kind = roles.get(found.inputs["executionRoleArn"], "infer") if found else "infer"
             uri = capture["destinationS3Uri"].rstrip("/") + "/endpoint/variant/2026/01/01/00/"
             for request in s3_object(stack, uri, True, DATA_CAPTURE):
                 yield kind, request
