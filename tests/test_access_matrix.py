@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 from access_matrix import STACKS, Evaluated, bake_and_run, evaluate_all, finding
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from slipway.access.expectations import MLFLOW_CALLS
 from slipway.access.report import render, tsv
 from tools import iam_engine
 
@@ -45,17 +46,7 @@ _TRACKING_UP = (
     "UpdateMlflowTrackingServer",
     "DeleteMlflowTrackingServer",
 )
-_MLFLOW_CALLS = (
-    "GetExperimentByName",
-    "CreateExperiment",
-    "CreateRun",
-    "LogBatch",
-    "UpdateRun",
-    "CreateRegisteredModel",
-    "CreateModelVersion",
-    "SetRegisteredModelAlias",
-    "GetModelVersionByAlias",
-)
+_MLFLOW_CALLS = MLFLOW_CALLS["deploy"]
 
 
 def _sagemaker(combo: Combo, stack: str) -> bool:
