@@ -29,6 +29,34 @@ def save_iris_model(path: Path, *, signature: bool = True) -> Path:
     return path
 
 
+def save_mixed_model(path: Path) -> Path:
+    """A pipeline on a string and a number column (the DataFrame path), with a declared
+    ``threshold`` param; an unseen ``colour`` makes it raise (``handle_unknown="error"``)."""
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame(
+        {"colour": ["red", "green", "blue", "red"] * 5, "size": [1.0, 2.0, 3.0, 4.0] * 5}
+    )
+    encode = ColumnTransformer(
+        [("c", OneHotEncoder(handle_unknown="error"), ["colour"])], remainder="passthrough"
+    )
+    model = make_pipeline(encode, LogisticRegression()).fit(frame, [0, 1, 0, 1] * 5)
+    mlflow.sklearn.save_model(
+        model,
+        str(path),
+        signature=infer_signature(frame, model.predict(frame), params={"threshold": 0.5}),
+        input_example=frame.head(2),
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
+    )
+    return path
+
+
 def asgi_call(
     app: object,
     method: str,
