@@ -56,7 +56,12 @@ def app(model_uri: str) -> object:
 
 
 @pytest.fixture(scope="session")
-def mixed_app(tmp_path_factory: pytest.TempPathFactory) -> object:
+def mixed_model_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(save_mixed_model(tmp_path_factory.mktemp("model") / "mixed"))
+
+
+@pytest.fixture(scope="session")
+def mixed_app(mixed_model_uri: str) -> object:
     from slipway.serving import create_app
 
-    return create_app(str(save_mixed_model(tmp_path_factory.mktemp("model") / "mixed")))
+    return create_app(mixed_model_uri)

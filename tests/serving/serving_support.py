@@ -74,15 +74,33 @@ def asgi_call(
         {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
         for i, part in enumerate(parts)
     ]
-    headers = [(b"content-type", content_type.encode())] if content_type is not None else []
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type is not None:
+        headers.append((b"content-type", content_type.encode()))
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return messages.pop(0)
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # a client that stays connected (frameworks listen)
+        raise AssertionError("unreachable")
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("127.0.0.1", 8080),
+        "client": ("127.0.0.1", 50000),
+    }
     asyncio.run(app(scope, receive, send))  # type: ignore[operator]
-    return sent[0]["status"], sent[1]["body"]
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])

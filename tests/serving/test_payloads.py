@@ -235,7 +235,7 @@ MALFORMED = [
         _row("five", 3.5, 1.4, 0.2),
         JSON,
         400,
-        INVALID,
+        BAD,
         "column 'sepal_length': expected a number",
     ),
     (
@@ -243,7 +243,7 @@ MALFORMED = [
         _row(5.1, True, 1.4, 0.2),
         JSON,
         400,
-        INVALID,
+        BAD,
         "column 'sepal_width': expected a number",
     ),
     (
@@ -251,7 +251,7 @@ MALFORMED = [
         _row(5.1, 3.5, [1.4], 0.2),
         JSON,
         400,
-        INVALID,
+        BAD,
         "column 'petal_length': expected a number",
     ),
     (
@@ -259,7 +259,7 @@ MALFORMED = [
         _record(petal_width=None),
         JSON,
         400,
-        INVALID,
+        BAD,
         "column 'petal_width': value is required",
     ),
     (
@@ -267,16 +267,16 @@ MALFORMED = [
         b'{"inputs": [[NaN, 3.5, 1.4, 0.2]]}',
         JSON,
         400,
-        INVALID,
+        BAD,
         "NaN is not allowed",
     ),
-    ("nan-as-text", _row("nan", 3.5, 1.4, 0.2), JSON, 400, INVALID, "NaN is not allowed"),
+    ("nan-as-text", _row("nan", 3.5, 1.4, 0.2), JSON, 400, BAD, "NaN is not allowed"),
     (
         "infinity",
         b'{"inputs": [[5.1, Infinity, 1.4, 0.2]]}',
         JSON,
         400,
-        INVALID,
+        BAD,
         "infinity is not allowed",
     ),
     (
@@ -284,7 +284,7 @@ MALFORMED = [
         b'{"inputs": [[5.1, 1e999, 1.4, 0.2]]}',
         JSON,
         400,
-        INVALID,
+        BAD,
         "infinity is not allowed",
     ),
     (
@@ -292,7 +292,7 @@ MALFORMED = [
         b'{"inputs": [[1' + b"0" * 400 + b", 3.5, 1.4, 0.2]]}",
         JSON,
         400,
-        INVALID,
+        BAD,
         "out of range for double",
     ),
     (
@@ -317,7 +317,7 @@ MALFORMED = [
         b'{"inputs": [[' + b"[" * 900 + b"]" * 900 + b", 3.5, 1.4, 0.2]]}",
         JSON,
         400,
-        INVALID,
+        BAD,
         "expected a number",
     ),
     ("zero-rows", _doc(data=[]), JSON, 400, BAD, "no rows"),
@@ -353,7 +353,7 @@ MALFORMED = [
         b"sepal_length,sepal_width,petal_length,petal_width\n5.1,abc,1.4,0.2\n",
         "text/csv",
         400,
-        INVALID,
+        BAD,
         "column 'sepal_width': expected a number",
     ),
     (
@@ -385,7 +385,7 @@ MALFORMED = [
         b"sepal_length,sepal_width,petal_length,petal_width\n5.1,,1.4,0.2\n",
         "text/csv",
         400,
-        INVALID,
+        BAD,
         "column 'sepal_width': value is required",
     ),
     ("csv-bad-quote", b'sepal_length,"a"b\n1,2\n', "text/csv", 400, BAD, "invalid CSV"),
@@ -418,9 +418,12 @@ def test_malformed_payload_is_refused_with_a_message(
 
 
 def test_schema_errors_are_classified_as_mlflow_classifies_them(app: object) -> None:
-    _, answer = asgi_call(app, "POST", "/invocations", _row(5.1, True, 1.4, 0.2))
+    _, answer = asgi_call(app, "POST", "/invocations", _doc(columns=FEATURES[:3], data=[[1, 2, 3]]))
     error = json.loads(answer)
     assert (error["error_class"], error["sqlstate"]) == ("SCHEMA_ENFORCEMENT_FAILED", "KAM01")
+    _, answer = asgi_call(app, "POST", "/invocations", _row(5.1, True, 1.4, 0.2))
+    error = json.loads(answer)
+    assert (error["error_class"], error["sqlstate"]) == ("INVALID_PARAMETER_VALUE", "KAM00")
 
 
 def test_many_kinds_of_malformed_payloads() -> None:

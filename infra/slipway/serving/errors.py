@@ -12,8 +12,8 @@ import json
 
 # error_code of each answer. MLflow's own codes where MLflow has one for the case; HTTP's
 # reason phrase otherwise (MLflow answers 405 and 415 without a JSON body, 413 never).
-BAD_REQUEST = "BAD_REQUEST"  # not a request: syntax, shape, size of the document
-INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"  # a request the signature refuses
+BAD_REQUEST = "BAD_REQUEST"  # syntax, shape, a cell that cannot be its column's type
+INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"  # columns the signature refuses, params
 INTERNAL_ERROR = "INTERNAL_ERROR"  # the model failed on its own example too
 CODE_OF_STATUS = {
     400: BAD_REQUEST,
@@ -50,8 +50,9 @@ class BadRequest(ValueError):
 
 
 class InvalidValue(BadRequest):
-    """A well-formed request the model's signature refuses: a column or a cell (400,
-    ``INVALID_PARAMETER_VALUE``, ``SCHEMA_ENFORCEMENT_FAILED``, as MLflow's schema enforcement)."""
+    """Columns the model's signature refuses (missing, duplicated, not names): 400,
+    ``INVALID_PARAMETER_VALUE``, ``SCHEMA_ENFORCEMENT_FAILED``, as MLflow's schema enforcement.
+    A cell that cannot be its column's type is a ``BAD_REQUEST``, as MLflow's cast failures."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, 400, INVALID_PARAMETER_VALUE, SCHEMA_ENFORCEMENT_FAILED)

@@ -108,8 +108,10 @@ class PayloadParser:
         if index is not None and (type(index) is not list or len(index) != len(data)):
             raise BadRequest(f"dataframe_split.index must be a list of {len(data)} labels")
         columns = value.get("columns", list(self.names))
-        if type(columns) is not list or not all(type(c) is str for c in columns):
+        if type(columns) is not list:
             raise BadRequest("dataframe_split.columns must be a list of column names")
+        if not all(type(c) is str for c in columns):
+            raise InvalidValue(f"dataframe_split.columns: not column names {columns[:5]}")
         return self._lists(columns, data, "dataframe_split.data")
 
     def _records(self, value: Any, key: str) -> Rows:
@@ -304,7 +306,7 @@ def _csv_converter(kind: str) -> Callable[[str, str, int], Any]:
             lowered = raw.strip().lower()
             if lowered in ("true", "false"):
                 return lowered == "true"
-            raise InvalidValue(
+            raise BadRequest(
                 f"row {row}, column {name!r}: expected true or false (got {raw[:40]!r})"
             )
         return raw

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slipway.serving.errors import InvalidValue, ModelLoadError
+from slipway.serving.errors import BadRequest, ModelLoadError
 
 NUMERIC = {"double", "float", "long", "integer"}
 SUPPORTED = NUMERIC | {"boolean", "string"}
@@ -86,8 +86,8 @@ def _checker(column: Column, allow_nan: bool) -> Callable[[Any, int], Any]:
     for a boolean), and the bounds of the type (NaN, infinity, overflow)."""
     name, kind = column.name, column.type
 
-    def fail(value: Any, row: int, rule: str) -> InvalidValue:
-        return InvalidValue(f"row {row}, column {name!r}: {rule} (got {shown(value)})")
+    def fail(value: Any, row: int, rule: str) -> BadRequest:
+        return BadRequest(f"row {row}, column {name!r}: {rule} (got {shown(value)})")
 
     def missing(value: Any, row: int) -> Any:
         if column.required:
