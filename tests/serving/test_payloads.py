@@ -515,3 +515,29 @@ def test_a_model_that_fails_on_its_own_example_is_a_server_error(app: object) ->
         ServingApp(model, max_body=2**20, max_rows=10), "POST", "/invocations", _row(*SETOSA)
     )
     assert (status, json.loads(answer)["error_code"]) == (500, "INTERNAL_ERROR")
+
+
+@pytest.mark.parametrize(
+    ("kind", "accepted", "refused"),
+    [
+        ("double", [1, 1.5, "2.5", " 3 ", "1_000", -(10**300)], [10**400, "1e999", "x", True, [1]]),
+        ("float", [3.4e38, "1e38"], [3.5e38, "1e39", 10**39]),
+        ("long", [2**63 - 1, -(2**63), "42", 7.0], [2**63, -(2**63) - 1, 1.5, "1.5", 1e300, True]),
+        ("integer", [2**31 - 1, -(2**31), "-5"], [2**31, "2147483648", float("nan")]),
+        ("boolean", [True, False], ["true", 1, 0.0]),
+        ("string", ["a", ""], [1, True, ["a"]]),
+    ],
+)
+def test_cells_are_checked_against_their_type_and_its_range(
+    kind: str, accepted: list, refused: list
+) -> None:
+    from slipway.serving.errors import BadRequest
+    from slipway.serving.schema import Column, InputSchema
+
+    (check,) = InputSchema((Column("c", kind),)).checkers()
+    for value in accepted:
+        check(value, 0)
+    for value in refused:
+        with pytest.raises(BadRequest, match=r"^row 0, column 'c': ") as refusal:
+            check(value, 0)
+        assert refusal.value.status == 400 and refusal.value.code == "BAD_REQUEST"
