@@ -1,22 +1,31 @@
 """Finish a generated project: drop files of unchosen options, pin slipway-mlops.
 
-The dependency on slipway-mlops must resolve with no package index, so it is
-derived from where the template came from (see docs/template.md):
+The dependency on slipway-mlops must install on a fresh CI runner and inside the image
+build, with nothing but the repository, so it is derived from where the template came
+from (see docs/template.md):
 
-* ``slipway_source`` given: that path, URL or version specifier;
-* ``slipway new`` from an installed package: ``==<installed version>``;
-* a git URL: ``@ git+https://...@<checkout or commit>``;
-* a local checkout: ``@ file:///...``.
+* ``slipway_source`` given: that version specifier or git URL; a local path (a source
+  tree or a built wheel) is vendored;
+* ``slipway new`` from an installed package: ``==<installed version>`` (from the index it
+  was installed from; ``slipway new`` passes a git URL or local path instead when the
+  package was installed from one);
+* a remote git URL: ``@ git+https://...@<checkout or commit>``;
+* a local checkout (path or ``file://`` clone): a wheel built from it now, vendored as
+  ``vendor/slipway_mlops-<version>-py3-none-any.whl`` and referenced relative to the
+  project (``{root:uri}``, hatchling's context formatting).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
@@ -28,6 +37,10 @@ ABBREVIATIONS = {
 }
 SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>.+)$")
 VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
+VENDOR_DIR = "vendor"
+# hatchling context formatting: the project root as a file:// URI, wherever it is built.
+ROOT_URI = "{root:uri}"
+WHEEL_GLOB = "slipway_mlops-*-py3-none-any.whl"
 
 # Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
@@ -69,12 +82,16 @@ def is_slipway_checkout(path: Path) -> bool:
 
 
 def local_checkout(template: str, repo_dir: str) -> Path:
-    """Absolute path of a local template checkout (cookiecutter may pass it relative)."""
+    """Absolute path of the local template checkout being rendered.
+
+    ``repo_dir`` first: it is the tree at the commit being rendered (cruft and ``file://``
+    templates render from a clone). cookiecutter may pass either one relative.
+    """
     bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
-    for raw in (template, repo_dir):
+    for raw in (repo_dir, template):
         if not raw:
             continue
-        raw_path = Path(raw.removeprefix("file://")).expanduser()
+        raw_path = Path(raw.removeprefix("git+").removeprefix("file://")).expanduser()
         for candidate in [raw_path] if raw_path.is_absolute() else [b / raw_path for b in bases]:
             if is_slipway_checkout(candidate):
                 return candidate.resolve()
@@ -85,14 +102,12 @@ def local_checkout(template: str, repo_dir: str) -> Path:
 
 
 def git_url(template: str) -> str | None:
-    """pip-style git URL for a remote template, or None when it is local."""
+    """pip-style URL of a remote git template, or None when it is local (path or file://)."""
     for short, prefix in ABBREVIATIONS.items():
         if template.startswith(short):
             return "git+" + prefix + template[len(short) :]
-    if template.startswith(("git+https://", "git+ssh://", "git+file://")):
+    if template.startswith(("git+https://", "git+ssh://")):
         return template
-    if template.startswith("file://"):  # cookiecutter clones file:// URLs with git
-        return "git+" + template
     if template.startswith(("https://", "http://", "ssh://")):
         return "git+" + template
     match = SCP_LIKE.match(template)
@@ -110,25 +125,114 @@ def head_commit(repo_dir: str) -> str:
     return result.stdout.strip()
 
 
-def from_explicit(name: str, source: str) -> str:
+WHAT_TO_SET = (
+    "set slipway_source to a version on your package index (==0.1.0), "
+    "a git URL (git+https://...@<tag>) or the path of a built slipway-mlops wheel"
+)
+
+
+def source_digest(tree: Path) -> str | None:
+    """Content hash of a git tree's files (tracked and untracked, not ignored), or None."""
+    listed = subprocess.run(
+        ["git", "-C", str(tree), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        return None
+    digest = hashlib.sha256()
+    for rel in sorted(filter(None, listed.stdout.decode().split("\0"))):
+        path = tree / rel
+        if path.is_file() and not path.is_symlink():
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def build_command(tree: Path, out: Path) -> list[str]:
+    """uv when it is there (fast, cached build env), else pip."""
+    if importlib.util.find_spec("uv") is not None:
+        return [
+            sys.executable,
+            "-m",
+            "uv",
+            "build",
+            "--wheel",
+            "--quiet",
+            "-o",
+            str(out),
+            str(tree),
+        ]
+    uv = shutil.which("uv")
+    if uv:
+        return [uv, "build", "--wheel", "--quiet", "-o", str(out), str(tree)]
+    return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(tree)]
+
+
+def build_wheel(tree: Path) -> Path:
+    """A slipway-mlops wheel built from ``tree``, cached under its build/ by content."""
+    digest = source_digest(tree)
+    cache = tree / "build" / "slipway-wheels" / (digest or "")
+    if digest:
+        hits = sorted(cache.glob(WHEEL_GLOB))
+        if hits:
+            return hits[-1]
+    out = Path(tempfile.mkdtemp(prefix="slipway-wheel-"))
+    run = subprocess.run(build_command(tree, out), capture_output=True, text=True, check=False)
+    built = sorted(out.glob(WHEEL_GLOB))
+    if run.returncode != 0 or not built:
+        last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no wheel"]
+        raise SourceError(
+            f"slipway_source: cannot build a wheel of {tree} ({last[0]}); {WHAT_TO_SET}"
+        )
+    if not digest:
+        return built[0]
+    try:  # publish atomically: parallel bakes may race for the same cache entry
+        cache.mkdir(parents=True, exist_ok=True)
+        staged = cache / f".{os.getpid()}.tmp"
+        shutil.copyfile(built[0], staged)
+        os.replace(staged, cache / built[0].name)
+        return cache / built[0].name
+    except OSError:  # a read-only checkout: no cache
+        return built[0]
+
+
+def vendor(name: str, source: Path, root: Path) -> str:
+    """Copy (a wheel) or build (a source tree) slipway-mlops into the project's vendor/."""
+    if source.is_file() and source.name.endswith(".whl"):
+        if not source.name.startswith("slipway_mlops-"):
+            raise SourceError(f"slipway_source: {source.name} is not a slipway-mlops wheel")
+        wheel = source
+    elif source.is_dir() and (source / "pyproject.toml").is_file():
+        wheel = build_wheel(source)
+    else:
+        raise SourceError(
+            f"slipway_source: {source} is neither a slipway-mlops wheel nor a source tree"
+        )
+    target = root / VENDOR_DIR
+    target.mkdir(exist_ok=True)
+    shutil.copyfile(wheel, target / wheel.name)
+    # Relative to the project, wherever it is cloned (hatchling expands {root:uri}).
+    return f"{name} @ {ROOT_URI}/{VENDOR_DIR}/{wheel.name}"
+
+
+def from_explicit(name: str, source: str, root: Path) -> str:
     if VERSION_SPEC.match(source):
         return f"{name}{source.replace(' ', '')}"
-    if source.startswith("file://"):
-        return f"{name} @ {source}"
-    url = git_url(source)
-    if url:
-        return f"{name} @ {url}"
-    path = Path(source).expanduser().resolve()
+    if not source.startswith("file://"):
+        url = git_url(source)
+        if url:
+            return f"{name} @ {url}"
+    path = Path(source.removeprefix("file://")).expanduser().resolve()
     if not path.exists():
         raise SourceError(f"slipway_source: path does not exist (got {source!r})")
-    return f"{name} @ {path.as_uri()}"
+    return vendor(name, path, root)
 
 
-def requirement(ctx: dict[str, str]) -> str:
+def requirement(ctx: dict[str, str], root: Path) -> str:
     name = f"slipway-mlops[{extras(ctx)}]"
     explicit = ctx.get("slipway_source", "").strip()
     if explicit:
-        return from_explicit(name, explicit)
+        return from_explicit(name, explicit, root)
     if ctx.get("_slipway_bundle_version"):
         return f"{name}=={ctx['_slipway_bundle_version']}"
     template = str(ctx.get("_template") or "")
@@ -137,7 +241,7 @@ def requirement(ctx: dict[str, str]) -> str:
     if url:
         ref = ctx.get("_checkout") or ctx.get("_commit") or head_commit(repo_dir)
         return f"{name} @ {url}@{ref}"
-    return f"{name} @ {local_checkout(template, repo_dir).as_uri()}"
+    return vendor(name, local_checkout(template, repo_dir), root)
 
 
 def write_requirement(root: Path, req: str) -> None:
@@ -151,7 +255,7 @@ def write_requirement(root: Path, req: str) -> None:
 def main() -> int:
     root = Path.cwd()
     try:
-        req = requirement(CONTEXT)
+        req = requirement(CONTEXT, root)
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

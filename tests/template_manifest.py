@@ -6,6 +6,15 @@ here, under BASE or under the option value that brings it.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
+VERSION = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+    "version"
+]
+# The slipway-mlops wheel the post-gen hook builds from a local checkout (docs/template.md).
+VENDORED_WHEEL = f"vendor/slipway_mlops-{VERSION}-py3-none-any.whl"
+
 BASE = {
     ".gitignore",
     "LICENSE",
@@ -15,6 +24,7 @@ BASE = {
     "Makefile",
     "README.md",
     "pyproject.toml",
+    "vendor/README.md",
     "infra/Pulumi.yaml",
     "infra/Pulumi.dev.yaml",
     "infra/Pulumi.staging.yaml",
@@ -66,9 +76,10 @@ BY_OPTION: dict[tuple[str, str], set[str]] = {
 }
 
 
-def expected_files(options: dict[str, str]) -> set[str]:
-    """Relative paths of every file a project baked with ``options`` must hold."""
-    files = set(BASE)
+def expected_files(options: dict[str, str], vendored: bool = True) -> set[str]:
+    """Relative paths of every file a project baked with ``options`` must hold;
+    ``vendored``: baked from a local checkout, so slipway-mlops is vendored as a wheel."""
+    files = set(BASE) | ({VENDORED_WHEEL} if vendored else set())
     for (option, value), extra in BY_OPTION.items():
         if options.get(option) == value:
             files |= extra

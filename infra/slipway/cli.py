@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from slipway import __version__
+from slipway.origin import installed_source
 from slipway.resources import template_dir
 
 R = TypeVar("R")
@@ -70,8 +71,12 @@ def new(
     root, bundled = template_dir()
     context = _parse_extra_context(extra_context or [])
     if bundled:
-        # An installed package pins generated projects to its own version.
+        # An installed package pins generated projects to its own version, from where it
+        # was installed (a git URL, a wheel or a source tree; else the index).
         context.setdefault("_slipway_bundle_version", __version__)
+        source = installed_source()
+        if source:
+            context.setdefault("slipway_source", source)
     try:
         project = cookiecutter(
             str(root),
@@ -89,6 +94,22 @@ def new(
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {project}")
+    pin = _slipway_pin(Path(project))
+    if pin and " @ " not in pin:
+        typer.echo(
+            f"note: {pin} installs from a package index: CI runners and the image build must "
+            "reach that index (PIP_INDEX_URL), or generate again with "
+            "slipway_source=<git URL or wheel path>",
+            err=True,
+        )
+
+
+def _slipway_pin(project: Path) -> str | None:
+    """The slipway-mlops requirement the post-gen hook wrote into the project."""
+    for line in (project / "pyproject.toml").read_text().splitlines():
+        if line.strip().startswith('"slipway-mlops'):
+            return line.strip().strip('",')
+    return None
 
 
 @app.command()
