@@ -26,6 +26,7 @@ BASE = {
     "pyproject.toml",
     "vendor/README.md",
     "infra/Pulumi.yaml",
+    "infra/pulumi-backend.env",
     "infra/Pulumi.dev.yaml",
     "infra/Pulumi.staging.yaml",
     "infra/Pulumi.prod.yaml",
@@ -71,6 +72,7 @@ BY_OPTION: dict[tuple[str, str], set[str]] = {
         ".github/workflows/deploy.yml",
         ".github/workflows/release.yml",
         ".github/workflows/stack-up.yml",
+        ".github/workflows/test.yml",
         ".github/workflows/train.yml",
     },
 }
