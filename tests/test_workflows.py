@@ -514,6 +514,17 @@ def test_one_file_names_the_pulumi_backend_and_organization(
     assert auth["with"]["cloud-url"] == "${{ env.PULUMI_BACKEND_URL }}"
     assert "startsWith(env.PULUMI_BACKEND_URL, 'https://')" in auth["if"]
 
+    readme = (project / "README.md").read_text()
+    assert "make stack STACK=dev" in readme
+    for line in readme.splitlines():  # a bare stack name selects the user's default org
+        if line.startswith("pulumi "):
+            assert not re.search(r"stack (init|select)|--stack (dev|staging|prod)\b", line), line
+    dry = subprocess.run(
+        ["make", "-n", "stack", "up", "STACK=staging"], cwd=project, capture_output=True, text=True
+    )
+    stack = f"{values['PULUMI_ORGANIZATION']}/staging"
+    assert f"pulumi stack init {stack}" in dry.stdout and f"up --stack {stack}" in dry.stdout
+
     pulumi = _pulumi_steps(project)
     assert len(pulumi) >= 2
     for path, name, step in pulumi:
@@ -605,3 +616,75 @@ def test_one_concurrency_group_per_stack_for_every_change(
     assert set(groups) == {"release.yml:release", "stack-up.yml:up"}
     assert len(set(groups.values())) == 1, groups
     assert "${{ inputs.stack }}" in next(iter(groups.values()))
+
+
+def _used_environments_and_secrets(project: Path) -> tuple[set[str], dict[str, str]]:
+    """The GitHub environments the jobs run in, and each role secret with the stack output
+    it must hold, as the workflows themselves say (the callers of reusable workflows)."""
+    environments, secrets = set(), {}
+    for path in workflows(project):
+        for job in load(path)["jobs"].values():
+            environment = str(job.get("environment", ""))
+            if environment == "${{ inputs.stack }}":
+                environments |= {"dev", "staging", "prod"}
+            elif environment:
+                environments.add(environment)
+            names = _assumed_roles(job) + [
+                f"AWS_DEPLOY_ROLE_ARN_{job['with']['stack'].upper()}"
+                for _ in [0]
+                if job.get("secrets") not in (None, "inherit") and "deploy-role" in job["secrets"]
+            ]
+            for name in names:
+                if name == "deploy-role":
+                    continue
+                kind = name.split("_")[1].lower()
+                secrets[name] = f"{kind}RoleArn"
+    return environments, secrets
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_ci_setup_prints_every_environment_secret_and_the_pulumi_trust(
+    combo: dict[str, str], baked: dict[str, Path], tmp_path: Path
+) -> None:
+    """Item 17: `make ci-setup` prints, from the project's own files, each GitHub
+    environment the workflows use with its protection, each role secret with the stack
+    output to store, and the Pulumi OIDC issuer policy (or, for an s3:// backend, the state
+    bucket and keys). The README sends the user there."""
+    from slipway import ci_setup
+
+    project = baked[combo_id(combo)]
+    assert "make ci-setup" in (project / "README.md").read_text()
+    dry = subprocess.run(
+        ["make", "-n", "ci-setup", "CHECK=1"], cwd=project, capture_output=True, text=True
+    )
+    assert "slipway ci-setup . --check" in dry.stdout, dry.stderr
+    environments, secrets = _used_environments_and_secrets(project)
+    assert {"preview", "dev", "staging", "prod"} <= environments
+    text = ci_setup.steps(ci_setup.load(project))
+    repo = "example-org/churn-model"
+    for environment in environments:
+        assert f"repos/{repo}/environments/{environment} --input -" in text, environment
+        assert f"sub repo:{repo}:environment:{environment}" in text, environment
+        branch = f"environments/{environment}/deployment-branch-policies \\\n       -f name=main"
+        assert (branch in text) is (environment != "preview"), environment
+    for environment in ("staging", "prod"):
+        block = text.split(f"# {environment}:")[1].split("#")[0]
+        assert '"reviewers": [{"type": "User", "id": <REVIEWER_ID>}]' in block
+    for name, output in secrets.items():
+        stack = name.rsplit("_", 1)[1].lower()
+        command = f'gh secret set {name} --repo {repo} \\\n       --body "$(pulumi stack output'
+        assert f'{command} {output} --cwd infra --stack example-org/{stack})"' in text, name
+    assert text.count("gh secret set") == len(secrets)
+    assert "urn:pulumi:org:example-org" in text
+
+    s3 = tmp_path / "s3"
+    shutil.copytree(project, s3, ignore=shutil.ignore_patterns("build"))
+    (s3 / BACKEND_FILE).write_text(
+        "PULUMI_BACKEND_URL=s3://acme-state?region=us-east-1\nPULUMI_ORGANIZATION=organization\n"
+    )
+    text = ci_setup.steps(ci_setup.load(s3))
+    assert "aws s3api create-bucket --bucket acme-state" in text
+    for stack in ("dev", "staging", "prod"):
+        assert f"--alias-name alias/churn-model-{stack}-pulumi" in text
+        assert f"--stack organization/{stack})" in text
+    assert "urn:pulumi:org" not in text and "slipway does not\n   grant them yet" in text

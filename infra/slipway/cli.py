@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -110,6 +111,34 @@ def _slipway_pin(project: Path) -> str | None:
         if line.strip().startswith('"slipway-mlops'):
             return line.strip().strip('",')
     return None
+
+
+@app.command("ci-setup")
+def ci_setup(
+    project_dir: Annotated[Path, typer.Argument(help="The generated project's root.")] = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="Also check it with your gh and pulumi logins.")
+    ] = False,
+) -> None:
+    """Print the GitHub and Pulumi setup the project's workflows need; --check verifies it."""
+    from slipway import ci_setup as setup
+
+    try:
+        project = setup.load(project_dir)
+    except (setup.SetupError, OSError, KeyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(setup.steps(project))
+    if not check:
+        return
+    # The Pulumi CLI reads the backend from the environment, as under `make`.
+    os.environ["PULUMI_BACKEND_URL"] = project.backend_url
+    findings = setup.check(project)
+    for finding in findings:
+        detail = f": {finding.detail}" if finding.detail else ""
+        typer.echo(f"{finding.status:<9} {finding.item}{detail}")
+    if any(f.status == "missing" for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()
