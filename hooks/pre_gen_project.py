@@ -14,6 +14,9 @@ import sys
 CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
 
 MAX_NAME = 40
+# The slug starts every AWS name of a stack, <slug>-<stack>-..., and Pulumi appends "-" and 7
+# characters to autonamed ones: the tightest name sets the cap (tests/aws/test_name_lengths.py).
+MAX_SLUG = 31
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -80,11 +83,13 @@ def fail(field: str, rule: str) -> None:
     raise InvalidInput(f"{field}: {rule} (got {CONTEXT.get(field)!r})")
 
 
-def check_identifier(field: str, value: str, pattern: re.Pattern[str], shape: str) -> None:
+def check_identifier(
+    field: str, value: str, pattern: re.Pattern[str], shape: str, maximum: int = MAX_NAME
+) -> None:
     if not value:
         fail(field, "must not be empty")
-    if len(value) > MAX_NAME:
-        fail(field, f"must be at most {MAX_NAME} characters")
+    if len(value) > maximum:
+        fail(field, f"must be at most {maximum} characters")
     if value[0].isdigit():
         fail(field, "must start with a letter, not a digit")
     if value != value.lower():
@@ -105,6 +110,7 @@ def check_names(ctx: dict[str, str]) -> None:
         ctx["project_slug"],
         SLUG,
         "lowercase letters and digits in words joined by single hyphens",
+        MAX_SLUG,
     )
     package = ctx["package_name"]
     check_identifier(
