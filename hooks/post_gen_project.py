@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -168,49 +170,52 @@ def build_command(tree: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(tree)]
 
 
-def build_wheel(tree: Path) -> Path:
-    """A slipway-mlops wheel built from ``tree``, cached under its build/ by content."""
+def build_wheel(tree: Path, target: Path) -> Path:
+    """A slipway-mlops wheel built from ``tree`` into ``target``; cached by content under
+    the tree's build/ when it is a git checkout."""
     digest = source_digest(tree)
     cache = tree / "build" / "slipway-wheels" / (digest or "")
-    if digest:
-        hits = sorted(cache.glob(WHEEL_GLOB))
-        if hits:
-            return hits[-1]
-    out = Path(tempfile.mkdtemp(prefix="slipway-wheel-"))
-    run = subprocess.run(build_command(tree, out), capture_output=True, text=True, check=False)
-    built = sorted(out.glob(WHEEL_GLOB))
-    if run.returncode != 0 or not built:
-        last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no wheel"]
-        raise SourceError(
-            f"slipway_source: cannot build a wheel of {tree} ({last[0]}); {WHAT_TO_SET}"
+    hits = sorted(cache.glob(WHEEL_GLOB)) if digest else []
+    if hits:
+        shutil.copyfile(hits[-1], target / hits[-1].name)
+        return target / hits[-1].name
+    with tempfile.TemporaryDirectory(prefix="slipway-wheel-") as out:
+        run = subprocess.run(
+            build_command(tree, Path(out)), capture_output=True, text=True, check=False
         )
-    if not digest:
-        return built[0]
-    try:  # publish atomically: parallel bakes may race for the same cache entry
-        cache.mkdir(parents=True, exist_ok=True)
-        staged = cache / f".{os.getpid()}.tmp"
-        shutil.copyfile(built[0], staged)
-        os.replace(staged, cache / built[0].name)
-        return cache / built[0].name
-    except OSError:  # a read-only checkout: no cache
-        return built[0]
+        built = sorted(Path(out).glob(WHEEL_GLOB))
+        if run.returncode != 0 or not built:
+            last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no wheel"]
+            raise SourceError(
+                f"slipway_source: cannot build a wheel of {tree} ({last[0]}); {WHAT_TO_SET}"
+            )
+        shutil.copyfile(built[0], target / built[0].name)
+        if digest:
+            try:  # publish atomically: parallel bakes may race for the same cache entry
+                cache.mkdir(parents=True, exist_ok=True)
+                staged = cache / f".{os.getpid()}.tmp"
+                shutil.copyfile(built[0], staged)
+                os.replace(staged, cache / built[0].name)
+            except OSError:  # a read-only checkout: no cache
+                pass
+    return target / built[0].name
 
 
 def vendor(name: str, source: Path, root: Path) -> str:
     """Copy (a wheel) or build (a source tree) slipway-mlops into the project's vendor/."""
+    target = root / VENDOR_DIR
+    target.mkdir(exist_ok=True)
     if source.is_file() and source.name.endswith(".whl"):
         if not source.name.startswith("slipway_mlops-"):
             raise SourceError(f"slipway_source: {source.name} is not a slipway-mlops wheel")
-        wheel = source
+        wheel = target / source.name
+        shutil.copyfile(source, wheel)
     elif source.is_dir() and (source / "pyproject.toml").is_file():
-        wheel = build_wheel(source)
+        wheel = build_wheel(source, target)
     else:
         raise SourceError(
             f"slipway_source: {source} is neither a slipway-mlops wheel nor a source tree"
         )
-    target = root / VENDOR_DIR
-    target.mkdir(exist_ok=True)
-    shutil.copyfile(wheel, target / wheel.name)
     # Relative to the project, wherever it is cloned (hatchling expands {root:uri}).
     return f"{name} @ {ROOT_URI}/{VENDOR_DIR}/{wheel.name}"
 
@@ -241,7 +246,27 @@ def requirement(ctx: dict[str, str], root: Path) -> str:
     if url:
         ref = ctx.get("_checkout") or ctx.get("_commit") or head_commit(repo_dir)
         return f"{name} @ {url}@{ref}"
-    return vendor(name, local_checkout(template, repo_dir), root)
+    checkout = local_checkout(template, repo_dir)
+    commit = str(ctx.get("_commit") or "")
+    if not commit:
+        return vendor(name, checkout, root)
+    # cruft renders a given commit of the checkout (create and update): vendor that commit.
+    with tempfile.TemporaryDirectory(prefix="slipway-commit-") as tree:
+        export_commit(checkout, commit, Path(tree))
+        return vendor(name, Path(tree), root)
+
+
+def export_commit(checkout: Path, commit: str, dest: Path) -> None:
+    """The files of ``commit`` of the git checkout, written under ``dest``."""
+    archive = subprocess.run(
+        ["git", "-C", str(checkout), "archive", "--format=tar", commit],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise SourceError(f"slipway_source: commit {commit} is not in {checkout}; {WHAT_TO_SET}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="tar")
 
 
 def write_requirement(root: Path, req: str) -> None:
