@@ -43,6 +43,11 @@ VENDOR_DIR = "vendor"
 # hatchling context formatting: the project root as a file:// URI, wherever it is built.
 ROOT_URI = "{root:uri}"
 WHEEL_GLOB = "slipway_mlops-*-py3-none-any.whl"
+# What the requirement may hold: it is written between the quotes of a TOML basic string
+# and read as one PEP 508 requirement, so no quote, backslash, space or control character.
+REQUIREMENT = re.compile(
+    r"^slipway-mlops\[[a-z,]+\]((==|>=|<=|~=|!=|>|<)[^\s\"'\\]+| @ [^\s\"'\\]+)$"
+)
 
 # Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
@@ -83,18 +88,21 @@ def is_slipway_checkout(path: Path) -> bool:
     return (path / "cookiecutter.json").is_file() and (path / "infra" / "slipway").is_dir()
 
 
-def local_checkout(template: str, repo_dir: str) -> Path:
-    """Absolute path of the local template checkout being rendered.
-
-    ``repo_dir`` first: it is the tree at the commit being rendered (cruft and ``file://``
-    templates render from a clone). cookiecutter may pass either one relative.
-    """
+def candidates(raw: str) -> list[Path]:
+    """Where a path the user gave may be: hooks run inside the new project, so a relative
+    one is tried against ``$PWD`` (where cookiecutter was invoked) and the current directory."""
+    path = Path(raw.removeprefix("git+").removeprefix("file://")).expanduser()
     bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
+    return [path] if path.is_absolute() else [base / path for base in bases]
+
+
+def local_checkout(template: str, repo_dir: str) -> Path:
+    """Absolute path of the local template checkout being rendered (cookiecutter may pass
+    it relative). ``repo_dir`` first: ``file://`` templates render from a clone of it."""
     for raw in (repo_dir, template):
         if not raw:
             continue
-        raw_path = Path(raw.removeprefix("git+").removeprefix("file://")).expanduser()
-        for candidate in [raw_path] if raw_path.is_absolute() else [b / raw_path for b in bases]:
+        for candidate in candidates(raw):
             if is_slipway_checkout(candidate):
                 return candidate.resolve()
     raise SourceError(
@@ -223,17 +231,30 @@ def vendor(name: str, source: Path, root: Path) -> str:
 def from_explicit(name: str, source: str, root: Path) -> str:
     if VERSION_SPEC.match(source):
         return f"{name}{source.replace(' ', '')}"
+    if source.startswith("git+file://"):  # a local repository: vendor the ref it names
+        path, _, ref = source.removeprefix("git+file://").partition("@")
+        with tempfile.TemporaryDirectory(prefix="slipway-commit-") as tree:
+            export_commit(Path(path), ref or "HEAD", Path(tree))
+            return vendor(name, Path(tree), root)
     if not source.startswith("file://"):
         url = git_url(source)
         if url:
             return f"{name} @ {url}"
-    path = Path(source.removeprefix("file://")).expanduser().resolve()
-    if not path.exists():
-        raise SourceError(f"slipway_source: path does not exist (got {source!r})")
-    return vendor(name, path, root)
+    for path in candidates(source):
+        if path.exists():
+            return vendor(name, path.resolve(), root)
+    raise SourceError(f"slipway_source: path does not exist (got {source!r})")
 
 
 def requirement(ctx: dict[str, str], root: Path) -> str:
+    """The slipway-mlops requirement, refused unless it stays one string in pyproject.toml."""
+    req = derived_requirement(ctx, root)
+    if not REQUIREMENT.match(req) or not req.isprintable():
+        raise SourceError(f"slipway_source: not a requirement pyproject.toml can hold: {req!r}")
+    return req
+
+
+def derived_requirement(ctx: dict[str, str], root: Path) -> str:
     name = f"slipway-mlops[{extras(ctx)}]"
     explicit = ctx.get("slipway_source", "").strip()
     if explicit:
@@ -265,8 +286,9 @@ def export_commit(checkout: Path, commit: str, dest: Path) -> None:
     )
     if archive.returncode != 0:
         raise SourceError(f"slipway_source: commit {commit} is not in {checkout}; {WHAT_TO_SET}")
+    safe = {"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}  # Python >= 3.11.4
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="tar")
+        tar.extractall(dest, **safe)  # type: ignore[arg-type]
 
 
 def write_requirement(root: Path, req: str) -> None:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 COOKIECUTTER = json.loads((ROOT / "cookiecutter.json").read_text())
 
-CHOICES = {k: v for k, v in COOKIECUTTER.items() if isinstance(v, list)}
+CHOICES = {k: v for k, v in COOKIECUTTER.items() if isinstance(v, list) and not k.startswith("_")}
 
 STRUCTURAL = ("compute", "endpoint", "monitoring", "ci")
 
@@ -28,7 +28,7 @@ COSMETIC = tuple(k for k in CHOICES if k not in STRUCTURAL)
 
 
 def is_valid(combo: dict[str, str]) -> bool:
-    """Pairs the platform cannot deploy (pre_gen refuses them; tested there)."""
+    """Pairs the platform cannot deploy (slipway_inputs.py refuses them; tested there)."""
     return not (combo["compute"] == "eks" and combo["endpoint"] == "serverless")
 
 

@@ -1,4 +1,4 @@
-"""Pulumi program of {{ cookiecutter.project_name }}: thin composition of slipway components.
+"""Pulumi program of {{ cookiecutter.project_slug }}: thin composition of slipway components.
 
 Options baked in: compute={{ cookiecutter.compute }}, endpoint={{ cookiecutter.endpoint }},
 monitoring={{ cookiecutter.monitoring }}, ci={{ cookiecutter.ci }}. Every value comes from

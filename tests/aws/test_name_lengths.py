@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hook_loader import load_hook
+from hook_loader import load_inputs
 from name_limits import AUTONAME_SUFFIX, EKS_CHILDREN, LIMITS, UNNAMED, model_limit
 from slipway.testing import ProgramRun, run_program
 
@@ -23,9 +23,8 @@ STACKS = ("dev", "staging", "prod")
 
 
 def longest_slug() -> str:
-    """The longest project slug pre_gen_project.py accepts."""
-    hook = load_hook("pre_gen_project", {})
-    return "a" * hook.MAX_SLUG
+    """The longest project slug the template accepts (slipway_inputs.py)."""
+    return "a" * load_inputs().MAX_SLUG
 
 
 def physical_names(run: ProgramRun) -> list[tuple[str, str, str]]:
