@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate
+.PHONY: setup test lint demo bench clean actionlint iam-simulate floors
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,19 @@ demo: setup
 	@echo "Champion model:    models:/$(notdir $(DEMO_DIR))@champion (files under $(abspath $(DEMO_DIR))/mlruns)"
 	@echo "Predictions:       $(abspath $(DEMO_DIR))/outputs/predictions.csv"
 	@echo "Drift report:      $(abspath $(DEMO_DIR))/outputs/drift/drift_report.html"
+
+# The lowest versions pyproject.toml allows (uv's lowest-direct resolution), in their own venv,
+# running the component tests: the slow check of the floors (make test runs the cheap one,
+# tests/test_floors.py). See docs/components.md.
+FLOORS_VENV ?= build/floors-venv
+FLOORS_TESTS ?= tests/aws tests/eks tests/test_floors.py
+
+floors: setup
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)  # as `make setup` does
+	$(UV) pip install --python $(FLOORS_VENV)/bin/python --quiet --resolution lowest-direct \
+		-e '.[ml,aws,sandbox,serve,eks,dev]'
+	$(UV) pip list --python $(FLOORS_VENV)/bin/python | grep -E '^(pulumi|mlflow|moto|boto3) '
+	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS) -n 2 -q -p no:cacheprovider
 
 # Side-by-side benchmarks (not timed tests); see docs/performance.md.
 # Evidently 0.7 (the drift baseline) needs pandas < 3: it gets its own venv.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from slipway import __version__
+from slipway.origin import installed_source
 from slipway.resources import template_dir
 
 R = TypeVar("R")
@@ -116,8 +118,12 @@ def new(
         raise typer.Exit(1) from None
     replaying = replay or replay_file is not None
     if bundled and not replaying:
-        # An installed package pins generated projects to its own version.
+        # An installed package pins generated projects to its own version, from where it
+        # was installed (a git URL, a wheel or a source tree; else the index it came from).
         context["_slipway_bundle_version"] = __version__
+        source = installed_source()
+        if source:
+            context.setdefault("slipway_source", source)
     try:
         project = cookiecutter(
             str(root),
@@ -138,6 +144,50 @@ def new(
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {project}")
+    pin = _slipway_pin(Path(project))
+    if pin and " @ " not in pin:
+        typer.echo(
+            f"note: {pin} installs from a package index: CI runners and the image build must "
+            "reach that index (PIP_INDEX_URL), or generate again with "
+            "slipway_source=<git URL or wheel path>",
+            err=True,
+        )
+
+
+def _slipway_pin(project: Path) -> str | None:
+    """The slipway-mlops requirement the post-gen hook wrote into the project."""
+    for line in (project / "pyproject.toml").read_text().splitlines():
+        if line.strip().startswith('"slipway-mlops'):
+            return line.strip().strip('",')
+    return None
+
+
+@app.command("ci-setup")
+def ci_setup(
+    project_dir: Annotated[Path, typer.Argument(help="The generated project's root.")] = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="Also check it with your gh and pulumi logins.")
+    ] = False,
+) -> None:
+    """Print the GitHub and Pulumi setup the project's workflows need; --check verifies it."""
+    from slipway import ci_setup as setup
+
+    try:
+        project = setup.load(project_dir)
+    except (setup.SetupError, OSError, KeyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(setup.steps(project))
+    if not check:
+        return
+    # The Pulumi CLI reads the backend from the environment, as under `make`.
+    os.environ["PULUMI_BACKEND_URL"] = project.backend_url
+    findings = setup.check(project)
+    for finding in findings:
+        detail = f": {finding.detail}" if finding.detail else ""
+        typer.echo(f"{finding.status:<9} {finding.item}{detail}")
+    if any(f.status == "missing" for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()
