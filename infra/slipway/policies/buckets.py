@@ -63,9 +63,7 @@ def _encrypted(args: StackValidationArgs) -> Problems:
     log_targets = _log_targets(args.resources)
     for bucket in of_type(args.resources, BUCKET):
         defaults = [
-            d
-            for s in _settings(args.resources, ENCRYPTION, bucket)
-            for d in _default_encryption(s)
+            d for s in _settings(args.resources, ENCRYPTION, bucket) for d in _default_encryption(s)
         ]
         if bucket in log_targets:
             if not any(d.get("sseAlgorithm") == "AES256" for d in defaults):
@@ -75,7 +73,6 @@ def _encrypted(args: StackValidationArgs) -> Problems:
             d.get("sseAlgorithm") in KMS_ALGORITHMS and d.get("kmsMasterKeyId") for d in defaults
         ):
             yield f"{_name(bucket)}: no default encryption with a KMS key", bucket.urn
-
 
 
 def _denies_plain_http(statement: dict[str, object], arns: set[str]) -> bool:
@@ -98,9 +95,12 @@ def _tls_only(args: StackValidationArgs) -> Problems:
             _denies_plain_http(dict(s), covered) for doc in documents for s in statements(doc)
         ):
             yield (
-                f"{_name(bucket)}: no bucket policy denying requests without TLS "
-                "(aws:SecureTransport false) on the bucket and its objects"
-            ), bucket.urn
+                (
+                    f"{_name(bucket)}: no bucket policy denying requests without TLS "
+                    "(aws:SecureTransport false) on the bucket and its objects"
+                ),
+                bucket.urn,
+            )
 
 
 def _private(args: StackValidationArgs) -> Problems:

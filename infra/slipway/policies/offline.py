@@ -96,9 +96,7 @@ def analyze(
             if p.name in JUDGES
         }
     )
-    responses = contextvars.Context().run(
-        _analyze, servicer, run.resources, project, stack, config
-    )
+    responses = contextvars.Context().run(_analyze, servicer, run.resources, project, stack, config)
     for urn, response in responses:
         for diagnostic in response.diagnostics:
             report.findings.append(
@@ -128,9 +126,7 @@ def _analyze(
     with _policy_pack_environment(project, stack, config):
         for resource in resources:
             responses.append((resource.urn, servicer.Analyze(_analyze_request(resource), None)))
-        stack_request = proto.AnalyzeStackRequest(
-            resources=[_stack_resource(r) for r in resources]
-        )
+        stack_request = proto.AnalyzeStackRequest(resources=[_stack_resource(r) for r in resources])
         responses.append(("", servicer.AnalyzeStack(stack_request, None)))
     return responses
 

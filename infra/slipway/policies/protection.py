@@ -18,7 +18,11 @@ EKS = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
 # AWS or the provider delete their content anyway.
 PROTECTED = (BUCKET, KEY, RDS, ECR, PACKAGE_GROUP)
 EMPTIED_ON_DELETE = {BUCKET: "forceDestroy", ECR: "forceDelete"}
-AWS_PROTECTION = {RDS: "deletionProtection", EKS[0]: "deletionProtection", EKS[1]: "deletionProtection"}
+AWS_PROTECTION = {
+    RDS: "deletionProtection",
+    EKS[0]: "deletionProtection",
+    EKS[1]: "deletionProtection",
+}
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:

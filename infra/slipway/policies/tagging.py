@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterator
 from functools import cache
 
@@ -25,11 +26,13 @@ def is_taggable(type_: str) -> bool:
     if not type_.startswith("aws:"):
         return False
     module, _, class_name = type_.split(":", 1)[1].partition(":")
-    try:
-        package = importlib.import_module(f"pulumi_aws.{module.split('/')[0]}")
-    except ImportError:
-        return False
-    return hasattr(getattr(package, class_name, None), "tags")
+    with warnings.catch_warnings():  # pulumi_aws warns on its deprecated classes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            package = importlib.import_module(f"pulumi_aws.{module.split('/')[0]}")
+        except ImportError:
+            return False
+        return hasattr(getattr(package, class_name, None), "tags")
 
 
 def expected_tags(owner: str | None = None) -> dict[str, str | None]:
