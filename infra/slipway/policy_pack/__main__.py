@@ -5,7 +5,6 @@ The directory holds only this file and PulumiPolicy.yaml: the CLI puts it first 
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-
 from slipway.policies import PACK_NAME, pack_policies
 
 PolicyPack(
