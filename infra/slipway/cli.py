@@ -279,7 +279,7 @@ def cost(
 
 
 policy_pack_app = typer.Typer(
-    help="Slipway's Pulumi policy pack: `pulumi preview --policy-pack $(slipway policy-pack path)`.",
+    help="Slipway's Pulumi policy pack (pulumi preview --policy-pack <path>).",
     no_args_is_help=True,
 )
 app.add_typer(policy_pack_app, name="policy-pack")

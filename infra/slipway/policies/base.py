@@ -61,7 +61,7 @@ def resource_policy(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if judged(args.resource_type):
             for problem in check(args):
-                report(problem)
+                report(problem, None)
 
     return ResourceValidationPolicy(
         name=name,

@@ -32,11 +32,8 @@ def _world(cidrs: Any) -> list[str]:
 
 
 def _ingress(rule: Mapping[str, Any]) -> list[str]:
-    return _world(
-        [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))]
-        + as_list(rule.get("cidrIpv4"))
-        + as_list(rule.get("cidrIpv6"))
-    )
+    keys = ("cidrBlocks", "ipv6CidrBlocks", "cidrIpv4", "cidrIpv6")
+    return _world([cidr for key in keys for cidr in as_list(rule.get(key))])
 
 
 def _api(public: Any, cidrs: Any) -> Iterator[str]:

@@ -14,7 +14,7 @@ NODE_GROUPS = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
 RDS = "aws:rds/instance:Instance"
 
 
-def _sizes(args: ResourceValidationArgs) -> tuple[list[str], tuple[str, ...], str]:
+def _sizes(args: ResourceValidationArgs) -> tuple[list[str | None], tuple[str, ...], str]:
     """(chosen sizes, allowed sizes, preset key that lists them)."""
     preset = stack_preset(args)
     props, type_ = args.props, args.resource_type
