@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -428,3 +429,113 @@ def test_every_policy_has_a_broken_case() -> None:
     covered = {b.policy for b in [*BREAKS, *FIXES]}
     assert covered == {p.name for p in pack_policies()}
     assert {b.policy for b in FIXES} == set(PENDING)
+
+
+# --- the pack as the Pulumi CLI starts it -------------------------------------------------
+
+PLUGIN = """
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+
+def _no_public_read(args, report):
+    if args.props.get("acl") == "public-read":
+        report("public-read ACL", None)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="acme-no-public-read-acl",
+        description="ACME: no public-read ACL.",
+        validate=_no_public_read,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+]
+"""
+
+
+def _plugin_dir(tmp_path: Path) -> Path:
+    """A platform team's distribution: a module and its ``slipway.policies`` entry point."""
+    (tmp_path / "acme_policies.py").write_text(PLUGIN)
+    info = tmp_path / "acme_policies-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-policies\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[slipway.policies]\nacme = acme_policies:POLICIES\n")
+    return tmp_path
+
+
+def test_the_pack_serves_its_policies_and_a_plugins_to_the_cli(tmp_path: Path) -> None:
+    """Start the pack the way pulumi-analyzer-policy-python does (``python3 -u -m
+    pulumi.policy <engine> .`` in the pack directory), read the port it prints, then ask it
+    over gRPC what it enforces and have it judge a resource."""
+    import os
+    import subprocess
+    import sys
+
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime import proto
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+    from slipway.policies import PACK_DIR
+
+    assert (PACK_DIR / "PulumiPolicy.yaml").is_file()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(_plugin_dir(tmp_path)), *sys.path]),
+        "PULUMI_CONFIG": json.dumps({"slipway:preset": "prod"}),
+        "PULUMI_PROJECT": PROJECT,
+        "PULUMI_STACK": "prod",
+        "PULUMI_DRY_RUN": "true",
+    }
+    pack = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", "."],
+        cwd=PACK_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = pack.stdout.readline().strip() if pack.stdout else ""
+        assert port.isdigit(), pack.stderr.read() if pack.stderr else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            served = [p.name for p in info.policies]
+            assert served == [p.name for p in pack_policies()] + ["acme-no-public-read-acl"]
+            bucket = proto.AnalyzeRequest(
+                type="aws:s3/bucket:Bucket",
+                urn=f"urn:pulumi:prod::{PROJECT}::aws:s3/bucket:Bucket::b",
+                name="b",
+                properties=_wire({"acl": "public-read", "tags": {"owner": "x"}}),
+                options=proto.AnalyzerResourceOptions(protect=False),
+            )
+            found = analyzer.Analyze(bucket, timeout=30).diagnostics
+    finally:
+        pack.kill()
+        pack.wait()
+    by_policy = {d.policyName: d.enforcementLevel for d in found}
+    assert by_policy == {
+        "acme-no-public-read-acl": proto.MANDATORY,
+        "deletion-protection": proto.MANDATORY,  # prod, read from the stack's config
+        "resources-tagged": proto.MANDATORY,
+    }
+
+
+def _wire(values: dict[str, Any]) -> Any:
+    from google.protobuf import struct_pb2
+
+    result = struct_pb2.Struct()
+    result.update(values)
+    return result
+
+
+def test_a_plugin_that_names_no_policies_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slipway.policies import PluginError, plugin_policies
+
+    plugins = _plugin_dir(tmp_path)
+    (plugins / "acme_policies.py").write_text("POLICIES = ['not a policy']\n")
+    monkeypatch.syspath_prepend(str(plugins))
+    with pytest.raises(PluginError, match=r"^entry point acme = acme_policies:POLICIES"):
+        plugin_policies()
