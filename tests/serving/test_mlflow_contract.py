@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import pytest
@@ -57,7 +57,7 @@ def _raw_split(first_cell: bytes) -> bytes:
     )
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv(header: Sequence[object], rows: Sequence[Sequence[object]]) -> bytes:
     return "\n".join(",".join(map(str, r)) for r in [header, *rows]).encode()
 
 
@@ -505,7 +505,7 @@ def test_slipway_answers_mlflows_status(case: Case, answers: dict) -> None:
         assert our_doc["error_code"] == their_doc["error_code"], (their_doc, our_doc)
 
 
-def test_agreement_count(answers: dict, record_property: pytest.RecordProperty) -> None:
+def test_agreement_count(answers: dict, record_property: Callable[[str, object], None]) -> None:
     agree = sum(a["mlflow"][0] == a["slipway"][0] for a in answers.values())
     record_property("mlflow_contract_agreement", f"{agree}/{len(CASES)}")
     print(f"MLflow scoring-server contract: {agree}/{len(CASES)} status codes agree")

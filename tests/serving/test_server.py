@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -148,7 +149,7 @@ def test_launcher_protocol_sets_tcp_nodelay_on_accepted_connections(app: object)
     assert _served_socket_nodelay(app, HttpToolsProtocol) == [0], "uvicorn 3149 fixed upstream?"
 
 
-def _served_socket_nodelay(app: object, protocol: type) -> list[int]:
+def _served_socket_nodelay(app: Any, protocol: type) -> list[int]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0
     listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
