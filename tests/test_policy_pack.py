@@ -160,6 +160,11 @@ def _github_subject_wildcard(document: dict[str, Any]) -> None:
     condition["token.actions.githubusercontent.com:sub"] = "repo:example-org/*"
 
 
+def _disable_rules(props: dict[str, Any]) -> None:
+    for rule in props["rules"]:
+        rule["status"] = "Disabled"
+
+
 def _add_serverless_capture(props: dict[str, Any]) -> None:
     props["dataCaptureConfig"] = {
         "enableCapture": True,
@@ -207,7 +212,7 @@ BREAKS = [
         SAGEMAKER_REALTIME,
         "prod",
         _type(S3 + "bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lifecycle"),
-        lambda props: [rule.update(status="Disabled") for rule in props["rules"]],
+        _disable_rules,
     ),
     Break(
         "stores-encrypted-with-kms",
