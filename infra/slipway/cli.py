@@ -274,5 +274,94 @@ def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None
     print_destroy(_sandbox_step(lambda: destroy(program_dir, stack)), Console())
 
 
+INFRA = typer.Option(
+    None,
+    "--infra",
+    help="The Pulumi program's directory (default: ./infra, or . if it holds Pulumi.yaml).",
+)
+
+
+def _program(infra: Path | None, stack: str) -> tuple[Path, str, Any]:
+    """(program dir, project name, the program run under mocks) or a one-line error."""
+    import yaml
+
+    from slipway.testing import run_program
+
+    if infra is None:
+        infra = Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
+    try:
+        project = yaml.safe_load((infra / "Pulumi.yaml").read_text())["name"]
+        if not (infra / f"Pulumi.{stack}.yaml").is_file():
+            raise FileNotFoundError(f"{infra / f'Pulumi.{stack}.yaml'}: no such stack file")
+        return infra, str(project), run_program(infra, stack)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"error: --infra {infra}: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def cost(
+    stack: str = STACK,
+    infra: Path | None = INFRA,
+    output: Annotated[
+        str, typer.Option("--format", help="markdown (default) or json.")
+    ] = "markdown",
+) -> None:
+    """Estimate a stack's monthly cost from what its program declares (run under mocks)."""
+    import json
+    from dataclasses import asdict
+
+    from slipway.cost import estimate
+    from slipway.cost.doc import region_of
+    from slipway.cost.report import render
+
+    if output not in ("markdown", "json"):
+        typer.echo(f"error: --format: must be markdown or json (got {output!r})", err=True)
+        raise typer.Exit(1)
+    directory, _, run = _program(infra, stack)
+    result = estimate(run, stack, region_of(directory, stack))
+    if output == "json":
+        lines = [{**asdict(line), "monthly": line.monthly} for line in result.lines]
+        summary = {"stack": stack, "region": result.region, "idle_total": result.idle_total}
+        typer.echo(json.dumps({**summary, "lines": lines}, indent=2))
+    else:
+        typer.echo(render(result), nl=False)
+
+
+policy_pack_app = typer.Typer(
+    help="Slipway's Pulumi policy pack (pulumi preview --policy-pack <path>).",
+    no_args_is_help=True,
+)
+app.add_typer(policy_pack_app, name="policy-pack")
+
+
+@policy_pack_app.command("path")
+def policy_pack_path() -> None:
+    """Print the installed policy pack directory (for --policy-pack)."""
+    from slipway.policies import PACK_DIR
+
+    typer.echo(str(PACK_DIR))
+
+
+@policy_pack_app.command("check")
+def policy_pack_check(stack: str = STACK, infra: Path | None = INFRA) -> None:
+    """Run the pack offline on the stack's program under mocks; exit 1 on a mandatory finding."""
+    from slipway.policies.offline import analyze
+    from slipway.testing import config_from_stack_file
+
+    directory, project, run = _program(infra, stack)
+    config = config_from_stack_file(directory / f"Pulumi.{stack}.yaml", project)
+    report = analyze(run, project=project, stack=stack, config=config)
+    for finding in report.findings:
+        typer.echo(str(finding))
+    mandatory = len(report.mandatory)
+    typer.echo(
+        f"{len(report.findings)} finding(s), {mandatory} mandatory, on {len(run.resources)} "
+        f"resources of stack {stack}"
+    )
+    if mandatory:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
