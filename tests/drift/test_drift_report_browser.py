@@ -64,7 +64,12 @@ def open_page(browser: Any, html: Path) -> tuple[Any, list[str]]:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: r.url == html.as_uri() or problems.append(f"request {r.url}"))
+
+    def request(r: Any) -> None:
+        if r.url != html.as_uri():
+            problems.append(f"request {r.url}")
+
+    page.on("request", request)
     page.goto(html.as_uri(), wait_until="load")
     return page, problems
 
