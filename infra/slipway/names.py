@@ -37,3 +37,8 @@ MODEL_REPOSITORY = "{prefix}-model"
 # and `batch --on aws` start them by name).
 TRAINING_PIPELINE = "{prefix}-training"
 BATCH_PIPELINE = "{prefix}-batch"
+# EKS: the namespace and CronJobs of the lifecycle steps (slipway.eks.training declares them;
+# `pipeline run --on aws`, `batch --on aws` and the drift check start Jobs from them).
+TRAINING_NAMESPACE = "training"
+TRAINING_CRONJOB = "training"
+BATCH_CRONJOB = "batch"

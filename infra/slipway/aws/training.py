@@ -33,7 +33,7 @@ from slipway.aws.pipeline_definition import (
     batch_definition,
     training_definition,
 )
-from slipway.names import BATCH_PIPELINE, BUCKET_PREFIXES, TRAINING_PIPELINE
+from slipway.names import BATCH_PIPELINE, TRAINING_PIPELINE
 
 EVENTS = "events.amazonaws.com"
 # SageMaker Pipelines names the jobs of a step pipelines-<execution id>-<step>-<suffix>.
@@ -263,7 +263,7 @@ def _step_statements(
             "Resource": args.role_arn,
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         },
-        *_bucket_statements(args),
+        *policy.step_bucket_statements(args.bucket_arn),
         {
             "Sid": "RegisterModelPackages",
             "Effect": "Allow",
@@ -286,37 +286,5 @@ def _step_statements(
                 "sagemaker-mlflow:*",
             ],
             "Resource": [args.tracking_uri],
-        },
-    ]
-
-
-def _bucket_statements(args: TrainingPipelinesArgs) -> list[dict[str, Any]]:
-    """Steps: read data/ and batch/input/, write pipelines/ (snapshots, evaluations) and
-    batch/predictions/; the training job's model goes to models/ (the role's own areas)."""
-    bucket = pulumi.Output.from_input(args.bucket_arn)
-    data, pipelines, batch = (BUCKET_PREFIXES[a] for a in ("data", "pipelines", "batch"))
-
-    def objects(*prefixes: str) -> list[pulumi.Output[str]]:
-        return [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in prefixes]
-
-    return [
-        {
-            "Sid": "StepObjects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": objects(data, pipelines, f"{batch}input/"),
-        },
-        {
-            "Sid": "StepOutputs",
-            "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
-            "Resource": objects(pipelines, f"{batch}predictions/"),
-        },
-        {
-            "Sid": "ListStepPrefixes",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
-            "Resource": bucket,
-            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in (data, pipelines, batch)]}},
         },
     ]

@@ -5,16 +5,20 @@ from slipway.eks.network import Network, NetworkArgs
 from slipway.eks.observability import Observability, ObservabilityArgs
 from slipway.eks.serving import ModelServing, ModelServingArgs
 from slipway.eks.tracking import Tracking, TrackingArgs
+from slipway.eks.training import ModelTraining, ModelTrainingArgs, RetrainFrom
 
 __all__ = [
     "Cluster",
     "ClusterArgs",
     "ModelServing",
     "ModelServingArgs",
+    "ModelTraining",
+    "ModelTrainingArgs",
     "Network",
     "NetworkArgs",
     "Observability",
     "ObservabilityArgs",
+    "RetrainFrom",
     "Tracking",
     "TrackingArgs",
 ]

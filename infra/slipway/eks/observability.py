@@ -16,7 +16,8 @@
 * a CronJob (preset schedule) running the project's ``monitor`` step on the requests
   captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
   and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
-  ``mlflow/`` (the champion's profile artifact) and writes ``monitoring/``.
+  ``mlflow/`` (the champion's profile artifact) and writes ``monitoring/``; with
+  ``retrain_job``, when it finds drift it starts that training Job (``ModelTraining``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ class ObservabilityArgs:
     """MLflow holding the champion's profile: ``Tracking.tracking_uri``."""
     monitor_command: Sequence[str]
     """The project's CLI, e.g. ``("churn_model", "monitor")``."""
+    retrain_job: str | None = None
+    """Default ``None``. ``<namespace>/<cronjob>`` whose Job the drift check starts when it
+    finds drift (``ModelTraining``: its service account may create exactly that Job)."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -227,6 +231,7 @@ class Observability(pulumi.ComponentResource):
                 "--publish",
                 "prometheus",
                 "--upload-report",
+                *(["--retrain-job", args.retrain_job] if args.retrain_job else []),
             ],
             "env": [
                 {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},

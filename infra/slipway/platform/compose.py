@@ -33,6 +33,7 @@ from slipway.aws import (
 )
 from slipway.aws.endpoint import prebuilt_image
 from slipway.aws.monitoring import DataQuality
+from slipway.names import BATCH_CRONJOB, TRAINING_CRONJOB
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 
 if TYPE_CHECKING:  # the eks extra: imported only when compute is eks
@@ -55,6 +56,7 @@ class Platform:
     """EKS only, as are ``cluster``, ``serving`` and ``observability``."""
     cluster: eks.Cluster | None = None
     serving: eks.ModelServing | None = None
+    training: eks.ModelTraining | None = None
     observability: eks.Observability | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack output name -> value; names are a contract with the workflows and runtime."""
@@ -218,7 +220,28 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
         ),
     )
+    from slipway.eks.observability import DRIFT_JOB
+
+    training = platform.training = eks.ModelTraining(
+        name,
+        eks.ModelTrainingArgs(
+            ctx,
+            provider=cluster.provider,
+            oidc=cluster.oidc,
+            image=serving.image,
+            bucket_name=store.bucket_name,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            tracking_uri=tracking.tracking_uri,
+            retrain_from=eks.RetrainFrom(serving.namespace, DRIFT_JOB)
+            if config.monitoring
+            else None,
+        ),
+    )
     platform.outputs |= {
+        "trainingNamespace": training.namespace,
+        "trainingCronJob": TRAINING_CRONJOB,
+        "batchCronJob": BATCH_CRONJOB,
         "clusterName": cluster.cluster_name,
         "kubeconfig": cluster.kubeconfig,
         "trackingUri": tracking.tracking_uri,
@@ -240,6 +263,7 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
+            retrain_job=f"{training.namespace}/{TRAINING_CRONJOB}",
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password
