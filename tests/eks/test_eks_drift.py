@@ -22,8 +22,8 @@ def _release(run: ProgramRun, chart: str) -> RecordedResource:
     )
 
 
-def _manifest(run: ProgramRun, kind: str) -> dict[str, Any]:
-    return next(m for m in manifests(run) if m["kind"] == kind)
+def _manifest(run: ProgramRun, kind: str, name: str = "drift-check") -> dict[str, Any]:
+    return next(m for m in manifests(run) if m["kind"] == kind and m["metadata"]["name"] == name)
 
 
 def test_pushgateway_is_pinned_scraped_with_its_labels_and_locked_down(

@@ -4,10 +4,13 @@ Alarms (thresholds from the preset's ``alarms``): ModelLatency p99, Invocation5X
 Invocation4XXErrors per variant, plus CPU and memory utilization on realtime variants.
 With ``drift_model``, a drift alarm on ``Slipway/Drift`` ``DriftedShare`` of that model
 (published by the project's ``monitor --publish cloudwatch``) at or above the preset's
-``alarms.drift_score``; it has no ``EndpointName`` dimension, so a deploy's rollback
-(``slipway.deploy.rollout.endpoint_alarms``) never uses it: drift is about the inputs, not
-about the new model version. Alarm and OK notifications go to an SNS topic with an email
-subscription. For realtime
+``alarms.drift_score``, and model quality alarms on ``Slipway/ModelQuality`` ``Accuracy``
+and ``RocAuc`` below ``alarms.min_accuracy``/``min_roc_auc`` (labelled requests,
+``slipway.quality``); their ARNs (``retrain_alarm_arns``) start the training pipeline.
+They have no ``EndpointName`` dimension, so a deploy's rollback
+(``slipway.deploy.rollout.endpoint_alarms``) never uses them: they are about the inputs
+and the labels, not about a new model version. Alarm and OK notifications go to an SNS
+topic with an email subscription. For realtime
 endpoints with a baseline, a Model Monitor data-quality job definition and schedule
 compare captured traffic to ``<baseline>/statistics.json`` and ``constraints.json``.
 """
@@ -24,7 +27,7 @@ import pulumi_aws as aws
 
 from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointConfigError, EndpointKind
-from slipway.names import DRIFT_NAMESPACE
+from slipway.names import DRIFT_NAMESPACE, QUALITY_NAMESPACE
 
 MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 PROCESSING = "/opt/ml/processing"
@@ -97,7 +100,8 @@ class _Alarm:
 
 
 class Monitoring(pulumi.ComponentResource):
-    """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name."""
+    """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name,
+    retrain_alarm_arns (drift and quality)."""
 
     topic_arn: pulumi.Output[str]
     dashboard_url: pulumi.Output[str] | None
@@ -130,23 +134,26 @@ class Monitoring(pulumi.ComponentResource):
             self.dashboard_url = self._dashboard(name, ctx, args.endpoint)
             if args.data_quality is not None:
                 self._data_quality(name, ctx, args.endpoint, args.data_quality)
-        self.drift_alarm_name = (
-            None
-            if args.drift_model is None
-            else self._drift_alarm(name, ctx, args.drift_model, topic.arn)
-        )
+        self.drift_alarm_name = None
+        self.retrain_alarm_arns: list[pulumi.Output[str]] = []
+        if args.drift_model is not None:
+            drift = self._drift_alarm(name, ctx, args.drift_model, topic.arn)
+            quality = self._quality_alarms(name, ctx, args.drift_model, topic.arn)
+            self.drift_alarm_name = drift.name
+            self.retrain_alarm_arns = [drift.arn, *(a.arn for a in quality)]
         self.register_outputs(
             {
                 "topic_arn": self.topic_arn,
                 "dashboard_url": self.dashboard_url,
                 "alarm_names": alarm_names,
                 "drift_alarm_name": self.drift_alarm_name,
+                "retrain_alarm_arns": self.retrain_alarm_arns,
             }
         )
 
     def _drift_alarm(
         self, name: str, ctx: StackContext, model: str, topic_arn: pulumi.Output[str]
-    ) -> pulumi.Output[str]:
+    ) -> aws.cloudwatch.MetricAlarm:
         """DriftedShare of ``model`` >= the preset's drift_score. The check runs on a schedule
         (daily by default), so between two runs there is no data: ``ignore`` keeps the last
         verdict (a drifted model stays in ALARM until a check says otherwise) instead of
@@ -167,11 +174,39 @@ class Monitoring(pulumi.ComponentResource):
             treat_missing_data="ignore",
         )
 
+    def _quality_alarms(
+        self, name: str, ctx: StackContext, model: str, topic_arn: pulumi.Output[str]
+    ) -> list[aws.cloudwatch.MetricAlarm]:
+        """Accuracy and ROC AUC of ``model`` on labelled requests (``slipway.quality``) below
+        the preset's minimums; like drift, a scheduled check: missing data keeps the verdict."""
+        limits = ctx.preset.alarms
+        return [
+            self._notifying_alarm(
+                f"{name}-quality-{key}",
+                ctx,
+                topic_arn,
+                alarm_description=f"{ctx.prefix}: {metric} of model {model} on labelled requests",
+                namespace=QUALITY_NAMESPACE,
+                metric_name=metric,
+                dimensions={"Model": model},
+                statistic="Minimum",
+                comparison_operator="LessThanThreshold",
+                threshold=threshold,
+                period=DRIFT_PERIOD_SECONDS,
+                evaluation_periods=1,
+                treat_missing_data="ignore",
+            )
+            for key, metric, threshold in (
+                ("accuracy", "Accuracy", limits.min_accuracy),
+                ("roc-auc", "RocAuc", limits.min_roc_auc),
+            )
+        ]
+
     def _notifying_alarm(
         self, resource_name: str, ctx: StackContext, topic_arn: pulumi.Output[str], **settings: Any
-    ) -> pulumi.Output[str]:
-        """A metric alarm of ``settings`` sending ALARM and OK to the topic; its name."""
-        created = aws.cloudwatch.MetricAlarm(
+    ) -> aws.cloudwatch.MetricAlarm:
+        """A metric alarm of ``settings`` sending ALARM and OK to the topic."""
+        return aws.cloudwatch.MetricAlarm(
             resource_name,
             alarm_actions=[topic_arn],
             ok_actions=[topic_arn],
@@ -179,7 +214,6 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
             **settings,
         )
-        return created.name
 
     def _alarm(
         self,
@@ -206,7 +240,7 @@ class Monitoring(pulumi.ComponentResource):
             period=limits.period_seconds,
             evaluation_periods=limits.evaluation_periods,
             treat_missing_data="notBreaching",
-        )
+        ).name
 
     def _dashboard(
         self, name: str, ctx: StackContext, endpoint: MonitoredEndpoint

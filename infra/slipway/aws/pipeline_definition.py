@@ -34,18 +34,17 @@ SDK_CONFIG = {
     "SchemaVersion": "1.0",
     "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
 }
-IMAGE_PARAMETER = "ImageUri"
-TRIGGER_PARAMETER = "Trigger"
-# Step names (the pipeline's and the CLI's; SageMaker names a step's job after it).
-VALIDATE, CHANGED, TRAIN, EVALUATE, GATE, REGISTER, REFUSED, SCORE = (
-    "Validate",
-    "Changed",
-    "Train",
-    "Evaluate",
-    "Gate",
-    "Register",
-    "GateRefused",
-    "Score",
+IMAGE_PARAMETER, TRIGGER_PARAMETER = contract.IMAGE_PARAMETER, contract.TRIGGER_PARAMETER
+CHANGED, GATE, REFUSED = contract.CHANGED, contract.GATE, contract.REFUSED
+VALIDATE, TRAIN, EVALUATE, REGISTER, SCORE = (
+    contract.SAGEMAKER_STEPS[step]
+    for step in (
+        contract.VALIDATE,
+        contract.TRAIN,
+        contract.EVALUATE,
+        contract.REGISTER,
+        contract.BATCH,
+    )
 )
 
 

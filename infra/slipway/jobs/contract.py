@@ -33,6 +33,16 @@ Engine = Literal["sagemaker-training", "sagemaker-processing", "kubernetes"]
 # Training pipeline: validate -> train -> evaluate (+ gate) -> register. Batch: batch.
 VALIDATE, TRAIN, EVALUATE, REGISTER, BATCH = "validate", "train", "evaluate", "register", "batch"
 STEPS = (VALIDATE, TRAIN, EVALUATE, REGISTER)
+# The SageMaker pipelines' parameters and step names (SageMaker names a step's job after it).
+IMAGE_PARAMETER, TRIGGER_PARAMETER = "ImageUri", "Trigger"
+SAGEMAKER_STEPS = {
+    VALIDATE: "Validate",
+    TRAIN: "Train",
+    EVALUATE: "Evaluate",
+    REGISTER: "Register",
+    BATCH: "Score",
+}
+CHANGED, GATE, REFUSED = "Changed", "Gate", "GateRefused"
 # Inputs and outputs between steps (a processing input/output name, a training channel).
 DATASET, MODEL, EVALUATION, PREDICTIONS, BATCH_INPUT = (
     "dataset",
@@ -50,7 +60,15 @@ PROCESSING = f"{ML}/processing"
 TRAINING_CHANNELS = f"{ML}/input/data"
 TRAINING_CONFIG = f"{ML}/input/config"
 MODEL_DIR = f"{ML}/model"
-FAILURE_FILE = f"{ML}/output/failure"
+# Why a step failed: a training job's FailureReason is this file ("How Amazon SageMaker AI
+# Signals Algorithm Success and Failure"), a processing job's ExitMessage that one ("Save and
+# Access Metadata Information About Your Processing Job"), a Kubernetes container's
+# termination message the default terminationMessagePath. Each holds "exit <code>: <line>".
+FAILURE_FILES = {
+    "sagemaker-training": f"{ML}/output/failure",
+    "sagemaker-processing": f"{ML}/output/message",
+    "kubernetes": "/dev/termination-log",
+}
 # Overrides of the /opt/ml root, for a start without mount namespaces (the rehearsal's
 # fallback lists it as a deviation) and for tests of the step code.
 ROOT_ENV = "SLIPWAY_ML_ROOT"
@@ -113,12 +131,25 @@ class Layout:
             tar.extractall(scratch, filter="data")
         return scratch
 
-    def fail(self, reason: str) -> None:
-        """Leave a failure reason where SageMaker reports it (training jobs)."""
-        if self.engine == "sagemaker-training":
-            failure = self._at(FAILURE_FILE)
+    def fail(self, code: int, reason: str) -> None:
+        """Leave ``exit <code>: <reason>`` where the engine reports why a step failed."""
+        failure = self._at(FAILURE_FILES[self.engine])
+        try:
             failure.parent.mkdir(parents=True, exist_ok=True)
-            failure.write_text(reason[:1024])
+            failure.write_text(failure_message(code, reason))
+        except OSError:
+            pass  # e.g. no termination-log outside a pod: the exit code still says it
+
+
+def failure_message(code: int, reason: str) -> str:
+    return f"exit {code}: {reason}"[:1024]
+
+
+def failure_code(message: str) -> int | None:
+    """The step's exit code from its ``exit <code>: ...`` message (None: not a step's)."""
+    head, _, _ = message.partition(":")
+    word, _, number = head.strip().partition(" ")
+    return int(number) if word == "exit" and number.isdigit() else None
 
 
 def read_json(path: Path) -> dict[str, object]:
