@@ -90,6 +90,11 @@ FREE = frozenset(
         "aws:appautoscaling/target:Target",
         "aws:appautoscaling/policy:Policy",
         "aws:sns/topicSubscription:TopicSubscription",
+        # AWS service events on the default bus, rule evaluation and target invocation
+        # included, are free (factualminds.com, EventBridge pricing, us-east-1, 2026-06);
+        # a scheduled rule's events are EventBridge's own (source aws.events).
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
         *(
             f"aws:s3/{setting}"
             for setting in (
@@ -155,6 +160,21 @@ def _monitoring(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iter
     yield "per use", f"Model Monitor run on {size}", f"sagemaker:processing:{size}", 1
 
 
+def _pipeline(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    """Each job of a SageMaker Pipeline run, per instance-hour (a run lasts minutes; at most
+    the step's MaxRuntimeInSeconds: docs/engines.md sizes a run)."""
+    from slipway.jobs import graph
+
+    for step in graph.steps(r.inputs.get("pipelineDefinition") or '{"Steps": []}'):
+        size = graph.instance_type(step)
+        if size is None:
+            continue
+        kind = step["Type"].lower()
+        spot = " (spot)" if step["Arguments"].get("EnableManagedSpotTraining") else ""
+        item = f"{step['Name']}: {kind} job on {size}{spot}"
+        yield "per use", item, f"sagemaker:{kind}:{size}", 1
+
+
 def _node_group(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
     scaling = r.inputs.get("scalingConfig") or {}
     count = int(scaling.get("desiredSize") or 0)
@@ -191,6 +211,7 @@ PRICERS: dict[str, list[Pricer]] = {
         _fixed("per use", "MLflow App (serverless)", "sagemaker:mlflow-app")
     ],
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule": [_monitoring],
+    "aws:sagemaker/pipeline:Pipeline": [_pipeline],
     "eks:index:Cluster": [_cluster],
     "eks:index:ManagedNodeGroup": [_node_group],
     "aws:ec2/natGateway:NatGateway": [
