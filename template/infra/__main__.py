@@ -33,11 +33,8 @@ from slipway.aws import (
     TrackingArgs,
 {%- endif %}
 )
-{%- if cookiecutter.compute == "sagemaker" %}
-from slipway.aws.endpoint import prebuilt_image
-{%- endif %}
 {%- if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
-from slipway.aws.monitoring import DataQuality
+from slipway.aws.endpoint import DataQuality
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
 from slipway.eks import (
@@ -98,19 +95,23 @@ tracking = Tracking(
         context, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
     ),
 )
+# The endpoint itself is created by the first release (`deploy`), not by `pulumi up`.
 endpoint = Endpoint(
     name,
     EndpointArgs(
         context,
         kind="{{ cookiecutter.endpoint }}",
-        image_uri=config.get("modelImage")
-        or prebuilt_image(config.require("modelImageRepository"), config.require("modelImageTag")),
-        model_data_url=store.uri("models", config.require("modelDataKey")),
         role_arn=roles.inference_role_arn,
         kms_key_arn=store.kms_key_arn,
 {%- if cookiecutter.endpoint == "realtime" %}
         capture_uri=store.uri("capture"),
-        model_monitor={{ "True" if cookiecutter.monitoring == "yes" else "False" }},
+{%- if cookiecutter.monitoring == "yes" %}
+        data_quality=DataQuality(
+            baseline_uri=store.uri("monitoring", config.require("baselineKey")),
+            reports_uri=store.uri("monitoring", "reports"),
+            role_arn=roles.execution_role_arn,
+        ),
+{%- endif %}
 {%- endif %}
     ),
 )
@@ -128,14 +129,6 @@ monitoring = Monitoring(
         # drift.yml publishes DriftedShare under config/pipeline.yaml's model.name; set
         # slipway:modelName if you renamed the model there.
         drift_model=config.get("modelName") or "{{ cookiecutter.project_slug }}",
-{%- endif %}
-{%- if cookiecutter.compute == "sagemaker" and cookiecutter.endpoint == "realtime" %}
-        data_quality=DataQuality(
-            baseline_uri=store.uri("monitoring", config.require("baselineKey")),
-            reports_uri=store.uri("monitoring", "reports"),
-            role_arn=roles.execution_role_arn,
-            kms_key_arn=store.kms_key_arn,
-        ),
 {%- endif %}
     ),
 )
@@ -219,6 +212,8 @@ pulumi.export("monitorRoleArn", roles.monitor_role_arn)
 {%- if cookiecutter.compute == "sagemaker" %}
 pulumi.export("trackingUri", tracking.tracking_uri)
 pulumi.export("endpointName", endpoint.endpoint_name)
+pulumi.export("modelRepositoryUrl", endpoint.repository_url)
+pulumi.export("serving", endpoint.spec)
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
 pulumi.export("clusterName", cluster.cluster_name)
