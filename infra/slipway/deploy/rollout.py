@@ -236,7 +236,13 @@ def rollback(sagemaker: Any, endpoint: str) -> Rollout:
     if current is None:
         raise DeployError("rollback", f"endpoint {endpoint} does not exist; nothing to roll back")
     tags = sagemaker.list_tags(ResourceArn=current["EndpointConfigArn"])["Tags"]
-    previous = {t["Key"]: t["Value"] for t in tags}.get(PREVIOUS_TAG)
+    tagged = {t["Key"]: t["Value"] for t in tags}
+    previous = tagged.get(PREVIOUS_TAG)
+    if not previous and PACKAGE_TAG in tagged:
+        raise DeployError(
+            "rollback",
+            f"{current['EndpointConfigName']} is the endpoint's first release; nothing to return to",
+        )
     if not previous:
         raise DeployError(
             "rollback",
