@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,9 @@ class Started:
         }
         argv = [sys.executable, "-I", "-S", str(PROBE)]
         if self.isolated:
-            argv = ["nsenter", "--target", str(self.process.pid), "--user", "--net", *argv]
+            self._await_namespace()
+            pid = str(self.process.pid)
+            argv = ["nsenter", "--target", pid, "--user", "--net", "--preserve-credentials", *argv]
         done = subprocess.run(
             argv,
             input=json.dumps(plan).encode(),
@@ -86,6 +89,19 @@ class Started:
             raise RuntimeError(f"probe failed: {done.stderr.decode(errors='replace')[-500:]}")
         answer: dict[str, Any] = json.loads(done.stdout)
         return answer
+
+    def _await_namespace(self) -> None:
+        """Until ``unshare`` has moved the process into its own network namespace (joining
+        one's own namespace fails); bounded by the startup deadline."""
+        own = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + self.workload.startup_seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if os.readlink(f"/proc/{self.process.pid}/ns/net") != own:
+                    return
+            except OSError:
+                return
+            time.sleep(0.01)
 
     def stop(self) -> str:
         """SIGTERM, then SIGKILL after 10 s (SageMaker waits 30 s); the process's output."""

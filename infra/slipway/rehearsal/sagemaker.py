@@ -36,6 +36,11 @@ ENGINE = "sagemaker-endpoint"
 MODEL_DIR = "/opt/ml/model"
 PORT = 8080
 SERVE = ("serve",)
+# "If the container does not begin to pass health checks ... during the 4 minutes after
+# startup, CreateEndpoint will fail" (Use Your Own Inference Code with Hosting Services).
+STARTUP_SECONDS = 240.0
+# One worker: the rehearsal proves the entry point serves, not its throughput.
+REHEARSAL_ENV = {"SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
 
 
 def endpoint_workloads(ctx: RehearsalContext) -> Found:
@@ -86,11 +91,12 @@ def _variant(ctx: RehearsalContext, name: str, source: str, model_name: str) -> 
     model_dir = fetch_model(ctx, container["ModelDataUrl"], model["ExecutionRoleArn"], work)
     venv_bin = Path(_python()).parent
     path, replaced = resolve_path(spec.env.get("PATH", ""), venv_bin)
-    env = {**spec.env, "PATH": path, **container.get("Environment", {})}
+    env = {**spec.env, "PATH": path, **container.get("Environment", {}), **REHEARSAL_ENV}
     deviations = [
         f"image {image} not pulled: its Dockerfile's entry point runs from this checkout "
         "(image build and push are not rehearsed: no container engine)",
         *(f"PATH entry {p} (the image's) is {venv_bin} here" for p in replaced),
+        *(f"{k}={v} added (one worker, not one per CPU)" for k, v in REHEARSAL_ENV.items()),
     ]
     if spec.user:
         deviations.append(f"USER {spec.user} not applied: runs as the rehearsal's user")
@@ -110,6 +116,7 @@ def _variant(ctx: RehearsalContext, name: str, source: str, model_name: str) -> 
         workdir=spec.workdir,
         principal=str(model["ExecutionRoleArn"]),
         deviations=tuple(deviations),
+        startup_seconds=STARTUP_SECONDS,
     )
 
 
