@@ -79,15 +79,12 @@ def test_second_apply_is_a_no_op_and_a_change_replaces_only_it(sagemaker_infra: 
     assert sorted(second.contents) == sorted(first.contents)
 
     stack = sagemaker_infra / "Pulumi.dev.yaml"
-    stack.write_text(
-        stack.read_text().replace(
-            "slipway:modelImageTag: 1.2-1-cpu-py3", "slipway:modelImageTag: 1.4-2"
-        )
-    )
+    text = stack.read_text()
+    assert "slipway:alarmEmail: " in text
+    stack.write_text(text.replace("slipway:alarmEmail: ", "slipway:alarmEmail: oncall-", 1))
     third = apply(sagemaker_infra, "dev")
     changed = {e.name for e in third.entries if e.action != "unchanged"}
-    assert "churn-model-dev-model" in changed
-    assert "churn-model-dev-bucket" not in changed
+    assert changed == {"churn-model-dev-alarms-email"}
 
 
 def test_moto_rejection_names_resource_and_property(sagemaker_infra: Path) -> None:

@@ -241,7 +241,8 @@ def rollback(sagemaker: Any, endpoint: str) -> Rollout:
     if not previous and PACKAGE_TAG in tagged:
         raise DeployError(
             "rollback",
-            f"{current['EndpointConfigName']} is the endpoint's first release; nothing to return to",
+            f"{current['EndpointConfigName']} is the endpoint's first release; "
+            "nothing to return to",
         )
     if not previous:
         raise DeployError(

@@ -86,3 +86,16 @@ class ServingSpec:
 def canary_fits(instances: int, percent: int) -> bool:
     """Whether a CAPACITY_PERCENT canary of ``percent`` is at most half of ``instances``."""
     return 2 * math.ceil(instances * percent / 100) <= instances
+
+
+# What the deploy runtime creates and changes, and so what a stack's Pulumi program must
+# never declare (one owner per resource; tests check every generated program).
+RUNTIME_OWNED = (
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/endpoint:Endpoint",
+    "aws:appautoscaling/target:Target",
+    "aws:appautoscaling/policy:Policy",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+)

@@ -87,4 +87,5 @@ def _result(check: HttpCheck, got: dict[str, Any]) -> CheckResult:
 
 
 def write_report(outcomes: Sequence[Outcome], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([o.to_dict() for o in outcomes], indent=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 
 from slipway.rehearsal import sagemaker
@@ -19,6 +20,7 @@ def rehearse_stack(
     ctx: RehearsalContext, discoverers: Sequence[Discoverer] | None = None
 ) -> list[Outcome]:
     """Start each workload once; the outcomes also go to ``<work_dir>/rehearsal.json``."""
+    shutil.rmtree(ctx.work_dir, ignore_errors=True)  # the previous rehearsal's files
     found = [item for discover in (discoverers or DISCOVERERS) for item in discover(ctx)]
     outcomes = rehearse(found, ctx.work_dir)
     write_report(outcomes, ctx.work_dir / REPORT)
