@@ -38,11 +38,20 @@ def request(port: int, item: dict[str, Any], timeout: float) -> dict[str, Any]:
         connection.close()
 
 
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for its parent (the runner) to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return not os.path.exists(f"/proc/{pid}")
+
+
 def wait_ready(plan: dict[str, Any]) -> dict[str, Any]:
     ready, deadline = plan["ready"], time.monotonic() + plan["deadline_seconds"]
     last: dict[str, Any] = {"status": 0, "error": "never answered"}
     while time.monotonic() < deadline:
-        if not os.path.exists(f"/proc/{plan['pid']}"):
+        if _exited(plan["pid"]):
             return {**last, "exited": True}
         last = request(plan["port"], ready, timeout=2.0)  # SageMaker's /ping timeout
         if last["status"] == ready.get("status", 200):
