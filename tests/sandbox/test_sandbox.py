@@ -17,10 +17,7 @@ from slipway.sandbox.state import SandboxState, state_dir
 from slipway.testing import run_program
 from typer.testing import CliRunner
 
-MOCK_ONLY = {
-    "aws:sagemaker/mlflowApp:MlflowApp",
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
-}
+MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
@@ -47,11 +44,9 @@ def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
     assert key.state["arn"].endswith(key.id)
     assert any(key.id in item for item in report.contents)
 
-    # read-backs: encryption, public access block, trust policies, variants
+    # read-backs: encryption, public access block, trust policies
     props = {c.prop.split("[")[0] for c in report.checks}
     assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
-    if combo["compute"] == "sagemaker":
-        assert "productionVariants" in props
     assert report.checks and report.failed_checks == []
 
     gone = destroy(infra, "dev")
