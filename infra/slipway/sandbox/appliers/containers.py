@@ -1,4 +1,4 @@
-"""ECR repository and lifecycle policy, EKS cluster and node group (the EKS flavor's AWS resources)."""
+"""ECR repository and lifecycle policy, EKS cluster and node group."""
 
 from __future__ import annotations
 
