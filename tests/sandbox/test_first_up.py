@@ -139,6 +139,14 @@ def test_the_rehearsed_workloads_aws_requests_are_kept(first_up: FirstUp) -> Non
     assert [o["name"] for o in report] == [outcome.name]
 
 
+def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:
+    readme = (first_up.infra.parent / "README.md").read_text()
+    block = readme[readme.index("the first deploy is:") :]
+    steps = ["pulumi up", "docker push", " deploy --stack dev", "pulumi preview"]
+    positions = [block.index(step) for step in steps]
+    assert positions == sorted(positions), dict(zip(steps, positions, strict=True))
+
+
 @pytest.mark.parametrize(
     "combo",
     [c for c in STRUCTURAL_COMBOS if c["compute"] == "sagemaker"],

@@ -109,6 +109,9 @@ def test_cli_apply_twice_then_destroy(sagemaker_infra: Path) -> None:
     first = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
     assert first.exit_code == 0, first.output
     assert "mock-only" in first.output and "aws:sagemaker/mlflowApp:MlflowApp" in first.output
+    # then the rehearsal table: the endpoint is declared but created by the first release
+    assert "workloads rehearsed" in first.output and "NOT" in first.output
+    assert "0 of 1 workloads rehearsed, 0 failed" in first.output
     again = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
     assert again.exit_code == 0 and "no changes" in again.output
     gone = runner.invoke(app, ["sandbox", "destroy", str(sagemaker_infra), "--stack", "dev"])
