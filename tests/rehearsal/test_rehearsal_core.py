@@ -78,6 +78,20 @@ def test_a_workload_gets_its_port_and_mounts_as_in_a_container(tmp_path: Path) -
     assert not Path("/opt/ml/model").exists()  # nothing leaked onto this machine
 
 
+@pytest.mark.skipif(not namespaces_available(), reason="needs user and mount namespaces")
+def test_a_workload_may_keep_the_hosts_loopback(tmp_path: Path) -> None:
+    """For workloads that call moto or an MLflow server on this machine's loopback."""
+    from slipway.rehearsal.process import free_port
+
+    port = free_port()
+    workload = _server(tmp_path, "host", own_network=False)
+    command = (*workload.command[:3], str(port), *workload.command[4:])
+    (outcome,) = rehearse(
+        [Workload(**{**workload.__dict__, "command": command, "port": port})], tmp_path / "r"
+    )
+    assert outcome.ok, (outcome.checks, outcome.output)
+
+
 def test_a_workload_that_exits_fails_its_readiness_probe(tmp_path: Path) -> None:
     broken = Workload(
         name="exits",

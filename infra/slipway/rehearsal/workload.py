@@ -35,6 +35,8 @@ class Workload:
     ``readiness`` the probe the engine waits on before it sends traffic; ``checks`` the
     requests that prove it serves. ``deviations`` says where the process start differs
     from the real one (no container engine here); the runner adds its own.
+    ``own_network=False`` keeps the host's loopback (for a workload that must reach moto or
+    an ``mlflow server`` started by the rehearsal): ``port`` must then be free on it.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Workload:
     principal: str = ""
     deviations: tuple[str, ...] = ()
     startup_seconds: float = 60.0
+    own_network: bool = True
 
 
 @dataclass(frozen=True)
