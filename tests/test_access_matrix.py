@@ -13,8 +13,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from access_matrix import STACKS, Evaluated, bake_and_run, evaluate_all, finding
+from access_matrix import STACKS, Evaluated, evaluate_all, finding
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from program_runs import StackRun
 from slipway.access.expectations import MLFLOW_CALLS
 from slipway.access.report import render, tsv
 from tools import iam_engine
@@ -58,6 +59,15 @@ def _github(combo: Combo, stack: str) -> bool:
 
 
 # finding -> where it shows (combo, stack); every role not deploy/monitor is clean today.
+def _mlflow_app_gap(where: str) -> Callable[[Combo, str], bool]:
+    """Where `sagemaker:*` on `mlflow-app/*` reaches another stack's or project's MLflow App."""
+    return lambda c, s: (
+        _github(c, s)
+        and _sagemaker(c, s)
+        and (s != "dev" if where == "other stack" else s == "dev")
+    )
+
+
 KNOWN: dict[str, Callable[[Combo, str], bool]] = {
     # ProjectSageMaker: `arn:...:*/<prefix>-*` puts a wildcard in the resource-type part of the
     # ARN, which IAM does not match ("Incorrect wildcard usage", IAM User Guide reference-arns):
@@ -99,11 +109,7 @@ KNOWN: dict[str, Callable[[Combo, str], bool]] = {
     ),
     # `sagemaker:*` on `mlflow-app/*`: every stack's (and project's) MLflow App.
     **{
-        f"deploy must deny sagemaker:{a} [deny:{where}]": lambda c, s, w=where: (
-            _github(c, s)
-            and _sagemaker(c, s)
-            and (s != "dev" if w == "other stack" else s == "dev")
-        )
+        f"deploy must deny sagemaker:{a} [deny:{where}]": _mlflow_app_gap(where)
         for a in ("DeleteMlflowApp", "CallMlflowAppApi")
         for where in ("other stack", "other project")
     },
@@ -144,8 +150,8 @@ CASES = [(c, s) for c in STRUCTURAL_COMBOS for s in STACKS]
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluate_all(bake_and_run(tmp_path_factory.mktemp("access")))
+def evaluated(structural_runs: dict[tuple[str, str], StackRun]) -> Evaluated:
+    return evaluate_all({key: stack.run for key, stack in structural_runs.items()})
 
 
 @pytest.mark.parametrize(("combo", "stack"), CASES, ids=[f"{combo_id(c)}-{s}" for c, s in CASES])

@@ -142,7 +142,7 @@ def test_the_rehearsed_workloads_aws_requests_are_kept(first_up: FirstUp) -> Non
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:
     readme = (first_up.infra.parent / "README.md").read_text()
     block = readme[readme.index("first deploy is:") :]
-    steps = ["pulumi up", "docker push", " deploy --stack dev", "pulumi preview"]
+    steps = ["make up", "docker push", " deploy --stack dev", "make preview"]
     positions = [block.index(step) for step in steps]
     assert positions == sorted(positions), dict(zip(steps, positions, strict=True))
 

@@ -223,7 +223,7 @@ def _schedule(ctx: StackContext, endpoint: str, values: dict[str, Any]) -> dict[
     sagemaker = ctx.preset.sagemaker
     baseline = str(values["baseline"]).rstrip("/")
     return {
-        "MonitoringScheduleName": f"{endpoint}-data-quality",
+        "MonitoringScheduleName": f"{endpoint}-dq",
         "MonitoringScheduleConfig": {
             "ScheduleConfig": {"ScheduleExpression": sagemaker.monitoring_schedule},
             "MonitoringType": "DataQuality",
