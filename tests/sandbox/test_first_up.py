@@ -75,7 +75,15 @@ def first_up(tmp_path_factory: pytest.TempPathFactory) -> FirstUp:
     infra = Path(project) / "infra"
     first = apply(infra, "dev")  # empty account: no image, no model, no endpoint
     before = rehearse(infra, "dev", first.run)
-    _, client = _champion(tmp)
+    with pytest.MonkeyPatch.context() as env:  # mlflow sets these; leave os.environ as it was
+        for variable in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_TRACKING_URI"):
+            env.setenv(variable, "")  # records the value to restore, even "not set"
+            env.delenv(variable)
+        _, client = _champion(tmp)
+        return _release(infra, first, before, client)
+
+
+def _release(infra: Path, first: ApplyReport, before: list[Outcome], client: Any) -> FirstUp:
     outputs = StackOutputs.from_mapping(first.run.outputs)
     with opened(infra, "dev") as aws:
         UpdateEndpointHook().register(aws.events)

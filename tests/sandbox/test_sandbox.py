@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,9 @@ def test_second_apply_is_a_no_op_and_a_change_replaces_only_it(sagemaker_infra: 
 
     stack = sagemaker_infra / "Pulumi.dev.yaml"
     text = stack.read_text()
-    assert "slipway:alarmEmail: " in text
-    stack.write_text(text.replace("slipway:alarmEmail: ", "slipway:alarmEmail: oncall-", 1))
+    email = re.search(r"(?m)^  slipway:alarmEmail: .*$", text)
+    assert email is not None
+    stack.write_text(text.replace(email.group(0), "  slipway:alarmEmail: oncall@example.com"))
     third = apply(sagemaker_infra, "dev")
     changed = {e.name for e in third.entries if e.action != "unchanged"}
     assert changed == {"churn-model-dev-alarms-email"}
