@@ -23,6 +23,7 @@ SAGEMAKER = {
     "endpoint": "realtime",
     "monitoring": "false",
     "alarmEmail": "ml-team@example.com",
+    "modelImageTag": "0.1.0",
 }
 EKS = {
     "preset": "dev",
@@ -74,12 +75,8 @@ def _parse(base: dict[str, str], **changes: Any) -> StackConfig:
             "slipway:githubOidcProviderArn: must be arn:",
         ),
         (SAGEMAKER, {"endpoint": "batch"}, "slipway:endpoint: must be realtime or serverless"),
-        # the serving image is the release's (deploy --image-tag), not stack config
-        (
-            SAGEMAKER,
-            {"modelImageTag": "1.2-1-cpu-py3"},
-            "slipway:modelImageTag: applies to compute eks",
-        ),
+        # the training pipelines' image (the endpoint's is the release's: deploy --image-tag)
+        (SAGEMAKER, {"modelImageTag": DROP}, "slipway:modelImageTag: required"),
         (SAGEMAKER, {"modelName": ""}, "slipway:modelName: must not be empty"),
         (
             SAGEMAKER,

@@ -32,6 +32,7 @@ from slipway.aws import (
     TrackingArgs,
 )
 from slipway.aws.endpoint import DataQuality
+from slipway.aws.training import TrainingPipelines, TrainingPipelinesArgs
 from slipway.names import BATCH_CRONJOB, TRAINING_CRONJOB
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 
@@ -56,6 +57,8 @@ class Platform:
     cluster: eks.Cluster | None = None
     serving: eks.ModelServing | None = None
     training: eks.ModelTraining | None = None
+    """EKS only: the steps as Jobs (``pipelines`` on SageMaker)."""
+    pipelines: TrainingPipelines | None = None
     observability: eks.Observability | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack output name -> value; names are a contract with the workflows and runtime."""
@@ -141,8 +144,49 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
     platform.outputs["endpointName"] = endpoint.endpoint_name
     platform.outputs["modelRepositoryUrl"] = endpoint.repository_url
     platform.outputs["serving"] = endpoint.spec
-    if not config.monitoring:
-        return
+    if config.monitoring:
+        _sagemaker_monitoring(platform, options)
+    _sagemaker_pipelines(platform, options)
+
+
+def _sagemaker_pipelines(platform: Platform, options: SageMakerOptions) -> None:
+    """The training and batch pipelines, scheduled and started by the retrain alarms."""
+    config, store, roles, registry = (
+        platform.config,
+        platform.store,
+        platform.roles,
+        platform.registry,
+    )
+    assert platform.endpoint is not None and platform.tracking is not None
+    ctx = config.context
+    pipelines = platform.pipelines = TrainingPipelines(
+        ctx.prefix,
+        TrainingPipelinesArgs(
+            ctx,
+            image_uri=pulumi.Output.concat(
+                platform.endpoint.repository_url, ":", options.model_image_tag
+            ),
+            role_arn=roles.training_role_arn,
+            bucket_name=store.bucket_name,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            tracking_uri=platform.tracking.tracking_uri,
+            model_package_group_name=registry.group_name,
+            model_package_group_arn=registry.group_arn,
+            retrain_alarm_arns=platform.monitoring.retrain_alarm_arns
+            if platform.monitoring is not None
+            else (),
+        ),
+    )
+    platform.outputs["trainingPipelineName"] = pipelines.training_pipeline_name
+    platform.outputs["batchPipelineName"] = pipelines.batch_pipeline_name
+
+
+def _sagemaker_monitoring(platform: Platform, options: SageMakerOptions) -> None:
+    """Alarms on the endpoint, drift and model quality; the dashboard."""
+    config, endpoint = platform.config, platform.endpoint
+    assert endpoint is not None
+    ctx, name = config.context, config.context.prefix
     platform.monitoring = Monitoring(
         name,
         MonitoringArgs(

@@ -70,9 +70,10 @@ KEYS = (
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
     Key("modelImageTag", "an image tag", "required",
-        "The model server image's tag in the stack's ECR repository (tags are immutable; CI "
-        "sets the commit SHA). SageMaker takes it per release instead (`deploy --image-tag`).",
-        ("eks",)),
+        "The project image's tag in the stack's ECR repository (tags are immutable; CI sets "
+        "the commit SHA): the training steps' image (the schedule and the retrain alarm run "
+        "it; `pipeline run --on aws --image-tag` names another) and, on EKS, the model "
+        "server's. SageMaker's endpoint takes its image per release (`deploy --image-tag`)."),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
@@ -97,6 +98,8 @@ class SageMakerOptions:
     baseline_key: str
     model_name: str
     """The drift alarm's ``Model`` dimension."""
+    model_image_tag: str
+    """The training pipelines' default image tag in the stack repository."""
 
 
 @dataclass(frozen=True)
@@ -202,11 +205,13 @@ def _preset(name: str) -> Preset:
 
 def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptions:
     """The serving image and the model are not stack config: the release names them
-    (``deploy --image-tag``; docs/decisions.md)."""
+    (``deploy --image-tag``; docs/decisions.md). ``modelImageTag`` is the training
+    pipelines' image (docs/engines.md)."""
     return SageMakerOptions(
         endpoint=cast(EndpointKind, endpoint),
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
+        model_image_tag=raw.required("modelImageTag"),
     )
 
 
