@@ -41,6 +41,7 @@ SERVICES = (
     "sns",
     "ecr",
     "eks",
+    "events",
 )
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "sandbox",
