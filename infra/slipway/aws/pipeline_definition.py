@@ -279,7 +279,7 @@ class _Builder:
             REGISTER,
             step_args=self._processor(small).run(
                 inputs=[self._input(contract.EVALUATION, evaluation_uri)],
-                arguments=[contract.REGISTER, "--model-data", model_data],
+                arguments=[contract.REGISTER, "--model-data", model_data, "--image", self.image],
             ),
         )
         refused = FailStep(

@@ -26,7 +26,7 @@ import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Engine = Literal["sagemaker-training", "sagemaker-processing", "kubernetes"]
 
@@ -119,6 +119,28 @@ class Layout:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    @property
+    def gate_exits(self) -> bool:
+        """Whether a refused candidate ends the step with exit 1. A SageMaker pipeline
+        decides on the evaluation's verdict file in its own condition step; a Kubernetes
+        pod has only the containers' exit codes."""
+        return self.engine == "kubernetes"
+
+    def fetch(self, name: str, uri: str, s3: Any) -> Path:
+        """Input ``name`` from ``s3://`` ``uri``: SageMaker downloaded it before the container
+        started; in a Kubernetes Job the step downloads it itself."""
+        directory = self.input(name)
+        if self.engine == "kubernetes":
+            download_prefix(s3, uri, directory)
+        return directory
+
+    def publish(self, name: str, uri: str, s3: Any) -> str:
+        """Output ``name`` to ``uri``: SageMaker uploads it after the container exits; in a
+        Kubernetes Job the step uploads it itself (SSE-KMS: the bucket's default)."""
+        if self.engine == "kubernetes":
+            upload_prefix(s3, self.output(name), uri)
+        return uri
+
     def model(self, scratch: Path) -> Path:
         """The trained model's directory: SageMaker hands a step ``model.tar.gz`` (unpacked
         into ``scratch``), Kubernetes the training container's directory itself."""
@@ -152,8 +174,36 @@ def failure_code(message: str) -> int | None:
     return int(number) if word == "exit" and number.isdigit() else None
 
 
-def read_json(path: Path) -> dict[str, object]:
-    loaded = json.loads(path.read_text())
+def download_prefix(s3: Any, uri: str, directory: Path) -> list[Path]:
+    """Every object under ``s3://bucket/prefix`` into ``directory`` (relative keys kept)."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    directory.mkdir(parents=True, exist_ok=True)
+    found = []
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    for item in (i for page in pages for i in page.get("Contents", [])):
+        relative = item["Key"][len(prefix) :].lstrip("/")
+        if not relative or relative.endswith("/"):
+            continue
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, item["Key"], str(target))
+        found.append(target)
+    return found
+
+
+def upload_prefix(s3: Any, directory: Path, uri: str) -> list[str]:
+    """Every file under ``directory`` to ``s3://bucket/prefix/<relative path>``."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    keys = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        key = f"{prefix.rstrip('/')}/{path.relative_to(directory).as_posix()}"
+        s3.upload_file(str(path), bucket, key)
+        keys.append(key)
+    return keys
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    loaded: Any = json.loads(path.read_text())
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: not a JSON object")
     return loaded

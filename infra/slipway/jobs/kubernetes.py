@@ -89,13 +89,33 @@ def job_name(cronjob: str, trigger: str, now: float | None = None) -> str:
     return f"{cronjob}-{trigger}"[: 62 - len(stamp)].rstrip("-") + "-" + stamp
 
 
-def start(batch: Any, namespace: str, cronjob: str, trigger: str) -> str:
-    """Create the Job of ``cronjob`` (``batch``: a ``kubernetes.client.BatchV1Api``)."""
+def start(batch: Any, namespace: str, cronjob: str, trigger: str, image: str | None = None) -> str:
+    """Create the Job of ``cronjob`` (``batch``: a ``kubernetes.client.BatchV1Api``);
+    ``image`` replaces every container's image (one run on another image)."""
     found = batch.read_namespaced_cron_job(cronjob, namespace)
-    body = job_from_cronjob(batch.api_client.sanitize_for_serialization(found), "", trigger)
-    body["metadata"]["name"] = job_name(cronjob, trigger)
+    body = job_from_cronjob(
+        batch.api_client.sanitize_for_serialization(found), job_name(cronjob, trigger), trigger
+    )
+    if image:
+        pod = body["spec"]["template"]["spec"]
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            container["image"] = image
     created = batch.create_namespaced_job(namespace, body)
     return str(created.metadata.name)
+
+
+def latest(batch: Any, namespace: str, cronjob: str) -> str | None:
+    """The newest Job made from ``cronjob`` (by its schedule or by hand), or None."""
+    jobs = [
+        job
+        for job in batch.list_namespaced_job(namespace).items
+        if any(
+            o.kind == "CronJob" and o.name == cronjob for o in job.metadata.owner_references or []
+        )
+    ]
+    if not jobs:
+        return None
+    return str(max(jobs, key=lambda job: job.metadata.creation_timestamp).metadata.name)
 
 
 def describe(core: Any, batch: Any, namespace: str, job: str) -> JobRun:

@@ -63,13 +63,36 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
         raise from_schema_error(exc) from exc
 
 
+def load_training(path: Path, field: str) -> Dataset:
+    """Read and validate a file of labelled rows."""
+    frame = validate(read_csv(path, field), TRAINING_SCHEMA)
+    return Dataset(frame=frame, path=path, sha256=file_sha256(path))
+
+
 def ingest(config: DataConfig, root: Path, batch_path: Path) -> Dataset:
-    """Load and validate the training data (writing the bundled sample if configured)."""
+    """Load and validate the training data (writing the bundled sample if configured);
+    ``data.path`` may be ``s3://bucket/prefix/``: every CSV under it, as it is now."""
+    if str(config.path).startswith("s3://"):
+        return from_s3(str(config.path), root)
     path = root / config.path
     if not path.exists() and config.sample:
         write_sample(path, root / batch_path)
-    frame = validate(read_csv(path, "data.path"), TRAINING_SCHEMA)
-    return Dataset(frame=frame, path=path, sha256=file_sha256(path))
+    return load_training(path, "data.path")
+
+
+def from_s3(uri: str, root: Path) -> Dataset:
+    """The CSV objects under ``uri`` (their current versions) as one local snapshot, with
+    the versions read beside it (``data/.s3/<name>.versions.json``)."""
+    import boto3
+    from slipway.jobs.s3data import DataError, read_prefix
+
+    local = root / "data" / ".s3" / "train.csv"
+    try:
+        snapshot = read_prefix(boto3.client("s3"), uri.rstrip("/") + "/", local)
+    except DataError as exc:
+        raise LifecycleError("data.path", str(exc)) from exc
+    local.with_suffix(".versions.json").write_text(snapshot.to_json())
+    return load_training(local, "data.path")
 
 
 def load_features(path: Path, field: str) -> pd.DataFrame:
