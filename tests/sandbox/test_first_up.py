@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 from matrix import ROOT, STRUCTURAL_COMBOS
+from slipway.access import recorder
 from slipway.access.request import read_jsonl
 from slipway.deploy import StackOutputs, deploy_champion
 from slipway.deploy.spec import RUNTIME_OWNED
@@ -29,6 +30,13 @@ from slipway.testing.moto_stack import UpdateEndpointHook, push_image
 
 COMBO = {"compute": "sagemaker", "endpoint": "realtime", "monitoring": "yes", "ci": "github"}
 TAG = "first-release"
+
+
+def release_log(infra: Path) -> Path:
+    """The first release's AWS requests (JSON lines, AccessRequest) for the IAM matrix."""
+    path = infra / ".slipway-sandbox" / "dev" / "access" / "release.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ def _release(infra: Path, first: ApplyReport, before: list[Outcome], client: Any
     outputs = StackOutputs.from_mapping(first.run.outputs)
     with opened(infra, "dev") as aws:
         UpdateEndpointHook().register(aws.events)
+        # the release's AWS requests, as the deploy role makes them in release.yml (IAM matrix)
+        deploy_role = str(first.run.outputs["deployRoleArn"])
+        recorder.install(aws, log=release_log(infra), principal=deploy_role)
         image = push_image(aws("ecr"), outputs.repository, TAG)  # what `docker push` records
         release = deploy_champion(client, "churn", aws, outputs, image, "alice", poll_seconds=1)
         after_release = aws("sagemaker").describe_endpoint(EndpointName=outputs.endpoint)
@@ -145,6 +156,16 @@ def test_the_rehearsed_workloads_aws_requests_are_kept(first_up: FirstUp) -> Non
         (first_up.infra / ".slipway-sandbox/dev/rehearsal/rehearsal.json").read_text()
     )
     assert [o["name"] for o in report] == [outcome.name]
+
+
+def test_the_release_requests_of_the_deploy_role_are_kept(first_up: FirstUp) -> None:
+    requests = list(read_jsonl(release_log(first_up.infra)))
+    outputs = first_up.first.run.outputs
+    assert {r.principal for r in requests} == {outputs["deployRoleArn"]}
+    endpoint = f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{outputs['endpointName']}"
+    made = {(r.action, r.resource) for r in requests}
+    assert ("sagemaker:CreateEndpoint", endpoint) in made
+    assert any(a == "application-autoscaling:RegisterScalableTarget" for a, _ in made)
 
 
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:
