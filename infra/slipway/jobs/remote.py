@@ -5,12 +5,13 @@ The stack is named by its outputs (``pulumi stack output --json``: ``trainingPip
 and ``batchPipelineName`` on SageMaker, ``trainingNamespace``, ``trainingCronJob`` and
 ``batchCronJob`` on EKS) and its region (``infra/Pulumi.<stack>.yaml``). AWS credentials
 come from boto3's default chain; Kubernetes from the kubeconfig (``aws eks
-update-kubeconfig``).
+update-kubeconfig``). ``SLIPWAY_POLL_SECONDS`` sets how often a run is polled.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ Compute = Literal["sagemaker", "eks"]
 Kind = Literal["training", "batch"]
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 EXIT_REMOTE = 4
+POLL_ENV = "SLIPWAY_POLL_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def run(
             client,
             arn,
             lambda step: report(f"{step.name}: {step.status}{_why(step.reason)}"),
-            **({"poll_seconds": poll_seconds} if poll_seconds is not None else {}),
+            _poll(poll_seconds, sagemaker.POLL_SECONDS),
         )
         return Finished(arn, finished.exit_code(), finished.message())
     from slipway.jobs import kubernetes
@@ -152,7 +154,7 @@ def run(
         stack.namespace,
         job,
         lambda step: report(f"{step.name}: {step.state}{_why(step.message)}"),
-        **({"poll_seconds": poll_seconds} if poll_seconds is not None else {}),
+        _poll(poll_seconds, kubernetes.POLL_SECONDS),
     )
     return Finished(job, done.exit_code(), done.message())
 
@@ -179,6 +181,13 @@ def status(stack: EngineStack, kind: Kind, clients: Any = None) -> list[str]:
     return [f"{stack.namespace}/{job.name}: {state}: {job.message()}"] + [
         f"  {s.name}: {s.state}{_why(s.message)}" for s in job.steps
     ]
+
+
+def _poll(given: float | None, default: float) -> float:
+    """Seconds between two polls: ``given``, else ``SLIPWAY_POLL_SECONDS``, else ``default``."""
+    if given is not None:
+        return given
+    return float(os.environ.get(POLL_ENV) or default)
 
 
 def _why(reason: str) -> str:

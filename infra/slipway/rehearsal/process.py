@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,7 @@ def fallback_env(workload: Workload, port: int) -> dict[str, str]:
 def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     """``unshare`` + a shell that raises loopback, lays the mounts, then execs the command."""
     lines = ["set -e", "ip link set lo up"] if workload.own_network else ["set -e"]
-    for anchor, layer in _layers(workload, run_dir).items():
+    for anchor, layer in mount_layers(workload.mounts, run_dir).items():
         lines.append(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
             f"{shlex.quote(anchor)}"
@@ -195,10 +196,10 @@ def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     ]
 
 
-def _layers(workload: Workload, run_dir: Path) -> dict[str, Path]:
+def mount_layers(targets: Iterable[str], run_dir: Path) -> dict[str, Path]:
     """Per existing ancestor of a mount target, a layer holding the missing directories."""
     layers: dict[str, Path] = {}
-    for target in workload.mounts:
+    for target in targets:
         anchor = Path(target)
         while not anchor.exists():
             anchor = anchor.parent

@@ -119,6 +119,14 @@ def validate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, 
     return facts
 
 
+def _changed(layout: contract.Layout) -> dict[str, Any]:
+    """Validate's facts (``dataset.json``) when the step got them: a Kubernetes Job's steps
+    share them; a SageMaker step gets the content-addressed snapshot only, and runs at all
+    because the pipeline's Changed condition read them."""
+    path = layout.input(contract.DATASET) / contract.DATASET_FILE
+    return contract.read_json(path) if path.is_file() else {"changed": True}
+
+
 def _dataset(layout: contract.Layout) -> tuple[Dataset, dict[str, Any]]:
     directory = layout.input(contract.DATASET)
     versions = contract.read_json(directory / VERSIONS)
@@ -129,7 +137,7 @@ def train(layout: contract.Layout, config: PipelineConfig) -> Path:
     """Fit on the snapshot and save the MLflow model where the engine keeps it (SageMaker
     uploads ``/opt/ml/model`` as model.tar.gz). No MLflow run: the same inputs give the same
     model, so SageMaker may reuse this step from an earlier run."""
-    facts = contract.read_json(layout.input(contract.DATASET) / contract.DATASET_FILE)
+    facts = _changed(layout)
     model_dir = layout.output(contract.MODEL)
     if not facts["changed"]:
         return model_dir  # Kubernetes: nothing to train (SageMaker skips the step)
@@ -148,7 +156,7 @@ def evaluate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, 
     model, drift profile), score it on the held-out split and gate it against the
     champion; the verdict goes to ``verdict.json`` (the pipeline's Gate reads it)."""
     out = layout.output(contract.EVALUATION)
-    facts = contract.read_json(layout.input(contract.DATASET) / contract.DATASET_FILE)
+    facts = _changed(layout)
     if not facts["changed"]:
         verdict = {"passed": False, "changed": False, "summary": facts["message"]}
         (out / contract.VERDICT_FILE).write_text(json.dumps(verdict))

@@ -1,0 +1,109 @@
+"""Run a job's container to completion the way its engine would: a SageMaker training or
+processing job, a Kubernetes Job's container.
+
+``JobContainer`` is what the engine starts: the argv (image ENTRYPOINT + the job's
+arguments), the environment (image ``ENV``, then the job's), and the directories the
+container sees at its own paths: ``/opt/ml`` (what SageMaker lays out before the start and
+collects after the exit; a Kubernetes Job's shared ``emptyDir``) and the image's
+``WORKDIR`` (what the Dockerfile copied there, e.g. ``config/``). With ``unshare`` these
+appear at their container paths in a private mount namespace, read-write; the network stays
+the machine's (the job calls moto and the rehearsal's ``mlflow server`` on loopback).
+Without namespaces the container paths are handed over by the project's documented
+overrides (``SLIPWAY_ML_ROOT``, ``SLIPWAY_CONFIG``) and the run lists them as deviations.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slipway.rehearsal.process import mount_layers, namespaces_available
+
+ML = "/opt/ml"
+ROOT_ENV = "SLIPWAY_ML_ROOT"
+OUTPUT_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class JobContainer:
+    name: str
+    command: tuple[str, ...]
+    env: dict[str, str]
+    ml_dir: Path
+    """Host directory seen as ``/opt/ml``."""
+    workdir: str = ""
+    """The image's ``WORKDIR`` (the container's working directory)."""
+    image_files: Path | None = None
+    """Host directory seen as ``workdir`` (what the image holds there)."""
+    deviations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRun:
+    code: int
+    output: str
+    deviations: tuple[str, ...] = field(default_factory=tuple)
+
+
+def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
+    """Start ``job``, wait for it to exit, return its exit code and output."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    job.ml_dir.mkdir(parents=True, exist_ok=True)
+    scratch = run_dir / "workdir"
+    scratch.mkdir(exist_ok=True)
+    deviations = list(job.deviations)
+    env = dict(job.env)
+    mounts = {ML: job.ml_dir}
+    if job.workdir and job.image_files is not None:
+        mounts[job.workdir] = job.image_files
+    if namespaces_available():
+        argv = _isolated(job, mounts, run_dir)
+        cwd = scratch
+    else:
+        argv = list(job.command)
+        cwd = job.image_files or scratch
+        env[ROOT_ENV] = str(job.ml_dir)
+        deviations.append(f"no mount namespace here: {ROOT_ENV}={job.ml_dir} stands for {ML}")
+        if job.workdir:
+            deviations.append(f"working directory {cwd} instead of the image's {job.workdir}")
+    log = run_dir / "output.log"
+    with log.open("wb") as out:
+        completed = subprocess.run(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    output = log.read_text(errors="replace")
+    return JobRun(completed.returncode, output[-OUTPUT_TAIL:], tuple(deviations))
+
+
+def _isolated(job: JobContainer, mounts: dict[str, Path], run_dir: Path) -> list[str]:
+    lines = ["set -e"]
+    for anchor, layer in mount_layers(mounts, run_dir).items():
+        lines.append(
+            f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
+            f"{shlex.quote(anchor)}"
+        )
+    for target, host in mounts.items():
+        lines.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(target)}")
+    lines.append(f"cd {shlex.quote(job.workdir or str(run_dir / 'workdir'))}")
+    lines.append('exec "$@"')
+    script = "\n".join(lines)
+    return [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "sh",
+        "-c",
+        script,
+        job.name,
+        *job.command,
+    ]
