@@ -188,3 +188,25 @@ def push_prometheus(quality: Quality, gateway: str, timeout: float = 30) -> int:
         timeout=timeout,
     )
     return sum(len(family.samples) for family in registry.collect())
+
+
+def assess(
+    model: Any,
+    name: str,
+    version: str,
+    features: Sequence[str],
+    captures_uri: str,
+    ground_truth_uri: str,
+    client: Any,
+) -> Quality:
+    """The champion's quality on every captured request under ``captures_uri`` that has a
+    label under ``ground_truth_uri`` (both ``s3://`` prefixes of JSON lines)."""
+    import pandas as pd
+
+    labels = ground_truth(s3_lines(ground_truth_uri, client))
+    if not labels:
+        raise DriftError("ground truth", f"no ground-truth records under {ground_truth_uri}")
+    rows, unmatched = labelled_rows(s3_lines(captures_uri, client), labels, features)
+    frame = pd.DataFrame(rows, columns=[*features, LABEL])
+    frame[list(features)] = frame[list(features)].apply(pd.to_numeric)
+    return measure(model, frame, name, version, unmatched)

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from cookiecutter.main import cookiecutter
+from engine_data import BATCH_KEY, TRAIN_KEY, put_csv, sample, shuffled_labels
 from matrix import ROOT
 from slipway.jobs import sagemaker as engine
 from slipway.rehearsal.image import read_dockerfile
@@ -39,7 +40,6 @@ from slipway.testing.mlflow_server import mlflow_server
 from slipway.testing.moto_stack import push_image
 
 COMBO = {"compute": "sagemaker", "endpoint": "realtime", "monitoring": "yes", "ci": "github"}
-DATA_KEY = "data/train/part-0.csv"
 
 
 @dataclass
@@ -77,17 +77,7 @@ class Stack:
         )
 
     def put_csv(self, key: str, frame: pd.DataFrame) -> str:
-        body = frame.to_csv(index=False).encode()
-        return str(self.aws("s3").put_object(Bucket=self.bucket, Key=key, Body=body)["VersionId"])
-
-
-def _sample() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Labelled rows and unlabelled batch rows in the project's schema (bundled data)."""
-    from sklearn.datasets import load_breast_cancer
-
-    frame = load_breast_cancer(as_frame=True).frame
-    frame.columns = [str(c).replace(" ", "_") for c in frame.columns]
-    return frame.iloc[:450], frame.iloc[450:].drop(columns=["target"])
+        return put_csv(self.aws("s3"), self.bucket, key, frame)
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +135,13 @@ class Lifecycle:
 
 @pytest.fixture(scope="module")
 def lifecycle(stack: Stack) -> Lifecycle:
-    train, batch_rows = _sample()
-    first_version = stack.put_csv(DATA_KEY, train)
-    stack.put_csv("batch/input/batch.csv", batch_rows)
+    train, batch_rows = sample()
+    first_version = stack.put_csv(TRAIN_KEY, train)
+    stack.put_csv(BATCH_KEY, batch_rows)
     first = stack.cli("pipeline", "run", "--on", "aws", "--stack", "dev")
     batch = stack.cli("batch", "--on", "aws", "--stack", "dev")
     # new labels arrive (here: shuffled, so the retrained model is worse); the drift alarm fires
-    worse = train.assign(target=train["target"].sample(frac=1, random_state=0).to_numpy())
-    retrain_version = stack.put_csv(DATA_KEY, worse)
+    retrain_version = stack.put_csv(TRAIN_KEY, shuffled_labels(train))
     arn, parameters = _alarm_starts_retrain(stack)
     stack.executions.wait()
     retrain = engine.describe(stack.aws("sagemaker"), arn)
@@ -215,7 +204,7 @@ def test_pipeline_run_on_aws_registers_a_champion_with_its_data_versions(
     client = _registry(stack)
     (model,) = client.search_registered_models()
     champion = client.get_model_version_by_alias(model.name, "champion")
-    assert champion.tags["data.0"] == (f"s3://{stack.bucket}/{DATA_KEY}@{lifecycle.first_version}")
+    assert champion.tags["data.0"] == (f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.first_version}")
     assert champion.tags["trigger"] == "cli"
     packages = stack.aws("sagemaker").list_model_packages(
         ModelPackageGroupName=stack.outputs["modelPackageGroupName"]
@@ -234,7 +223,7 @@ def test_batch_on_aws_writes_predictions_that_name_the_model_version(
     ]
     (key,) = keys
     frame = pd.read_csv(io.BytesIO(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read()))
-    assert len(frame) == len(_sample()[1])
+    assert len(frame) == len(sample()[1])
     assert set(frame["model_version"].astype(str)) == {"1"}
 
 
@@ -252,8 +241,8 @@ def test_a_drift_alarm_retrains_on_newer_data_and_the_worse_model_is_refused(
     )
     versions_read = [r.data.tags.get("data.0") for r in runs]
     assert versions_read == [
-        f"s3://{stack.bucket}/{DATA_KEY}@{lifecycle.first_version}",
-        f"s3://{stack.bucket}/{DATA_KEY}@{lifecycle.retrain_version}",
+        f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.first_version}",
+        f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.retrain_version}",
     ]
     (model,) = client.search_registered_models()
     assert client.get_model_version_by_alias(model.name, "champion").version == "1"

@@ -46,6 +46,8 @@ BATCH_JOB = BATCH_CRONJOB
 STARTER = "training-starter"
 WORK_VOLUME = "work"
 SAME_POD_SPEC = "object.spec.template.spec == params.spec.jobTemplate.spec.template.spec"
+JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
+TRIGGER_LABEL = "metadata.labels['slipway/trigger']"
 # CronJob needs a schedule even when suspended (a template only).
 NEVER = "0 0 1 1 *"
 
@@ -299,6 +301,13 @@ def step_environment(ctx: StackContext, args: ModelTrainingArgs) -> list[dict[st
         },
         {"name": "HOME", "value": "/tmp"},
         {"name": "TMPDIR", "value": "/tmp"},
+        # The Job controller labels each pod with its Job's name (batch predictions go to
+        # batch/predictions/<job>/); `slipway.jobs.kubernetes.start` labels the pod with what
+        # started it (a CronJob's own runs have no such label: empty). Downward API
+        # (Kubernetes docs, "Expose Pod Information to Containers Through Environment
+        # Variables": metadata.labels['<KEY>']).
+        {"name": "SLIPWAY_JOB", "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_LABEL}}},
+        {"name": "SLIPWAY_TRIGGER", "valueFrom": {"fieldRef": {"fieldPath": TRIGGER_LABEL}}},
     ]
 
 

@@ -23,6 +23,7 @@ from typing import Any
 EXIT_OK, EXIT_REMOTE = 0, 4
 POLL_SECONDS = 10.0
 INSTANTIATE = "cronjob.kubernetes.io/instantiate"
+TRIGGER = "slipway/trigger"
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,17 @@ def job_from_cronjob(cronjob: Mapping[str, Any], name: str, trigger: str) -> dic
     template = cronjob["spec"]["jobTemplate"]
     meta = cronjob["metadata"]
     labels = dict((template.get("metadata") or {}).get("labels") or {})
+    spec = copy.deepcopy(template["spec"])
+    # the pod says what started it (SLIPWAY_TRIGGER); the admission policy compares the pod
+    # spec only, so the label keeps the drift check's Job acceptable
+    spec["template"].setdefault("metadata", {}).setdefault("labels", {})[TRIGGER] = trigger
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
             "name": name,
             "namespace": meta["namespace"],
-            "labels": {**labels, "slipway/trigger": trigger},
+            "labels": {**labels, TRIGGER: trigger},
             "annotations": {INSTANTIATE: "manual"},
             "ownerReferences": [
                 {
@@ -79,7 +84,7 @@ def job_from_cronjob(cronjob: Mapping[str, Any], name: str, trigger: str) -> dic
                 }
             ],
         },
-        "spec": copy.deepcopy(template["spec"]),
+        "spec": spec,
     }
 
 

@@ -34,9 +34,10 @@ class JobContainer:
     ml_dir: Path
     """Host directory seen as ``/opt/ml``."""
     workdir: str = ""
-    """The image's ``WORKDIR`` (the container's working directory)."""
-    image_files: Path | None = None
-    """Host directory seen as ``workdir`` (what the image holds there)."""
+    """The container's working directory (the image's ``WORKDIR`` unless the job sets one)."""
+    mounts: dict[str, Path] = field(default_factory=dict)
+    """Other container paths -> host directories: what the image holds there (``/home/app``
+    with its ``config/``), a pod's other volumes (``/tmp``)."""
     deviations: tuple[str, ...] = ()
 
 
@@ -49,25 +50,29 @@ class JobRun:
 
 def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
     """Start ``job``, wait for it to exit, return its exit code and output."""
+    run_dir = run_dir.resolve()  # the mounts are laid before the working directory is set
     run_dir.mkdir(parents=True, exist_ok=True)
     job.ml_dir.mkdir(parents=True, exist_ok=True)
     scratch = run_dir / "workdir"
     scratch.mkdir(exist_ok=True)
     deviations = list(job.deviations)
     env = dict(job.env)
-    mounts = {ML: job.ml_dir}
-    if job.workdir and job.image_files is not None:
-        mounts[job.workdir] = job.image_files
+    mounts = {k: v.resolve() for k, v in {ML: job.ml_dir, **job.mounts}.items()}
     if namespaces_available():
         argv = _isolated(job, mounts, run_dir)
         cwd = scratch
     else:
         argv = list(job.command)
-        cwd = job.image_files or scratch
+        cwd = job.mounts.get(job.workdir, scratch)
         env[ROOT_ENV] = str(job.ml_dir)
         deviations.append(f"no mount namespace here: {ROOT_ENV}={job.ml_dir} stands for {ML}")
         if job.workdir:
-            deviations.append(f"working directory {cwd} instead of the image's {job.workdir}")
+            deviations.append(f"working directory {cwd} instead of {job.workdir}")
+        for target, host in job.mounts.items():  # e.g. SLIPWAY_CONFIG under the WORKDIR
+            for key, value in env.items():
+                if value.startswith(target.rstrip("/") + "/"):
+                    env[key] = str(host) + value[len(target.rstrip("/")) :]
+                    deviations.append(f"{key}={env[key]} (host path of {value})")
     log = run_dir / "output.log"
     with log.open("wb") as out:
         completed = subprocess.run(

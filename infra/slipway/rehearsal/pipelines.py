@@ -402,7 +402,7 @@ class PipelineExecution:
             env=env,
             ml_dir=ml_dir,
             workdir=rehearsal.image.spec.workdir,
-            image_files=files,
+            mounts={rehearsal.image.spec.workdir: files} if rehearsal.image.spec.workdir else {},
             deviations=(*image_deviations, *deviations),
         )
         return run_job(job, work)
