@@ -14,12 +14,11 @@ overrides (``SLIPWAY_ML_ROOT``, ``SLIPWAY_CONFIG``) and the run lists them as de
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slipway.rehearsal.process import mount_layers, namespaces_available
+from slipway.rehearsal.process import namespaced, namespaces_available
 
 ML = "/opt/ml"
 ROOT_ENV = "SLIPWAY_ML_ROOT"
@@ -59,7 +58,10 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
     env = dict(job.env)
     mounts = {k: v.resolve() for k, v in {ML: job.ml_dir, **job.mounts}.items()}
     if namespaces_available():
-        argv = _isolated(job, mounts, run_dir)
+        workdir = job.workdir or str(scratch)
+        argv = namespaced(
+            job.name, job.command, mounts, run_dir, workdir, own_network=False, read_only=False
+        )
         cwd = scratch
     else:
         argv = list(job.command)
@@ -87,28 +89,3 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
         )
     output = log.read_text(errors="replace")
     return JobRun(completed.returncode, output[-OUTPUT_TAIL:], tuple(deviations))
-
-
-def _isolated(job: JobContainer, mounts: dict[str, Path], run_dir: Path) -> list[str]:
-    lines = ["set -e"]
-    for anchor, layer in mount_layers(mounts, run_dir).items():
-        lines.append(
-            f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
-            f"{shlex.quote(anchor)}"
-        )
-    for target, host in mounts.items():
-        lines.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(target)}")
-    lines.append(f"cd {shlex.quote(job.workdir or str(run_dir / 'workdir'))}")
-    lines.append('exec "$@"')
-    script = "\n".join(lines)
-    return [
-        "unshare",
-        "--user",
-        "--map-root-user",
-        "--mount",
-        "sh",
-        "-c",
-        script,
-        job.name,
-        *job.command,
-    ]

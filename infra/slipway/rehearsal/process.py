@@ -169,19 +169,43 @@ def fallback_env(workload: Workload, port: int) -> dict[str, str]:
 
 def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     """``unshare`` + a shell that raises loopback, lays the mounts, then execs the command."""
-    lines = ["set -e", "ip link set lo up"] if workload.own_network else ["set -e"]
-    for anchor, layer in mount_layers(workload.mounts, run_dir).items():
+    return namespaced(
+        workload.name,
+        workload.command,
+        workload.mounts,
+        run_dir,
+        str(workdir),
+        own_network=workload.own_network,
+        read_only=True,
+    )
+
+
+def namespaced(
+    name: str,
+    command: tuple[str, ...],
+    mounts: dict[str, Path],
+    run_dir: Path,
+    workdir: str,
+    *,
+    own_network: bool,
+    read_only: bool,
+) -> list[str]:
+    """The argv that runs ``command`` in its own user and mount namespaces (and network
+    namespace with ``own_network``): each mount at its container path, then ``cd workdir``."""
+    lines = ["set -e", "ip link set lo up"] if own_network else ["set -e"]
+    for anchor, layer in mount_layers(mounts, run_dir).items():
         lines.append(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
             f"{shlex.quote(anchor)}"
         )
-    for target, host in workload.mounts.items():
+    for target, host in mounts.items():
         lines.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(target)}")
-        lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
-    lines.append(f"cd {shlex.quote(str(workdir))}")
+        if read_only:
+            lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
+    lines.append(f"cd {shlex.quote(workdir)}")
     lines.append('exec "$@"')
+    network = ["--net"] if own_network else []
     script = "\n".join(lines)
-    network = ["--net"] if workload.own_network else []
     return [
         "unshare",
         "--user",
@@ -191,8 +215,8 @@ def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
         "sh",
         "-c",
         script,
-        workload.name,
-        *workload.command,
+        name,
+        *command,
     ]
 
 

@@ -37,7 +37,8 @@ def run_one(workload: Workload, work_dir: Path) -> Outcome:
     extra = {
         LOG_ENV: str(log),
         PRINCIPAL_ENV: workload.principal,
-        "PYTHONPATH": str(HOOK_DIR),
+        # the recorder's sitecustomize first, then what the workload's start needs
+        "PYTHONPATH": ":".join(filter(None, [str(HOOK_DIR), workload.env.get("PYTHONPATH")])),
     }
     started, deviations = start(
         workload, work_dir / slug(workload.name) / "run", environment(workload, extra)
