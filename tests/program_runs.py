@@ -62,3 +62,31 @@ def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
             return runs
         loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
         return loaded
+
+
+def single_run(
+    tmp_path_factory: pytest.TempPathFactory, combo: dict[str, str], stack: str
+) -> StackRun:
+    """One stack of one combination: from the session's full cache when a test already
+    built it, else baked and run alone, once per session (file-locked like ``shared_runs``)."""
+    from cookiecutter.main import cookiecutter
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    key = (combo_id(combo), stack)
+    full = root / "structural-runs.pickle"
+    cache = root / f"run-{key[0]}-{stack}.pickle"
+    with open(root / "structural-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if full.exists():
+            runs: dict[tuple[str, str], StackRun] = pickle.loads(full.read_bytes())
+            return runs[key]
+        if cache.exists():
+            loaded: StackRun = pickle.loads(cache.read_bytes())
+            return loaded
+        out = root / "single-projects" / key[0]
+        project = cookiecutter(str(ROOT), no_input=True, output_dir=str(out), extra_context=combo)
+        infra = Path(project) / "infra"
+        found = StackRun(combo, stack, infra, run_program(infra, stack))
+        cache.write_bytes(pickle.dumps(found))
+        return found

@@ -19,16 +19,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from engine_data import BATCH_KEY, TRAIN_KEY, put_csv, sample, shuffled_labels
-from matrix import STRUCTURAL_COMBOS, combo_id
-from program_runs import StackRun
+from matrix import STRUCTURAL_COMBOS
+from program_runs import StackRun, single_run
 from slipway.jobs.kubernetes import job_from_cronjob
 from slipway.rehearsal.image import read_dockerfile
 from slipway.rehearsal.kubernetes_jobs import ContainerRun, run_job_pod
 from slipway.rehearsal.pipelines import ProjectImage
 from slipway.sandbox.server import EmulatedAws
 from slipway.testing.mlflow_server import mlflow_server
-
-Runs = dict[tuple[str, str], StackRun]
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,11 @@ def _cronjobs(run: StackRun) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def rehearsed(structural_runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
+def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
     from mlflow.tracking import MlflowClient
 
     combo = next(c for c in STRUCTURAL_COMBOS if c["compute"] == "eks")
-    stack = structural_runs[combo_id(combo), "dev"]
+    stack = single_run(tmp_path_factory, combo, "dev")
     cronjobs = _cronjobs(stack)
     training = cronjobs[stack.run.outputs["trainingCronJob"]]
     batch = cronjobs[stack.run.outputs["batchCronJob"]]

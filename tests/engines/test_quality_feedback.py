@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from matrix import STRUCTURAL_COMBOS, combo_id
-from program_runs import StackRun
+from matrix import STRUCTURAL_COMBOS
+from program_runs import StackRun, single_run
 from slipway.drift.errors import DriftError
 from slipway.names import QUALITY_NAMESPACE
 from slipway.quality import assess, publish_cloudwatch
 
-Runs = dict[tuple[str, str], StackRun]
 BUCKET = "stack-bucket"
 CAPTURES, LABELS = f"s3://{BUCKET}/data-capture/", f"s3://{BUCKET}/ground-truth/"
 COMPARE = {
@@ -36,11 +35,11 @@ COMPARE = {
 
 
 @pytest.fixture(scope="module")
-def sagemaker_run(structural_runs: Runs) -> StackRun:
+def sagemaker_run(tmp_path_factory: pytest.TempPathFactory) -> StackRun:
     combo = next(
         c for c in STRUCTURAL_COMBOS if c["compute"] == "sagemaker" and c["monitoring"] == "yes"
     )
-    return structural_runs[combo_id(combo), "dev"]
+    return single_run(tmp_path_factory, combo, "dev")
 
 
 @pytest.fixture(scope="module")
