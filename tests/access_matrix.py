@@ -3,6 +3,7 @@ iam-simulate batch (tests/test_access_matrix.py; shared helpers, imported, never
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from tools.iam_engine import IamSimulate
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
 RECORDED = ROOT / "tests" / "recorded"
+# The first combination once more with a self-managed Pulumi backend (its stacks' roles
+# reach their own state only): key `<combo>+state`.
+STATE_BUCKET = "example-org-pulumi-state"
+STATE = "+state"
 
 
 @dataclass
@@ -42,6 +47,13 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
         )
         for stack in STACKS:
             runs[combo_id(combo), stack] = run_program(Path(project) / "infra", stack)
+        if combo is STRUCTURAL_COMBOS[0]:
+            infra = shutil.copytree(Path(project) / "infra", out / "state" / "infra")
+            for stack in STACKS:
+                stack_file = infra / f"Pulumi.{stack}.yaml"
+                config = f"  slipway:pulumiStateBucket: {STATE_BUCKET}\n"
+                stack_file.write_text(stack_file.read_text() + config)
+                runs[combo_id(combo) + STATE, stack] = run_program(infra, stack)
     return runs
 
 
@@ -49,7 +61,12 @@ def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:
     """Expectations of every (combo, stack) against its combo's other stacks and another
     project; one Node process for all of them."""
     recordings = recorded()
-    stacks = {key: stack_access(run, PROJECT, key[1]) for key, run in runs.items()}
+    stacks = {
+        key: stack_access(
+            run, PROJECT, key[1], state_bucket=STATE_BUCKET if key[0].endswith(STATE) else None
+        )
+        for key, run in runs.items()
+    }
     plans: list[tuple[tuple[str, str], list[Expectation], list[Case]]] = []
     for (combo, name), stack in stacks.items():
         siblings = [stacks[combo, s] for s in STACKS if s != name]

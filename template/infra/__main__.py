@@ -31,6 +31,9 @@ from slipway.aws import (
 {%- if cookiecutter.compute == "sagemaker" %}
     Tracking,
     TrackingArgs,
+{%- if cookiecutter.ci == "github" %}
+    TrackingClient,
+{%- endif %}
 {%- endif %}
 )
 {%- if cookiecutter.compute == "sagemaker" %}
@@ -81,9 +84,12 @@ roles = Roles(
 {%- if cookiecutter.ci == "github" %}
         github=GithubDeployment(
             config.require("githubRepository"),
-            # The account's GitHub OIDC provider, when another stack already created it.
+            # The account's GitHub OIDC provider (an administrator creates it once per account).
             oidc_provider_arn=config.get("githubOidcProviderArn"),
             drift_monitor={{ "True" if cookiecutter.monitoring == "yes" else "False" }},
+            default_branch=config.get("githubDefaultBranch") or "main",
+            # A self-managed s3:// Pulumi backend: each stack's roles reach its own state only.
+            state_bucket=config.get("pulumiStateBucket"),
 {%- if cookiecutter.compute == "eks" %}
             eks_cluster=True,
 {%- endif %}
@@ -91,11 +97,24 @@ roles = Roles(
 {%- endif %}
     ),
 )
+# Every later component creates its roles with the stack's permissions boundary.
+context = roles.context
 {%- if cookiecutter.compute == "sagemaker" %}
 tracking = Tracking(
     name,
     TrackingArgs(
-        context, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+        context,
+        artifact_store_uri=store.uri("mlflow"),
+        role_arn=roles.execution_role_arn,
+{%- if cookiecutter.ci == "github" %}
+        # release.yml trains and registers; drift.yml reads the champion's profile.
+        clients=[
+            TrackingClient("deploy", roles.deploy_role_arn, "manage"),
+{%- if cookiecutter.monitoring == "yes" %}
+            TrackingClient("monitor", roles.monitor_role_arn, "read"),
+{%- endif %}
+        ],
+{%- endif %}
     ),
 )
 endpoint = Endpoint(

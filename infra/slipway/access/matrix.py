@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from slipway.access.request import AccessRequest, ContextValue
@@ -34,12 +34,17 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Case:
-    """Everything an evaluator needs for one request (policies as documents)."""
+    """Everything an evaluator needs for one request (policies as documents).
+
+    ``documented_keys``: the request's condition keys are ones AWS documents outside the
+    service authorization reference (an OIDC token's ``<issuer>:sub``/``:aud``, IAM User
+    Guide "Available keys for AWS OIDC federation"), so the evaluator must not drop them."""
 
     request: AccessRequest
     identity: tuple[tuple[str, Document], ...]
     boundary: tuple[tuple[str, Document], ...] = ()
     resource_policy: tuple[str, Document] | None = None
+    documented_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,17 +121,17 @@ def _statements(document: Document) -> list[Document]:
 
 
 def case_for(expectation: Expectation, stack: StackAccess, world: Sequence[StackAccess]) -> Case:
-    """The role's policies and the request's full context (role and resource tags)."""
+    """The role's policies and the request's full context (role and resource tags); for a
+    web-identity request, the role's trust policy and the token's claims."""
     role = stack.role(expectation.role)
+    if expectation.request.action == "sts:AssumeRoleWithWebIdentity":
+        return Case(
+            expectation.request, (), resource_policy=("trust", role.trust), documented_keys=True
+        )
     request = expectation.request.with_principal(role.arn)
-    context: dict[str, ContextValue] = {
-        **role.principal_context,
-        **_resource_tags(request.resource, world),
-        **request.context,
-    }
-    request = AccessRequest(
-        request.principal, request.action, request.resource, context, request.origin
-    )
+    tags = {} if request.creates else _resource_tags(request.resource, world)
+    context: dict[str, ContextValue] = {**role.principal_context, **tags, **request.context}
+    request = replace(request, context=context)
     policy = None
     for owner in world:
         policy = owner.resource_policy(request.resource)

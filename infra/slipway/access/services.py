@@ -21,6 +21,11 @@ MODEL_MONITOR = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-d
 MLFLOW_ROLE = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-create-tracking-server-iam.html"
 )
+# SageMaker's own jobs look a bucket's region up: the managed policy AWS offers for
+# SageMaker execution roles grants s3:GetBucketLocation (AllowS3BucketActions).
+SAGEMAKER_FULL_ACCESS = (
+    "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerFullAccess.html"
+)
 SSE_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"
 EKS_NODE = "https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html"
 ECR_PULL = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-pull.html"
@@ -67,6 +72,12 @@ def s3_object(
             _r("kms:GenerateDataKey" if write else "kms:Decrypt", key_arn, SSE_KMS, **via)
         )
     return requests
+
+
+def s3_list(stack: StackAccess, prefix: str, origin: str) -> list[AccessRequest]:
+    """List ``prefix`` of the stack's bucket (``s3:ListBucket`` with ``s3:prefix``)."""
+    bucket = f"arn:aws:s3:::{stack.outputs['bucketName']}"
+    return [_r("s3:ListBucket", bucket, origin, **{"s3:prefix": prefix})]
 
 
 def logs(stack: StackAccess, group: str, origin: str) -> list[AccessRequest]:
@@ -120,6 +131,8 @@ def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
                 yield kind, request
         for request in logs(stack, "/aws/sagemaker/ProcessingJobs", MODEL_MONITOR):
             yield kind, request
+        for request in s3_list(stack, "data-capture/endpoint/", MODEL_MONITOR):
+            yield kind, request
     for server in (
         *run.of_type("aws:sagemaker/mlflowApp:MlflowApp"),
         *run.of_type("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"),
@@ -131,6 +144,10 @@ def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
                 stack, f"{store}/1/run/artifacts/model/MLmodel", write, MLFLOW_ROLE
             ):
                 yield kind, request
+        for request in s3_list(stack, "mlflow/1/run/artifacts/", MLFLOW_ROLE):
+            yield kind, request
+        bucket = f"arn:aws:s3:::{stack.outputs['bucketName']}"
+        yield kind, _r("s3:GetBucketLocation", bucket, SAGEMAKER_FULL_ACCESS)
     if "node" in stack.roles:
         repository = stack.outputs.get("modelRepositoryUrl", "")
         for request in image_pull(f"{repository}:0.1.0", EKS_NODE):

@@ -10,6 +10,7 @@ AWS managed policies come from ``managed_policy`` (default: moto's snapshot of t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -103,10 +104,18 @@ class StackAccess:
     resource_policies: dict[str, Document]
     outputs: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Document] = field(default_factory=dict)
+    state_bucket: str | None = None
+    """The bucket of the stack's self-managed Pulumi backend (``slipway:pulumiStateBucket``)."""
 
     @property
     def prefix(self) -> str:
         return f"{self.project}-{self.environment}"
+
+    @property
+    def state_key_arn(self) -> str:
+        """The stack's Pulumi secrets key (made once by an administrator, alias
+        ``<project>-<stack>-pulumi``); its id here stands for the real one."""
+        return f"arn:aws:kms:{self.region}:{self.account}:key/{uuid_like(self.prefix + '-pulumi')}"
 
     def identity_policies(self, role: Role) -> list[tuple[str, Document]]:
         """(name, document) of every policy attached to ``role``: inline, then managed."""
@@ -129,14 +138,21 @@ class StackAccess:
         return self.roles[kind]
 
 
+def uuid_like(seed: str) -> str:
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
 def stack_access(
     run: ProgramRun,
     project: str,
     environment: str,
     *,
     managed_policy: Callable[[str], Document] = aws_managed_policy,
+    state_bucket: str | None = None,
 ) -> StackAccess:
-    """Read ``run`` (``slipway.testing.run_program`` of the stack's program)."""
+    """Read ``run`` (``slipway.testing.run_program`` of the stack's program);
+    ``state_bucket``: the program's ``slipway:pulumiStateBucket``, if set."""
     prefix = f"{project}-{environment}"
     account, region = _account_region(run)
     inline: dict[str, list[tuple[str, Document]]] = {}
@@ -171,6 +187,12 @@ def stack_access(
     for role_value in roles.values():
         if role_value.boundary and role_value.boundary not in policies:
             policies[role_value.boundary] = managed_policy(role_value.boundary)
+    resource_policies = _resource_policies(run, account)
+    stack = StackAccess(
+        project, environment, account, region, {}, (), {}, state_bucket=state_bucket
+    )
+    if state_bucket is not None:
+        resource_policies[stack.state_key_arn] = default_key_policy(account)
     return StackAccess(
         project=project,
         environment=environment,
@@ -178,9 +200,10 @@ def stack_access(
         region=region,
         roles=roles,
         resources=tuple(_resources(run)),
-        resource_policies=_resource_policies(run, account),
+        resource_policies=resource_policies,
         outputs=dict(run.outputs),
         policies=policies,
+        state_bucket=state_bucket,
     )
 
 

@@ -1,0 +1,312 @@
+"""The stack's permissions boundary: the most any role of the stack may ever do.
+
+Every role of the stack (but the EKS cluster and node roles, which hold AWS managed policies
+only) carries the customer managed policy ``<prefix>-boundary`` as its permissions boundary; a
+role's effective permissions are what both its policies and its
+boundary allow (IAM User Guide, "Permissions boundaries for IAM entities"). The boundary
+allows the stack's own resources only (the deploy role's statements, the runtime needs of
+the workload roles, the stack's MLflow), and denies escalation (IAM User Guide, "Delegating
+permission management to others by using permissions boundaries"):
+
+* creating a role, or changing a role's policies, trust or boundary, unless the role carries
+  this boundary: so no role the deploy role creates or edits can do
+  more than the stack's own roles, and roles without it (the EKS node role, other stacks'
+  and the account's roles) cannot be changed at all;
+* removing a boundary, changing this boundary policy, changing the stack's deploy roles;
+* changing the account's GitHub OIDC provider;
+* re-tagging a KMS key or SageMaker resource that carries another project's or
+  environment's tags (tag-based grants would follow the tags).
+
+An administrator's first `pulumi up` creates the boundary and the deploy role (neither can
+be created by a role that must carry the boundary); so does any later change to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from slipway.aws.context import StackContext
+from slipway.aws.deploy_policy import (
+    EC2_CREATE_API_NAMES,
+    EC2_TAGGED_CREATES,
+    EKS_SERVICE_LINKED,
+    ROLE_CHANGES,
+    SAGEMAKER_RESOURCE_TYPES,
+    stack_tags,
+)
+from slipway.aws.github import GITHUB_OIDC_HOST
+from slipway.aws.policy import Account
+from slipway.aws.state import key_alias
+from slipway.names import DRIFT_NAMESPACE
+
+BOUNDARY_NAME = "{prefix}-boundary"
+# Changes a boundary-carrying role may make to a role only if that role carries the
+# boundary too (``iam:PermissionsBoundary`` is a condition key of CreateRole and of every
+# Put/Delete/Attach/Detach/Update action on a role, service authorization reference,
+# "Actions defined by AWS Identity and Access Management"); on anything else (a policy, a
+# provider) the key is absent, so those are denied outright.
+BOUNDED_CHANGES = [
+    "iam:CreateRole",
+    "iam:Put*",
+    "iam:Delete*",
+    "iam:Attach*",
+    "iam:Detach*",
+    "iam:Update*",
+]
+# Changes no role carrying the boundary makes, on anything.
+NEVER = [
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+]
+# Tagging actions whose resources slipway's grants select by tag.
+RETAGGING = ["kms:TagResource", "kms:UntagResource", "sagemaker:AddTags", "sagemaker:DeleteTags"]
+MLFLOW_APP_ACTIONS = [
+    "sagemaker:CallMlflowAppApi",
+    "sagemaker:*MlflowApp",
+    "sagemaker:CreatePresignedMlflowAppUrl",
+    "sagemaker:*Tags",
+]
+AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
+APP_CREATES = ["sagemaker:CreateMlflowApp", "sagemaker:AddTags"]
+REGISTRY_TYPES = ("model-package-group", "model-package")  # an EKS stack's only SageMaker
+EKS_PARTS = (("cluster", ""), ("nodegroup", "/*"), ("addon", "/*"), ("access-entry", "/*"))
+# Services whose stack resources are named after the stack prefix.
+NAMED_SERVICES = ["s3:*", "sagemaker:*", "sns:*", "cloudwatch:*", "logs:*", "kms:*"]
+SAGEMAKER_NAMED_SERVICES = ["sagemaker-mlflow:*"]
+EKS_NAMED_SERVICES = ["ecr:*", "eks:*", "rds:*"]
+READS = [
+    "sts:GetCallerIdentity",
+    "iam:Get*",
+    "iam:List*",
+    "kms:ListAliases",
+    "sagemaker:Describe*",
+    "sagemaker:List*",
+    "cloudwatch:Describe*",
+    "cloudwatch:List*",
+    "application-autoscaling:*",
+    "ecr:GetAuthorizationToken",
+]
+EKS_READS = ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource", "eks:Describe*"]
+
+
+def boundary_arn(ctx: StackContext, account: Account) -> pulumi.Output[str]:
+    """The stack's permissions boundary (a customer managed policy named after the stack)."""
+    return account.arn("iam", f"policy/{BOUNDARY_NAME.format(prefix=ctx.prefix)}", regional=False)
+
+
+def boundary_statements(
+    ctx: StackContext, account: Account, *, eks_cluster: bool, state_bucket: str | None
+) -> list[dict[str, Any]]:
+    """The envelope of every role of the stack (its resources by name or by tag, read-only
+    metadata, the runtime needs of the workload roles, the stack's own Pulumi state in
+    ``state_bucket``), then the guards. A managed policy holds at most 6,144 characters
+    (IAM quotas), so the envelope names services, not actions; each role's own policy is
+    the exact grant. Region and account are ``*`` in the envelope: the stack's own names
+    still bound it."""
+    p = ctx.prefix
+    part = account.partition
+
+    def arn(service: str, resource: str, region: str = "*") -> pulumi.Output[str]:
+        return pulumi.Output.concat("arn:", part, ":", service, ":", region, ":*:", resource)
+
+    named = [
+        pulumi.Output.concat("arn:", part, ":s3:::", p, "-*"),
+        pulumi.Output.concat("arn:", part, ":s3:::", p, "-*/*"),
+        *(
+            arn("sagemaker", f"{t}/{p}-*")
+            for t in (REGISTRY_TYPES if eks_cluster else SAGEMAKER_RESOURCE_TYPES)
+        ),
+        arn("sns", f"{p}-*"),
+        arn("cloudwatch", f"alarm:{p}-*"),
+        arn("cloudwatch", f"dashboard/{p}*", region=""),
+        arn("logs", "log-group:/aws/sagemaker/*"),
+        arn("kms", f"alias/{p}"),
+    ]
+    services = [*NAMED_SERVICES, *(EKS_NAMED_SERVICES if eks_cluster else SAGEMAKER_NAMED_SERVICES)]
+    if eks_cluster:
+        named += [
+            arn("ecr", f"repository/{p}-*"),
+            *(arn("eks", f"{kind}/{p}{rest}") for kind, rest in EKS_PARTS),
+            arn("rds", f"db:{p}-*"),
+            arn("rds", f"subgrp:{p}-*"),
+            arn("rds", "pg:default.*"),
+            arn("rds", "og:default:*"),
+        ]
+    own = boundary_arn(ctx, account)
+    tagged = stack_tags("aws:ResourceTag", ctx)
+    statements: list[dict[str, Any]] = [
+        {"Sid": "StackNamed", "Effect": "Allow", "Action": services, "Resource": named},
+        {
+            "Sid": "StackTagged",
+            "Effect": "Allow",
+            "Action": ["kms:*", *(["ec2:*"] if eks_cluster else [])],
+            "Resource": "*",
+            "Condition": tagged,
+        },
+        {
+            "Sid": "StackCreates",
+            "Effect": "Allow",
+            "Action": [
+                "kms:CreateKey",
+                "kms:TagResource",
+                *([*EC2_TAGGED_CREATES, "eks:CreateCluster"] if eks_cluster else APP_CREATES),
+            ],
+            "Resource": "*",
+            "Condition": stack_tags("aws:RequestTag", ctx),
+        },
+        {
+            "Sid": "StackRoles",
+            "Effect": "Allow",
+            "Action": ["iam:*"],
+            "Resource": [
+                account.arn("iam", f"role/{p}-*", regional=False),
+                account.arn("iam", f"policy/{p}-*", regional=False),
+            ],
+        },
+        {
+            "Sid": "ServiceLinkedRoles",
+            "Effect": "Allow",
+            "Action": ["iam:CreateServiceLinkedRole"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "iam:AWSServiceName": sorted(EKS_SERVICE_LINKED) if eks_cluster else AUTOSCALING
+                }
+            },
+        },
+        {
+            "Sid": "Reads",
+            "Effect": "Allow",
+            "Action": [*READS, *(EKS_READS if eks_cluster else [])],
+            "Resource": "*",
+        },
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchCheckLayerAvailability",
+            ],
+            "Resource": arn("ecr", "repository/*"),
+        },
+        {
+            "Sid": "DriftMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}},
+        },
+    ]
+    if eks_cluster:
+        statements.append(
+            {
+                "Sid": "StackEc2",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateTags"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"ec2:CreateAction": EC2_CREATE_API_NAMES}},
+            }
+        )
+        statements.append(
+            {
+                "Sid": "StackSecurityGroupRules",
+                "Effect": "Allow",
+                "Action": ["ec2:*SecurityGroup*"],
+                "Resource": arn("ec2", "security-group-rule/*"),
+            }
+        )
+    if not eks_cluster:
+        statements.append(
+            {
+                "Sid": "StackMlflowApp",
+                "Effect": "Allow",
+                "Action": MLFLOW_APP_ACTIONS,
+                "Resource": arn("sagemaker", "mlflow-app/*"),
+                # where SageMaker supplies the App's tags; its grants name the App's ARN
+                "Condition": {"StringEqualsIfExists": tagged["StringEquals"]},
+            }
+        )
+    if state_bucket is not None:
+        statements += state_envelope(ctx, account, state_bucket)
+    return [*statements, *guards(ctx, account, own)]
+
+
+def state_envelope(ctx: StackContext, account: Account, bucket: str) -> list[dict[str, Any]]:
+    """The stack's own objects in the Pulumi state bucket (``<kind>/[organization/]<project>/
+    <stack>``, slipway.aws.state) and its secrets key."""
+    objects = pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket, "/.pulumi/")
+    stack = f"*/{ctx.project}/{ctx.environment}"
+    return [
+        {
+            "Sid": "StackState",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+            "Resource": [
+                pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket),
+                pulumi.Output.concat(objects, "meta.yaml"),
+                pulumi.Output.concat(objects, stack, ".json*"),
+                pulumi.Output.concat(objects, stack, "/*"),
+            ],
+        },
+        {
+            "Sid": "StackStateKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {
+                "ForAnyValue:StringEquals": {
+                    "kms:ResourceAliases": key_alias(ctx.project, ctx.environment)
+                }
+            },
+        },
+    ]
+
+
+def guards(ctx: StackContext, account: Account, own: pulumi.Output[str]) -> list[dict[str, Any]]:
+    """What no role carrying the boundary may do, whatever its own policy says."""
+    return [
+        {
+            "Sid": "GuardBoundaryRequired",
+            "Effect": "Deny",
+            "Action": BOUNDED_CHANGES,
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": own}},
+        },
+        {
+            "Sid": "GuardPoliciesAndBoundaries",
+            "Effect": "Deny",
+            "Action": NEVER,
+            "Resource": "*",
+        },
+        {
+            "Sid": "GuardDeployRoles",
+            "Effect": "Deny",
+            "Action": ROLE_CHANGES,
+            "Resource": account.arn("iam", f"role/{ctx.prefix}-deploy-*", regional=False),
+        },
+        {
+            "Sid": "GuardGithubOidcProvider",
+            "Effect": "Deny",
+            "Action": ["iam:*OpenIDConnectProvider*"],
+            "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
+        },
+        *(
+            {
+                "Sid": f"GuardOther{tag.title()}Tags",
+                "Effect": "Deny",
+                "Action": RETAGGING,
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {f"aws:ResourceTag/{tag}": value},
+                    "Null": {f"aws:ResourceTag/{tag}": "false"},
+                },
+            }
+            for tag, value in (("project", ctx.project), ("environment", ctx.environment))
+        ),
+    ]
