@@ -210,10 +210,33 @@ def test_each_role_is_assumed_in_the_environment_it_trusts(
             if passed:  # a caller of stack-up.yml / release.yml
                 stack = job["with"]["stack"]
                 assert passed == f"${{{{ secrets.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}", where
-    expected = {"deploy-role"} | {f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")}
+    # pull requests preview dev only: their code must not read a reviewed stack's state
+    expected = {"deploy-role", "AWS_PREVIEW_ROLE_ARN_DEV"}
     if combo["monitoring"] == "yes":
         expected.add("AWS_MONITOR_ROLE_ARN_PROD")
     assert assumed == expected
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_the_deploy_and_monitor_roles_are_assumed_by_the_workflows_their_trust_names(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Reviewed stacks' deploy roles trust only DEPLOY_WORKFLOWS on the default branch, and
+    the monitor role only MONITOR_WORKFLOWS (job_workflow_ref): a job of another workflow
+    that assumes them would be refused."""
+    from slipway.aws.github import DEPLOY_WORKFLOWS, MONITOR_WORKFLOWS
+
+    project = baked[combo_id(combo)]
+    users: dict[str, set[str]] = {"deploy-role": set(), "AWS_MONITOR_ROLE_ARN_PROD": set()}
+    for path in workflows(project):
+        for job in load(path)["jobs"].values():
+            for secret in _assumed_roles(job):
+                if secret in users:
+                    users[secret].add(path.name)
+    assert users["deploy-role"] == set(DEPLOY_WORKFLOWS)
+    assert users["AWS_MONITOR_ROLE_ARN_PROD"] == (
+        set(MONITOR_WORKFLOWS) if combo["monitoring"] == "yes" else set()
+    )
 
 
 @pytest.mark.parametrize("combo", GITHUB_COMBOS[:1], ids=combo_id)

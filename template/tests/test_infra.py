@@ -54,31 +54,47 @@ def _oidc_condition(run: ProgramRun, output: str) -> dict[str, object]:
 
 
 def test_github_roles_trust_one_environment_each(run: ProgramRun) -> None:
-    environments = {"deployRoleArn": run.outputs["preset"], "previewRoleArn": "preview"}
+    stack = run.outputs["preset"]
+    environments = {"deployRoleArn": stack, "previewRoleArn": "preview"}
 {%- if cookiecutter.monitoring == "yes" %}
     environments["monitorRoleArn"] = "monitor"
 {%- endif %}
     for output, environment in environments.items():
-        assert _oidc_condition(run, output) == {"StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub":
-                "repo:{{ cookiecutter.github_repository }}:environment:" + environment,
-        }}, output
+        condition = _oidc_condition(run, output)["StringEquals"]
+        assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        assert condition["token.actions.githubusercontent.com:sub"] == (
+            "repo:{{ cookiecutter.github_repository }}:environment:" + environment
+        ), output
 
 
-def test_an_existing_oidc_provider_is_reused(tmp_path: Path) -> None:
-    existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun) -> None:
+    """An environment GitHub created without protection rules is not enough for staging or
+    prod: the job must also run release.yml or stack-up.yml from main."""
+    condition = _oidc_condition(run, "deployRoleArn")["StringEquals"]
+    reviewed = load_preset(run.outputs["preset"]).reviewed_releases
+    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"
+    if reviewed:
+        assert condition["token.actions.githubusercontent.com:ref"] == "refs/heads/main"
+        assert condition["token.actions.githubusercontent.com:job_workflow_ref"] == [
+            workflows + "stack-up.yml@refs/heads/main",
+            workflows + "release.yml@refs/heads/main",
+        ]
+    else:
+        assert "token.actions.githubusercontent.com:ref" not in condition
+
+
+def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:
+    run = run_program(INFRA, "prod")
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    other = "arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")
     stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
-    stack_file.write_text(
-        stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n"
-    )
-    reused = run_program(tmp_path / "infra", "prod")
-    assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
+    stack_file.write_text(stack_file.read_text() + f"  slipway:githubOidcProviderArn: {other}\n")
+    named = run_program(tmp_path / "infra", "prod")
+    trusts = [r.inputs["assumeRolePolicy"] for r in named.of_type("aws:iam/role:Role")]
     github = [t for t in trusts if "token.actions.githubusercontent.com:sub" in t]
     assert len(github) == {{ 3 if cookiecutter.monitoring == "yes" else 2 }}
-    assert all(json.loads(t)["Statement"][0]["Principal"]["Federated"] == existing for t in github)
+    assert all(json.loads(t)["Statement"][0]["Principal"]["Federated"] == other for t in github)
 {%- endif %}
 
 

@@ -43,23 +43,28 @@ from slipway.names import DRIFT_NAMESPACE
 
 BOUNDARY_NAME = "{prefix}-boundary"
 # Changes a boundary-carrying role may make to a role only if that role carries the
-# boundary too (``iam:PermissionsBoundary`` is a condition key of CreateRole and of every
-# Put/Delete/Attach/Detach/Update action on a role, service authorization reference,
-# "Actions defined by AWS Identity and Access Management"); on anything else (a policy, a
-# provider) the key is absent, so those are denied outright.
+# boundary too (``iam:PermissionsBoundary`` is a condition key of each, service
+# authorization reference, "Actions defined by AWS Identity and Access Management").
 BOUNDED_CHANGES = [
     "iam:CreateRole",
-    "iam:Put*",
-    "iam:Delete*",
-    "iam:Attach*",
-    "iam:Detach*",
-    "iam:Update*",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:DeleteRole",
 ]
-# Changes no role carrying the boundary makes, on anything.
+# Changes no role carrying the boundary makes, on anything: removing a boundary, changing or
+# deleting a managed policy (the boundary itself, the deploy role's EKS policy).
 NEVER = [
     "iam:DeleteRolePermissionsBoundary",
     "iam:CreatePolicyVersion",
+    "iam:DeletePolicyVersion",
     "iam:SetDefaultPolicyVersion",
+    "iam:DeletePolicy",
     "iam:TagPolicy",
     "iam:UntagPolicy",
 ]
@@ -88,8 +93,13 @@ READS = [
     "sagemaker:List*",
     "cloudwatch:Describe*",
     "cloudwatch:List*",
-    "application-autoscaling:*",
     "ecr:GetAuthorizationToken",
+]
+# The endpoint's autoscaling (no resource-level permissions: "*").
+AUTOSCALING_ACTIONS = [
+    "application-autoscaling:*ScalableTarget*",
+    "application-autoscaling:*ScalingPolic*",
+    "application-autoscaling:*Tag*",
 ]
 EKS_READS = ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource", "eks:Describe*"]
 
@@ -182,7 +192,7 @@ def boundary_statements(
         {
             "Sid": "Reads",
             "Effect": "Allow",
-            "Action": [*READS, *(EKS_READS if eks_cluster else [])],
+            "Action": [*READS, *(EKS_READS if eks_cluster else AUTOSCALING_ACTIONS)],
             "Resource": "*",
         },
         {
