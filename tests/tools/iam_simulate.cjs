@@ -137,9 +137,24 @@ async function evaluate(engine, policies, c) {
   };
 }
 
+// A matrix asks about the same resource for many roles: the resource type of an ARN is
+// looked up once per (service, action, resource), not once per request.
+function memoizeResourceTypes() {
+  const dir = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const module = require(path.join(dir, "simulation_engine", "resourceTypes.js"));
+  const lookup = module.getResourceTypesForAction;
+  const seen = new Map();
+  module.getResourceTypesForAction = (service, action, resource) => {
+    const key = `${service}\u0000${action}\u0000${resource}`;
+    if (!seen.has(key)) seen.set(key, lookup(service, action, resource));
+    return seen.get(key);
+  };
+}
+
 async function main() {
   const engine = load();
   if (engine === null) return 2;
+  memoizeResourceTypes();
   let batch;
   try {
     batch = JSON.parse(await readStdin());
