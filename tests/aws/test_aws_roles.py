@@ -316,7 +316,7 @@ def test_a_policy_over_the_iam_quota_fails_the_program() -> None:
     ],
 )
 def test_bad_github_settings_are_refused_naming_the_field(
-    kwargs: dict[str, str], field: str
+    kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValueError, match=f"^{field}: must be ") as error:
         GithubDeployment(**kwargs)
