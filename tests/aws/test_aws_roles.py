@@ -234,7 +234,7 @@ def test_no_role_may_change_the_github_oidc_provider(with_github: ProgramRun) ->
     for name, statement in _every_statement(with_github):
         if statement["Effect"] == "Allow":
             assert not any("OpenIDConnectProvider" in a for a in statement["Action"]), name
-    [guard] = [s for s in _boundary(with_github) if s["Sid"] == "GuardGithubOidcProvider"]
+    [guard] = [s for s in _boundary(with_github) if s["Sid"] == "GuardGithubOidc"]
     assert (guard["Effect"], guard["Resource"]) == ("Deny", [PROVIDER])
 
 
@@ -251,10 +251,10 @@ def test_every_role_carries_the_stack_boundary_which_guards_escalation(stack: st
     for role in run.of_type("aws:iam/role:Role"):
         assert role.inputs["permissionsBoundary"] == arn, role.name
     by_sid = {s["Sid"]: s for s in _boundary(run)}
-    required = by_sid["GuardBoundaryRequired"]
+    required = by_sid["GuardBoundary"]
     assert "iam:CreateRole" in required["Action"]
     assert required["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": arn}}
-    assert "iam:DeleteRolePermissionsBoundary" in by_sid["GuardPoliciesAndBoundaries"]["Action"]
+    assert "iam:DeleteRolePermissionsBoundary" in by_sid["GuardPolicies"]["Action"]
     assert by_sid["GuardDeployRoles"]["Resource"] == [
         f"arn:aws:iam::123456789012:role/churn-{stack}-deploy-*"
     ]

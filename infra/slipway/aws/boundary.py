@@ -14,8 +14,9 @@ permission management to others by using permissions boundaries"):
   and the account's roles) cannot be changed at all;
 * removing a boundary, changing this boundary policy, changing the stack's deploy roles;
 * changing the account's GitHub OIDC provider;
-* re-tagging a KMS key or SageMaker resource that carries another project's or
-  environment's tags (tag-based grants would follow the tags).
+* tagging a KMS key that does not already carry the stack's tags, re-tagging a SageMaker
+  resource that carries another project's or environment's tags (tag-based grants would
+  follow the tags).
 
 An administrator's first `pulumi up` creates the boundary and the deploy role (neither can
 be created by a role that must carry the boundary); so does any later change to them.
@@ -69,7 +70,8 @@ NEVER = [
     "iam:UntagPolicy",
 ]
 # Tagging actions whose resources slipway's grants select by tag.
-RETAGGING = ["kms:TagResource", "kms:UntagResource", "sagemaker:AddTags", "sagemaker:DeleteTags"]
+KEY_TAGGING = ["kms:TagResource", "kms:UntagResource"]
+SAGEMAKER_TAGGING = ["sagemaker:AddTags", "sagemaker:DeleteTags"]
 MLFLOW_APP_ACTIONS = [
     "sagemaker:CallMlflowAppApi",
     "sagemaker:*MlflowApp",
@@ -80,12 +82,7 @@ AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
 APP_CREATES = ["sagemaker:CreateMlflowApp", "sagemaker:AddTags"]
 REGISTRY_TYPES = ("model-package-group", "model-package")  # an EKS stack's only SageMaker
 EKS_PARTS = (("cluster", ""), ("nodegroup", "/*"), ("addon", "/*"), ("access-entry", "/*"))
-# Services whose stack resources are named after the stack prefix.
-NAMED_SERVICES = ["s3:*", "sagemaker:*", "sns:*", "cloudwatch:*", "logs:*", "kms:*"]
-SAGEMAKER_NAMED_SERVICES = ["sagemaker-mlflow:*"]
-EKS_NAMED_SERVICES = ["ecr:*", "eks:*", "rds:*"]
 READS = [
-    "sts:GetCallerIdentity",
     "iam:Get*",
     "iam:List*",
     "kms:ListAliases",
@@ -125,27 +122,30 @@ def boundary_statements(
         return pulumi.Output.concat("arn:", part, ":", service, ":", region, ":*:", resource)
 
     named = [
+        # its buckets and their objects (a wildcard spans the "/")
         pulumi.Output.concat("arn:", part, ":s3:::", p, "-*"),
-        pulumi.Output.concat("arn:", part, ":s3:::", p, "-*/*"),
-        *(
-            arn("sagemaker", f"{t}/{p}-*")
-            for t in (REGISTRY_TYPES if eks_cluster else SAGEMAKER_RESOURCE_TYPES)
-        ),
         arn("sns", f"{p}-*"),
-        arn("cloudwatch", f"alarm:{p}-*"),
-        arn("cloudwatch", f"dashboard/{p}*", region=""),
-        arn("logs", "log-group:/aws/sagemaker/*"),
         arn("kms", f"alias/{p}"),
     ]
-    services = [*NAMED_SERVICES, *(EKS_NAMED_SERVICES if eks_cluster else SAGEMAKER_NAMED_SERVICES)]
-    if eks_cluster:
+    services = ["s3:*", "sagemaker:*", "sns:*", "kms:*"]
+    if eks_cluster:  # the model registry of SageMaker; network, database, cluster
+        services += ["ecr:*", "eks:*", "rds:*"]
         named += [
+            *(arn("sagemaker", f"{t}/{p}-*") for t in REGISTRY_TYPES),
             arn("ecr", f"repository/{p}-*"),
             *(arn("eks", f"{kind}/{p}{rest}") for kind, rest in EKS_PARTS),
             arn("rds", f"db:{p}-*"),
             arn("rds", f"subgrp:{p}-*"),
             arn("rds", "pg:default.*"),
             arn("rds", "og:default:*"),
+        ]
+    else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs
+        services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*"]
+        named += [
+            *(arn("sagemaker", f"{t}/{p}-*") for t in SAGEMAKER_RESOURCE_TYPES),
+            arn("cloudwatch", f"alarm:{p}-*"),
+            arn("cloudwatch", f"dashboard/{p}*", region=""),
+            arn("logs", "log-group:/aws/sagemaker/*"),
         ]
     own = boundary_arn(ctx, account)
     tagged = stack_tags("aws:ResourceTag", ctx)
@@ -179,7 +179,7 @@ def boundary_statements(
             ],
         },
         {
-            "Sid": "ServiceLinkedRoles",
+            "Sid": "LinkedRoles",
             "Effect": "Allow",
             "Action": ["iam:CreateServiceLinkedRole"],
             "Resource": "*",
@@ -205,13 +205,6 @@ def boundary_statements(
             ],
             "Resource": arn("ecr", "repository/*"),
         },
-        {
-            "Sid": "DriftMetrics",
-            "Effect": "Allow",
-            "Action": ["cloudwatch:PutMetricData"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}},
-        },
     ]
     if eks_cluster:
         statements.append(
@@ -231,7 +224,16 @@ def boundary_statements(
                 "Resource": arn("ec2", "security-group-rule/*"),
             }
         )
-    if not eks_cluster:
+    if not eks_cluster:  # drift.yml publishes DriftedShare (EKS: the cluster's CronJob)
+        statements.append(
+            {
+                "Sid": "DriftMetrics",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}},
+            }
+        )
         statements.append(
             {
                 "Sid": "StackMlflowApp",
@@ -251,7 +253,8 @@ def state_envelope(ctx: StackContext, account: Account, bucket: str) -> list[dic
     """The stack's own objects in the Pulumi state bucket (``<kind>/[organization/]<project>/
     <stack>``, slipway.aws.state) and its secrets key."""
     objects = pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket, "/.pulumi/")
-    stack = f"*/{ctx.project}/{ctx.environment}"
+    # the stack's checkpoint (<stack>.json*) and directories (<stack>/*)
+    stack = f"*/{ctx.project}/{ctx.environment}*"
     return [
         {
             "Sid": "StackState",
@@ -260,8 +263,7 @@ def state_envelope(ctx: StackContext, account: Account, bucket: str) -> list[dic
             "Resource": [
                 pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket),
                 pulumi.Output.concat(objects, "meta.yaml"),
-                pulumi.Output.concat(objects, stack, ".json*"),
-                pulumi.Output.concat(objects, stack, "/*"),
+                pulumi.Output.concat(objects, stack),
             ],
         },
         {
@@ -282,14 +284,14 @@ def guards(ctx: StackContext, account: Account, own: pulumi.Output[str]) -> list
     """What no role carrying the boundary may do, whatever its own policy says."""
     return [
         {
-            "Sid": "GuardBoundaryRequired",
+            "Sid": "GuardBoundary",
             "Effect": "Deny",
             "Action": BOUNDED_CHANGES,
             "Resource": "*",
             "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": own}},
         },
         {
-            "Sid": "GuardPoliciesAndBoundaries",
+            "Sid": "GuardPolicies",
             "Effect": "Deny",
             "Action": NEVER,
             "Resource": "*",
@@ -301,22 +303,39 @@ def guards(ctx: StackContext, account: Account, own: pulumi.Output[str]) -> list
             "Resource": account.arn("iam", f"role/{ctx.prefix}-deploy-*", regional=False),
         },
         {
-            "Sid": "GuardGithubOidcProvider",
+            "Sid": "GuardGithubOidc",
             "Effect": "Deny",
             "Action": ["iam:*OpenIDConnectProvider*"],
             "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
         },
         *(
-            {
-                "Sid": f"GuardOther{tag.title()}Tags",
-                "Effect": "Deny",
-                "Action": RETAGGING,
-                "Resource": "*",
-                "Condition": {
-                    "StringNotEquals": {f"aws:ResourceTag/{tag}": value},
-                    "Null": {f"aws:ResourceTag/{tag}": "false"},
-                },
-            }
-            for tag, value in (("project", ctx.project), ("environment", ctx.environment))
+            guard
+            for tag in ("project", "environment")
+            for guard in _retag_guards(ctx, account, tag)
         ),
+    ]
+
+
+def _retag_guards(ctx: StackContext, account: Account, tag: str) -> list[dict[str, Any]]:
+    """Tag-scoped grants follow the tags: no role may tag a key unless it already carries
+    the stack's ``tag`` (an untagged key too: KMS authorizes tagging a key as it is created
+    on ``*``, AWS KMS Developer Guide "Controlling access to tags", so this does not stop
+    creating one), nor re-tag a SageMaker resource carrying another value."""
+    value = getattr(ctx, tag)
+    key = f"aws:ResourceTag/{tag}"
+    return [
+        {
+            "Sid": f"GuardKey{tag.title()}",
+            "Effect": "Deny",
+            "Action": KEY_TAGGING,
+            "Resource": pulumi.Output.concat("arn:", account.partition, ":kms:*:*:key/*"),
+            "Condition": {"StringNotEquals": {key: value}},
+        },
+        {
+            "Sid": f"GuardSageMaker{tag.title()}",
+            "Effect": "Deny",
+            "Action": SAGEMAKER_TAGGING,
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {key: value}, "Null": {key: "false"}},
+        },
     ]

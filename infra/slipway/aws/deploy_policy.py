@@ -191,7 +191,6 @@ def deploy_statements(
             "Sid": "ReadOnlyLookups",
             "Effect": "Allow",
             "Action": [
-                "sts:GetCallerIdentity",
                 "kms:ListAliases",
                 "sagemaker:List*",
                 "sagemaker:Describe*",
