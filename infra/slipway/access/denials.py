@@ -115,6 +115,7 @@ def foreign_requests(other: StackAccess, own: StackAccess) -> Iterator[AccessReq
     if other.state_bucket:
         for action, key in state_objects(other):
             yield _req(action, key, origin)
+        yield _req("kms:TagResource", other.state_key_arn, origin, **tags)
         yield _req(
             "kms:Decrypt",
             other.state_key_arn,
@@ -155,6 +156,15 @@ def self_requests(stack: StackAccess, role: str) -> Iterator[AccessRequest]:
     for boundary_arn in {r.boundary for r in stack.roles.values() if r.boundary}:
         if ":iam::aws:policy/" not in boundary_arn:
             yield _req("iam:CreatePolicyVersion", boundary_arn, "deny:boundary policy")
+    # a key of the account without the stack's tags (tag-scoped grants would follow them)
+    untagged = (
+        f"arn:aws:kms:{stack.region}:{stack.account}:key/00000000-0000-0000-0000-000000000000"
+    )
+    tags = {
+        "aws:RequestTag/project": stack.project,
+        "aws:RequestTag/environment": stack.environment,
+    }
+    yield _req("kms:TagResource", untagged, "deny:untagged key", **tags)
     yield _req(
         "secretsmanager:GetSecretValue",
         f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:{stack.prefix}-db-AbCdEf",
