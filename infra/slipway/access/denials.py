@@ -157,14 +157,11 @@ def self_requests(stack: StackAccess, role: str) -> Iterator[AccessRequest]:
         if ":iam::aws:policy/" not in boundary_arn:
             yield _req("iam:CreatePolicyVersion", boundary_arn, "deny:boundary policy")
     # a key of the account without the stack's tags (tag-scoped grants would follow them)
-    untagged = (
-        f"arn:aws:kms:{stack.region}:{stack.account}:key/00000000-0000-0000-0000-000000000000"
-    )
     tags = {
         "aws:RequestTag/project": stack.project,
         "aws:RequestTag/environment": stack.environment,
     }
-    yield _req("kms:TagResource", untagged, "deny:untagged key", **tags)
+    yield _req("kms:TagResource", stack.account_key_arn, "deny:untagged key", **tags)
     yield _req(
         "secretsmanager:GetSecretValue",
         f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:{stack.prefix}-db-AbCdEf",

@@ -112,6 +112,11 @@ class StackAccess:
         return f"{self.project}-{self.environment}"
 
     @property
+    def account_key_arn(self) -> str:
+        """A KMS key of the account no stack made (no tags, the default key policy)."""
+        return f"arn:aws:kms:{self.region}:{self.account}:key/{uuid_like(self.account)}"
+
+    @property
     def state_key_arn(self) -> str:
         """The stack's Pulumi secrets key (made once by an administrator, alias
         ``<project>-<stack>-pulumi``); its id here stands for the real one."""
@@ -191,6 +196,7 @@ def stack_access(
     stack = StackAccess(
         project, environment, account, region, {}, (), {}, state_bucket=state_bucket
     )
+    resource_policies[stack.account_key_arn] = default_key_policy(account)
     if state_bucket is not None:
         resource_policies[stack.state_key_arn] = default_key_policy(account)
     return StackAccess(
