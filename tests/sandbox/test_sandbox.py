@@ -52,6 +52,8 @@ def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
     assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
     if combo["compute"] == "sagemaker":
         assert "productionVariants" in props
+    # with CI, every role of the stack carries its permissions boundary, read back from moto
+    assert ("permissionsBoundary" in props) == (combo["ci"] == "github")
     assert report.checks and report.failed_checks == []
 
     gone = destroy(infra, "dev")
