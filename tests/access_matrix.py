@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from program_runs import StackRun
 from slipway.access.expectations import expectations, other_project
 from slipway.access.matrix import Case, Expectation, Matrix, Row, case_for
 from slipway.access.request import AccessRequest, read_jsonl
@@ -37,24 +38,21 @@ def recorded() -> dict[str, list[AccessRequest]]:
     return {path.stem: list(read_jsonl(path)) for path in sorted(RECORDED.glob("*.jsonl"))}
 
 
-def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
-    from cookiecutter.main import cookiecutter
-
-    runs = {}
-    for combo in STRUCTURAL_COMBOS:
-        project = cookiecutter(
-            str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
+def with_state_variant(
+    runs: dict[tuple[str, str], StackRun], out: Path
+) -> dict[tuple[str, str], ProgramRun]:
+    """The shared runs, plus the first combination's stacks run again with
+    ``slipway:pulumiStateBucket`` set (``<combo>+state``)."""
+    found = {key: stack.run for key, stack in runs.items()}
+    first = combo_id(STRUCTURAL_COMBOS[0])
+    infra = shutil.copytree(runs[first, STACKS[0]].infra, out / "infra")
+    for stack in STACKS:
+        stack_file = infra / f"Pulumi.{stack}.yaml"
+        stack_file.write_text(
+            stack_file.read_text() + f"  slipway:pulumiStateBucket: {STATE_BUCKET}\n"
         )
-        for stack in STACKS:
-            runs[combo_id(combo), stack] = run_program(Path(project) / "infra", stack)
-        if combo is STRUCTURAL_COMBOS[0]:
-            infra = shutil.copytree(Path(project) / "infra", out / "state" / "infra")
-            for stack in STACKS:
-                stack_file = infra / f"Pulumi.{stack}.yaml"
-                config = f"  slipway:pulumiStateBucket: {STATE_BUCKET}\n"
-                stack_file.write_text(stack_file.read_text() + config)
-                runs[combo_id(combo) + STATE, stack] = run_program(infra, stack)
-    return runs
+        found[first + STATE, stack] = run_program(infra, stack)
+    return found
 
 
 def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:

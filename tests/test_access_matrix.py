@@ -14,8 +14,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from access_matrix import STACKS, STATE, Evaluated, bake_and_run, evaluate_all, finding
+from access_matrix import STACKS, STATE, Evaluated, evaluate_all, finding, with_state_variant
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from program_runs import StackRun
 from slipway.access.report import render, tsv
 from tools import iam_engine
 
@@ -51,8 +52,11 @@ CASES = [(key, combo, s) for key, combo in VARIANTS for s in STACKS]
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluate_all(bake_and_run(tmp_path_factory.mktemp("access")))
+def evaluated(
+    structural_runs: dict[tuple[str, str], StackRun], tmp_path_factory: pytest.TempPathFactory
+) -> Evaluated:
+    runs = with_state_variant(structural_runs, tmp_path_factory.mktemp("state"))
+    return evaluate_all(runs)
 
 
 @pytest.mark.parametrize(("key", "combo", "stack"), CASES, ids=[f"{k}-{s}" for k, _, s in CASES])
