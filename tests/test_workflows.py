@@ -710,4 +710,9 @@ def test_ci_setup_prints_every_environment_secret_and_the_pulumi_trust(
     for stack in ("dev", "staging", "prod"):
         assert f"--alias-name alias/churn-model-{stack}-pulumi" in text
         assert f"--stack organization/{stack})" in text
-    assert "urn:pulumi:org" not in text and "slipway does not\n   grant them yet" in text
+    assert "urn:pulumi:org" not in text
+    # the stacks' roles get their own state: each key tagged, the bucket set in each stack
+    for stack in ("dev", "staging", "prod"):
+        assert f"TagKey=environment,TagValue={stack})" in text
+        assert f"--stack organization/{stack} slipway:pulumiStateBucket acme-state" in text
+    assert "aws iam create-open-id-connect-provider" in text

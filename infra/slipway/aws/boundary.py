@@ -79,6 +79,16 @@ MLFLOW_APP_ACTIONS = [
     "sagemaker:*Tags",
 ]
 AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
+# The EC2 resource types an EKS stack declares, each with the stack's tags.
+EC2_TAGGED_KINDS = (
+    "vpc",
+    "subnet",
+    "route-table",
+    "internet-gateway",
+    "elastic-ip",
+    "natgateway",
+    "security-group",
+)
 APP_CREATES = ["sagemaker:CreateMlflowApp", "sagemaker:AddTags"]
 REGISTRY_TYPES = ("model-package-group", "model-package")  # an EKS stack's only SageMaker
 EKS_PARTS = (("cluster", ""), ("nodegroup", "/*"), ("addon", "/*"), ("access-entry", "/*"))
@@ -155,7 +165,10 @@ def boundary_statements(
             "Sid": "StackTagged",
             "Effect": "Allow",
             "Action": ["kms:*", *(["ec2:*"] if eks_cluster else [])],
-            "Resource": "*",
+            "Resource": [
+                arn("kms", "key/*"),
+                *(arn("ec2", f"{kind}/*") for kind in (EC2_TAGGED_KINDS if eks_cluster else ())),
+            ],
             "Condition": tagged,
         },
         {
