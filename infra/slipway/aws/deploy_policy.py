@@ -180,6 +180,23 @@ def deploy_statements(
             "Action": ["sns:*"],
             "Resource": account.arn("sns", f"{prefix}-*"),
         },
+        # the serving image's repository (slipway.aws.images, both flavors)
+        {
+            "Sid": "StackImageRepository",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:CreateRepository",
+                "ecr:DeleteRepository",
+                "ecr:DescribeRepositories",
+                "ecr:PutImageScanningConfiguration",
+                "ecr:PutImageTagMutability",
+                "ecr:*LifecyclePolicy",
+                "ecr:TagResource",
+                "ecr:UntagResource",
+                "ecr:ListTagsForResource",
+            ],
+            "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}"),
+        },
         {
             "Sid": "ServiceLinkedRoles",
             "Effect": "Allow",
@@ -396,22 +413,6 @@ def eks_deploy_statements(ctx: StackContext, account: Account) -> list[dict[str,
             "Action": ["rds:CreateDBInstance", "rds:ModifyDBInstance"],
             "Resource": [account.arn("rds", "pg:default.*"), account.arn("rds", "og:default:*")],
         },
-        {
-            "Sid": "StackImageRepository",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:CreateRepository",
-                "ecr:DeleteRepository",
-                "ecr:DescribeRepositories",
-                "ecr:PutImageScanningConfiguration",
-                "ecr:PutImageTagMutability",
-                "ecr:*LifecyclePolicy",
-                "ecr:TagResource",
-                "ecr:UntagResource",
-                "ecr:ListTagsForResource",
-            ],
-            "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}"),
-        },
         # CreateCluster has no resource type (service authorization reference, "Actions
         # defined by Amazon EKS"): "*" with the stack's tags in the request.
         {
@@ -471,12 +472,15 @@ def eks_deploy_statements(ctx: StackContext, account: Account) -> list[dict[str,
     ]
 
 
-def release_statements(ctx: StackContext, account: Account) -> list[dict[str, Any]]:
-    """release.yml on EKS: kubeconfig of the stack's cluster (Kubernetes rights come from its
-    access entry), push the model image to the stack's repository and nowhere else."""
+def release_statements(
+    ctx: StackContext, account: Account, *, eks_cluster: bool
+) -> list[dict[str, Any]]:
+    """The release (release.yml/stack-up.yml, both flavors) pushes the project's serving image
+    to the stack's repository and nowhere else; on EKS it also finds the stack's cluster
+    (Kubernetes rights come from its access entry)."""
     repository = MODEL_REPOSITORY.format(prefix=ctx.prefix)
     return [
-        find_cluster_statement(ctx, account),
+        *([find_cluster_statement(ctx, account)] if eks_cluster else []),
         ECR_TOKEN,
         {
             "Sid": "PushModelImage",

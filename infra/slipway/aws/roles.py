@@ -11,8 +11,10 @@ through the account's GitHub OIDC provider (``slipway.aws.github``), each truste
 GitHub environment of one repository:
 
 * deploy (environment = the stack; on reviewed stacks only the deploy workflows on the
-  default branch): ``pulumi up`` of this stack (``slipway.aws.deploy_policy``); with
-  ``eks_cluster`` also find the cluster and push the model image (stack-up.yml);
+  default branch): ``pulumi up`` of this stack (``slipway.aws.deploy_policy``), the
+  release's runtime (endpoint, model, configuration, autoscaling, monitoring schedule); push
+  the serving image to the stack's repository and, with ``eks_cluster``, find the
+  cluster (release.yml, stack-up.yml);
 * preview (environment ``preview``): AWS ViewOnlyAccess, enough for ``pulumi preview``;
 * monitor (environment ``monitor``, drift.yml on the default branch): the drift check's reads.
 
@@ -201,7 +203,7 @@ class Roles(pulumi.ComponentResource):
         def deploy(own_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             return [
                 *deploy_statements(ctx, account, eks_cluster=github.eks_cluster),
-                *(release_statements(ctx, account) if github.eks_cluster else ()),
+                *release_statements(ctx, account, eks_cluster=github.eks_cluster),
                 *_state(ctx, account, github, write=True, decrypt=True),
                 *deploy_denials(ctx, own_arn, args.model_package_group_arn),
             ]
