@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ import pytest
 from cookiecutter.main import cookiecutter
 from matrix import ROOT, STRUCTURAL_COMBOS
 from slipway.access import recorder
+from slipway.access.expectations import expectations
+from slipway.access.release import FIRST, Release, release_requests
 from slipway.access.request import read_jsonl
+from slipway.access.stack import stack_access
 from slipway.deploy import StackOutputs, deploy_champion
 from slipway.deploy.spec import RUNTIME_OWNED
 from slipway.rehearsal import Outcome
@@ -166,6 +170,35 @@ def test_the_release_requests_of_the_deploy_role_are_kept(first_up: FirstUp) -> 
     made = {(r.action, r.resource) for r in requests}
     assert ("sagemaker:CreateEndpoint", endpoint) in made
     assert any(a == "application-autoscaling:RegisterScalableTarget" for a, _ in made)
+
+
+def test_the_access_matrix_expects_exactly_what_the_release_makes(first_up: FirstUp) -> None:
+    """The deploy role's must-allow rows of the IAM matrix name every request the release
+    made (so the engine checks each), and the release made every first-release call of
+    slipway.access.release's table (so the table is not stale). A recorded resource may
+    be a pattern: a package's version is not known before CreateModelPackage."""
+    run = first_up.first.run
+    stack = stack_access(run, "churn-model", "dev")
+    made = {(r.action, r.resource) for r in read_jsonl(release_log(first_up.infra))}
+    allowed = {
+        (e.request.action, e.request.resource)
+        for e in expectations(stack, run)
+        if e.role == "deploy" and e.allow
+    }
+
+    def among(request: tuple[str, str], found: set[tuple[str, str]]) -> bool:
+        action, resource = request
+        return any(
+            action == a and (fnmatchcase(resource, r) or fnmatchcase(r, resource)) for a, r in found
+        )
+
+    assert sorted(r for r in made if not among(r, allowed)) == []
+    first = {
+        (r.action, r.resource)
+        for _, r in release_requests(stack, Release("churn", "1"))
+        if r.origin == f"release:{FIRST}"
+    }
+    assert sorted(r for r in first if not among(r, made)) == []
 
 
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:

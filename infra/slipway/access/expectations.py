@@ -4,6 +4,8 @@ Must allow:
 * ``deploy``: ``pulumi up`` of every declared resource (the actions of
   ``slipway.aws.deploy_permissions.RESOURCE_ACTIONS`` on that resource, with its tags),
   but what only an administrator's `pulumi up` may do (``administrator_only``: must deny);
+  the release (``slipway.access.release``: the image push, and on SageMaker the deploy
+  runtime's calls on what ``pulumi up`` leaves to it, read from the ``serving`` spec);
 * every workload's recorded requests (``recorded``: JSON lines of ``slipway.access.recorder``,
   with the stack's names in place of the rehearsal's);
 * what each role's job needs (``slipway.access.workloads``), what AWS services do with the
@@ -26,6 +28,7 @@ from fnmatch import fnmatchcase
 
 from slipway.access.denials import foreign_requests, self_requests
 from slipway.access.matrix import Expectation
+from slipway.access.release import release_requests
 from slipway.access.request import AccessRequest
 from slipway.access.services import service_requests
 from slipway.access.stack import Role, StackAccess, StackResource, uuid_like
@@ -104,6 +107,8 @@ def expectations(
     for request, allow in deploy_requests(stack, run):
         add("deploy", request, allow, request.origin)
     for role, request in service_requests(stack, run):
+        add(role, request, True, request.origin)
+    for role, request in release_requests(stack):
         add(role, request, True, request.origin)
     for role, request, allow in workload_requests(stack, reviewed):
         add(role, request, allow, request.origin)

@@ -1,8 +1,9 @@
 """Requests AWS services make with the stack's roles, each row citing the AWS page it is from.
 
-A row applies when the stack declares what it needs (an endpoint, a data-quality job, a
-cluster ...); its resource is read from that declaration (the model's image and data, the
-endpoint configuration's capture destination and key, the job definition's image).
+A row applies when the stack declares what it needs (an MLflow server or App, a cluster);
+its resource is read from that declaration (the artifact store, the model image's
+repository). What SageMaker does for the endpoint and Model Monitor, which the release
+creates, is read from the serving spec (``slipway.access.release``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from slipway.access.request import AccessRequest
 from slipway.access.stack import StackAccess
 from slipway.testing import ProgramRun
 
-SAGEMAKER_ROLES = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html"
-DATA_CAPTURE = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html"
-MODEL_MONITOR = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-quality.html"
 MLFLOW_ROLE = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-create-tracking-server-iam.html"
 )
@@ -89,50 +87,6 @@ def logs(stack: StackAccess, group: str, origin: str) -> list[AccessRequest]:
 def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
     """Every service-made request of the stack, by the role it is made with."""
     roles = {role.arn: kind for kind, role in stack.roles.items()}
-    for model in run.of_type("aws:sagemaker/model:Model"):
-        kind = roles.get(model.inputs.get("executionRoleArn", ""), "infer")
-        container = model.inputs.get("primaryContainer") or {}
-        for request in image_pull(str(container.get("image", "")), SAGEMAKER_ROLES):
-            yield kind, request
-        if container.get("modelDataUrl"):
-            for request in s3_object(stack, container["modelDataUrl"], False, SAGEMAKER_ROLES):
-                yield kind, request
-        endpoint = stack.outputs.get("endpointName", "")
-        for request in logs(stack, f"/aws/sagemaker/Endpoints/{endpoint}", SAGEMAKER_ROLES):
-            yield kind, request
-    for config in run.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"):
-        capture = config.inputs.get("dataCaptureConfig")
-        variants = config.inputs.get("productionVariants") or []
-        if capture and variants:
-            found = next(
-                (
-                    m
-                    for m in run.of_type("aws:sagemaker/model:Model")
-                    if m.state.get("name") == variants[0].get("modelName")
-                ),
-                None,
-            )
-            kind = roles.get(found.inputs["executionRoleArn"], "infer") if found else "infer"
-            uri = capture["destinationS3Uri"].rstrip("/") + "/endpoint/variant/2026/01/01/00/"
-            for request in s3_object(stack, uri, True, DATA_CAPTURE):
-                yield kind, request
-    for job in run.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
-        kind = roles.get(job.inputs.get("roleArn", ""), "exec")
-        spec = job.inputs.get("dataQualityAppSpecification") or {}
-        for request in image_pull(str(spec.get("imageUri", "")), MODEL_MONITOR):
-            yield kind, request
-        bucket = stack.outputs["bucketName"]
-        for uri, write in (
-            (f"s3://{bucket}/data-capture/endpoint/variant/2026/01/01/00/x.jsonl", False),
-            (f"s3://{bucket}/monitoring/baseline/statistics.json", False),
-            (f"s3://{bucket}/monitoring/reports/endpoint/x/constraint_violations.json", True),
-        ):
-            for request in s3_object(stack, uri, write, MODEL_MONITOR):
-                yield kind, request
-        for request in logs(stack, "/aws/sagemaker/ProcessingJobs", MODEL_MONITOR):
-            yield kind, request
-        for request in s3_list(stack, "data-capture/endpoint/", MODEL_MONITOR):
-            yield kind, request
     for server in (
         *run.of_type("aws:sagemaker/mlflowApp:MlflowApp"),
         *run.of_type("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"),

@@ -1,10 +1,11 @@
 """The access-relevant part of a stack, read from a mocked program run.
 
 Every role (its trust, inline and attached policies, permissions boundary, tags), every
-resource with an ARN and its tags, and the resource policies IAM evaluates with them: the
-bucket policies and the KMS key policies. A key declared without ``policy`` gets AWS's
-default key policy, which lets the account's IAM policies decide ("Default key policy",
-AWS KMS Developer Guide: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+resource with an ARN and its tags (the declared ones, then those the release creates from
+the ``serving`` spec: ``slipway.access.release.runtime_resources``), and the resource
+policies IAM evaluates with them: the bucket policies and the KMS key policies. A key
+declared without ``policy`` gets AWS's default key policy, which lets the account's IAM
+policies decide ("Default key policy", AWS KMS Developer Guide: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
 AWS managed policies come from ``managed_policy`` (default: moto's snapshot of them).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -199,7 +200,7 @@ def stack_access(
     resource_policies[stack.account_key_arn] = default_key_policy(account)
     if state_bucket is not None:
         resource_policies[stack.state_key_arn] = default_key_policy(account)
-    return StackAccess(
+    declared = StackAccess(
         project=project,
         environment=environment,
         account=account,
@@ -211,6 +212,9 @@ def stack_access(
         policies=policies,
         state_bucket=state_bucket,
     )
+    from slipway.access.release import runtime_resources  # imports this module
+
+    return replace(declared, resources=(*declared.resources, *runtime_resources(declared)))
 
 
 def _missing(arn: str, role: RecordedResource) -> Document:

@@ -3,8 +3,9 @@
 * MLflow on the stack's tracking server or App (SigV4 REST calls, not botocore): the
   ``sagemaker-mlflow`` plugin describes the server or App for its URL, then each call is
   ``sagemaker-mlflow:<Call>`` on a server, ``sagemaker:CallMlflowAppApi`` on an App;
-* the EKS release's image push and kubeconfig, the preview's availability-zone lookup, the
-  in-cluster pods' S3 access, Alertmanager's SNS publish;
+* the EKS release's kubeconfig (its image push: ``slipway.access.release``), the
+  preview's availability-zone lookup, the in-cluster pods' S3 access, Alertmanager's SNS
+  publish;
 * model packages: the deploy flow registers packages as PendingManualApproval and, where no
   person reviews releases (dev), approves them; on reviewed stacks the deploy role, and
   everywhere the execution role, must not approve (issue 15: the role that trains and
@@ -110,11 +111,6 @@ def cluster_requests(stack: StackAccess) -> Iterator[Row]:
     arn = f"arn:aws:eks:{region}:{account}:cluster/{cluster}"
     yield "deploy", _req("eks:DescribeCluster", arn, "workload:release.yml kubeconfig"), True
     yield "monitor", _req("eks:DescribeCluster", arn, "workload:drift.yml kubeconfig"), True
-    repository = str(stack.outputs.get("modelRepositoryUrl", "")).split("/", 1)[-1]
-    repo = f"arn:aws:ecr:{region}:{account}:repository/{repository}"
-    for action in ("ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:CompleteLayerUpload"):
-        yield "deploy", _req(action, repo, "workload:stack-up.yml image push"), True
-    yield "deploy", _req("ecr:GetAuthorizationToken", "*", "workload:stack-up.yml image push"), True
     invoke = _req("ec2:DescribeAvailabilityZones", "*", "workload:pulumi preview invoke")
     yield "preview", invoke, True
     bucket = stack.outputs.get("bucketName")

@@ -136,13 +136,13 @@ def boundary_statements(
         pulumi.Output.concat("arn:", part, ":s3:::", p, "-*"),
         arn("sns", f"{p}-*"),
         arn("kms", f"alias/{p}"),
+        arn("ecr", f"repository/{p}-*"),  # the serving image (both flavors)
     ]
-    services = ["s3:*", "sagemaker:*", "sns:*", "kms:*"]
+    services = ["s3:*", "sagemaker:*", "sns:*", "kms:*", "ecr:*"]
     if eks_cluster:  # the model registry of SageMaker; network, database, cluster
-        services += ["ecr:*", "eks:*", "rds:*"]
+        services += ["eks:*", "rds:*"]
         named += [
             *(arn("sagemaker", f"{t}/{p}-*") for t in REGISTRY_TYPES),
-            arn("ecr", f"repository/{p}-*"),
             *(arn("eks", f"{kind}/{p}{rest}") for kind, rest in EKS_PARTS),
             arn("rds", f"db:{p}-*"),
             arn("rds", f"subgrp:{p}-*"),
