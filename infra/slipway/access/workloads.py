@@ -8,8 +8,8 @@
   publish;
 * model packages: the deploy flow registers packages as PendingManualApproval and, where no
   person reviews releases (dev), approves them; on reviewed stacks the deploy role, and
-  everywhere the execution role, must not approve (issue 15: the role that trains and
-  registers cannot approve its own model);
+  everywhere the execution and training roles, must not approve (issue 15: the role that
+  trains and registers cannot approve its own model);
 * the stack's own Pulumi state in a self-managed backend: ``pulumi up`` reads, writes and
   decrypts it, a pull request's preview reads and decrypts only an unreviewed stack's, the
   drift check reads outputs (no secrets).
@@ -142,7 +142,7 @@ def cluster_requests(stack: StackAccess) -> Iterator[Row]:
 
 def package_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
     """Registering (all stacks) and approving (dev only) by the deploy flow; approving by the
-    execution role never."""
+    execution and training roles never."""
     group = next(
         (r.arn for r in stack.resources if r.type.endswith("modelPackageGroup:ModelPackageGroup")),
         None,
@@ -164,11 +164,9 @@ def package_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
     else:
         approve = _req("sagemaker:UpdateModelPackage", package, "workload:deploy flow", **approved)
         yield "deploy", approve, True
-    yield (
-        "exec",
-        _req("sagemaker:UpdateModelPackage", package, "deny:self-approval", **approved),
-        False,
-    )
+    for role in ("exec", "train"):  # the roles of the jobs that train never approve
+        for action in ("sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"):
+            yield role, _req(action, package, "deny:self-approval", **approved), False
 
 
 def state_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
