@@ -176,7 +176,7 @@ def test_the_access_matrix_expects_exactly_what_the_release_makes(first_up: Firs
     """The deploy role's must-allow rows of the IAM matrix name every request the release
     made (so the engine checks each), and the release made every first-release call of
     slipway.access.release's table (so the table is not stale). A recorded resource may
-    be a pattern: a package's version is not known before CreateModelPackage."""
+    end in ``/*``: a package's version is not known before CreateModelPackage."""
     run = first_up.first.run
     stack = stack_access(run, "churn-model", "dev")
     made = {(r.action, r.resource) for r in read_jsonl(release_log(first_up.infra))}
@@ -186,19 +186,23 @@ def test_the_access_matrix_expects_exactly_what_the_release_makes(first_up: Firs
         if e.role == "deploy" and e.allow
     }
 
-    def among(request: tuple[str, str], found: set[tuple[str, str]]) -> bool:
-        action, resource = request
-        return any(
-            action == a and (fnmatchcase(resource, r) or fnmatchcase(r, resource)) for a, r in found
+    def matches(resource: str, recorded: str) -> bool:
+        return resource == recorded or (recorded.endswith("/*") and fnmatchcase(resource, recorded))
+
+    def unmatched(recorded: set[tuple[str, str]], table: set[tuple[str, str]]) -> list[Any]:
+        return sorted(
+            (a, r) for a, r in recorded if not any(a == ta and matches(tr, r) for ta, tr in table)
         )
 
-    assert sorted(r for r in made if not among(r, allowed)) == []
+    assert unmatched(made, allowed) == []
     first = {
         (r.action, r.resource)
         for _, r in release_requests(stack, Release("churn", "1"))
         if r.origin == f"release:{FIRST}"
     }
-    assert sorted(r for r in first if not among(r, made)) == []
+    assert [
+        (a, r) for a, r in sorted(first) if not any(a == ma and matches(r, mr) for ma, mr in made)
+    ] == []
 
 
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:

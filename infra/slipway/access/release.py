@@ -50,6 +50,15 @@ AUTOSCALING_ROLE = (
     "role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
+# What `docker push` asks of ECR (its page above), then the runtime checks the tag is there.
+DOCKER_PUSH = (
+    "BatchCheckLayerAvailability",
+    "InitiateLayerUpload",
+    "UploadLayerPart",
+    "CompleteLayerUpload",
+    "PutImage",
+    "BatchGetImage",
+)
 FIRST = "slipway.deploy"
 LATER = "slipway.deploy, later releases"
 
@@ -124,16 +133,9 @@ def image_push(stack: StackAccess) -> Iterator[Row]:
         return
     repo = f"arn:aws:ecr:{stack.region}:{stack.account}:repository/{url.split('/', 1)[-1]}"
     yield "deploy", _r("ecr:GetAuthorizationToken", "*", ECR_PUSH)
-    for action in (
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:InitiateLayerUpload",
-        "ecr:UploadLayerPart",
-        "ecr:CompleteLayerUpload",
-        "ecr:PutImage",
-        "ecr:BatchGetImage",
-        "ecr:DescribeImages",
-    ):
-        yield "deploy", _r(action, repo, "image push")
+    for call in DOCKER_PUSH:
+        yield "deploy", _r(f"ecr:{call}", repo, ECR_PUSH)
+    yield "deploy", _r("ecr:DescribeImages", repo, FIRST)  # slipway.deploy.image
 
 
 def deploy_calls(

@@ -38,7 +38,7 @@ from slipway.aws.deploy_policy import (
     stack_tags,
 )
 from slipway.aws.github import GITHUB_OIDC_HOST
-from slipway.aws.policy import Account
+from slipway.aws.policy import Account, pull_images
 from slipway.aws.state import key_alias
 from slipway.names import DRIFT_NAMESPACE
 
@@ -208,16 +208,7 @@ def boundary_statements(
             "Action": [*READS, *(EKS_READS if eks_cluster else AUTOSCALING_ACTIONS)],
             "Resource": "*",
         },
-        {
-            "Sid": "PullImages",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ],
-            "Resource": arn("ecr", "repository/*"),
-        },
+        pull_images(arn("ecr", "repository/*")),
     ]
     if eks_cluster:
         statements.append(

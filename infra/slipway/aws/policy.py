@@ -169,19 +169,26 @@ def sagemaker_runtime_statements(account: Account) -> list[dict[str, Any]]:
             "Resource": account.arn("logs", "log-group:/aws/sagemaker/*"),
         },
         ECR_TOKEN,
-        {
-            "Sid": "PullImages",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ],
-            "Resource": pulumi.Output.concat(
+        pull_images(
+            pulumi.Output.concat(
                 "arn:", account.partition, ":ecr:", account.region, ":*:repository/*"
-            ),
-        },
+            )
+        ),
     ]
+
+
+def pull_images(repositories: pulumi.Input[str]) -> dict[str, Any]:
+    """Pull images from ``repositories`` (the token: ``ECR_TOKEN``)."""
+    return {
+        "Sid": "PullImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchCheckLayerAvailability",
+        ],
+        "Resource": repositories,
+    }
 
 
 def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
