@@ -1,4 +1,4 @@
-"""Fixtures of the deploy tests: emulated AWS in-process (moto, no sockets) and a champion.
+"""Fixtures of the deploy tests: emulated AWS in-process (moto, no sockets) and a registry.
 
 ``slipway.deploy.testing`` answers UpdateEndpoint, which moto lacks, with a botocore
 ``before-call`` hook (see its docstring); nothing else is stubbed.
@@ -6,15 +6,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from slipway.deploy.testing import Clients, create_stack, image_uri
+from slipway.lifecycle import Approval, DataVersion, EvaluationReport, GroupMetrics
 
 REGION = "us-east-1"
 ENDPOINT = "churn-dev-endpoint"
 IMAGE = image_uri(REGION)
+TRAINER = "carol"
+STAGED = "churn-staged"
 
 
 @pytest.fixture
@@ -35,19 +38,54 @@ def stack(aws: Clients) -> dict[str, str]:
     return create_stack(aws, "churn-dev")
 
 
+def evaluation_report(run_id: str) -> EvaluationReport:
+    """The evaluation record a project's pipeline logs with a candidate's run."""
+    data = DataVersion(uri="data/evaluation.csv", sha256="e" * 64, rows=114)
+    return EvaluationReport(
+        model_name="churn",
+        run_id=run_id,
+        stack="dev",
+        estimator="logistic_regression",
+        params={"C": 1.0},
+        training_data=DataVersion(uri="data/train.csv", sha256="t" * 64, rows=341),
+        evaluation_data=data,
+        lineage={"trained_by": TRAINER, "git_commit": "abc123"},
+        compare_metric="roc_auc",
+        challenger={"roc_auc": 0.99, "f1": 0.97},
+        champion={"roc_auc": 0.98, "f1": 0.96},
+        champion_version="1",
+        gate=f"challenger wins on {data.describe()}: roc_auc 0.9900 vs 0.9800",
+        passed=True,
+        fairness=[
+            GroupMetrics(
+                column="cohort",
+                metric="recall",
+                max_difference=0.25,
+                difference=0.03,
+                groups={"A": {"recall": 1.0, "count": 57}, "B": {"recall": 0.97, "count": 57}},
+            )
+        ],
+    )
+
+
 @pytest.fixture(scope="session")
-def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A sqlite MLflow registry whose model ``churn`` has a champion (version 1)."""
+def champion_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, str, Callable[[Approval], str]]:
+    """A sqlite MLflow registry whose model ``churn`` has a champion (version 1, approved by
+    the gate), and ``approve(approval)``: a new version of model STAGED (the same model
+    files, trained by TRAINER) made its champion with ``approval``; returns its version."""
     import mlflow
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
+    from slipway.lifecycle import REPORT_ARTIFACT, promote
 
     root = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
     mlflow.set_experiment("deploy-test")
-    with mlflow.start_run():
+    with mlflow.start_run() as run:
         model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
         mlflow.sklearn.log_model(
             model,
@@ -55,7 +93,19 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, st
             registered_model_name="churn",
             pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
         )
+        mlflow.log_dict(evaluation_report(run.info.run_id).model_dump(mode="json"), REPORT_ARTIFACT)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_registered_model_alias("churn", "champion", "1")
+    client.set_model_version_tag("churn", "1", "trained_by", TRAINER)
+    promote(client, "churn", Approval.automated(run.info.run_id), "1")
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
-    return uri, str(Path(root))
+    source = client.get_model_version_download_uri("churn", "1")  # files, not models:/m-id
+
+    client.create_registered_model(STAGED)
+
+    def approve(approval: Approval) -> str:
+        version = client.create_model_version(STAGED, source, run_id=run.info.run_id)
+        client.set_model_version_tag(STAGED, version.version, "trained_by", TRAINER)
+        promote(client, STAGED, approval, str(version.version))
+        return str(version.version)
+
+    return uri, str(Path(root)), approve

@@ -6,6 +6,7 @@ UpdateEndpoint, which moto lacks, is answered by a botocore before-call hook (co
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from typing import Any
 
@@ -14,20 +15,34 @@ from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PREVIOUS_TAG
 from slipway.deploy.testing import Clients, create_stack
+from slipway.lifecycle import Approval
 
-from .conftest import ENDPOINT, IMAGE
+from .conftest import ENDPOINT, IMAGE, STAGED, TRAINER, evaluation_report
 
 
-def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw: Any) -> Any:
+def _deploy(
+    aws: Clients, stack: dict[str, str], registry: tuple[str, ...], name: str = "churn", **kw: Any
+) -> Any:
     return deploy_champion(
         MlflowClient(tracking_uri=registry[0], registry_uri=registry[0]),
-        "churn",
+        name,
         aws,
         StackOutputs.from_mapping(stack),
         IMAGE,
-        "alice",
         **kw,
     )
+
+
+def _assert_nothing_written(aws: Clients, stack: dict[str, str]) -> None:
+    """Refused before the export: no archive, no package, no card, endpoint untouched."""
+    assert aws.hook.requests == []
+    assert aws("s3").list_objects_v2(Bucket=stack["bucketName"])["KeyCount"] == 0
+    group = stack["modelPackageGroupName"]
+    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName=group)
+    assert packages["ModelPackageSummaryList"] == []
+    assert aws("sagemaker").list_model_cards()["ModelCardSummaries"] == []
+    endpoint = aws("sagemaker").describe_endpoint(EndpointName=stack["endpointName"])
+    assert endpoint["EndpointConfigName"] == "initial-config"
 
 
 def test_deploy_exports_registers_approves_and_rolls_out(aws, stack, champion_registry) -> None:
@@ -42,11 +57,17 @@ def test_deploy_exports_registers_approves_and_rolls_out(aws, stack, champion_re
         names = tar.getnames()
     assert {"MLmodel", "model.skops", "requirements.txt"} <= set(names)
 
-    # model package: in the group, approved, approver recorded
+    # model package: in the group, approved with the approval on record (the gate's: dev)
     package = aws("sagemaker").describe_model_package(ModelPackageName=deployed.package_arn)
     assert package["ModelPackageGroupName"] == "churn-dev-models"
     assert package["ModelApprovalStatus"] == "Approved"
-    assert package["CustomerMetadataProperties"]["approved-by"] == "alice"
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"], meta["trained-by"]) == (
+        "quality-gate",
+        "automated",
+        TRAINER,
+    )
+    assert package["ApprovalDescription"].startswith("automated approval by quality-gate at ")
     assert package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == deployed.model.uri
 
     # new endpoint config: same variants, new model, previous config tagged; endpoint switched
@@ -96,14 +117,7 @@ def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> N
     )
     with pytest.raises(DeployError, match=r"alarms: .*ModelLatency already firing"):
         _deploy(aws, stack, champion_registry)
-    assert aws.hook.requests == []
-    # refused before the export: no archive, no (approved) package left behind
-    assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
-    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName="churn-dev-models")
-    assert packages["ModelPackageSummaryList"] == []
-    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
-        "initial-config"
-    )
+    _assert_nothing_written(aws, stack)
 
 
 def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
@@ -166,3 +180,100 @@ def test_canary_share_bounds(share: int) -> None:
 
     with pytest.raises(DeployError, match="canary_percent: must be between 1 and 50"):
         blue_green(["a"], share, 60)
+
+
+def test_outside_dev_only_a_person_other_than_the_trainer_approves(aws, champion_registry) -> None:
+    """Issue 15: a staging stack refuses a champion approved only by the gate or by the
+    person who trained it (before any write); a reviewer's approval ships with its card."""
+    staging = create_stack(aws, "churn-staging", preset="staging")
+    approve = champion_registry[2]
+
+    gate = approve(Approval.automated("run-1"))
+    with pytest.raises(DeployError) as refused:
+        _deploy(aws, staging, champion_registry, STAGED)
+    assert str(refused.value) == (
+        f"approval: champion version {gate}: approved only by the automated gate "
+        "(quality-gate); outside dev a person approves (promote --approved-by)"
+    )
+    _assert_nothing_written(aws, staging)
+
+    own = approve(Approval.human(TRAINER, "run-1"))
+    with pytest.raises(DeployError) as refused:
+        _deploy(aws, staging, champion_registry, STAGED)
+    assert str(refused.value) == (
+        f"approval: champion version {own}: {TRAINER} trained this model and cannot approve "
+        "it; another person approves"
+    )
+    _assert_nothing_written(aws, staging)
+
+    reviewed = approve(Approval.human("bob", "run-1"))
+    deployed = _deploy(aws, staging, champion_registry, STAGED)
+    assert deployed.approval.by == "bob"
+    package = aws("sagemaker").describe_model_package(ModelPackageName=deployed.package_arn)
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"], meta["approved-evaluation"]) == (
+        "bob",
+        "human",
+        "run-1",
+    )
+    card = aws("sagemaker").describe_model_card(ModelCardName=f"churn-staging-models-v{reviewed}")
+    assert card["ModelCardArn"] == deployed.model_card_arn
+    assert card["ModelCardStatus"] == "Approved"
+    assert card["SecurityConfig"] == {"KmsKeyId": staging["kmsKeyArn"]}
+    content = json.loads(card["Content"])
+    report = evaluation_report("any")
+    [evaluation] = content["evaluation_details"]
+    groups = {
+        g["name"]: {m["name"]: m["value"] for m in g["metric_data"]}
+        for g in evaluation["metric_groups"]
+    }
+    assert groups["challenger (this model)"] == report.challenger
+    assert groups["previous champion v1"] == report.champion
+    assert groups["per cohort group"] == {
+        "A recall": 1.0,
+        "B recall": 0.97,
+        "recall difference": 0.03,
+    }
+    assert content["model_overview"]["model_artifact"] == [deployed.model.uri]
+    details = content["additional_information"]["custom_details"]
+    assert (details["approved_by"], details["model_package_arn"]) == ("bob", deployed.package_arn)
+
+
+def test_a_package_approved_only_by_the_gate_is_refused_outside_dev(aws, stack) -> None:
+    """The package check on its own: whoever approved a package out of band, deploy reads
+    the approval it records."""
+    from slipway.deploy.artifact import ExportedModel
+    from slipway.deploy.packages import (
+        approve_package,
+        package_metadata,
+        register_package,
+        require_approved,
+    )
+
+    model = ExportedModel("churn", "7", "s3://churn-dev-bucket/models/churn/v7/model.tar.gz", "0")
+    meta = package_metadata(model, Approval.automated("run-7"), TRAINER)
+    sagemaker = aws("sagemaker")
+    arn = register_package(sagemaker, stack["modelPackageGroupName"], model, IMAGE, meta)
+    with pytest.raises(DeployError, match=r"is PendingManualApproval, not Approved"):
+        require_approved(sagemaker, arn, needs_human=False)
+    approve_package(sagemaker, arn, meta)
+    assert require_approved(sagemaker, arn, needs_human=False)["ModelPackageArn"] == arn
+    with pytest.raises(DeployError) as refused:
+        require_approved(sagemaker, arn, needs_human=True)
+    assert str(refused.value).startswith(f"model package: {arn}: approved only by the automated")
+
+
+@pytest.mark.parametrize(
+    ("preset", "needs_human"), [("dev", False), ("staging", True), ("prod", True), ("", True)]
+)
+def test_only_dev_stacks_take_the_gates_approval(preset: str, needs_human: bool) -> None:
+    outputs = {
+        "bucketName": "b",
+        "kmsKeyArn": "k",
+        "modelPackageGroupName": "g",
+        "inferenceRoleArn": "r",
+        "endpointName": "e",
+    }
+    if preset:
+        outputs["preset"] = preset
+    assert StackOutputs.from_mapping(outputs).needs_human_approval is needs_human

@@ -10,6 +10,9 @@ from typing import Any
 from slipway.deploy.errors import DeployError
 
 REQUIRED = ("bucketName", "kmsKeyArn", "modelPackageGroupName", "inferenceRoleArn", "endpointName")
+# Presets whose stacks take a model the automated gate approved; on any other (or unknown)
+# preset, a person must have approved it (slipway.lifecycle.approval).
+AUTOMATED_APPROVAL_PRESETS = ("dev",)
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,12 @@ class StackOutputs:
     group: str
     role_arn: str
     endpoint: str
+    preset: str = ""  # the stack's slipway preset (output ``preset``): dev, staging, prod
+
+    @property
+    def needs_human_approval(self) -> bool:
+        """Outside dev a person approves what is deployed (an unknown preset counts as not dev)."""
+        return self.preset not in AUTOMATED_APPROVAL_PRESETS
 
     @classmethod
     def from_mapping(cls, outputs: dict[str, Any]) -> StackOutputs:
@@ -33,6 +42,7 @@ class StackOutputs:
             group=str(outputs["modelPackageGroupName"]),
             role_arn=str(outputs["inferenceRoleArn"]),
             endpoint=str(outputs["endpointName"]),
+            preset=str(outputs.get("preset") or ""),
         )
 
     @classmethod

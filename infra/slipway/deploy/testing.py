@@ -120,14 +120,20 @@ def _alarm(aws: Clients, name: str, metric: str, dimensions: dict[str, str]) -> 
 
 
 def create_stack(
-    aws: Clients, prefix: str, *, serverless: bool = False, alarms: bool = True
+    aws: Clients,
+    prefix: str,
+    *,
+    serverless: bool = False,
+    alarms: bool = True,
+    preset: str = "dev",
 ) -> dict[str, str]:
     """What the infra stack creates and exports (``pulumi stack output --json``).
 
     A KMS key, the artifact bucket, the model package group, the inference role and an
     endpoint (``<prefix>-endpoint``, realtime or serverless) on an initial configuration
     ``initial-config``; with ``alarms``, the endpoint's 5XX and latency alarms, plus
-    another endpoint's alarm that a deploy must not use.
+    another endpoint's alarm that a deploy must not use. ``preset``: the stack's preset
+    output (outside dev, only a person's approval deploys).
     """
     endpoint = f"{prefix}-endpoint"
     bucket = f"{prefix}-bucket"
@@ -170,4 +176,5 @@ def create_stack(
         "modelPackageGroupName": f"{prefix}-models",
         "inferenceRoleArn": role["Role"]["Arn"],
         "endpointName": endpoint,
+        "preset": preset,
     }

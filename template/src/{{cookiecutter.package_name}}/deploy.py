@@ -1,11 +1,12 @@
 """Ship the champion to the stack's SageMaker endpoint, or roll the endpoint back.
 
-Project glue over ``slipway.deploy`` (export, approved model package, blue/green canary
-with alarm rollback; ``auto_rollback=False`` lets an endpoint without alarms, as a
-``monitoring=no`` stack has, take the canary without rollback): the model name and
-approver come from the pipeline config, the bucket, key, package group, role and
-endpoint from the stack outputs (``pulumi stack output --json``), the region from
-``infra/Pulumi.<stack>.yaml``.
+Project glue over ``slipway.deploy`` (export, model package approved with the champion's
+approval on record, SageMaker model card, blue/green canary with alarm rollback;
+``auto_rollback=False`` lets an endpoint without alarms, as a ``monitoring=no`` stack has,
+take the canary without rollback): the model name comes from the pipeline config, the
+bucket, key, package group, role, endpoint and preset from the stack outputs
+(``pulumi stack output --json``), the region from ``infra/Pulumi.<stack>.yaml``. Outside
+dev, a champion approved only by the automated gate (or by its trainer) is refused.
 AWS credentials come from boto3's default chain (OIDC role in CI).
 """
 
@@ -15,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -94,9 +96,9 @@ def deploy(
     *,
     canary_percent: int,
     wait_seconds: int,
-    approved_by: str,
     image_uri: str | None = None,
     auto_rollback: bool = True,
+    notes: Sequence[str] = (),
 ) -> Deployed:
     """``models:/<model_name>@champion`` -> the stack's endpoint (``image_uri``: new image)."""
     check_canary(canary_percent)
@@ -107,10 +109,10 @@ def deploy(
         aws,
         where.outputs,
         image_uri or serving_image(aws("sagemaker"), where.outputs.endpoint),
-        approved_by,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
         auto_rollback=auto_rollback,
+        notes=notes,
     )
 
 
