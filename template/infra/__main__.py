@@ -9,7 +9,6 @@ import pulumi
 from slipway.aws import (
     ArtifactStore,
     ArtifactStoreArgs,
-    Deployment,
 {%- if cookiecutter.compute == "sagemaker" %}
     Endpoint,
     EndpointArgs,
@@ -28,6 +27,7 @@ from slipway.aws import (
     RegistryArgs,
     Roles,
     RolesArgs,
+    StackContext,
 {%- if cookiecutter.compute == "sagemaker" %}
     Tracking,
     TrackingArgs,
@@ -43,8 +43,6 @@ from slipway.aws.monitoring import DataQuality
 from slipway.eks import (
     Cluster,
     ClusterArgs,
-    MlflowServer,
-    MlflowServerArgs,
     ModelServing,
     ModelServingArgs,
     Network,
@@ -53,6 +51,8 @@ from slipway.eks import (
     Observability,
     ObservabilityArgs,
 {%- endif %}
+    Tracking,
+    TrackingArgs,
 )
 {%- if cookiecutter.ci == "github" %}
 from slipway.eks.cluster import CiAccess
@@ -61,20 +61,20 @@ from slipway.eks.cluster import CiAccess
 from slipway.presets import load_preset
 
 config = pulumi.Config("slipway")
-deployment = Deployment(
+context = StackContext(
     project=pulumi.get_project(),
     environment=pulumi.get_stack(),
     owner=config.require("owner"),
     preset=load_preset(config.require("preset")),
 )
-name = deployment.prefix
+name = context.prefix
 
-store = ArtifactStore(name, ArtifactStoreArgs(deployment))
-registry = Registry(name, RegistryArgs(deployment))
+store = ArtifactStore(name, ArtifactStoreArgs(context))
+registry = Registry(name, RegistryArgs(context))
 roles = Roles(
     name,
     RolesArgs(
-        deployment,
+        context,
         bucket_arn=store.bucket_arn,
         kms_key_arn=store.kms_key_arn,
         model_package_group_arn=registry.group_arn,
@@ -95,13 +95,13 @@ roles = Roles(
 tracking = Tracking(
     name,
     TrackingArgs(
-        deployment, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+        context, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
     ),
 )
 endpoint = Endpoint(
     name,
     EndpointArgs(
-        deployment,
+        context,
         kind="{{ cookiecutter.endpoint }}",
         image_uri=config.get("modelImage")
         or prebuilt_image(config.require("modelImageRepository"), config.require("modelImageTag")),
@@ -119,7 +119,7 @@ endpoint = Endpoint(
 monitoring = Monitoring(
     name,
     MonitoringArgs(
-        deployment,
+        context,
         alarm_email=config.require("alarmEmail"),
 {%- if cookiecutter.compute == "sagemaker" %}
         endpoint=MonitoredEndpoint(endpoint.endpoint_name, "{{ cookiecutter.endpoint }}", endpoint.variant_names),
@@ -141,11 +141,11 @@ monitoring = Monitoring(
 )
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
-network = Network(name, NetworkArgs(deployment))
+network = Network(name, NetworkArgs(context))
 cluster = Cluster(
     name,
     ClusterArgs(
-        deployment,
+        context,
         network=network,
         kms_key_arn=store.kms_key_arn,
         api_access_cidrs=config.get_object("apiAccessCidrs") or [],
@@ -155,10 +155,10 @@ cluster = Cluster(
 {%- endif %}
     ),
 )
-tracking = MlflowServer(
+tracking = Tracking(
     name,
-    MlflowServerArgs(
-        deployment,
+    TrackingArgs(
+        context,
         provider=cluster.provider,
         oidc=cluster.oidc,
         vpc_id=network.vpc_id,
@@ -172,7 +172,7 @@ tracking = MlflowServer(
 serving = ModelServing(
     name,
     ModelServingArgs(
-        deployment,
+        context,
         provider=cluster.provider,
         oidc=cluster.oidc,
         bucket_arn=store.bucket_arn,
@@ -187,7 +187,7 @@ serving = ModelServing(
 observability = Observability(
     name,
     ObservabilityArgs(
-        deployment,
+        context,
         provider=cluster.provider,
         oidc=cluster.oidc,
         serving=serving,
@@ -202,7 +202,7 @@ observability = Observability(
 {%- endif %}
 {%- endif %}
 
-pulumi.export("preset", deployment.preset.name)
+pulumi.export("preset", context.preset.name)
 pulumi.export("bucketName", store.bucket_name)
 pulumi.export("kmsKeyArn", store.kms_key_arn)
 pulumi.export("modelPackageGroupName", registry.group_name)

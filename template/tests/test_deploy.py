@@ -1,7 +1,7 @@
 """``deploy`` and ``deploy-rollback`` end to end, offline, against moto in-process.
 
 The stack (bucket, KMS key, package group, role, {{ cookiecutter.endpoint }} endpoint, alarms)
-is emulated by ``slipway.deploy.testing.create_stack`` in the region of
+is emulated by ``slipway.testing.moto_stack.create_stack`` in the region of
 ``infra/Pulumi.dev.yaml``. moto has no SageMaker UpdateEndpoint: a botocore
 ``before-call`` hook (not Stubber, not a moto server) registered on boto3's default
 session answers it for the clients the command builds, after botocore validated the
@@ -23,8 +23,8 @@ import pytest
 import yaml
 from moto import mock_aws
 from mlflow.tracking import MlflowClient
-from slipway.deploy.testing import Clients, create_stack, image_uri
 from slipway.lifecycle import Approval, promote, register_challenger
+from slipway.testing.moto_stack import Clients, create_stack, image_uri
 from typer.testing import CliRunner, Result
 
 from {{ cookiecutter.package_name }}.cli import app

@@ -1,19 +1,21 @@
-"""Helpers of the component tests: a deployment per preset, policy statements."""
+"""Helpers of the component tests: a stack context per preset, policy statements."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from slipway.aws import Deployment
+from slipway.aws import StackContext
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, RecordedResource, iter_policy_statements
 
 OWNER = "ML Team"
 
 
-def deployment(preset: str = "dev", project: str = "churn") -> Deployment:
-    return Deployment(project=project, environment=preset, owner=OWNER, preset=load_preset(preset))
+def stack_context(preset: str = "dev", project: str = "churn") -> StackContext:
+    return StackContext(
+        project=project, environment=preset, owner=OWNER, preset=load_preset(preset)
+    )
 
 
 def statements(resource: RecordedResource, key: str = "policy") -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_helpers import deployment, statements
+from aws_helpers import stack_context, statements
 from slipway.aws import ArtifactStore, ArtifactStoreArgs
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_pulumi
@@ -12,7 +12,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 
 def _run(preset: str) -> ProgramRun:
     return run_pulumi(
-        lambda: ArtifactStore("store", ArtifactStoreArgs(deployment(preset))), stack=preset
+        lambda: ArtifactStore("store", ArtifactStoreArgs(stack_context(preset))), stack=preset
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_helpers import deployment
+from aws_helpers import stack_context
 from moto import mock_aws
 from slipway.aws import MonitoredEndpoint, Monitoring, MonitoringArgs
 from slipway.deploy.rollout import endpoint_alarms
@@ -22,7 +22,7 @@ def _run(preset: str = "dev", drift_model: str | None = "churn") -> ProgramRun:
         lambda: Monitoring(
             "churn",
             MonitoringArgs(
-                deployment(preset),
+                stack_context(preset),
                 alarm_email="ml@example.com",
                 endpoint=MonitoredEndpoint(ENDPOINT, "realtime", ("primary",)),
                 drift_model=drift_model,
@@ -57,7 +57,7 @@ def test_no_model_no_drift_alarm() -> None:
     assert _drift_alarms(run) == []
     assert run.one("slipway:aws:Monitoring").registered_outputs.get("drift_alarm_name") is None
     with pytest.raises(ValueError, match=r"^drift_model: must be a model name"):
-        MonitoringArgs(deployment(), alarm_email="ml@example.com", drift_model=" ").validate()
+        MonitoringArgs(stack_context(), alarm_email="ml@example.com", drift_model=" ").validate()
 
 
 def _put_alarm(cloudwatch: Any, alarm: RecordedResource) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_helpers import deployment
+from aws_helpers import stack_context
 from slipway.aws import Endpoint, EndpointArgs, EndpointConfigError
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_pulumi
@@ -16,7 +16,7 @@ CAPTURE = "s3://churn-bucket/data-capture/"
 
 def _args(preset: str, kind: str, **extra: Any) -> EndpointArgs:
     return EndpointArgs(
-        deployment(preset),
+        stack_context(preset),
         kind=kind,  # type: ignore[arg-type]
         image_uri="1.dkr.ecr.us-east-1.amazonaws.com/img:1",
         model_data_url="s3://churn-bucket/models/model.tar.gz",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_helpers import deployment
+from aws_helpers import stack_context
 from slipway.aws import EndpointConfigError, MonitoredEndpoint, Monitoring, MonitoringArgs
 from slipway.aws.monitoring import DataQuality
 from slipway.presets import load_preset
@@ -26,7 +26,10 @@ def _run(preset: str, kind: str | None, data_quality: DataQuality | None = None)
         lambda: Monitoring(
             "churn",
             MonitoringArgs(
-                deployment(preset), alarm_email=EMAIL, endpoint=endpoint, data_quality=data_quality
+                stack_context(preset),
+                alarm_email=EMAIL,
+                endpoint=endpoint,
+                data_quality=data_quality,
             ),
         )
     )
@@ -139,4 +142,4 @@ def test_data_quality_refused_without_a_realtime_endpoint(kind: str | None, mess
 
 def test_bad_alarm_email_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^alarm_email: must be an email address"):
-        run_pulumi(lambda: Monitoring("m", MonitoringArgs(deployment(), alarm_email="nobody")))
+        run_pulumi(lambda: Monitoring("m", MonitoringArgs(stack_context(), alarm_email="nobody")))

@@ -8,10 +8,10 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from aws_helpers import deployment, policy_of, trust_of
+from aws_helpers import policy_of, stack_context, trust_of
 from slipway.aws import GithubDeployment, Roles, RolesArgs
 from slipway.aws.roles import VIEW_ONLY_POLICY
-from slipway.drift.cloudwatch import NAMESPACE as DRIFT_NAMESPACE
+from slipway.names import DRIFT_NAMESPACE
 from slipway.testing import ProgramRun, iter_policy_statements, run_pulumi
 
 BUCKET_ARN = "arn:aws:s3:::churn-dev-bucket-1234567"
@@ -83,7 +83,7 @@ def _run(github: GithubDeployment | None = None, stack: str = "dev") -> ProgramR
         lambda: Roles(
             f"churn-{stack}",
             RolesArgs(
-                deployment(stack),
+                stack_context(stack),
                 bucket_arn=BUCKET_ARN,
                 kms_key_arn=KEY_ARN,
                 model_package_group_arn=GROUP_ARN,

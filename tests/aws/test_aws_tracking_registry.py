@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_helpers import deployment
+from aws_helpers import stack_context
 from slipway.aws import Registry, RegistryArgs, Tracking, TrackingArgs
 from slipway.presets import load_preset
 from slipway.testing import run_pulumi
@@ -15,7 +15,8 @@ def test_tracking_flavor_and_wiring_follow_the_preset(preset_name: str) -> None:
     sagemaker = load_preset(preset_name).sagemaker
     run = run_pulumi(
         lambda: Tracking(
-            "churn", TrackingArgs(deployment(preset_name), artifact_store_uri=STORE, role_arn=ROLE)
+            "churn",
+            TrackingArgs(stack_context(preset_name), artifact_store_uri=STORE, role_arn=ROLE),
         )
     )
     [component] = run.of_type("slipway:aws:Tracking")
@@ -31,7 +32,7 @@ def test_tracking_flavor_and_wiring_follow_the_preset(preset_name: str) -> None:
 
 
 def test_registry_is_one_protected_group_in_prod() -> None:
-    run = run_pulumi(lambda: Registry("churn", RegistryArgs(deployment("prod"))))
+    run = run_pulumi(lambda: Registry("churn", RegistryArgs(stack_context("prod"))))
     group = run.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
     assert group.inputs["modelPackageGroupName"] == "churn-prod-models"
     assert group.protect and group.retain_on_delete

@@ -1,6 +1,6 @@
 """Fixtures of the deploy tests: emulated AWS in-process (moto, no sockets) and a registry.
 
-``slipway.deploy.testing`` answers UpdateEndpoint, which moto lacks, with a botocore
+``slipway.testing.moto_stack`` answers UpdateEndpoint, which moto lacks, with a botocore
 ``before-call`` hook (see its docstring); nothing else is stubbed.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from slipway.deploy.testing import Clients, create_stack, image_uri
 from slipway.lifecycle import Approval, DataVersion, EvaluationReport, GroupMetrics
+from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
 ENDPOINT = "churn-dev-endpoint"

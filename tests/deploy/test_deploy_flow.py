@@ -14,8 +14,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PREVIOUS_TAG
-from slipway.deploy.testing import Clients, create_stack
 from slipway.lifecycle import Approval
+from slipway.testing.moto_stack import Clients, create_stack
 
 from .conftest import ENDPOINT, IMAGE, STAGED, TRAINER, evaluation_report
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from cookiecutter.main import cookiecutter
-from slipway.aws import Deployment
+from slipway.aws import StackContext
 from slipway.presets import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,8 @@ PROJECT = {
 MODEL_URI = "models:/churn@champion"  # slipway:modelUri of the baked stacks
 
 
-def deployment(preset: str) -> Deployment:
-    return Deployment(
+def stack_context(preset: str) -> StackContext:
+    return StackContext(
         project="churn", environment=preset, owner="ML Team", preset=load_preset(preset)
     )
 

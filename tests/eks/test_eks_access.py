@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eks_support import MODEL_URI, deployment
+from eks_support import MODEL_URI, stack_context
 from slipway.aws import ArtifactStore, ArtifactStoreArgs, GithubDeployment, Roles, RolesArgs
 from slipway.eks import Cluster, ClusterArgs, ModelServing, ModelServingArgs, Network, NetworkArgs
 from slipway.eks.cluster import CiAccess
 from slipway.eks.manifests import manifests, validate
-from slipway.eks.mlflow import MlflowServer, MlflowServerArgs
+from slipway.eks.tracking import Tracking, TrackingArgs
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, iter_policy_statements, run_pulumi
 
@@ -35,12 +35,12 @@ def _program(drift_monitor: bool) -> Callable[[], None]:
     """Roles (GitHub, EKS), network, cluster with the roles' access, MLflow and serving."""
 
     def program() -> None:
-        dep = deployment("dev")
-        store = ArtifactStore(dep.prefix, ArtifactStoreArgs(dep))
+        ctx = stack_context("dev")
+        store = ArtifactStore(ctx.prefix, ArtifactStoreArgs(ctx))
         roles = Roles(
-            dep.prefix,
+            ctx.prefix,
             RolesArgs(
-                dep,
+                ctx,
                 bucket_arn=store.bucket_arn,
                 kms_key_arn=store.kms_key_arn,
                 model_package_group_arn=GROUP_ARN,
@@ -48,11 +48,11 @@ def _program(drift_monitor: bool) -> Callable[[], None]:
             ),
         )
         assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
-        network = Network(dep.prefix, NetworkArgs(dep))
+        network = Network(ctx.prefix, NetworkArgs(ctx))
         cluster = Cluster(
-            dep.prefix,
+            ctx.prefix,
             ClusterArgs(
-                dep,
+                ctx,
                 network=network,
                 kms_key_arn=store.kms_key_arn,
                 ci_access=CiAccess(
@@ -60,10 +60,10 @@ def _program(drift_monitor: bool) -> Callable[[], None]:
                 ),
             ),
         )
-        MlflowServer(
-            dep.prefix,
-            MlflowServerArgs(
-                dep,
+        Tracking(
+            ctx.prefix,
+            TrackingArgs(
+                ctx,
                 provider=cluster.provider,
                 oidc=cluster.oidc,
                 vpc_id=network.vpc_id,
@@ -75,9 +75,9 @@ def _program(drift_monitor: bool) -> Callable[[], None]:
             ),
         )
         ModelServing(
-            dep.prefix,
+            ctx.prefix,
             ModelServingArgs(
-                dep,
+                ctx,
                 provider=cluster.provider,
                 oidc=cluster.oidc,
                 bucket_arn=store.bucket_arn,

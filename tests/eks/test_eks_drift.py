@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 from slipway.drift import build_profile, detect_drift, drift_registry
-from slipway.drift.prometheus import JOB
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import manifests, reveal
+from slipway.names import DRIFT_METRICS_JOB
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, RecordedResource, iter_policy_statements
 
@@ -124,4 +124,4 @@ def test_rules_name_metrics_the_monitor_step_actually_pushes(eks_run: ProgramRun
         "slipway_drift_last_run_timestamp_seconds",
     }
     for name, job in named:
-        assert name in pushed and job == JOB
+        assert name in pushed and job == DRIFT_METRICS_JOB

@@ -224,3 +224,14 @@ def test_no_role_grants_every_action_on_every_resource(eks_run: ProgramRun) -> N
         for statement in _policy(eks_run, role):
             wildcard_action = any(a == "*" or a.endswith(":*") for a in statement["Action"])
             assert not (wildcard_action and "*" in statement["Resource"]), role.name
+
+
+def test_tracking_keeps_the_urns_of_its_former_type(eks_run: ProgramRun) -> None:
+    """``slipway:eks:Tracking`` was ``slipway:eks:MlflowServer``: the alias lets the engine
+    match existing stacks' component and, through it, every child (nothing is replaced)."""
+    tracking = eks_run.one("slipway:eks:Tracking")
+    specs = [alias.get("spec", {}) for alias in tracking.aliases]
+    # no parentUrn/noParent: the alias keeps the current parent (the stack)
+    assert {"type": "slipway:eks:MlflowServer", "parentUrn": ""} in specs
+    children = {r.type for r in eks_run.children_of(tracking)}
+    assert {"aws:rds/instance:Instance", "kubernetes:helm.sh/v3:Release"} <= children

@@ -1,17 +1,16 @@
 """Pulumi components of the SageMaker flavor and the AWS foundation every flavor shares."""
 
 from slipway.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
+from slipway.aws.context import StackContext
 from slipway.aws.endpoint import Endpoint, EndpointArgs, EndpointConfigError
 from slipway.aws.monitoring import MonitoredEndpoint, Monitoring, MonitoringArgs
 from slipway.aws.registry import Registry, RegistryArgs
 from slipway.aws.roles import GithubDeployment, Roles, RolesArgs
-from slipway.aws.tags import Deployment
 from slipway.aws.tracking import Tracking, TrackingArgs
 
 __all__ = [
     "ArtifactStore",
     "ArtifactStoreArgs",
-    "Deployment",
     "Endpoint",
     "EndpointArgs",
     "EndpointConfigError",
@@ -23,6 +22,7 @@ __all__ = [
     "RegistryArgs",
     "Roles",
     "RolesArgs",
+    "StackContext",
     "Tracking",
     "TrackingArgs",
 ]

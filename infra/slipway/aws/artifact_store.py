@@ -12,22 +12,16 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws import policy
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
+from slipway.names import BUCKET_PREFIXES
 
-# Key prefixes inside the bucket; roles are scoped to them.
-PREFIXES = {
-    "data": "data/",
-    "models": "models/",
-    "capture": "data-capture/",
-    "mlflow": "mlflow/",
-    "monitoring": "monitoring/",
-}
 KMS_DELETION_WINDOW_DAYS = 30  # the AWS maximum: the longest chance to cancel a deletion
 
 
 @dataclass(frozen=True)
 class ArtifactStoreArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
 
 
 class ArtifactStore(pulumi.ComponentResource):
@@ -42,26 +36,26 @@ class ArtifactStore(pulumi.ComponentResource):
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:aws:ArtifactStore", name, None, opts)
-        dep = args.deployment
+        ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
-        stateful = dep.stateful(self)
+        stateful = ctx.stateful(self)
 
         key = aws.kms.Key(
             f"{name}-key",
-            description=f"Slipway artifacts of {dep.prefix}",
+            description=f"Slipway artifacts of {ctx.prefix}",
             enable_key_rotation=True,
             deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=stateful,
         )
         aws.kms.Alias(
-            f"{name}-key-alias", name=f"alias/{dep.prefix}", target_key_id=key.key_id, opts=child
+            f"{name}-key-alias", name=f"alias/{ctx.prefix}", target_key_id=key.key_id, opts=child
         )
 
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            force_destroy=not dep.preset.deletion_protection,
-            tags=dep.tags,
+            force_destroy=not ctx.preset.deletion_protection,
+            tags=ctx.tags,
             opts=stateful,
         )
         block = self._make_private(name, bucket)
@@ -91,7 +85,7 @@ class ArtifactStore(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
-        retention = dep.preset.retention
+        retention = ctx.preset.retention
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
@@ -107,7 +101,7 @@ class ArtifactStore(pulumi.ComponentResource):
                 {
                     "id": "expire-data-capture",
                     "status": "Enabled",
-                    "filter": {"prefix": PREFIXES["capture"]},
+                    "filter": {"prefix": BUCKET_PREFIXES["capture"]},
                     "expiration": {"days": retention.capture_days},
                 },
             ],
@@ -115,8 +109,8 @@ class ArtifactStore(pulumi.ComponentResource):
         )
 
         self.logs_bucket_name = None
-        if dep.preset.access_logging:
-            logs = self._logs_bucket(name, dep, bucket)
+        if ctx.preset.access_logging:
+            logs = self._logs_bucket(name, ctx, bucket)
             self.logs_bucket_name = logs.bucket
 
         self.bucket_name = bucket.bucket
@@ -133,7 +127,7 @@ class ArtifactStore(pulumi.ComponentResource):
 
     def uri(self, area: str, key: str = "") -> pulumi.Output[str]:
         """``s3://`` URI of an area (data, models, capture, mlflow, monitoring) or a key in it."""
-        return pulumi.Output.concat("s3://", self.bucket_name, "/", PREFIXES[area], key)
+        return pulumi.Output.concat("s3://", self.bucket_name, "/", BUCKET_PREFIXES[area], key)
 
     def _make_private(self, name: str, bucket: aws.s3.Bucket) -> aws.s3.BucketPublicAccessBlock:
         """No ACLs (bucket owner owns every object) and no public access of any kind."""
@@ -154,14 +148,14 @@ class ArtifactStore(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _logs_bucket(self, name: str, dep: Deployment, source: aws.s3.Bucket) -> aws.s3.Bucket:
+    def _logs_bucket(self, name: str, ctx: StackContext, source: aws.s3.Bucket) -> aws.s3.Bucket:
         """Target of S3 server access logs (SSE-S3: log delivery cannot use SSE-KMS)."""
         child = pulumi.ResourceOptions(parent=self)
         logs = aws.s3.Bucket(
             f"{name}-access-logs",
-            force_destroy=not dep.preset.deletion_protection,
-            tags=dep.tags,
-            opts=dep.stateful(self),
+            force_destroy=not ctx.preset.deletion_protection,
+            tags=ctx.tags,
+            opts=ctx.stateful(self),
         )
         block = self._make_private(f"{name}-access-logs", logs)
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -178,7 +172,7 @@ class ArtifactStore(pulumi.ComponentResource):
                     "id": "expire-access-logs",
                     "status": "Enabled",
                     "filter": {},
-                    "expiration": {"days": dep.preset.retention.log_days},
+                    "expiration": {"days": ctx.preset.retention.log_days},
                 }
             ],
             opts=child,

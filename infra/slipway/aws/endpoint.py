@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 
 EndpointKind = Literal["realtime", "serverless"]
 INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
@@ -29,16 +29,28 @@ class EndpointConfigError(ValueError):
 
 @dataclass(frozen=True)
 class EndpointArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     kind: EndpointKind
+    """``realtime`` (instances, autoscaling) or ``serverless`` (memory, concurrency)."""
     image_uri: pulumi.Input[str]
+    """Serving container image (e.g. ``prebuilt_image(repository, tag)``)."""
     model_data_url: pulumi.Input[str]
+    """``s3://`` URL of the ``model.tar.gz`` the container loads."""
     role_arn: pulumi.Input[str]
+    """The model's execution role: ``Roles.inference_role_arn``."""
     kms_key_arn: pulumi.Input[str]
+    """Project key: encrypts the instances' storage (realtime) and data capture."""
     capture_uri: pulumi.Input[str] | None = None
+    """Default ``None``: no data capture. ``s3://`` prefix for captured requests
+    (realtime only).
+    """
     model_monitor: bool = False
+    """Default ``False``. A Model Monitor schedule watches the endpoint (refused on serverless)."""
     vpc_config: dict[str, Any] | None = None
+    """Default ``None``: no VPC. The model's ``vpc_config`` (realtime only)."""
     variants: tuple[str, ...] = ("primary",)
+    """Default ``("primary",)``. Production variant names; serverless takes exactly one."""
 
     def validate(self) -> None:
         if not self.variants:
@@ -74,34 +86,34 @@ class Endpoint(pulumi.ComponentResource):
     ) -> None:
         args.validate()
         super().__init__("slipway:aws:Endpoint", name, None, opts)
-        dep = args.deployment
+        ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
         model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=args.role_arn,
             primary_container={"image": args.image_uri, "model_data_url": args.model_data_url},
             vpc_config=args.vpc_config,
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=child,
         )
         realtime = args.kind == "realtime"
         config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
-            production_variants=[_variant(dep, v, model.name, realtime) for v in args.variants],
+            production_variants=[_variant(ctx, v, model.name, realtime) for v in args.variants],
             kms_key_arn=args.kms_key_arn if realtime else None,
-            data_capture_config=_capture(dep, args) if args.capture_uri is not None else None,
-            tags=dep.tags,
+            data_capture_config=_capture(ctx, args) if args.capture_uri is not None else None,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
         )
         endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             endpoint_config_name=config.name,
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=child,
         )
         if realtime:
             for variant in args.variants:
-                self._autoscaling(name, dep, endpoint.name, variant)
+                self._autoscaling(name, ctx, endpoint.name, variant)
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
         self.variant_names = args.variants
@@ -114,9 +126,9 @@ class Endpoint(pulumi.ComponentResource):
         )
 
     def _autoscaling(
-        self, name: str, dep: Deployment, endpoint_name: pulumi.Output[str], variant: str
+        self, name: str, ctx: StackContext, endpoint_name: pulumi.Output[str], variant: str
     ) -> None:
-        bounds = dep.preset.sagemaker.autoscaling
+        bounds = ctx.preset.sagemaker.autoscaling
         target = aws.appautoscaling.Target(
             f"{name}-{variant}-scaling-target",
             service_namespace="sagemaker",
@@ -124,7 +136,7 @@ class Endpoint(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("endpoint/", endpoint_name, "/variant/", variant),
             min_capacity=bounds.min_capacity,
             max_capacity=bounds.max_capacity,
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.appautoscaling.Policy(
@@ -144,9 +156,9 @@ class Endpoint(pulumi.ComponentResource):
 
 
 def _variant(
-    dep: Deployment, variant: str, model_name: pulumi.Output[str], realtime: bool
+    ctx: StackContext, variant: str, model_name: pulumi.Output[str], realtime: bool
 ) -> dict[str, Any]:
-    sagemaker = dep.preset.sagemaker
+    sagemaker = ctx.preset.sagemaker
     spec: dict[str, Any] = {"variant_name": variant, "model_name": model_name}
     if realtime:
         spec |= {
@@ -164,10 +176,10 @@ def _variant(
     return spec
 
 
-def _capture(dep: Deployment, args: EndpointArgs) -> dict[str, Any]:
+def _capture(ctx: StackContext, args: EndpointArgs) -> dict[str, Any]:
     return {
         "enable_capture": True,
-        "initial_sampling_percentage": dep.preset.sagemaker.data_capture_sampling_percent,
+        "initial_sampling_percentage": ctx.preset.sagemaker.data_capture_sampling_percent,
         "destination_s3_uri": args.capture_uri,
         "kms_key_id": args.kms_key_arn,
         "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],

@@ -22,9 +22,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointConfigError, EndpointKind
-from slipway.aws.roles import DRIFT_NAMESPACE
-from slipway.aws.tags import Deployment
+from slipway.names import DRIFT_NAMESPACE
 
 MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 PROCESSING = "/opt/ml/processing"
@@ -36,8 +36,11 @@ DRIFT_PERIOD_SECONDS = 3600
 @dataclass(frozen=True)
 class MonitoredEndpoint:
     name: pulumi.Input[str]
+    """Endpoint name: ``Endpoint.endpoint_name``."""
     kind: EndpointKind
+    """``realtime`` or ``serverless`` (serverless has no CPU and memory alarms)."""
     variants: tuple[str, ...]
+    """Variant names to alarm on: ``Endpoint.variant_names``."""
 
 
 @dataclass(frozen=True)
@@ -45,20 +48,28 @@ class DataQuality:
     """Where the baseline lives and where reports go; the role and key the job runs with."""
 
     baseline_uri: pulumi.Input[str]
+    """``s3://`` prefix holding ``statistics.json`` and ``constraints.json``."""
     reports_uri: pulumi.Input[str]
+    """``s3://`` prefix the monitoring job writes its reports to."""
     role_arn: pulumi.Input[str]
+    """Role the monitoring job runs as: ``Roles.execution_role_arn``."""
     kms_key_arn: pulumi.Input[str]
+    """Project key the job encrypts its output with."""
 
 
 @dataclass(frozen=True)
 class MonitoringArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     alarm_email: str
+    """Address subscribed to the alarm topic (the recipient confirms by email)."""
     endpoint: MonitoredEndpoint | None = None
+    """Default ``None``: topic only, no endpoint alarms or dashboard."""
     data_quality: DataQuality | None = None
-    # The ``Model`` dimension the drift check publishes under (the project's config
-    # ``model.name``); None: no drift alarm.
+    """Default ``None``: no Model Monitor schedule (realtime endpoints only)."""
     drift_model: str | None = None
+    """Default ``None``: no drift alarm. The ``Model`` dimension the drift check publishes
+    under (the project's config ``model.name``)."""
 
     def validate(self) -> None:
         if not EMAIL.match(self.alarm_email):
@@ -97,9 +108,9 @@ class Monitoring(pulumi.ComponentResource):
     ) -> None:
         args.validate()
         super().__init__("slipway:aws:Monitoring", name, None, opts)
-        dep = args.deployment
+        ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
-        topic = aws.sns.Topic(f"{name}-alarms", tags=dep.tags, opts=child)
+        topic = aws.sns.Topic(f"{name}-alarms", tags=ctx.tags, opts=child)
         aws.sns.TopicSubscription(
             f"{name}-alarms-email",
             topic=topic.arn,
@@ -112,17 +123,17 @@ class Monitoring(pulumi.ComponentResource):
         alarm_names: list[pulumi.Output[str]] = []
         if args.endpoint is not None:
             for variant in args.endpoint.variants:
-                for alarm in _alarms(dep, args.endpoint.kind):
+                for alarm in _alarms(ctx, args.endpoint.kind):
                     alarm_names.append(
-                        self._alarm(name, dep, alarm, args.endpoint.name, variant, topic.arn)
+                        self._alarm(name, ctx, alarm, args.endpoint.name, variant, topic.arn)
                     )
-            self.dashboard_url = self._dashboard(name, dep, args.endpoint)
+            self.dashboard_url = self._dashboard(name, ctx, args.endpoint)
             if args.data_quality is not None:
-                self._data_quality(name, dep, args.endpoint, args.data_quality)
+                self._data_quality(name, ctx, args.endpoint, args.data_quality)
         self.drift_alarm_name = (
             None
             if args.drift_model is None
-            else self._drift_alarm(name, dep, args.drift_model, topic.arn)
+            else self._drift_alarm(name, ctx, args.drift_model, topic.arn)
         )
         self.register_outputs(
             {
@@ -134,7 +145,7 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _drift_alarm(
-        self, name: str, dep: Deployment, model: str, topic_arn: pulumi.Output[str]
+        self, name: str, ctx: StackContext, model: str, topic_arn: pulumi.Output[str]
     ) -> pulumi.Output[str]:
         """DriftedShare of ``model`` >= the preset's drift_score. The check runs on a schedule
         (daily by default), so between two runs there is no data: ``ignore`` keeps the last
@@ -142,29 +153,29 @@ class Monitoring(pulumi.ComponentResource):
         flapping to OK or INSUFFICIENT_DATA every hour."""
         return self._notifying_alarm(
             f"{name}-drift",
-            dep,
+            ctx,
             topic_arn,
-            alarm_description=f"{dep.prefix}: share of drifted input features of model {model}",
+            alarm_description=f"{ctx.prefix}: share of drifted input features of model {model}",
             namespace=DRIFT_NAMESPACE,
             metric_name="DriftedShare",
             dimensions={"Model": model},
             statistic="Maximum",
             comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=dep.preset.alarms.drift_score,
+            threshold=ctx.preset.alarms.drift_score,
             period=DRIFT_PERIOD_SECONDS,
             evaluation_periods=1,
             treat_missing_data="ignore",
         )
 
     def _notifying_alarm(
-        self, resource_name: str, dep: Deployment, topic_arn: pulumi.Output[str], **settings: Any
+        self, resource_name: str, ctx: StackContext, topic_arn: pulumi.Output[str], **settings: Any
     ) -> pulumi.Output[str]:
         """A metric alarm of ``settings`` sending ALARM and OK to the topic; its name."""
         created = aws.cloudwatch.MetricAlarm(
             resource_name,
             alarm_actions=[topic_arn],
             ok_actions=[topic_arn],
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
             **settings,
         )
@@ -173,18 +184,18 @@ class Monitoring(pulumi.ComponentResource):
     def _alarm(
         self,
         name: str,
-        dep: Deployment,
+        ctx: StackContext,
         alarm: _Alarm,
         endpoint_name: pulumi.Input[str],
         variant: str,
         topic_arn: pulumi.Output[str],
     ) -> pulumi.Output[str]:
-        limits = dep.preset.alarms
+        limits = ctx.preset.alarms
         return self._notifying_alarm(
             f"{name}-{variant}-{alarm.key}",
-            dep,
+            ctx,
             topic_arn,
-            alarm_description=f"{dep.prefix}: {alarm.metric} of variant {variant}",
+            alarm_description=f"{ctx.prefix}: {alarm.metric} of variant {variant}",
             namespace=alarm.namespace,
             metric_name=alarm.metric,
             dimensions={"EndpointName": endpoint_name, "VariantName": variant},
@@ -198,15 +209,15 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _dashboard(
-        self, name: str, dep: Deployment, endpoint: MonitoredEndpoint
+        self, name: str, ctx: StackContext, endpoint: MonitoredEndpoint
     ) -> pulumi.Output[str]:
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         body = pulumi.Output.all(endpoint.name, region).apply(
-            lambda values: json.dumps(_dashboard_body(dep, endpoint, values[0], values[1]))
+            lambda values: json.dumps(_dashboard_body(ctx, endpoint, values[0], values[1]))
         )
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=dep.prefix,
+            dashboard_name=ctx.prefix,
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -220,9 +231,9 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _data_quality(
-        self, name: str, dep: Deployment, endpoint: MonitoredEndpoint, dq: DataQuality
+        self, name: str, ctx: StackContext, endpoint: MonitoredEndpoint, dq: DataQuality
     ) -> None:
-        sagemaker = dep.preset.sagemaker
+        sagemaker = ctx.preset.sagemaker
         image = aws.sagemaker.get_prebuilt_ecr_image_output(
             repository_name=MONITOR_IMAGE,
             image_tag="latest",
@@ -263,7 +274,7 @@ class Monitoring(pulumi.ComponentResource):
                 }
             },
             stopping_condition={"max_runtime_in_seconds": 3600},
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.sagemaker.MonitoringSchedule(
@@ -273,13 +284,13 @@ class Monitoring(pulumi.ComponentResource):
                 "monitoring_type": "DataQuality",
                 "schedule_config": {"schedule_expression": sagemaker.monitoring_schedule},
             },
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
 
-def _alarms(dep: Deployment, kind: EndpointKind) -> list[_Alarm]:
-    limits = dep.preset.alarms
+def _alarms(ctx: StackContext, kind: EndpointKind) -> list[_Alarm]:
+    limits = ctx.preset.alarms
     alarms = [
         # ModelLatency is reported in microseconds.
         _Alarm(
@@ -313,10 +324,10 @@ def _alarms(dep: Deployment, kind: EndpointKind) -> list[_Alarm]:
 
 
 def _dashboard_body(
-    dep: Deployment, endpoint: MonitoredEndpoint, endpoint_name: str, region: str
+    ctx: StackContext, endpoint: MonitoredEndpoint, endpoint_name: str, region: str
 ) -> dict[str, Any]:
     widgets = []
-    for index, alarm in enumerate(_alarms(dep, endpoint.kind)):
+    for index, alarm in enumerate(_alarms(ctx, endpoint.kind)):
         metrics = [
             [alarm.namespace, alarm.metric, "EndpointName", endpoint_name, "VariantName", v]
             for v in endpoint.variants
@@ -333,7 +344,7 @@ def _dashboard_body(
                     "region": region,
                     "metrics": metrics,
                     "stat": alarm.extended_statistic or alarm.statistic,
-                    "period": dep.preset.alarms.period_seconds,
+                    "period": ctx.preset.alarms.period_seconds,
                 },
             }
         )

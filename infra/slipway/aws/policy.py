@@ -1,10 +1,20 @@
-"""IAM policy documents built from statements whose values may be Outputs."""
+"""IAM policy documents and the generic statements the roles share (values may be Outputs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pulumi
+
+from slipway.names import BUCKET_PREFIXES
+
+# GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+ECR_TOKEN = {
+    "Sid": "EcrToken",
+    "Effect": "Allow",
+    "Action": ["ecr:GetAuthorizationToken"],
+    "Resource": "*",
+}
 
 
 def document(*statements: dict[str, Any]) -> pulumi.Output[str]:
@@ -53,3 +63,63 @@ def github_oidc_trust(
             },
         }
     )
+
+
+def bucket_prefix_statements(
+    bucket_arn: pulumi.Input[str], reads: tuple[str, ...], writes: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket."""
+
+    def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
+        return [pulumi.Output.concat(bucket_arn, "/", BUCKET_PREFIXES[a], "*") for a in areas]
+
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ListOwnPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": bucket_arn,
+            "Condition": {
+                "StringLike": {"s3:prefix": [BUCKET_PREFIXES[a] + "*" for a in reads + writes]}
+            },
+        },
+        # GetBucketLocation supplies no s3:prefix: under ListOwnPrefixes it was never allowed.
+        {
+            "Sid": "BucketLocation",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "ReadObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": objects(reads + writes),
+        },
+    ]
+    if writes:
+        statements.append(
+            {
+                "Sid": "WriteObjects",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                "Resource": objects(writes),
+            }
+        )
+    return statements
+
+
+def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Use (not administer) the project's KMS key."""
+    return {
+        "Sid": "UseProjectKey",
+        "Effect": "Allow",
+        "Action": [
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:DescribeKey",
+            "kms:CreateGrant",
+        ],
+        "Resource": kms_key_arn,
+    }

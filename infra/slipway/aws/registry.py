@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 
 
 @dataclass(frozen=True)
 class RegistryArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
 
 
 class Registry(pulumi.ComponentResource):
@@ -28,13 +29,13 @@ class Registry(pulumi.ComponentResource):
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:aws:Registry", name, None, opts)
-        dep = args.deployment
+        ctx = args.context
         group = aws.sagemaker.ModelPackageGroup(
             f"{name}-group",
-            model_package_group_name=f"{dep.prefix}-models",
-            model_package_group_description=f"Approved models of {dep.project} ({dep.environment})",
-            tags=dep.tags,
-            opts=dep.stateful(self),
+            model_package_group_name=f"{ctx.prefix}-models",
+            model_package_group_description=f"Approved models of {ctx.project} ({ctx.environment})",
+            tags=ctx.tags,
+            opts=ctx.stateful(self),
         )
         self.group_name = group.model_package_group_name
         self.group_arn = group.arn

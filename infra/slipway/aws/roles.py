@@ -28,15 +28,15 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws import policy
-from slipway.aws.artifact_store import PREFIXES
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
+from slipway.aws.policy import ECR_TOKEN, bucket_prefix_statements, kms_key_statement
+from slipway.names import DRIFT_NAMESPACE, MODEL_REPOSITORY
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 PREVIEW_ENVIRONMENT = "preview"
 MONITOR_ENVIRONMENT = "monitor"
 VIEW_ONLY_POLICY = "job-function/ViewOnlyAccess"  # AWS managed: metadata, no data reads
-DRIFT_NAMESPACE = "Slipway/Drift"  # slipway.drift.cloudwatch.NAMESPACE (not imported: heavy)
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
@@ -52,7 +52,6 @@ EKS_MANAGED_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
 )
 EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
-MODEL_REPOSITORY = "{prefix}-model"  # slipway.eks.serving's ECR repository (not imported: heavy)
 ECR_PUSH = [
     "ecr:BatchCheckLayerAvailability",
     "ecr:InitiateLayerUpload",
@@ -62,13 +61,6 @@ ECR_PUSH = [
     "ecr:BatchGetImage",
     "ecr:DescribeImages",
 ]  # DescribeImages: the image action skips a tag already pushed
-# GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
-ECR_TOKEN = {
-    "Sid": "EcrToken",
-    "Effect": "Allow",
-    "Action": ["ecr:GetAuthorizationToken"],
-    "Resource": "*",
-}
 # Which bucket areas each role reads and writes.
 ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "exec": (("data", "models", "capture"), ("mlflow", "monitoring")),
@@ -87,9 +79,17 @@ class GithubDeployment:
     """
 
     repository: str
+    """``owner/name`` of the GitHub repository whose workflows are trusted."""
     oidc_provider_arn: str | None = None
+    """Default ``None``: create the account's GitHub OIDC provider. Set it for
+    every stack but the first of an account (AWS allows one provider per URL).
+    """
     drift_monitor: bool = False
+    """Default ``False``. Also create the monitor role of the scheduled drift check."""
     eks_cluster: bool = False
+    """Default ``False``. The stack runs on EKS: the deploy role may manage the
+    network, database and cluster and push the model image.
+    """
 
     def __post_init__(self) -> None:
         if not REPOSITORY.match(self.repository):
@@ -112,11 +112,16 @@ class GithubDeployment:
 
 @dataclass(frozen=True)
 class RolesArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     bucket_arn: pulumi.Input[str]
+    """The project bucket: ``ArtifactStore.bucket_arn``; roles are scoped to its prefixes."""
     kms_key_arn: pulumi.Input[str]
+    """The project key: ``ArtifactStore.kms_key_arn``."""
     model_package_group_arn: pulumi.Input[str]
+    """``Registry.group_arn``: the only group the execution role writes."""
     github: GithubDeployment | None = None
+    """Default ``None``: no GitHub OIDC roles (``ci=none``)."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ class Roles(pulumi.ComponentResource):
             if role == "exec":
                 statements.append(_registry_statement(args.model_package_group_arn))
             trust = policy.service_trust(SAGEMAKER, account.id)
-            arns[role] = self._role(name, role, args.deployment, trust, statements).arn
+            arns[role] = self._role(name, role, args.context, trust, statements).arn
         self.execution_role_arn = arns["exec"]
         self.training_role_arn = arns["train"]
         self.inference_role_arn = arns["infer"]
@@ -185,7 +190,7 @@ class Roles(pulumi.ComponentResource):
         self,
         name: str,
         role: str,
-        dep: Deployment,
+        ctx: StackContext,
         trust: pulumi.Input[str],
         statements: list[dict[str, Any]],
     ) -> aws.iam.Role:
@@ -193,7 +198,7 @@ class Roles(pulumi.ComponentResource):
         created = aws.iam.Role(
             f"{name}-{role}",
             assume_role_policy=trust,
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         if statements:
@@ -209,14 +214,14 @@ class Roles(pulumi.ComponentResource):
         self, name: str, args: RolesArgs, github: GithubDeployment, account: _Account
     ) -> None:
         """Deploy, preview and (drift_monitor) monitor roles, one GitHub environment each."""
-        dep = args.deployment
+        ctx = args.context
         provider_arn: pulumi.Input[str]
         if github.oidc_provider_arn is None:
             provider_arn = aws.iam.OpenIdConnectProvider(
                 f"{name}-github-oidc",
                 url=GITHUB_OIDC_URL,
                 client_id_lists=["sts.amazonaws.com"],
-                tags=dep.tags,
+                tags=ctx.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             ).arn
         else:
@@ -228,15 +233,15 @@ class Roles(pulumi.ComponentResource):
             )
 
         deploy = _deploy_statements(
-            dep,
+            ctx,
             account,
             manages_oidc_provider=github.oidc_provider_arn is None,
             eks_cluster=github.eks_cluster,
         )
         if github.eks_cluster:
-            deploy += _eks_release_statements(dep, account)
-        self.deploy_role_arn = self._role(name, "deploy", dep, trust(dep.environment), deploy).arn
-        preview = self._role(name, "preview", dep, trust(PREVIEW_ENVIRONMENT), [])
+            deploy += _eks_release_statements(ctx, account)
+        self.deploy_role_arn = self._role(name, "deploy", ctx, trust(ctx.environment), deploy).arn
+        preview = self._role(name, "preview", ctx, trust(PREVIEW_ENVIRONMENT), [])
         aws.iam.RolePolicyAttachment(
             f"{name}-preview-view-only",
             role=preview.name,
@@ -249,66 +254,8 @@ class Roles(pulumi.ComponentResource):
         if github.drift_monitor:
             monitor = _monitor_statements(args, account)
             self.monitor_role_arn = self._role(
-                name, "monitor", dep, trust(MONITOR_ENVIRONMENT), monitor
+                name, "monitor", ctx, trust(MONITOR_ENVIRONMENT), monitor
             ).arn
-
-
-def bucket_prefix_statements(
-    bucket_arn: pulumi.Input[str], reads: tuple[str, ...], writes: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket."""
-
-    def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
-        return [pulumi.Output.concat(bucket_arn, "/", PREFIXES[a], "*") for a in areas]
-
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ListOwnPrefixes",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": [PREFIXES[a] + "*" for a in reads + writes]}},
-        },
-        # GetBucketLocation supplies no s3:prefix: under ListOwnPrefixes it was never allowed.
-        {
-            "Sid": "BucketLocation",
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation"],
-            "Resource": bucket_arn,
-        },
-        {
-            "Sid": "ReadObjects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject"],
-            "Resource": objects(reads + writes),
-        },
-    ]
-    if writes:
-        statements.append(
-            {
-                "Sid": "WriteObjects",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                "Resource": objects(writes),
-            }
-        )
-    return statements
-
-
-def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Use (not administer) the project's KMS key."""
-    return {
-        "Sid": "UseProjectKey",
-        "Effect": "Allow",
-        "Action": [
-            "kms:Decrypt",
-            "kms:Encrypt",
-            "kms:GenerateDataKey",
-            "kms:DescribeKey",
-            "kms:CreateGrant",
-        ],
-        "Resource": kms_key_arn,
-    }
 
 
 def _registry_statement(group_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -363,7 +310,7 @@ def _monitor_statements(args: RolesArgs, account: _Account) -> list[dict[str, An
     """The drift check: read captured requests and the champion's profile (MLflow), decrypt
     them, put drift metrics; find the stack's cluster (EKS). Nothing else: it dispatches
     train.yml for retraining instead of training itself."""
-    dep = args.deployment
+    ctx = args.context
     return [
         *bucket_prefix_statements(args.bucket_arn, ("capture", "mlflow"), ()),
         {
@@ -389,36 +336,36 @@ def _monitor_statements(args: RolesArgs, account: _Account) -> list[dict[str, An
                 "sagemaker-mlflow:Search*",
             ],
             "Resource": [
-                account.arn("sagemaker", f"mlflow-tracking-server/{dep.prefix}-mlflow"),
+                account.arn("sagemaker", f"mlflow-tracking-server/{ctx.prefix}-mlflow"),
                 account.arn("sagemaker", "mlflow-app/*"),
             ],
             "Condition": {
                 "StringEquals": {
-                    "aws:ResourceTag/project": dep.project,
-                    "aws:ResourceTag/environment": dep.environment,
+                    "aws:ResourceTag/project": ctx.project,
+                    "aws:ResourceTag/environment": ctx.environment,
                 }
             },
         },
-        _find_cluster_statement(dep, account),
+        _find_cluster_statement(ctx, account),
     ]
 
 
-def _find_cluster_statement(dep: Deployment, account: _Account) -> dict[str, Any]:
+def _find_cluster_statement(ctx: StackContext, account: _Account) -> dict[str, Any]:
     """``aws eks update-kubeconfig`` of the stack's cluster (named after the stack prefix)."""
     return {
         "Sid": "FindStackCluster",
         "Effect": "Allow",
         "Action": ["eks:DescribeCluster"],
-        "Resource": account.arn("eks", f"cluster/{dep.prefix}"),
+        "Resource": account.arn("eks", f"cluster/{ctx.prefix}"),
     }
 
 
-def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
+def _eks_release_statements(ctx: StackContext, account: _Account) -> list[dict[str, Any]]:
     """release.yml on EKS: kubeconfig of the stack's cluster (Kubernetes rights come from its
     access entry), push the model image to the stack's repository and nowhere else."""
-    repository = MODEL_REPOSITORY.format(prefix=dep.prefix)
+    repository = MODEL_REPOSITORY.format(prefix=ctx.prefix)
     return [
-        _find_cluster_statement(dep, account),
+        _find_cluster_statement(ctx, account),
         ECR_TOKEN,
         {
             "Sid": "PushModelImage",
@@ -430,7 +377,7 @@ def _eks_release_statements(dep: Deployment, account: _Account) -> list[dict[str
 
 
 def _deploy_statements(
-    dep: Deployment, account: _Account, *, manages_oidc_provider: bool, eks_cluster: bool
+    ctx: StackContext, account: _Account, *, manages_oidc_provider: bool, eks_cluster: bool
 ) -> list[dict[str, Any]]:
     """What `pulumi up` of this stack needs, scoped to resources named after the stack
     (``slipway.aws.deploy_permissions`` lists the actions per resource type).
@@ -439,7 +386,7 @@ def _deploy_statements(
     (ViewOnlyAccess of the preview role; on EKS the cluster and node policies), so the
     deploy role cannot attach e.g. AdministratorAccess; it passes the stack's roles only to
     the services that run them."""
-    prefix = dep.prefix
+    prefix = ctx.prefix
     passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else set())
     attachable = [VIEW_ONLY_POLICY, *(EKS_MANAGED_POLICIES if eks_cluster else ())]
     service_linked = {"sagemaker.application-autoscaling.amazonaws.com"} | (
@@ -511,7 +458,7 @@ def _deploy_statements(
             "Effect": "Allow",
             "Action": ["kms:*"],
             "Resource": account.arn("kms", "key/*"),
-            "Condition": {"StringEquals": {"aws:ResourceTag/project": dep.project}},
+            "Condition": {"StringEquals": {"aws:ResourceTag/project": ctx.project}},
         },
         {
             "Sid": "ProjectKeyAlias",
@@ -524,7 +471,7 @@ def _deploy_statements(
             "Effect": "Allow",
             "Action": ["kms:CreateKey", "kms:TagResource"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:RequestTag/project": dep.project}},
+            "Condition": {"StringEquals": {"aws:RequestTag/project": ctx.project}},
         },
         {
             "Sid": "ProjectAlarmsAndDashboards",
@@ -586,7 +533,7 @@ def _deploy_statements(
             }
         )
     if eks_cluster:
-        statements += _eks_deploy_statements(dep, account)
+        statements += _eks_deploy_statements(ctx, account)
     return statements
 
 
@@ -637,19 +584,19 @@ RDS_WRITES = [
 ]
 
 
-def _stack_tags(key: str, dep: Deployment) -> dict[str, Any]:
+def _stack_tags(key: str, ctx: StackContext) -> dict[str, Any]:
     """``StringEquals`` on the stack's project and environment tags (``aws:RequestTag`` on
     create, ``aws:ResourceTag`` on everything after)."""
-    return {"StringEquals": {f"{key}/project": dep.project, f"{key}/environment": dep.environment}}
+    return {"StringEquals": {f"{key}/project": ctx.project, f"{key}/environment": ctx.environment}}
 
 
-def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str, Any]]:
+def _eks_deploy_statements(ctx: StackContext, account: _Account) -> list[dict[str, Any]]:
     """`pulumi up` of an EKS stack: network, database, image repository, cluster.
 
     EC2 ids are random, so EC2 is scoped by the stack's tags (every EC2 resource of the
     program carries them); RDS, ECR and EKS by the stack's names. Kubernetes rights come
     from the deploy role's cluster access entry (slipway.eks.cluster.CiAccess)."""
-    prefix = dep.prefix
+    prefix = ctx.prefix
     ec2 = pulumi.Output.concat(
         "arn:", account.partition, ":ec2:", account.region, ":", account.id, ":"
     )
@@ -660,7 +607,7 @@ def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str,
             "Effect": "Allow",
             "Action": EC2_TAGGED_CREATES,
             "Resource": "*",
-            "Condition": _stack_tags("aws:RequestTag", dep),
+            "Condition": _stack_tags("aws:RequestTag", ctx),
         },
         {
             "Sid": "Ec2TagOnCreate",
@@ -674,7 +621,7 @@ def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str,
             "Effect": "Allow",
             "Action": EC2_TAGGED_WRITES,
             "Resource": "*",
-            "Condition": _stack_tags("aws:ResourceTag", dep),
+            "Condition": _stack_tags("aws:ResourceTag", ctx),
         },
         # A rule authorized into a stack security group is a new, untagged resource; the
         # group itself is checked by Ec2WriteTagged.
@@ -694,14 +641,14 @@ def _eks_deploy_statements(dep: Deployment, account: _Account) -> list[dict[str,
             "Effect": "Allow",
             "Action": ["rds:CreateDBInstance", "rds:CreateDBSubnetGroup", "rds:AddTagsToResource"],
             "Resource": rds,
-            "Condition": _stack_tags("aws:RequestTag", dep),
+            "Condition": _stack_tags("aws:RequestTag", ctx),
         },
         {
             "Sid": "RdsWriteTagged",
             "Effect": "Allow",
             "Action": RDS_WRITES,
             "Resource": rds,
-            "Condition": _stack_tags("aws:ResourceTag", dep),
+            "Condition": _stack_tags("aws:ResourceTag", ctx),
         },
         # The instance uses the engine's default parameter and option groups (read only).
         {

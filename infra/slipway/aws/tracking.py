@@ -14,14 +14,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 
 
 @dataclass(frozen=True)
 class TrackingArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     artifact_store_uri: pulumi.Input[str]
+    """Where MLflow keeps artifacts: ``ArtifactStore.uri("mlflow")``."""
     role_arn: pulumi.Input[str]
+    """Role SageMaker's MLflow assumes: ``Roles.execution_role_arn``."""
 
 
 class Tracking(pulumi.ComponentResource):
@@ -34,19 +37,19 @@ class Tracking(pulumi.ComponentResource):
         self, name: str, args: TrackingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:aws:Tracking", name, None, opts)
-        dep = args.deployment
-        sagemaker = dep.preset.sagemaker
+        ctx = args.context
+        sagemaker = ctx.preset.sagemaker
         common: dict[str, Any] = {
             "artifact_store_uri": args.artifact_store_uri,
             "role_arn": args.role_arn,
-            "tags": dep.tags,
+            "tags": ctx.tags,
             "opts": pulumi.ResourceOptions(parent=self),
         }
         self.ui_url = None
         if sagemaker.tracking == "tracking_server":
             server = aws.sagemaker.MlflowTrackingServer(
                 f"{name}-server",
-                tracking_server_name=f"{dep.prefix}-mlflow",
+                tracking_server_name=f"{ctx.prefix}-mlflow",
                 tracking_server_size=sagemaker.tracking_server_size,
                 automatic_model_registration=False,  # see docs/components.md
                 **common,
@@ -54,6 +57,6 @@ class Tracking(pulumi.ComponentResource):
             self.tracking_uri = server.arn
             self.ui_url = server.tracking_server_url
         else:
-            app = aws.sagemaker.MlflowApp(f"{name}-app", name=f"{dep.prefix}-mlflow", **common)
+            app = aws.sagemaker.MlflowApp(f"{name}-app", name=f"{ctx.prefix}-mlflow", **common)
             self.tracking_uri = app.arn
         self.register_outputs({"tracking_uri": self.tracking_uri, "ui_url": self.ui_url})

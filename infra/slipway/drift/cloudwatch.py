@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slipway.drift.detect import DriftResult
+from slipway.names import DRIFT_NAMESPACE
 
-NAMESPACE = "Slipway/Drift"
 BATCH = 20  # datums per PutMetricData call (the oldest service limit, safe everywhere)
 
 
@@ -50,7 +50,7 @@ def metric_data(result: DriftResult, model: str) -> list[dict[str, Any]]:
 
 
 def publish_metrics(
-    result: DriftResult, model: str, client: Any = None, namespace: str = NAMESPACE
+    result: DriftResult, model: str, client: Any = None, namespace: str = DRIFT_NAMESPACE
 ) -> int:
     """Put the drift metrics of ``model`` into CloudWatch; returns how many were sent."""
     if client is None:

@@ -13,11 +13,10 @@ import time
 from typing import TYPE_CHECKING
 
 from slipway.drift.detect import DriftResult
+from slipway.names import DRIFT_METRICS_JOB
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
-
-JOB = "slipway_drift"
 
 
 def drift_registry(result: DriftResult, now: float | None = None) -> CollectorRegistry:
@@ -64,6 +63,10 @@ def push_metrics(result: DriftResult, model: str, gateway: str, timeout: float =
 
     registry = drift_registry(result)
     push_to_gateway(
-        gateway, job=JOB, registry=registry, grouping_key={"model": model}, timeout=timeout
+        gateway,
+        job=DRIFT_METRICS_JOB,
+        registry=registry,
+        grouping_key={"model": model},
+        timeout=timeout,
     )
     return sum(len(family.samples) for family in registry.collect())

@@ -1,20 +1,20 @@
 """Pulumi components of the EKS flavor; the AWS foundation comes from ``slipway.aws``."""
 
 from slipway.eks.cluster import Cluster, ClusterArgs
-from slipway.eks.mlflow import MlflowServer, MlflowServerArgs
 from slipway.eks.network import Network, NetworkArgs
 from slipway.eks.observability import Observability, ObservabilityArgs
 from slipway.eks.serving import ModelServing, ModelServingArgs
+from slipway.eks.tracking import Tracking, TrackingArgs
 
 __all__ = [
     "Cluster",
     "ClusterArgs",
-    "MlflowServer",
-    "MlflowServerArgs",
     "ModelServing",
     "ModelServingArgs",
     "Network",
     "NetworkArgs",
     "Observability",
     "ObservabilityArgs",
+    "Tracking",
+    "TrackingArgs",
 ]

@@ -7,7 +7,7 @@
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
 * with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
   ``pulumi up`` installs CRDs and ClusterRoles; preview: View in the flavor's namespaces;
-  monitor: only the Kubernetes group of mlflow.py's port-forward Role);
+  monitor: only the Kubernetes group of tracking.py's port-forward Role);
 * ``provider``: a Kubernetes provider built from ``kubeconfig_json`` (pulumi-eks has no
   usable provider output in Python).
 """
@@ -24,8 +24,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from slipway.aws import policy
-from slipway.aws.tags import Deployment
-from slipway.eks import mlflow, observability, serving
+from slipway.aws.context import StackContext
+from slipway.eks import observability, serving, tracking
 from slipway.eks.irsa import Oidc
 from slipway.eks.network import Network
 
@@ -37,7 +37,7 @@ NODE_POLICIES = (
 )
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # Kubernetes `cluster-admin`
 VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
-FLAVOR_NAMESPACES = (serving.NAMESPACE, mlflow.NAMESPACE, observability.NAMESPACE)
+FLAVOR_NAMESPACES = (serving.NAMESPACE, tracking.NAMESPACE, observability.NAMESPACE)
 
 
 def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
@@ -76,13 +76,18 @@ class CiAccess:
       and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
       allows; release.yml's rollout and port-forward are within it;
     * monitor (drift check): no access policy, only the group of the Role that
-      ``kubectl port-forward service/mlflow`` needs (mlflow.py): no Secrets, no writes;
+      ``kubectl port-forward service/mlflow`` needs (tracking.py): no Secrets, no writes;
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
 
     deploy_role_arn: pulumi.Input[str]
+    """``Roles.deploy_role_arn``: cluster admin."""
     preview_role_arn: pulumi.Input[str]
+    """``Roles.preview_role_arn``: View in the flavor's namespaces."""
     monitor_role_arn: pulumi.Input[str] | None = None
+    """Default ``None``: no monitor entry. ``Roles.monitor_role_arn``: port-forward
+    to MLflow only.
+    """
 
     def grants(self) -> dict[str, Grant]:
         """Entry name -> what the role may do."""
@@ -91,7 +96,7 @@ class CiAccess:
             "preview": Grant(self.preview_role_arn, VIEW_POLICY, FLAVOR_NAMESPACES),
         }
         if self.monitor_role_arn is not None:
-            grants["monitor"] = Grant(self.monitor_role_arn, groups=(mlflow.PORT_FORWARD_GROUP,))
+            grants["monitor"] = Grant(self.monitor_role_arn, groups=(tracking.PORT_FORWARD_GROUP,))
         return grants
 
 
@@ -130,11 +135,18 @@ def access_entries(
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     network: Network
+    """The ``Network`` whose private subnets hold the nodes."""
     kms_key_arn: pulumi.Input[str]
+    """Project key: encrypts Kubernetes Secrets."""
     api_access_cidrs: Sequence[str] = ()
+    """Default ``()``: private API endpoint only. CIDRs that may reach the
+    public endpoint (``0.0.0.0/0`` is refused).
+    """
     ci_access: CiAccess | None = None
+    """Default ``None``: no access entries for GitHub roles (``ci=none``)."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -149,14 +161,14 @@ class Cluster(pulumi.ComponentResource):
     ) -> None:
         public_cidrs = api_access_cidrs(args.api_access_cidrs)
         super().__init__("slipway:eks:Cluster", name, None, opts)
-        dep = args.deployment
-        preset = dep.preset.eks
+        ctx = args.context
+        preset = ctx.preset.eks
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        node_role = self._node_role(name, dep, partition)
+        node_role = self._node_role(name, ctx, partition)
         cluster = eks.Cluster(
             f"{name}-eks",
-            name=dep.prefix,
+            name=ctx.prefix,
             version=preset.kubernetes_version,
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries(args.ci_access, partition),
@@ -172,8 +184,8 @@ class Cluster(pulumi.ComponentResource):
             create_oidc_provider=True,
             skip_default_node_group=True,
             skip_default_security_groups=True,
-            deletion_protection=dep.preset.deletion_protection,
-            tags=dep.tags,
+            deletion_protection=ctx.preset.deletion_protection,
+            tags=ctx.tags,
             opts=child,
         )
         group = preset.node_group
@@ -188,10 +200,10 @@ class Cluster(pulumi.ComponentResource):
                 "desired_size": group.desired_size,
                 "max_size": group.max_size,
             },
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=child,
         )
-        self.cluster_name = pulumi.Output.from_input(dep.prefix)
+        self.cluster_name = pulumi.Output.from_input(ctx.prefix)
         self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
         self.oidc = Oidc(provider_arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer)
         # The EKS-created security group: control plane and managed nodes share it.
@@ -211,7 +223,9 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
-    def _node_role(self, name: str, dep: Deployment, partition: pulumi.Output[str]) -> aws.iam.Role:
+    def _node_role(
+        self, name: str, ctx: StackContext, partition: pulumi.Output[str]
+    ) -> aws.iam.Role:
         """Role of the worker nodes: the three AWS-managed node policies and nothing else."""
         role = aws.iam.Role(
             f"{name}-node",
@@ -222,7 +236,7 @@ class Cluster(pulumi.ComponentResource):
                     "Action": "sts:AssumeRole",
                 }
             ),
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         for managed in NODE_POLICIES:

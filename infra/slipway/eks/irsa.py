@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws import policy
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -24,7 +24,7 @@ class Oidc:
 
 def service_account_role(
     name: str,
-    dep: Deployment,
+    ctx: StackContext,
     oidc: Oidc,
     namespace: str,
     service_account: str,
@@ -49,7 +49,7 @@ def service_account_role(
         }
     )
     role = aws.iam.Role(
-        name, assume_role_policy=trust, tags=dep.tags, opts=pulumi.ResourceOptions(parent=parent)
+        name, assume_role_policy=trust, tags=ctx.tags, opts=pulumi.ResourceOptions(parent=parent)
     )
     aws.iam.RolePolicy(
         f"{name}-policy",

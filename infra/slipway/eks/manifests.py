@@ -15,7 +15,7 @@ from typing import Any
 import kubernetes_validate
 from pulumi.runtime import rpc
 
-from slipway.testing import ProgramRun
+from slipway.testing.programs import ProgramRun
 
 # Inputs of a kubernetes:* resource that are Pulumi options, not manifest fields.
 NOT_MANIFEST = {"__inputs"}

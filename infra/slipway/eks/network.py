@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 
 VPC_CIDR = "10.0.0.0/16"
 SUBNET_PREFIX = 20  # 4,091 usable addresses per subnet: room for pod IPs (VPC CNI)
@@ -24,8 +24,10 @@ PUBLIC_OFFSET = 8  # public subnets start at the 9th /20, private ones at the fi
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     cidr: str = VPC_CIDR
+    """Default ``10.0.0.0/16``. VPC block; /20 subnets are carved from it."""
 
 
 def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -47,8 +49,8 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:eks:Network", name, None, opts)
-        dep = args.deployment
-        eks = dep.preset.eks
+        ctx = args.context
+        eks = ctx.preset.eks
         child = pulumi.ResourceOptions(parent=self)
         zones = aws.get_availability_zones_output(
             state="available", opts=pulumi.InvokeOutputOptions(parent=self)
@@ -60,22 +62,22 @@ class Network(pulumi.ComponentResource):
             cidr_block=args.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            tags={**dep.tags, "Name": dep.prefix},
+            tags={**ctx.tags, "Name": ctx.prefix},
             opts=child,
         )
-        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=dep.tags, opts=child)
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=ctx.tags, opts=child)
         public_routes = aws.ec2.RouteTable(
             f"{name}-public",
             vpc_id=vpc.id,
             routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=child,
         )
         self.public_subnet_ids, self.private_subnet_ids = [], []
         nats: list[aws.ec2.NatGateway] = []
         for index in range(eks.availability_zones):
             zone = zones.apply(lambda names, i=index: names[i])
-            public = self._subnet(name, dep, vpc, zone, public_cidrs[index], "public", index)
+            public = self._subnet(name, ctx, vpc, zone, public_cidrs[index], "public", index)
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{index}",
                 subnet_id=public.id,
@@ -83,22 +85,22 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             if index == 0 or eks.nat_gateways == "per_az":
-                eip = aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags=dep.tags, opts=child)
+                eip = aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags=ctx.tags, opts=child)
                 nats.append(
                     aws.ec2.NatGateway(
                         f"{name}-nat-{index}",
                         allocation_id=eip.id,
                         subnet_id=public.id,
-                        tags=dep.tags,
+                        tags=ctx.tags,
                         opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
                     )
                 )
-            private = self._subnet(name, dep, vpc, zone, private_cidrs[index], "private", index)
+            private = self._subnet(name, ctx, vpc, zone, private_cidrs[index], "private", index)
             routes = aws.ec2.RouteTable(
                 f"{name}-private-{index}",
                 vpc_id=vpc.id,
                 routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nats[-1].id}],
-                tags=dep.tags,
+                tags=ctx.tags,
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
@@ -122,7 +124,7 @@ class Network(pulumi.ComponentResource):
     def _subnet(
         self,
         name: str,
-        dep: Deployment,
+        ctx: StackContext,
         vpc: aws.ec2.Vpc,
         zone: pulumi.Input[str],
         cidr: str,
@@ -136,6 +138,6 @@ class Network(pulumi.ComponentResource):
             cidr_block=cidr,
             availability_zone=zone,
             map_public_ip_on_launch=False,
-            tags={**dep.tags, "Name": f"{dep.prefix}-{tier}-{index}", role: "1"},
+            tags={**ctx.tags, "Name": f"{ctx.prefix}-{tier}-{index}", role: "1"},
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -30,11 +30,12 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
+from slipway.aws.policy import bucket_prefix_statements, kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
 from slipway.eks.serving import APP, ModelServing
+from slipway.names import DRIFT_METRICS_JOB
 
 NAMESPACE = "monitoring"
 CHART_REPO = "https://prometheus-community.github.io/helm-charts"
@@ -42,7 +43,6 @@ DRIFT_JOB = "drift-check"
 SCRAPE_INTERVAL = "30s"
 PUSHGATEWAY = "pushgateway"  # the chart's fullnameOverride: its Service's name
 PUSHGATEWAY_URL = f"http://{PUSHGATEWAY}.{NAMESPACE}.svc.cluster.local:9091"
-DRIFT_METRICS_JOB = "slipway_drift"  # slipway.drift.prometheus.JOB (not imported: heavy)
 ALERTMANAGER_ACCOUNT = "alertmanager"
 DROP_RECEIVER = "null"
 # Alertmanager templates (Go text/template, not Helm: the chart's tplConfig is off).
@@ -55,16 +55,26 @@ SNS_MESSAGE = (
 
 @dataclass(frozen=True)
 class ObservabilityArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     provider: k8s.Provider
+    """Kubernetes provider of the cluster: ``Cluster.provider``."""
     oidc: Oidc
+    """The cluster's OIDC provider for IRSA: ``Cluster.oidc``."""
     serving: ModelServing
+    """The ``ModelServing`` whose Service is scraped and alerted on."""
     bucket_arn: pulumi.Input[str]
+    """``ArtifactStore.bucket_arn``: the drift check reads captures and MLflow."""
     kms_key_arn: pulumi.Input[str]
-    alarm_topic_arn: pulumi.Input[str]  # Monitoring's SNS topic: Alertmanager publishes there
+    """Project key (decrypts captures, encrypts reports)."""
+    alarm_topic_arn: pulumi.Input[str]
+    """``Monitoring.topic_arn``: Alertmanager publishes there."""
     capture_uri: pulumi.Input[str]
+    """``s3://`` prefix of the captured requests the drift check reads."""
     tracking_uri: pulumi.Input[str]
-    monitor_command: Sequence[str]  # the project's CLI, e.g. ("churn_model", "monitor")
+    """MLflow holding the champion's profile: ``Tracking.tracking_uri``."""
+    monitor_command: Sequence[str]
+    """The project's CLI, e.g. ``("churn_model", "monitor")``."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -76,10 +86,10 @@ class Observability(pulumi.ComponentResource):
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:eks:Observability", name, None, opts)
-        dep = args.deployment
+        ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         # node-exporter needs the host network and PID namespace: a privileged namespace.
-        namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "privileged", k8s_opts)
+        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "privileged", k8s_opts)
         password = random.RandomPassword(
             f"{name}-grafana-password",
             length=24,
@@ -90,11 +100,11 @@ class Observability(pulumi.ComponentResource):
             f"{name}-prometheus",
             name="kube-prometheus-stack",
             chart="kube-prometheus-stack",
-            version=dep.preset.eks.prometheus_chart_version,
+            version=ctx.preset.eks.prometheus_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
             values=stack_values(
-                dep,
+                ctx,
                 pulumi.Output.secret(password.result),
                 self._alertmanager_role(name, args).arn,
                 args.alarm_topic_arn,
@@ -108,7 +118,7 @@ class Observability(pulumi.ComponentResource):
         crd_opts = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=[self.release]
         )
-        labels = pods.labels(dep, APP)
+        labels = pods.labels(ctx, APP)
         k8s.apiextensions.CustomResource(
             f"{name}-service-monitor",
             api_version="monitoring.coreos.com/v1",
@@ -121,7 +131,7 @@ class Observability(pulumi.ComponentResource):
             },
             opts=crd_opts,
         )
-        rules = alert_rules(dep, args.serving.namespace)
+        rules = alert_rules(ctx, args.serving.namespace)
         k8s.apiextensions.CustomResource(
             f"{name}-alerts",
             api_version="monitoring.coreos.com/v1",
@@ -131,7 +141,7 @@ class Observability(pulumi.ComponentResource):
                 "namespace": args.serving.namespace,
                 "labels": labels,
             },
-            spec={"groups": [{"name": dep.prefix, "rules": rules}]},
+            spec={"groups": [{"name": ctx.prefix, "rules": rules}]},
             opts=crd_opts,
         )
         self._pushgateway(name, args)
@@ -148,7 +158,7 @@ class Observability(pulumi.ComponentResource):
         """IRSA role of Alertmanager's service account: publish to the alarm topic, nothing else."""
         return service_account_role(
             f"{name}-alertmanager",
-            args.deployment,
+            args.context,
             args.oidc,
             NAMESPACE,
             ALERTMANAGER_ACCOUNT,
@@ -170,7 +180,7 @@ class Observability(pulumi.ComponentResource):
             f"{name}-pushgateway",
             name=PUSHGATEWAY,
             chart="prometheus-pushgateway",
-            version=args.deployment.preset.eks.pushgateway_chart_version,
+            version=args.context.preset.eks.pushgateway_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
             values=pushgateway_values(),
@@ -181,12 +191,12 @@ class Observability(pulumi.ComponentResource):
         )
 
     def _drift_check(self, name: str, args: ObservabilityArgs) -> None:
-        dep = args.deployment
+        ctx = args.context
         namespace = args.serving.namespace
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         role = service_account_role(
             f"{name}-drift",
-            dep,
+            ctx,
             args.oidc,
             namespace,
             DRIFT_JOB,
@@ -200,7 +210,7 @@ class Observability(pulumi.ComponentResource):
             ],
             parent=self,
         )
-        labels = {**pods.labels(dep, DRIFT_JOB), "app.kubernetes.io/component": "monitoring"}
+        labels = {**pods.labels(ctx, DRIFT_JOB), "app.kubernetes.io/component": "monitoring"}
         meta = {"name": DRIFT_JOB, "namespace": namespace, "labels": labels}
         account = k8s.core.v1.ServiceAccount(
             f"{name}-drift-account",
@@ -224,7 +234,7 @@ class Observability(pulumi.ComponentResource):
                 {"name": "TMPDIR", "value": "/tmp"},
             ],
             "workingDir": "/tmp",
-            "resources": pods.resources(dep.preset.eks.serving),
+            "resources": pods.resources(ctx.preset.eks.serving),
             "securityContext": pods.container_security(),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
@@ -232,7 +242,7 @@ class Observability(pulumi.ComponentResource):
             f"{name}-drift-check",
             metadata=meta,
             spec={
-                "schedule": dep.preset.eks.monitor_schedule,
+                "schedule": ctx.preset.eks.monitor_schedule,
                 "concurrencyPolicy": "Forbid",
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
@@ -258,7 +268,7 @@ class Observability(pulumi.ComponentResource):
 
 
 def stack_values(
-    dep: Deployment,
+    ctx: StackContext,
     grafana_password: pulumi.Input[str],
     alertmanager_role_arn: pulumi.Input[str],
     alarm_topic_arn: pulumi.Input[str],
@@ -268,7 +278,7 @@ def stack_values(
     return {
         "prometheus": {
             "prometheusSpec": {
-                "retention": f"{dep.preset.eks.prometheus_retention_days}d",
+                "retention": f"{ctx.preset.eks.prometheus_retention_days}d",
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -283,7 +293,7 @@ def stack_values(
                 "annotations": {ROLE_ANNOTATION: alertmanager_role_arn},
             },
             "config": pulumi.Output.from_input(alarm_topic_arn).apply(
-                lambda arn: alertmanager_config(dep.prefix, arn)
+                lambda arn: alertmanager_config(ctx.prefix, arn)
             ),
         },
     }
@@ -349,9 +359,9 @@ def pushgateway_values() -> dict[str, Any]:
     }
 
 
-def alert_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
+def alert_rules(ctx: StackContext, namespace: str) -> list[dict[str, Any]]:
     """Error, latency and drift alerts with the preset's thresholds and periods."""
-    alarms = dep.preset.alarms
+    alarms = ctx.preset.alarms
     window = f"{alarms.period_seconds}s"
     hold = f"{alarms.period_seconds * alarms.evaluation_periods}s"
     selector = f'namespace="{namespace}", endpoint="/invocations"'
@@ -365,7 +375,7 @@ def alert_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
             "for": hold,
             "labels": {"severity": "critical"},
             "annotations": {
-                "summary": f"{dep.prefix}: more than {alarms.errors_5xx} server errors per {window}"
+                "summary": f"{ctx.prefix}: more than {alarms.errors_5xx} server errors per {window}"
             },
         },
         {
@@ -378,33 +388,33 @@ def alert_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
             "for": hold,
             "labels": {"severity": "warning"},
             "annotations": {
-                "summary": f"{dep.prefix}: p99 latency above {alarms.latency_p99_ms} ms"
+                "summary": f"{ctx.prefix}: p99 latency above {alarms.latency_p99_ms} ms"
             },
         },
-        *drift_rules(dep, namespace),
+        *drift_rules(ctx, namespace),
     ]
 
 
-def drift_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
+def drift_rules(ctx: StackContext, namespace: str) -> list[dict[str, Any]]:
     """Drift share at or above the preset's ``drift_score`` (the last pushed result holds
     until the next run), and no result for ``drift_stale_hours``: the last push time, or
     the CronJob's creation time while nothing was ever pushed."""
     pushed = f'job="{DRIFT_METRICS_JOB}"'
-    stale = dep.preset.eks.drift_stale_hours * 3600
+    stale = ctx.preset.eks.drift_stale_hours * 3600
     created = f'kube_cronjob_created{{namespace="{namespace}", cronjob="{DRIFT_JOB}"}}'
     return [
         {
             "alert": "ModelDriftDetected",
             "expr": (
                 f"max by (model) (slipway_drift_share{{{pushed}}}) >= "
-                f"{dep.preset.alarms.drift_score}"
+                f"{ctx.preset.alarms.drift_score}"
             ),
             "labels": {"severity": "warning"},
             "annotations": {
                 "summary": (
-                    f"{dep.prefix}: {{{{ $value | humanizePercentage }}}} of the input features "
+                    f"{ctx.prefix}: {{{{ $value | humanizePercentage }}}} of the input features "
                     f"of model {{{{ $labels.model }}}} drifted (limit "
-                    f"{dep.preset.alarms.drift_score:.0%})"
+                    f"{ctx.preset.alarms.drift_score:.0%})"
                 )
             },
         },
@@ -417,7 +427,7 @@ def drift_rules(dep: Deployment, namespace: str) -> list[dict[str, Any]]:
             "labels": {"severity": "warning"},
             "annotations": {
                 "summary": (
-                    f"{dep.prefix}: no drift result for {dep.preset.eks.drift_stale_hours} h; "
+                    f"{ctx.prefix}: no drift result for {ctx.preset.eks.drift_stale_hours} h; "
                     f"see the {DRIFT_JOB} jobs in namespace {namespace}"
                 )
             },

@@ -7,24 +7,24 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
 from slipway.presets import Resources
 
 RUN_AS = 10001  # an unprivileged uid/gid that maps to no user of the image
 
 
-def labels(dep: Deployment, component: str) -> dict[str, str]:
+def labels(ctx: StackContext, component: str) -> dict[str, str]:
     """Recommended Kubernetes labels plus the stack's project and environment."""
     return {
         "app.kubernetes.io/name": component,
-        "app.kubernetes.io/part-of": dep.project,
+        "app.kubernetes.io/part-of": ctx.project,
         "app.kubernetes.io/managed-by": "slipway",
-        "slipway/environment": dep.environment,
+        "slipway/environment": ctx.environment,
     }
 
 
 def namespace(
-    name: str, dep: Deployment, namespace_name: str, enforce: str, opts: pulumi.ResourceOptions
+    name: str, ctx: StackContext, namespace_name: str, enforce: str, opts: pulumi.ResourceOptions
 ) -> k8s.core.v1.Namespace:
     """A namespace whose Pod Security admission level is ``enforce`` (restricted, baseline)."""
     return k8s.core.v1.Namespace(
@@ -32,7 +32,7 @@ def namespace(
         metadata={
             "name": namespace_name,
             "labels": {
-                **labels(dep, namespace_name),
+                **labels(ctx, namespace_name),
                 "pod-security.kubernetes.io/enforce": enforce,
             },
         },

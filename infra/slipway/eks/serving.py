@@ -21,11 +21,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from slipway.aws.artifact_store import PREFIXES
-from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
+from slipway.aws.policy import bucket_prefix_statements, kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+from slipway.names import BUCKET_PREFIXES, MODEL_REPOSITORY
 
 NAMESPACE = "serving"
 APP = "model-server"
@@ -35,16 +35,26 @@ UNTAGGED_DAYS = 7
 
 @dataclass(frozen=True)
 class ModelServingArgs:
-    deployment: Deployment
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     provider: k8s.Provider
+    """Kubernetes provider of the cluster: ``Cluster.provider``."""
     oidc: Oidc
+    """The cluster's OIDC provider for IRSA: ``Cluster.oidc``."""
     bucket_arn: pulumi.Input[str]
+    """``ArtifactStore.bucket_arn``: the server reads ``models/``, writes captures."""
     kms_key_arn: pulumi.Input[str]
+    """Project key (model reads, SSE-KMS captures)."""
     image_tag: str
+    """Model server image tag in the stack's ECR repository (tags are immutable)."""
     model_uri: str
+    """Registered model the server loads, e.g. ``models:/churn@champion``."""
     tracking_uri: pulumi.Input[str]
-    # s3://<bucket>/data-capture/ (ArtifactStore.uri("capture")); None: no request capture.
+    """MLflow the server loads the model from: ``Tracking.tracking_uri``."""
     capture_uri: pulumi.Input[str] | None = None
+    """Default ``None``: no request capture. ``s3://<bucket>/data-capture/``
+    (``ArtifactStore.uri("capture")``).
+    """
 
 
 class ModelServing(pulumi.ComponentResource):
@@ -57,19 +67,19 @@ class ModelServing(pulumi.ComponentResource):
         self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:eks:ModelServing", name, None, opts)
-        dep = args.deployment
-        sizes = dep.preset.eks.serving
-        self.labels = {**pods.labels(dep, APP), "app.kubernetes.io/component": "serving"}
+        ctx = args.context
+        sizes = ctx.preset.eks.serving
+        self.labels = {**pods.labels(ctx, APP), "app.kubernetes.io/component": "serving"}
         selector = {"app.kubernetes.io/name": APP}
         repository = self._repository(name, args)
         self.repository_url = repository.repository_url
         self.image = pulumi.Output.concat(repository.repository_url, ":", args.image_tag)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "restricted", k8s_opts)
+        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "restricted", k8s_opts)
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
         role = service_account_role(
             f"{name}-serving",
-            dep,
+            ctx,
             args.oidc,
             NAMESPACE,
             APP,
@@ -202,7 +212,7 @@ class ModelServing(pulumi.ComponentResource):
                     "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
                     "readinessProbe": {**probe, "initialDelaySeconds": 5, "failureThreshold": 3},
                     "livenessProbe": {**probe, "initialDelaySeconds": 30, "failureThreshold": 5},
-                    "resources": pods.resources(args.deployment.preset.eks.serving),
+                    "resources": pods.resources(args.context.preset.eks.serving),
                     "securityContext": pods.container_security(),
                     "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                 }
@@ -211,21 +221,21 @@ class ModelServing(pulumi.ComponentResource):
         }
 
     def _repository(self, name: str, args: ModelServingArgs) -> aws.ecr.Repository:
-        dep = args.deployment
+        ctx = args.context
         repository = aws.ecr.Repository(
             f"{name}-images",
-            name=f"{dep.prefix}-model",
+            name=MODEL_REPOSITORY.format(prefix=ctx.prefix),
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
-            force_delete=not dep.preset.deletion_protection,
-            tags=dep.tags,
-            opts=dep.stateful(self),
+            force_delete=not ctx.preset.deletion_protection,
+            tags=ctx.tags,
+            opts=ctx.stateful(self),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-images-lifecycle",
             repository=repository.name,
-            policy=json.dumps(lifecycle_rules(dep.preset.eks.ecr_keep_images)),
+            policy=json.dumps(lifecycle_rules(ctx.preset.eks.ecr_keep_images)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return repository
@@ -235,7 +245,7 @@ def capture_env(args: ModelServingArgs) -> list[dict[str, Any]]:
     """The model server's request-capture settings (slipway.serving.capture); none when off."""
     if args.capture_uri is None:
         return []
-    percent = args.deployment.preset.eks.capture_sampling_percent
+    percent = args.context.preset.eks.capture_sampling_percent
     return [
         {"name": "SLIPWAY_CAPTURE_S3_URI", "value": args.capture_uri},
         {"name": "SLIPWAY_CAPTURE_SAMPLING_PERCENT", "value": str(percent)},
@@ -251,7 +261,7 @@ def capture_write_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
         "Sid": "WriteCapture",
         "Effect": "Allow",
         "Action": ["s3:PutObject"],
-        "Resource": [pulumi.Output.concat(bucket_arn, "/", PREFIXES["capture"], "*")],
+        "Resource": [pulumi.Output.concat(bucket_arn, "/", BUCKET_PREFIXES["capture"], "*")],
         "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
     }
 

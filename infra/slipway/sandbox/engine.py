@@ -13,7 +13,8 @@ from slipway.sandbox.mocks import SandboxMocks, delete
 from slipway.sandbox.readback import Check, read_back
 from slipway.sandbox.server import EmulatedAws
 from slipway.sandbox.state import Entry, SandboxState, state_dir
-from slipway.testing import DEFAULT_REGION, ProgramRun, run_program
+from slipway.testing.mocks import DEFAULT_REGION
+from slipway.testing.programs import ProgramRun, run_program
 
 
 @dataclass(frozen=True)

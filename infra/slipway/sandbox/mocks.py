@@ -11,7 +11,7 @@ from slipway.sandbox.appliers import APPLIERS, Declared
 from slipway.sandbox.errors import SandboxError
 from slipway.sandbox.server import AwsClients
 from slipway.sandbox.state import Entry, fingerprint
-from slipway.testing import SlipwayMocks
+from slipway.testing.mocks import SlipwayMocks
 
 
 class SandboxMocks(SlipwayMocks):

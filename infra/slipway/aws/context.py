@@ -15,13 +15,21 @@ NAME = re.compile(r"^[a-z][a-z0-9-]{0,47}$")
 
 
 @dataclass(frozen=True)
-class Deployment:
+class StackContext:
     """One stack of one project: the context every component is built in."""
 
     project: str
+    """Pulumi project name (lowercase letters, digits, hyphens; at most 48 characters)."""
+    """Pulumi project name (lowercase letters, digits, hyphens; at most 48 characters)."""
     environment: str
+    """Stack name, e.g. ``dev`` (same rule as ``project``)."""
+    """Stack name, e.g. ``dev`` (same rule as ``project``)."""
     owner: str
+    """Team or person, tagged ``owner`` on every resource (an AWS tag value)."""
+    """Team or person, tagged ``owner`` on every resource (an AWS tag value)."""
     preset: Preset
+    """Environment defaults (sizes, retention, alarms, protection) from ``stacks/*.yaml``."""
+    """Environment defaults (sizes, retention, alarms, protection) from ``stacks/*.yaml``."""
 
     def __post_init__(self) -> None:
         for field, value in (("project", self.project), ("environment", self.environment)):

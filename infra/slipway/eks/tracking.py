@@ -1,4 +1,4 @@
-"""MlflowServer: the MLflow tracking server on the cluster, backed by RDS PostgreSQL and S3.
+"""Tracking: the MLflow tracking server on the cluster, backed by RDS PostgreSQL and S3.
 
 * the community chart (community-charts/mlflow) through ``helm.v3.Release``: its values
   are Pulumi inputs, so tests read exactly what Helm will render;
@@ -23,11 +23,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from slipway.aws.artifact_store import PREFIXES
-from slipway.aws.roles import bucket_prefix_statements, kms_key_statement
-from slipway.aws.tags import Deployment
+from slipway.aws.context import StackContext
+from slipway.aws.policy import bucket_prefix_statements, kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+from slipway.names import BUCKET_PREFIXES
 
 NAMESPACE = "mlflow"
 RELEASE = "mlflow"  # the chart names its Service after the release
@@ -50,31 +50,45 @@ PORT_FORWARD_RULES = [
 
 
 @dataclass(frozen=True)
-class MlflowServerArgs:
-    deployment: Deployment
+class TrackingArgs:
+    context: StackContext
+    """The stack: names, tags and the preset every default comes from."""
     provider: k8s.Provider
+    """Kubernetes provider of the cluster: ``Cluster.provider``."""
     oidc: Oidc
+    """The cluster's OIDC provider for IRSA: ``Cluster.oidc``."""
     vpc_id: pulumi.Input[str]
+    """VPC of the database's security group: ``Network.vpc_id``."""
     private_subnet_ids: list[pulumi.Output[str]]
+    """Subnets of the database: ``Network.private_subnet_ids``."""
     cluster_security_group_id: pulumi.Input[str]
+    """The only source the database accepts: ``Cluster.security_group_id``."""
     bucket_name: pulumi.Input[str]
+    """Artifact bucket: ``ArtifactStore.bucket_name`` (artifacts under ``mlflow/``)."""
     bucket_arn: pulumi.Input[str]
+    """``ArtifactStore.bucket_arn``: the server's role may use ``mlflow/`` only."""
     kms_key_arn: pulumi.Input[str]
+    """Project key: encrypts the database and the artifacts."""
 
 
-class MlflowServer(pulumi.ComponentResource):
+class Tracking(pulumi.ComponentResource):
     """Outputs: tracking_uri (in-cluster), database_address, role_arn."""
 
     tracking_uri: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: TrackingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("slipway:eks:MlflowServer", name, None, opts)
-        dep = args.deployment
+        # Type slipway:eks:MlflowServer up to 0.1.0: the alias keeps existing stacks' resources
+        # (children inherit it), so the rename replaces nothing.
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="slipway:eks:MlflowServer")])
+        super().__init__(
+            "slipway:eks:Tracking", name, None, pulumi.ResourceOptions.merge(opts, renamed)
+        )
+        ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         database, password = self._database(name, args)
-        namespace = pods.namespace(f"{name}-namespace", dep, NAMESPACE, "baseline", k8s_opts)
+        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "baseline", k8s_opts)
         in_namespace = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=[namespace]
         )
@@ -83,15 +97,15 @@ class MlflowServer(pulumi.ComponentResource):
             metadata={
                 "name": "mlflow-database",
                 "namespace": NAMESPACE,
-                "labels": pods.labels(dep, "mlflow"),
+                "labels": pods.labels(ctx, "mlflow"),
             },
             string_data={"username": DB_USER, "password": password},
             opts=in_namespace,
         )
-        self._port_forward_access(name, dep, in_namespace)
+        self._port_forward_access(name, ctx, in_namespace)
         role = service_account_role(
             f"{name}-mlflow",
-            dep,
+            ctx,
             args.oidc,
             NAMESPACE,
             RELEASE,
@@ -105,11 +119,11 @@ class MlflowServer(pulumi.ComponentResource):
             f"{name}-release",
             name=RELEASE,
             chart="mlflow",
-            version=dep.preset.eks.mlflow_chart_version,
+            version=ctx.preset.eks.mlflow_chart_version,
             repository_opts={"repo": CHART_REPO},
             namespace=NAMESPACE,
             values=chart_values(
-                dep,
+                ctx,
                 database.address,
                 secret.metadata["name"],
                 args.bucket_name,
@@ -135,13 +149,13 @@ class MlflowServer(pulumi.ComponentResource):
         )
 
     def _port_forward_access(
-        self, name: str, dep: Deployment, opts: pulumi.ResourceOptions
+        self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions
     ) -> None:
         """Role ``PORT_FORWARD_RULES`` in the namespace, bound to ``PORT_FORWARD_GROUP``."""
         metadata = {
             "name": "mlflow-port-forward",
             "namespace": NAMESPACE,
-            "labels": pods.labels(dep, "mlflow"),
+            "labels": pods.labels(ctx, "mlflow"),
         }
         role = k8s.rbac.v1.Role(
             f"{name}-port-forward", metadata=metadata, rules=PORT_FORWARD_RULES, opts=opts
@@ -165,18 +179,18 @@ class MlflowServer(pulumi.ComponentResource):
         )
 
     def _database(
-        self, name: str, args: MlflowServerArgs
+        self, name: str, args: TrackingArgs
     ) -> tuple[aws.rds.Instance, pulumi.Output[str]]:
-        dep = args.deployment
-        eks = dep.preset.eks
+        ctx = args.context
+        eks = ctx.preset.eks
         child = pulumi.ResourceOptions(parent=self)
-        keep = dep.preset.deletion_protection
+        keep = ctx.preset.deletion_protection
         subnets = aws.rds.SubnetGroup(
-            f"{name}-db-subnets", subnet_ids=args.private_subnet_ids, tags=dep.tags, opts=child
+            f"{name}-db-subnets", subnet_ids=args.private_subnet_ids, tags=ctx.tags, opts=child
         )
         group = aws.ec2.SecurityGroup(
             f"{name}-db",
-            description=f"PostgreSQL of {dep.prefix} MLflow: from the cluster only",
+            description=f"PostgreSQL of {ctx.prefix} MLflow: from the cluster only",
             vpc_id=args.vpc_id,
             ingress=[
                 {
@@ -187,7 +201,7 @@ class MlflowServer(pulumi.ComponentResource):
                     "description": "EKS cluster (control plane and managed nodes)",
                 }
             ],
-            tags=dep.tags,
+            tags=ctx.tags,
             opts=child,
         )
         password = random.RandomPassword(
@@ -199,7 +213,7 @@ class MlflowServer(pulumi.ComponentResource):
         )
         database = aws.rds.Instance(
             f"{name}-db",
-            identifier=f"{dep.prefix}-mlflow",
+            identifier=f"{ctx.prefix}-mlflow",
             engine="postgres",
             engine_version=POSTGRES_VERSION,
             instance_class=eks.database_instance_class,
@@ -218,17 +232,17 @@ class MlflowServer(pulumi.ComponentResource):
             backup_retention_period=eks.database_backup_days,
             deletion_protection=keep,
             skip_final_snapshot=not keep,
-            final_snapshot_identifier=f"{dep.prefix}-mlflow-final" if keep else None,
+            final_snapshot_identifier=f"{ctx.prefix}-mlflow-final" if keep else None,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
-            tags=dep.tags,
-            opts=dep.stateful(self),
+            tags=ctx.tags,
+            opts=ctx.stateful(self),
         )
         return database, pulumi.Output.secret(password.result)
 
 
 def chart_values(
-    dep: Deployment,
+    ctx: StackContext,
     database_host: pulumi.Input[str],
     secret_name: pulumi.Input[str],
     bucket_name: pulumi.Input[str],
@@ -262,10 +276,14 @@ def chart_values(
             },
         },
         "artifactRoot": {
-            "s3": {"enabled": True, "bucket": bucket_name, "path": PREFIXES["mlflow"].rstrip("/")}
+            "s3": {
+                "enabled": True,
+                "bucket": bucket_name,
+                "path": BUCKET_PREFIXES["mlflow"].rstrip("/"),
+            }
         },
         "extraEnvVars": {"MLFLOW_S3_UPLOAD_EXTRA_ARGS": upload_args},
-        "resources": pods.resources(dep.preset.eks.mlflow_resources),
+        "resources": pods.resources(ctx.preset.eks.mlflow_resources),
         "podSecurityContext": pods.pod_security(),
         # The MLflow image writes to its working directory: the root filesystem stays writable.
         "securityContext": pods.container_security(read_only_root=False),

@@ -1,0 +1,27 @@
+"""Names the platform code and the runtimes must agree on, in one light module.
+
+The Pulumi components (``slipway.aws``, ``slipway.eks``) and the runtimes (``slipway.drift``,
+``slipway.serving``) both import these, so neither side keeps a copy and neither pulls
+the other's heavy imports.
+"""
+
+from __future__ import annotations
+
+# Key prefixes inside the project's artifact bucket (slipway.aws.ArtifactStore); roles
+# are scoped to them.
+BUCKET_PREFIXES = {
+    "data": "data/",
+    "models": "models/",
+    "capture": "data-capture/",
+    "mlflow": "mlflow/",
+    "monitoring": "monitoring/",
+}
+# CloudWatch namespace of the drift metrics (slipway.drift.cloudwatch publishes there; the
+# monitor role may put metrics only there; the drift alarm watches it).
+DRIFT_NAMESPACE = "Slipway/Drift"
+# Pushgateway job of the drift metrics on EKS (slipway.drift.prometheus pushes under it;
+# the drift alert rules select it).
+DRIFT_METRICS_JOB = "slipway_drift"
+# ECR repository of the model server image on EKS (slipway.eks.serving creates it; the
+# deploy role may push there only).
+MODEL_REPOSITORY = "{prefix}-model"

@@ -1,0 +1,119 @@
+// Evaluate a batch of AWS requests with @cloud-copilot/iam-simulate (npm, AGPL-3.0, test time only).
+// Usage: node iam_simulate.cjs < batch.json > decisions.jsonl
+// batch: {"policies": {"<id>": <policy document>, ...},
+//         "cases": [{"id", "principal", "action", "resource", "accountId", "context",
+//                    "identityPolicies": ["<id>", ...], "resourcePolicy": "<id>" | null,
+//                    "permissionBoundaries": ["<id>", ...]}]}
+// (policies are sent once and referenced by id: a matrix reuses each a few hundred times).
+// One output line per case: {"id", "decision": "Allowed" | "ExplicitlyDenied" |
+// "ImplicitlyDenied" | "Error", "grants": [...], "denials": [...], "errors": "...",
+// "ignoredContextKeys": [...]}; grants and denials are iam-simulate's getGrantReasons /
+// getDenialReasons (policy type, policy name, Sid, 1-based statement index); "resource" is the
+// resource evaluated ("*" for an action IAM authorizes on "*" only, whatever was asked).
+// Exit 2 when the engine is missing or the batch is not valid JSON. The package is found under
+// build/iam-simulate (the root `make iam-simulate` target) unless IAM_SIMULATE_MODULE names
+// the directory whose node_modules holds it.
+"use strict";
+const path = require("node:path");
+
+const moduleRoot =
+  process.env.IAM_SIMULATE_MODULE || path.join(__dirname, "..", "..", "build", "iam-simulate");
+
+function load() {
+  try {
+    return require(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  } catch (err) {
+    console.error(`error: iam-simulate: not installed under ${moduleRoot} (run \`make iam-simulate\`)`);
+    return null;
+  }
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function named(policies, ids, kind) {
+  return (ids || []).map((id) => {
+    if (!(id in policies)) throw new Error(`${kind} ${id}: not in "policies"`);
+    return { name: id, policy: policies[id] };
+  });
+}
+
+async function evaluate(engine, policies, c) {
+  // An action without resource-level permissions is authorized on "*" only.
+  const [service, name] = c.action.split(":");
+  const resource = (await engine.isWildcardOnlyAction(service, name)) ? "*" : c.resource;
+  const simulation = {
+    request: {
+      principal: c.principal,
+      action: c.action,
+      resource: { resource, accountId: c.accountId },
+      contextVariables: c.context || {},
+    },
+    identityPolicies: named(policies, c.identityPolicies, "identity policy"),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    permissionBoundaryPolicies: c.permissionBoundaries?.length
+      ? named(policies, c.permissionBoundaries, "permissions boundary")
+      : undefined,
+  };
+  if (c.resourcePolicy) simulation.resourcePolicy = policies[c.resourcePolicy];
+  const response = await engine.runSimulation(simulation, {});
+  if (response.resultType === "error") {
+    return { id: c.id, decision: "Error", errors: JSON.stringify(response.errors) };
+  }
+  const results = response.resultType === "single" ? [response.result] : response.results;
+  const grants = [];
+  const denials = [];
+  const ignored = new Set();
+  for (const result of results) {
+    if (!result.analysis) continue;
+    grants.push(...engine.getGrantReasons(result.analysis));
+    denials.push(...engine.getDenialReasons(result.analysis));
+    for (const key of result.ignoredContextKeys || []) ignored.add(key);
+  }
+  return {
+    id: c.id,
+    resource,
+    decision: response.overallResult,
+    grants,
+    denials,
+    ignoredContextKeys: [...ignored],
+  };
+}
+
+async function main() {
+  const engine = load();
+  if (engine === null) return 2;
+  let batch;
+  try {
+    batch = JSON.parse(await readStdin());
+  } catch (err) {
+    console.error(`error: batch: not valid JSON (${err.message})`);
+    return 2;
+  }
+  const policies = batch.policies || {};
+  const out = [];
+  for (const c of batch.cases || []) {
+    try {
+      out.push(JSON.stringify(await evaluate(engine, policies, c)));
+    } catch (err) {
+      out.push(JSON.stringify({ id: c.id, decision: "Error", errors: err.message }));
+    }
+  }
+  process.stdout.write(out.length ? out.join("\n") + "\n" : "");
+  return 0;
+}
+
+// exitCode, not exit(): exit() would cut a large stdout written to a pipe short.
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`error: iam-simulate: ${err.message}`);
+    process.exit(2);
+  }
+);
