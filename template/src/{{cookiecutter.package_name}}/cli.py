@@ -208,7 +208,7 @@ def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
             written.append(checkout(found, root / path, root))
         return written
 
-    for path in guarded(restore):
+    for path in remote_guarded(restore):  # an S3 version is fetched by its version id
         typer.echo(f"restored: {path}")
     typer.echo(f"code: git checkout {tags.get('git_commit', 'unknown')} (config sha256 "
                f"{tags.get('config_sha256', '?')[:12]})")

@@ -1,14 +1,14 @@
 """Step 1, ingest + validate: read the training and evaluation data, check them against the
 schema and against what training needs, and record their content versions.
 
-Each file's version is its sha256; a copy of every version read is kept under
+Each local file's version is its sha256; a copy of every version read is kept under
 ``data/.versions/<sha256>.csv`` so that ``{{ cookiecutter.package_name }} data checkout``
-can put back the exact files a past model was trained and evaluated on.
+can put back the exact files a past model was trained and evaluated on (data in the stack's
+versioned bucket is restored by its S3 version id: ``slipway.lifecycle.datastore``).
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from slipway.lifecycle import DataVersion, LifecycleError, file_sha256, from_schema_error
+from slipway.lifecycle.datastore import keep, restore
 
 from {{ cookiecutter.package_name }}.config import DataConfig
 from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, TARGET, labelled_schema
@@ -134,7 +135,7 @@ def load_labelled(path: Path, field: str, sensitive: list[str], root: Path) -> D
     frame = validate(read_csv(path, field), labelled_schema(sensitive))
     check_learnable(frame, field, path)
     sha256 = file_sha256(path)
-    keep(path, sha256, root)
+    keep(path, sha256, root / VERSIONS)
     uri = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     return Dataset(frame, path, DataVersion(uri=uri, sha256=sha256, rows=len(frame)))
 
@@ -151,29 +152,10 @@ def ingest(config: DataConfig, sensitive: list[str], root: Path, batch_path: Pat
     )
 
 
-def keep(path: Path, sha256: str, root: Path) -> Path:
-    """Copy ``path`` to ``data/.versions/<sha256><suffix>`` unless that version is kept."""
-    stored = root / VERSIONS / f"{sha256}{path.suffix}"
-    if not stored.exists():
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        partial = stored.with_name(stored.name + ".partial")
-        shutil.copyfile(path, partial)
-        partial.replace(stored)
-    return stored
-
-
 def checkout(version: DataVersion, destination: Path, root: Path) -> Path:
-    """Put the recorded ``version`` back at ``destination`` (from ``data/.versions``)."""
-    stored = root / VERSIONS / f"{version.sha256}{Path(version.uri).suffix}"
-    if not stored.is_file():
-        raise LifecycleError(
-            version.uri, f"version {version.sha256[:12]} is not kept in {VERSIONS} on this machine"
-        )
-    if file_sha256(stored) != version.sha256:
-        raise LifecycleError(str(stored), "content does not match its sha256 (file altered)")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(stored, destination)
-    return destination
+    """Put the recorded ``version`` back at ``destination``: a local file from
+    ``data/.versions``, an S3 object by its recorded version id."""
+    return restore(version, destination, root / VERSIONS)
 
 
 def load_features(path: Path, field: str) -> pd.DataFrame:

@@ -37,9 +37,9 @@ def roc(truth: pd.Series, scores: Mapping[str, np.ndarray], data: str) -> Figure
     figure = Figure(figsize=(6, 5), layout="constrained")
     ax = figure.add_subplot()
     ranked = sorted(scores.items(), key=lambda item: -roc_auc_score(truth, item[1]))
-    for colour, (label, score) in zip(COLOURS, ranked, strict=False):
+    for colour, style, (label, score) in zip(COLOURS, ("-", "--"), ranked, strict=False):
         fpr, tpr, _ = roc_curve(truth, score)
-        ax.plot(fpr, tpr, color=colour, lw=2,
+        ax.plot(fpr, tpr, color=colour, ls=style, lw=2,  # dashed: equal curves stay visible
                 label=f"{label}: AUC {roc_auc_score(truth, score):.4f}")
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="chance: AUC 0.5")
     ax.set(xlabel="False positive rate", ylabel="True positive rate", xlim=(0, 1), ylim=(0, 1.02))
