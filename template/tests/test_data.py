@@ -65,7 +65,9 @@ def _ingest(sample: Path, tmp_path: Path, frame: pd.DataFrame | str) -> Lifecycl
     return err.value
 
 
-def _broken(sample: Path, tmp_path: Path, mutate: Callable[[pd.DataFrame], object]) -> LifecycleError:
+def _broken(
+    sample: Path, tmp_path: Path, mutate: Callable[[pd.DataFrame], object]
+) -> LifecycleError:
     frame = pd.read_csv(sample / "train.csv")
     mutate(frame)
     return _ingest(sample, tmp_path, frame)
@@ -117,7 +119,8 @@ BAD_DATA: dict[str, tuple[Callable[[pd.DataFrame], pd.DataFrame | str], str]] = 
     ),
     "few-of-a-class": (
         lambda f: pd.concat([f[f[TARGET] == 1], f[f[TARGET] == 0].head(3)]),
-        "error: data.path: train.csv has 3 distinct rows of class 0; needs at least 5 of each class",
+        "error: data.path: train.csv has 3 distinct rows of class 0; "
+        "needs at least 5 of each class",
     ),
 }
 

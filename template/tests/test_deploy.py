@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from moto import mock_aws
 from mlflow.tracking import MlflowClient
+from moto import mock_aws
 from slipway.lifecycle import Approval, promote, register_challenger
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 from typer.testing import CliRunner, Result
@@ -142,7 +142,8 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     meta = package["CustomerMetadataProperties"]
     assert (meta["approved-by"], meta["approval-kind"]) == ("quality-gate", "automated")
     assert meta["approved-evaluation"] == outcome.report.run_id
-    card = aws("sagemaker").describe_model_card(ModelCardName=f"{stack['modelPackageGroupName']}-v{outcome.version}")
+    card_name = f"{stack['modelPackageGroupName']}-v{outcome.version}"
+    card = aws("sagemaker").describe_model_card(ModelCardName=card_name)
     assert card["ModelCardStatus"] == "PendingReview"
     assert json.loads(card["Content"])["additional_information"]["custom_details"][
         "model_package_arn"] == package["ModelPackageArn"]
@@ -184,7 +185,7 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     assert result.exit_code == 0, result.output
     package = _packages(aws, stack)[-1]
     assert package["InferenceSpecification"]["Containers"][0]["Image"] == image
-    card = aws("sagemaker").describe_model_card(ModelCardName=f"{stack['modelPackageGroupName']}-v{outcome.version}")
+    card = aws("sagemaker").describe_model_card(ModelCardName=card_name)
     assert card["ModelCardVersion"] == 2
 
 

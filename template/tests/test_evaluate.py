@@ -81,7 +81,7 @@ def test_worse_model_on_relabelled_data_is_refused_on_the_same_evaluation_data(
     data = outcome.report.evaluation_data.describe()
     assert error.startswith(f"error: gate: champion v{outcome.version} wins on {data}: roc_auc ")
     assert f" vs {champion:.4f} (champion v{outcome.version})" in error
-    assert f"| roc_auc | " in result.output and f"| {champion:.4f} |" in result.output
+    assert "| roc_auc | " in result.output and f"| {champion:.4f} |" in result.output
     assert len(client.search_model_versions(f"name='{name}'")) == before
     assert str(client.get_model_version_by_alias(name, "champion").version) == outcome.version
 

@@ -13,10 +13,9 @@ AWS credentials come from boto3's default chain (OIDC role in CI).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
 import yaml

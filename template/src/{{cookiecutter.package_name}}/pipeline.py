@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 from slipway.lifecycle import (
@@ -118,10 +117,11 @@ def run(config: PipelineConfig, root: Path, stack: str = "local", force: bool = 
         with progress.step("evaluate + gate"):
             evaluation = evaluate(trained, data, config, client, stack, lineage)
             report = evaluation.report
-            if not evaluation.verdict.passed:
-                refused = Outcome(tracking, name, Status.refused, "", evaluation.verdict.summary(), report)
+            verdict = evaluation.verdict
+            if not verdict.passed:
+                refused = Outcome(tracking, name, Status.refused, "", verdict.summary(), report)
                 write_summary(root, refused, markdown_card(report, None, None, card_notes(config)))
-                raise GateRejected("gate", evaluation.verdict.summary(), details=report.markdown())
+                raise GateRejected("gate", verdict.summary(), details=report.markdown())
         with progress.step("register"):
             version = str(register(client, trained, report, inputs, lineage).version)
         with progress.step("promote"):
@@ -166,7 +166,7 @@ def _unchanged(
     if CHAMPION in same.aliases and (
         same.tags.get("evaluation_data_sha256") != data.evaluation.version.sha256
     ):
-        experiment = mlflow.get_experiment_by_name(config.experiment)
-        verdict = rescore(client, config, data.evaluation, same, experiment.experiment_id)
+        experiment_id = client.get_run(str(same.run_id)).info.experiment_id
+        verdict = rescore(client, config, data.evaluation, same, experiment_id)
         message += f"; evaluation data changed, champion scored again: {verdict.summary()}"
     return Outcome(tracking, name, Status.unchanged, version, message)

@@ -47,8 +47,9 @@ def register(
     lineage: dict[str, str],
 ) -> ModelVersion:
     """Register the evaluated candidate as a new version tagged with its inputs (challenger)."""
+    commit = lineage.get("git_commit", "")
     tags = {
-        **training_tags(report.training_data, inputs, lineage.get("git_commit", ""), report.challenger),
+        **training_tags(report.training_data, inputs, commit, report.challenger),
         **report.evaluation_data.tags("evaluation_data"),
         **lineage,
     }
@@ -90,9 +91,10 @@ def write_card(client: MlflowClient, config: PipelineConfig, version: str) -> st
     """(Re)write ``model_card.md`` of ``version``'s run from its evaluation and approval
     (a version registered by other means, with no evaluation record, gets no card)."""
     found = client.get_model_version(config.model.name, version)
-    report = load_report(client, found.run_id) if found.run_id else None
+    run_id = str(found.run_id or "")
+    report = load_report(client, run_id) if run_id else None
     if report is None:
         return ""
     card = markdown_card(report, version, Approval.from_tags(found.tags), card_notes(config))
-    client.log_text(found.run_id, card, CARD_ARTIFACT)
+    client.log_text(run_id, card, CARD_ARTIFACT)
     return card
