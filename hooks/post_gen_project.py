@@ -28,6 +28,11 @@ ABBREVIATIONS = {
 }
 SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>.+)$")
 VERSION_SPEC = re.compile(r"^(==|>=|<=|~=|!=|>|<)")
+# What the requirement may hold: it is written between the quotes of a TOML basic string
+# and read as one PEP 508 requirement, so no quote, backslash, space or control character.
+REQUIREMENT = re.compile(
+    r"^slipway-mlops\[[a-z,]+\]((==|>=|<=|~=|!=|>|<)[^\s\"'\\]+| @ [^\s\"'\\]+)$"
+)
 
 # Paths (relative to the project root; {pkg}: the package) that exist only for one option value.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
@@ -68,14 +73,20 @@ def is_slipway_checkout(path: Path) -> bool:
     return (path / "cookiecutter.json").is_file() and (path / "infra" / "slipway").is_dir()
 
 
+def candidates(raw: str) -> list[Path]:
+    """Where a path the user gave may be: hooks run inside the new project, so a relative
+    one is tried against ``$PWD`` (where cookiecutter was invoked) and the current directory."""
+    path = Path(raw.removeprefix("file://")).expanduser()
+    bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
+    return [path] if path.is_absolute() else [base / path for base in bases]
+
+
 def local_checkout(template: str, repo_dir: str) -> Path:
     """Absolute path of a local template checkout (cookiecutter may pass it relative)."""
-    bases = [Path(os.environ.get("PWD", os.getcwd())), Path.cwd()]
     for raw in (template, repo_dir):
         if not raw:
             continue
-        raw_path = Path(raw.removeprefix("file://")).expanduser()
-        for candidate in [raw_path] if raw_path.is_absolute() else [b / raw_path for b in bases]:
+        for candidate in candidates(raw):
             if is_slipway_checkout(candidate):
                 return candidate.resolve()
     raise SourceError(
@@ -118,13 +129,21 @@ def from_explicit(name: str, source: str) -> str:
     url = git_url(source)
     if url:
         return f"{name} @ {url}"
-    path = Path(source).expanduser().resolve()
-    if not path.exists():
-        raise SourceError(f"slipway_source: path does not exist (got {source!r})")
-    return f"{name} @ {path.as_uri()}"
+    for path in candidates(source):
+        if path.exists():
+            return f"{name} @ {path.resolve().as_uri()}"
+    raise SourceError(f"slipway_source: path does not exist (got {source!r})")
 
 
 def requirement(ctx: dict[str, str]) -> str:
+    """The slipway-mlops requirement, refused unless it stays one string in pyproject.toml."""
+    req = derived_requirement(ctx)
+    if not REQUIREMENT.match(req) or not req.isprintable():
+        raise SourceError(f"slipway_source: not a requirement pyproject.toml can hold: {req!r}")
+    return req
+
+
+def derived_requirement(ctx: dict[str, str]) -> str:
     name = f"slipway-mlops[{extras(ctx)}]"
     explicit = ctx.get("slipway_source", "").strip()
     if explicit:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 import types
 from pathlib import Path
 
@@ -16,3 +18,12 @@ def load_hook(name: str, context: dict[str, object]) -> types.ModuleType:
     module = types.ModuleType(name)
     exec(compile(source, str(HOOKS / f"{name}.py"), "exec"), module.__dict__)
     return module
+
+
+def load_inputs() -> types.ModuleType:
+    """The template's Jinja extension module (slipway_inputs.py at the repository root),
+    imported as cookiecutter imports it."""
+    root = str(HOOKS.parent)
+    if root not in sys.path:
+        sys.path.append(root)
+    return importlib.import_module("slipway_inputs")

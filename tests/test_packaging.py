@@ -27,11 +27,12 @@ def test_wheel_bundles_template_hooks_and_presets(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "slipway/presets.py",
+        "slipway/py.typed",  # a project's mypy checks its calls into slipway
         "slipway/stacks/dev.yaml",
         "slipway/stacks/prod.yaml",
         "slipway/template/cookiecutter.json",
-        "slipway/template/hooks/pre_gen_project.py",
         "slipway/template/hooks/post_gen_project.py",
+        "slipway/template/slipway_inputs.py",
         "slipway/template/{{cookiecutter.project_slug}}/Makefile",
         "slipway/template/{{cookiecutter.project_slug}}/infra/__main__.py",
     ):

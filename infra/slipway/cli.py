@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -27,7 +30,7 @@ def _parse_extra_context(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise typer.BadParameter(f"{pair!r}: extra context must be key=value")
+            raise typer.BadParameter(f"{pair!r}: template values are key=value")
         context[key] = value
     return context
 
@@ -38,12 +41,40 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _template_inputs(root: Path) -> ModuleType:
+    """The template's input rules, imported once under the name cookiecutter imports them by."""
+    loaded = sys.modules.get("slipway_inputs")
+    if loaded is not None and Path(str(loaded.__file__)).parent == root:
+        return loaded
+    spec = importlib.util.spec_from_file_location("slipway_inputs", root / "slipway_inputs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["slipway_inputs"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _template_keys_help() -> str:
+    """Every key ``slipway new`` takes, with its choices or default, for ``--help``."""
+    try:
+        from slipway.options_doc import answers
+
+        rows = answers(template_dir()[0] / "cookiecutter.json")
+    except FileNotFoundError:  # pragma: no cover - a broken install; `new` says so itself
+        return ""
+    width = max(len(key) for key, _ in rows)
+    lines = [f"{key.ljust(width)}  {shown}" for key, shown in rows]
+    return "Template values, as key=value (the first choice is the default):\n\n" + "\n".join(lines)
+
+
 @app.command(
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_template_keys_help(),
 )
 def new(
     extra_context: Annotated[
-        list[str] | None, typer.Argument(help="Template values as key=value (e.g. compute=eks).")
+        list[str] | None,
+        typer.Argument(help="Template values as key=value (e.g. compute=eks); listed below."),
     ] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Do not prompt.")] = False,
     output_dir: Annotated[
@@ -60,28 +91,46 @@ def new(
         bool, typer.Option("--overwrite-if-exists", "-f", help="Write into an existing dir.")
     ] = False,
 ) -> None:
-    """Generate a new ML project from the template bundled in this package."""
+    """Generate a new ML project from the template bundled in this package.
+
+    Every answer is checked before anything is written: a bad one stops with one line
+    naming the field and the rule, and exit code 1.
+    """
     from cookiecutter.exceptions import CookiecutterException, FailedHookException
     from cookiecutter.main import cookiecutter
 
-    # The hooks print their own one-line errors; keep cookiecutter's tracebacks out.
+    # Refusals are one line (ours or a hook's); keep cookiecutter's tracebacks out.
     logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
 
     root, bundled = template_dir()
-    context = _parse_extra_context(extra_context or [])
-    if bundled:
+    inputs = _template_inputs(root)
+    try:
+        context = _parse_extra_context(extra_context or [])
+        inputs.check_given(context, inputs.template_json())
+        if any(mark in str(output_dir) for mark in ("{{", "{%", "{#")):
+            raise inputs.InvalidInput(
+                "--output-dir", "must not contain {{, {% or {#", str(output_dir)
+            )
+    except inputs.InvalidInput as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    replaying = replay or replay_file is not None
+    if bundled and not replaying:
         # An installed package pins generated projects to its own version.
-        context.setdefault("_slipway_bundle_version", __version__)
+        context["_slipway_bundle_version"] = __version__
     try:
         project = cookiecutter(
             str(root),
             no_input=no_input,
-            extra_context=context,
+            extra_context=None if replaying else context,
             output_dir=str(output_dir),
             replay=replay_file or (True if replay else None),
             config_file=str(config_file) if config_file else None,
             overwrite_if_exists=overwrite_if_exists,
         )
+    except inputs.InvalidInput as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     except FailedHookException:
         # The hook already printed "error: <field>: <rule>"; cookiecutter removed the directory.
         raise typer.Exit(1) from None

@@ -18,9 +18,10 @@ HEADER = """\
 do not edit by hand (tests/test_docs.py compares the two). -->
 
 Every question `slipway new` (or `cookiecutter`/`cruft create`) asks, in order. Give
-answers on the command line as `key=value` (`slipway new --no-input compute=eks`); the
-pre-generation hook refuses a bad value with one line naming the field and the rule
-(see [template.md](template.md)). A default in `{{ }}` is derived from earlier answers.
+answers on the command line as `key=value` (`slipway new --no-input compute=eks`;
+`slipway new --help` lists them). A bad value is refused before anything is written, with
+one line naming the field and the rule (see [template.md](template.md)). A default in
+`{{ }}` is derived from earlier answers.
 """
 
 
@@ -43,6 +44,27 @@ def _choices(key: str, value: Any, prompt: Any) -> str:
     )
 
 
+# cookiecutter's own settings in cookiecutter.json: neither asked nor set by `slipway new`.
+SETTINGS = frozenset({"_extensions", "_copy_without_render", "_jinja2_env_vars", "_new_lines"})
+
+
+def answers(cookiecutter_json: Path) -> list[tuple[str, str]]:
+    """Each key a user may give, with its choices or its default (for ``slipway new --help``)."""
+    context: dict[str, Any] = json.loads(cookiecutter_json.read_text())
+    rows = []
+    for key, value in context.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, list):
+            shown = " | ".join(map(str, value))
+        elif "{{" in str(value):
+            shown = "default: derived from the answers above"
+        else:
+            shown = f"default: {value}" if value != "" else "default: blank"
+        rows.append((key, shown))
+    return rows
+
+
 def render(cookiecutter_json: Path | None = None) -> str:
     """The options page for ``cookiecutter_json`` (default: the template's own)."""
     path = cookiecutter_json or template_dir()[0] / "cookiecutter.json"
@@ -51,7 +73,7 @@ def render(cookiecutter_json: Path | None = None) -> str:
     rows = ["| option | question | default | choices |", "|---|---|---|---|"]
     internal = []
     for key, value in context.items():
-        if key.startswith("__"):
+        if key.startswith("__") or key in SETTINGS:
             continue
         if key.startswith("_"):
             internal.append(f"`{key}`")

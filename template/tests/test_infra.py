@@ -92,7 +92,7 @@ def test_every_taggable_resource_is_tagged(run: ProgramRun) -> None:
     required = {
         "project": "{{ cookiecutter.project_slug }}",
         "environment": preset,
-        "owner": "{{ cookiecutter.author_name }}",
+        "owner": {{ cookiecutter.author_name | py }},  # noqa: E501
         "managed-by": "slipway",
     }
     assert untagged(run, required) == []

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from isolation import undo_mlflow_globals
 from slipway.lifecycle import Approval, DataVersion, EvaluationReport, GroupMetrics
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
@@ -80,26 +81,27 @@ def champion_registry(
     from sklearn.linear_model import LogisticRegression
     from slipway.lifecycle import REPORT_ARTIFACT, promote
 
-    root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
-    mlflow.set_experiment("deploy-test")
-    with mlflow.start_run() as run:
-        model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            registered_model_name="churn",
-            pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
-        )
-        mlflow.log_dict(evaluation_report(run.info.run_id).model_dump(mode="json"), REPORT_ARTIFACT)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_model_version_tag("churn", "1", "trained_by", TRAINER)
-    promote(client, "churn", Approval.automated(run.info.run_id), "1")
-    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        undo_mlflow_globals(patch)  # set_tracking_uri and set_experiment set them
+        root = tmp_path_factory.mktemp("mlflow")
+        uri = f"sqlite:///{root / 'mlflow.db'}"
+        mlflow.set_tracking_uri(uri)
+        mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
+        mlflow.set_experiment("deploy-test")
+        with mlflow.start_run() as run:
+            model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+            mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name="churn",
+                pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
+            )
+            report = evaluation_report(run.info.run_id)
+            mlflow.log_dict(report.model_dump(mode="json"), REPORT_ARTIFACT)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.set_model_version_tag("churn", "1", "trained_by", TRAINER)
+        promote(client, "churn", Approval.automated(run.info.run_id), "1")
     source = client.get_model_version_download_uri("churn", "1")  # files, not models:/m-id
-
     client.create_registered_model(STAGED)
 
     def approve(approval: Approval) -> str:

@@ -3,12 +3,12 @@ approval on record and the checks a person's approval must pass."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
 import pytest
+from isolation import undo_mlflow_globals
 from mlflow.tracking import MlflowClient
 from slipway.lifecycle import (
     COMPARED_TAG,
@@ -30,25 +30,15 @@ INPUTS = Inputs(training_data="d" * 64, code="c" * 64, config="f" * 64)
 DATA = DataVersion(uri="data/train.csv", sha256="d" * 64, rows=341)
 
 
-def _forget_tracking() -> None:
-    """Undo configure_tracking's process-wide URIs (and the variables MLflow sets for them),
-    so no later test on this worker talks to this module's stores."""
-    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
-    mlflow.set_registry_uri(None)  # type: ignore[arg-type]
-    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        os.environ.pop(variable, None)
-
-
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        undo_mlflow_globals(patch)  # configure_tracking and use_experiment set them
         root = tmp_path_factory.mktemp("registry")
         tracking = configure_tracking(root)
         assert tracking.db_path == (root / "mlflow.db").resolve()
         use_experiment(tracking, "exp")
         yield MlflowClient(tracking.uri, tracking.uri)
-    _forget_tracking()
 
 
 def _source(client: MlflowClient, compared: str = "none") -> tuple[str, str]:
@@ -137,12 +127,8 @@ def test_missing_aliases_are_one_line_errors(client: MlflowClient) -> None:
 def test_tracking_uri_env_overrides_the_embedded_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    undo_mlflow_globals(monkeypatch)  # configure_tracking sets them
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
-    try:
-        tracking = configure_tracking(tmp_path)
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+    tracking = configure_tracking(tmp_path)
     assert tracking.uri == "http://127.0.0.1:5999" and tracking.db_path is None
     assert not (tmp_path / "mlflow.db").exists()

@@ -1,3 +1,3 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}"""
+"""The {{ cookiecutter.project_slug }} project: its lifecycle steps, one module each."""
 
 __version__ = "0.1.0"

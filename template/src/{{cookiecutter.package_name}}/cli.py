@@ -1,4 +1,4 @@
-"""Command line of {{ cookiecutter.project_name }}: ``{{ cookiecutter.package_name }} --help``.
+"""Command line of {{ cookiecutter.project_slug }}: ``{{ cookiecutter.package_name }} --help``.
 
 Exit codes: 0 ok (also: nothing changed, nothing trained), 1 quality gate refused the
 candidate (both models' scores shown), 2 bad input or a refused promotion/deploy (one line
@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }} import config as project_config
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-app = typer.Typer(help="{{ cookiecutter.description }}", no_args_is_help=True)
+app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
 app.add_typer(pipeline, name="pipeline")
 data = typer.Typer(help="Data versions a model was trained and evaluated on.", no_args_is_help=True)
