@@ -389,7 +389,9 @@ def _status_values(project: Path) -> set[str]:
     return {
         node.value.value
         for node in status.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
     }
 
 

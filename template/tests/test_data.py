@@ -103,7 +103,8 @@ def test_missing_file_without_sample_is_an_error(tmp_path: Path) -> None:
 BAD_DATA: dict[str, tuple[Callable[[pd.DataFrame], pd.DataFrame | str], str]] = {
     "empty": (lambda f: "", "error: data.path: train.csv is empty (no header, no rows)"),
     "header-only": (
-        lambda f: f.head(0), "error: data.path: train.csv has a header but no rows",
+        lambda f: f.head(0),
+        "error: data.path: train.csv has a header but no rows",
     ),
     "one-row": (
         lambda f: f.head(1),

@@ -40,8 +40,9 @@ def test_metrics_fairness_importance_and_plots_are_logged(
     assert set(cohort.groups) == {"A", "B"}
     assert sum(g["count"] for g in cohort.groups.values()) == report.evaluation_data.rows
     assert metrics["fairness.cohort.recall_difference"] == pytest.approx(cohort.difference)
-    assert [i.mean for i in report.importance] == sorted((i.mean for i in report.importance),
-                                                          reverse=True)
+    assert [i.mean for i in report.importance] == sorted(
+        (i.mean for i in report.importance), reverse=True
+    )
     assert len(report.importance) == 30
     logged = {a.path for a in client.list_artifacts(report.run_id, "evaluation")}
     assert logged == PLOTS

@@ -50,8 +50,12 @@ def test_new_evaluation_data_scores_the_champion_again_without_training(
     assert first.exit_code == 0, first.output
     fewer = pd.read_csv(in_project / "data" / "evaluation.csv").iloc[10:]
     fewer.to_csv(in_project / "rescore" / "evaluation.csv", index=False)
-    changed = write_config(in_project / "rescore", model={"name": name},
-                           data={"evaluation": "rescore/evaluation.csv"}, **private)
+    changed = write_config(
+        in_project / "rescore",
+        model={"name": name},
+        data={"evaluation": "rescore/evaluation.csv"},
+        **private,
+    )
 
     result = CliRunner().invoke(app, ["pipeline", "run", "--config", str(changed)])
 

@@ -99,12 +99,15 @@ def test_staging_candidate_waits_for_a_person_who_did_not_train_it(
     trainer = client.get_model_version(STAGED, "1").tags["trained_by"]
 
     refusals = {
-        "error: --evaluation: required on stack staging: the run you reviewed":
-            cli("promote", "--approved-by", "bob"),
-        f"error: approval: {trainer} trained this model and cannot approve it; another person":
-            cli("promote", "--approved-by", trainer, "--evaluation", evaluation),
-        f"error: --evaluation: run {outcome.report.run_id} is not the evaluation of version 1":
-            cli("promote", "--approved-by", "bob", "--evaluation", outcome.report.run_id),
+        "error: --evaluation: required on stack staging: the run you reviewed": cli(
+            "promote", "--approved-by", "bob"
+        ),
+        f"error: approval: {trainer} trained this model and cannot approve it; another person": cli(
+            "promote", "--approved-by", trainer, "--evaluation", evaluation
+        ),
+        f"error: --evaluation: run {outcome.report.run_id} is not the evaluation of version 1": cli(
+            "promote", "--approved-by", "bob", "--evaluation", outcome.report.run_id
+        ),
     }
     for expected, result in refusals.items():
         assert result.exit_code == 2, result.output
@@ -116,7 +119,9 @@ def test_staging_candidate_waits_for_a_person_who_did_not_train_it(
     assert _aliases(client, STAGED) == {"champion": "1"}
     tags = client.get_model_version(STAGED, "1").tags
     assert (tags["approved_by"], tags["approval_kind"], tags["approved_evaluation"]) == (
-        "bob", "human", evaluation,
+        "bob",
+        "human",
+        evaluation,
     )
     with tempfile.TemporaryDirectory() as tmp:
         card = Path(client.download_artifacts(evaluation, CARD_ARTIFACT, tmp)).read_text()

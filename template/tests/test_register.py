@@ -18,8 +18,14 @@ def test_champion_carries_lineage_and_an_automated_approval(
     assert str(version.version) == outcome.version
     run = client.get_run(version.run_id)
     tags = version.tags
-    for key in ("training_data_sha256", "evaluation_data_sha256", "code_sha256",
-                "config_sha256", "git_commit", "trained_by"):
+    for key in (
+        "training_data_sha256",
+        "evaluation_data_sha256",
+        "code_sha256",
+        "config_sha256",
+        "git_commit",
+        "trained_by",
+    ):
         assert tags[key] == run.data.tags[key], key
     assert float(tags["metric.roc_auc"]) == round(outcome.report.challenger["roc_auc"], 6)
     assert (tags["approved_by"], tags["approval_kind"]) == ("quality-gate", "automated")

@@ -32,7 +32,8 @@ def test_run_logs_params_and_the_versions_of_its_inputs(
     assert tags["git_commit"] and tags["trained_by"]  # a sha or "unknown"; who ran it
     inputs = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
     assert {name: d.name for name, d in inputs.items()} == {
-        "training": "train.csv", "evaluation": "evaluation.csv",
+        "training": "train.csv",
+        "evaluation": "evaluation.csv",
     }
 
 

@@ -97,23 +97,38 @@ def evaluate(
     champion = score_champion(client, config.model.name, held_out)
     groups = group_metrics(held_out.target, challenger.predicted, held_out.frame, config.fairness)
     ranked = importance(
-        trained.pipeline, held_out.features, held_out.target, config.gate.compare_metric,
+        trained.pipeline,
+        held_out.features,
+        held_out.target,
+        config.gate.compare_metric,
         config.model.seed,
     )
     verdict = check_gate(
-        challenger.metrics, config.gate.minimums(),
+        challenger.metrics,
+        config.gate.minimums(),
         Champion(*(champion[0], champion[1].metrics)) if champion else None,
-        config.gate.compare_metric, config.gate.champion_margin,
-        maximums=disparities(groups), data=held_out.version.describe(),
+        config.gate.compare_metric,
+        config.gate.champion_margin,
+        maximums=disparities(groups),
+        data=held_out.version.describe(),
     )
     report = EvaluationReport(
-        model_name=config.model.name, run_id=trained.run_id, stack=stack,
-        estimator=config.model.estimator, params=dict(config.model.params),
-        training_data=data.training.version, evaluation_data=held_out.version, lineage=lineage,
-        compare_metric=config.gate.compare_metric, challenger=challenger.metrics,
+        model_name=config.model.name,
+        run_id=trained.run_id,
+        stack=stack,
+        estimator=config.model.estimator,
+        params=dict(config.model.params),
+        training_data=data.training.version,
+        evaluation_data=held_out.version,
+        lineage=lineage,
+        compare_metric=config.gate.compare_metric,
+        challenger=challenger.metrics,
         champion=champion[1].metrics if champion else None,
         champion_version=champion[0] if champion else None,
-        gate=verdict.summary(), passed=verdict.passed, fairness=groups, importance=ranked,
+        gate=verdict.summary(),
+        passed=verdict.passed,
+        fairness=groups,
+        importance=ranked,
     )
     _log(client, report, held_out, challenger, champion)
     return Evaluation(report, verdict)
@@ -149,11 +164,14 @@ def _log(
         models[f"champion v{champion[0]}"] = champion[1]
     figures = {
         "evaluation/roc_curve.png": plots.roc(
-            held_out.target, {k: s.probability for k, s in models.items()}, data),
+            held_out.target, {k: s.probability for k, s in models.items()}, data
+        ),
         "evaluation/confusion_matrix.png": plots.confusion(
-            held_out.target, {k: s.predicted for k, s in models.items()}, data),
+            held_out.target, {k: s.predicted for k, s in models.items()}, data
+        ),
         "evaluation/permutation_importance.png": plots.importance(
-            report.importance, report.compare_metric, data),
+            report.importance, report.compare_metric, data
+        ),
         **{f"evaluation/fairness_{g.column}.png": plots.fairness(g, data) for g in report.fairness},
     }
     for path, figure in figures.items():
@@ -173,17 +191,25 @@ def rescore(
     name, version = config.model.name, str(champion.version)
     scores = score(mlflow.sklearn.load_model(f"models:/{name}/{version}"), held_out)
     verdict = check_gate(
-        scores.metrics, config.gate.minimums(), None, config.gate.compare_metric,
+        scores.metrics,
+        config.gate.minimums(),
+        None,
+        config.gate.compare_metric,
         data=held_out.version.describe(),
     )
-    tags = {**held_out.version.tags("evaluation_data"), "rescored_version": version,
-            "gate": verdict.summary()}
+    tags = {
+        **held_out.version.tags("evaluation_data"),
+        "rescored_version": version,
+        "gate": verdict.summary(),
+    }
     run = client.create_run(experiment_id, run_name=f"rescore-v{version}", tags=tags)
     now = int(time.time() * 1000)
     metrics = [Metric(k, v, now, 0) for k, v in scores.metrics.items()]
     client.log_batch(run.info.run_id, metrics=metrics)
     client.set_terminated(run.info.run_id)
-    for key, value in {**held_out.version.tags("evaluation_data"),
-                       "rescored_run": run.info.run_id}.items():
+    for key, value in {
+        **held_out.version.tags("evaluation_data"),
+        "rescored_run": run.info.run_id,
+    }.items():
         client.set_model_version_tag(name, version, key, value)
     return verdict

@@ -36,16 +36,18 @@ def group_metrics(
             metrics=metrics, y_true=truth, y_pred=predicted, sensitive_features=groups[column]
         )
         by_group = frame.by_group
-        found.append(GroupMetrics(
-            column=column,
-            metric=config.metric,
-            max_difference=config.max_difference,
-            difference=float(frame.difference()[config.metric]),
-            groups={
-                str(group): {name: float(value) for name, value in row.items()}
-                for group, row in by_group.iterrows()
-            },
-        ))
+        found.append(
+            GroupMetrics(
+                column=column,
+                metric=config.metric,
+                max_difference=config.max_difference,
+                difference=float(frame.difference()[config.metric]),
+                groups={
+                    str(group): {name: float(value) for name, value in row.items()}
+                    for group, row in by_group.iterrows()
+                },
+            )
+        )
     return found
 
 

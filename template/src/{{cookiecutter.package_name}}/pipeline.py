@@ -87,8 +87,11 @@ def write_summary(root: Path, outcome: Outcome, card: str = "") -> None:
     out = root / SUMMARY_DIR
     out.mkdir(parents=True, exist_ok=True)
     facts = {
-        "status": outcome.status.value, "model": outcome.model_name, "version": outcome.version,
-        "evaluation": outcome.report.run_id if outcome.report else "", "message": outcome.message,
+        "status": outcome.status.value,
+        "model": outcome.model_name,
+        "version": outcome.version,
+        "evaluation": outcome.report.run_id if outcome.report else "",
+        "message": outcome.message,
     }
     (out / "candidate.json").write_text(json.dumps(facts, indent=2) + "\n")
     (out / "summary.md").write_text(card or f"{outcome.message}\n")
@@ -110,8 +113,11 @@ def run(config: PipelineConfig, root: Path, stack: str = "local", force: bool = 
             return outcome
         with progress.step("train"):
             lineage = {
-                "git_commit": git_commit(root), "trained_by": trained_by(), "stack": stack,
-                "code_sha256": inputs.code, "config_sha256": inputs.config,
+                "git_commit": git_commit(root),
+                "trained_by": trained_by(),
+                "stack": stack,
+                "code_sha256": inputs.code,
+                "config_sha256": inputs.config,
             }
             trained = train(data, config.model, inputs, lineage)
         with progress.step("evaluate + gate"):
@@ -127,10 +133,13 @@ def run(config: PipelineConfig, root: Path, stack: str = "local", force: bool = 
         with progress.step("promote"):
             if needs_human:
                 card = write_card(client, config, version)
-                status, message = Status.awaiting_approval, (
-                    f"version {version} is eligible and awaits a person's approval: "
-                    f"promote --stack {stack} --version {version} --evaluation {report.run_id} "
-                    "--approved-by <you>"
+                status, message = (
+                    Status.awaiting_approval,
+                    (
+                        f"version {version} is eligible and awaits a person's approval: "
+                        f"promote --stack {stack} --version {version} --evaluation {report.run_id} "
+                        "--approved-by <you>"
+                    ),
                 )
             else:
                 approve(client, config, Approval.automated(report.run_id), version, False)

@@ -39,8 +39,14 @@ def roc(truth: pd.Series, scores: Mapping[str, np.ndarray], data: str) -> Figure
     ranked = sorted(scores.items(), key=lambda item: -roc_auc_score(truth, item[1]))
     for colour, style, (label, score) in zip(COLOURS, ("-", "--"), ranked, strict=False):
         fpr, tpr, _ = roc_curve(truth, score)
-        ax.plot(fpr, tpr, color=colour, ls=style, lw=2,  # dashed: equal curves stay visible
-                label=f"{label}: AUC {roc_auc_score(truth, score):.4f}")
+        ax.plot(
+            fpr,
+            tpr,
+            color=colour,
+            ls=style,
+            lw=2,  # dashed: equal curves stay visible
+            label=f"{label}: AUC {roc_auc_score(truth, score):.4f}",
+        )
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="chance: AUC 0.5")
     ax.set(xlabel="False positive rate", ylabel="True positive rate", xlim=(0, 1), ylim=(0, 1.02))
     _title(figure, "ROC curve, every model on the same evaluation data", data)
@@ -58,11 +64,23 @@ def confusion(truth: pd.Series, predicted: Mapping[str, np.ndarray], data: str) 
         shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         for (row, col), count in np.ndenumerate(counts):
-            ax.text(col, row, f"{count}\n{shares[row, col]:.1%}", ha="center", va="center",
-                    color="white" if shares[row, col] > 0.5 else "black", fontsize=12)
+            ax.text(
+                col,
+                row,
+                f"{count}\n{shares[row, col]:.1%}",
+                ha="center",
+                va="center",
+                color="white" if shares[row, col] > 0.5 else "black",
+                fontsize=12,
+            )
         errors = int(counts[0, 1] + counts[1, 0])
-        ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="Predicted class", ylabel="True class",
-               title=f"{label}: {_plural(errors, 'error')} in {int(counts.sum())} rows")
+        ax.set(
+            xticks=[0, 1],
+            yticks=[0, 1],
+            xlabel="Predicted class",
+            ylabel="True class",
+            title=f"{label}: {_plural(errors, 'error')} in {int(counts.sum())} rows",
+        )
     _title(figure, "Confusion matrix: count and share of each true class", data)
     return figure
 
@@ -72,8 +90,14 @@ def importance(found: list[Importance], metric: str, data: str) -> Figure:
     top = found[:TOP_FEATURES][::-1]
     figure = Figure(figsize=(7, 0.35 * len(top) + 1.5), layout="constrained")
     ax = figure.add_subplot()
-    ax.barh([i.feature for i in top], [i.mean for i in top], xerr=[i.std for i in top],
-            color=COLOURS[0], alpha=0.85, capsize=2)
+    ax.barh(
+        [i.feature for i in top],
+        [i.mean for i in top],
+        xerr=[i.std for i in top],
+        color=COLOURS[0],
+        alpha=0.85,
+        capsize=2,
+    )
     ax.axvline(0, color="grey", lw=1)
     ax.set(xlabel=f"drop in {metric} when the feature is shuffled (mean, spread)")
     _title(figure, f"Permutation importance: top {len(top)} of {len(found)} features", data)
@@ -92,15 +116,29 @@ def fairness(group: GroupMetrics, data: str) -> Figure:
     colours = [PASS if value >= floor else FAIL for value in values]
     bars = ax.bar([name for name, _ in ranked], values, color=colours, alpha=0.85)
     for bar, (_, metrics) in zip(bars, ranked, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() / 2,
-                f"{bar.get_height():.3f}\nn={int(metrics.get('count', 0))}",
-                ha="center", va="center", color="white", fontsize=11)
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            bar.get_height() / 2,
+            f"{bar.get_height():.3f}\nn={int(metrics.get('count', 0))}",
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=11,
+        )
     ok = group.difference <= group.max_difference
-    ax.axhline(floor, color="black", ls="--", lw=1.5,
-               label=f"lowest allowed: best - max_difference {group.max_difference:.3f}")
+    ax.axhline(
+        floor,
+        color="black",
+        ls="--",
+        lw=1.5,
+        label=f"lowest allowed: best - max_difference {group.max_difference:.3f}",
+    )
     ax.set(ylim=(0, 1.05), ylabel=group.metric, xlabel=group.column)
     ax.legend(loc="lower right", framealpha=0.95)
     verdict = "within the limit" if ok else "over the limit: refused"
-    _title(figure, f"{group.metric} per {group.column} group: difference "
-           f"{group.difference:.3f}, {verdict}", data)
+    _title(
+        figure,
+        f"{group.metric} per {group.column} group: difference {group.difference:.3f}, {verdict}",
+        data,
+    )
     return figure

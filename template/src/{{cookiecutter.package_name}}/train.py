@@ -63,15 +63,18 @@ def train(
     with mlflow.start_run() as run:
         mlflow.log_params({"estimator": config.estimator, "seed": config.seed, **config.params})
         log_inputs(data)
-        mlflow.set_tags({
-            **training.version.tags("training_data"),
-            **data.evaluation.version.tags("evaluation_data"),
-            **inputs.tags(),
-            **lineage,
-        })
+        mlflow.set_tags(
+            {
+                **training.version.tags("training_data"),
+                **data.evaluation.version.tags("evaluation_data"),
+                **inputs.tags(),
+                **lineage,
+            }
+        )
         pipeline.fit(training.features, training.target)
         info = mlflow.sklearn.log_model(
-            pipeline, name=MODEL_ARTIFACT,
+            pipeline,
+            name=MODEL_ARTIFACT,
             signature=ModelSignature(infer_signature(training.features).inputs, OUTPUT_SCHEMA),
             input_example=training.features.head(3),
             # skops: loading cannot run arbitrary code, unlike pickle (types allow-listed)
