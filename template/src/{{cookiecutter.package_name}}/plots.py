@@ -67,7 +67,7 @@ def confusion(truth: pd.Series, predicted: Mapping[str, np.ndarray], data: str) 
             ax.text(
                 col,
                 row,
-                f"{count}\n{shares[row, col]:.1%}",
+                f"{count}\n{100 * shares[row, col]:.1f} %",
                 ha="center",
                 va="center",
                 color="white" if shares[row, col] > 0.5 else "black",
