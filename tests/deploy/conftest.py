@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from evaluation_records import evaluation_report
 from isolation import undo_mlflow_globals
-from slipway.lifecycle import Approval, DataVersion, EvaluationReport, GroupMetrics
+from slipway.lifecycle import Approval
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
@@ -37,36 +38,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clients]:
 def stack(aws: Clients) -> dict[str, str]:
     """What the infra stack would have created and exported (realtime endpoint + alarms)."""
     return create_stack(aws, "churn-dev")
-
-
-def evaluation_report(run_id: str) -> EvaluationReport:
-    """The evaluation record a project's pipeline logs with a candidate's run."""
-    data = DataVersion(uri="data/evaluation.csv", sha256="e" * 64, rows=114)
-    return EvaluationReport(
-        model_name="churn",
-        run_id=run_id,
-        stack="dev",
-        estimator="logistic_regression",
-        params={"C": 1.0},
-        training_data=DataVersion(uri="data/train.csv", sha256="t" * 64, rows=341),
-        evaluation_data=data,
-        lineage={"trained_by": TRAINER, "git_commit": "abc123"},
-        compare_metric="roc_auc",
-        challenger={"roc_auc": 0.99, "f1": 0.97},
-        champion={"roc_auc": 0.98, "f1": 0.96},
-        champion_version="1",
-        gate=f"challenger wins on {data.describe()}: roc_auc 0.9900 vs 0.9800",
-        passed=True,
-        fairness=[
-            GroupMetrics(
-                column="cohort",
-                metric="recall",
-                max_difference=0.25,
-                difference=0.03,
-                groups={"A": {"recall": 1.0, "count": 57}, "B": {"recall": 0.97, "count": 57}},
-            )
-        ],
-    )
 
 
 @pytest.fixture(scope="session")

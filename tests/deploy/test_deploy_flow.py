@@ -11,13 +11,14 @@ import tarfile
 from typing import Any
 
 import pytest
+from evaluation_records import evaluation_report
 from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PREVIOUS_TAG
 from slipway.lifecycle import Approval
 from slipway.testing.moto_stack import Clients, create_stack
 
-from .conftest import ENDPOINT, IMAGE, STAGED, TRAINER, evaluation_report
+from .conftest import ENDPOINT, IMAGE, STAGED, TRAINER
 
 
 def _deploy(
@@ -188,23 +189,18 @@ def test_outside_dev_only_a_person_other_than_the_trainer_approves(aws, champion
     staging = create_stack(aws, "churn-staging", preset="staging")
     approve = champion_registry[2]
 
-    gate = approve(Approval.automated("run-1"))
-    with pytest.raises(DeployError) as refused:
-        _deploy(aws, staging, champion_registry, STAGED)
-    assert str(refused.value) == (
-        f"approval: champion version {gate}: approved only by the automated gate "
-        "(quality-gate); outside dev a person approves (promote --approved-by)"
-    )
-    _assert_nothing_written(aws, staging)
-
-    own = approve(Approval.human(TRAINER, "run-1"))
-    with pytest.raises(DeployError) as refused:
-        _deploy(aws, staging, champion_registry, STAGED)
-    assert str(refused.value) == (
-        f"approval: champion version {own}: {TRAINER} trained this model and cannot approve "
-        "it; another person approves"
-    )
-    _assert_nothing_written(aws, staging)
+    refusals = {
+        Approval.automated("run-1"): "approved only by the automated gate (quality-gate); "
+        "outside dev a person approves (promote --approved-by)",
+        Approval.human(TRAINER, "run-1"): f"{TRAINER} trained this model and cannot approve "
+        "it; another person approves",
+    }
+    for approval, rule in refusals.items():
+        version = approve(approval)
+        with pytest.raises(DeployError) as refused:
+            _deploy(aws, staging, champion_registry, STAGED)
+        assert str(refused.value) == f"approval: champion version {version}: {rule}"
+        _assert_nothing_written(aws, staging)
 
     reviewed = approve(Approval.human("bob", "run-1"))
     deployed = _deploy(aws, staging, champion_registry, STAGED)

@@ -6,48 +6,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from evaluation_records import evaluation_report
 from slipway.lifecycle import (
     Approval,
     DataVersion,
-    EvaluationReport,
-    GroupMetrics,
     Importance,
     markdown_card,
     sagemaker_card_content,
 )
 
-DATA = DataVersion(uri="data/evaluation.csv", sha256="e" * 64, rows=114)
-REPORT = EvaluationReport(
-    model_name="churn",
-    run_id="run-1",
+REPORT = evaluation_report(
+    "run-1",
     stack="staging",
-    estimator="logistic_regression",
     params={"C": 10000, "max_iter": 500},
     training_data=DataVersion(
         uri="s3://b/data/train.csv", sha256="t" * 64, rows=341, version_id="v-123"
     ),
-    evaluation_data=DATA,
-    lineage={
-        "trained_by": "carol",
-        "git_commit": "abc123",
-        "code_sha256": "c" * 64,
-        "config_sha256": "f" * 64,
-    },
-    compare_metric="roc_auc",
     challenger={"f1": 0.9, "roc_auc": 0.9532},
     champion={"f1": 0.99, "roc_auc": 0.9993},
-    champion_version="1",
     gate="champion v1 wins on ...",
     passed=False,
-    fairness=[
-        GroupMetrics(
-            column="cohort",
-            metric="recall",
-            max_difference=0.25,
-            difference=0.03,
-            groups={"B": {"recall": 0.97, "count": 57}, "A": {"recall": 1.0, "count": 57}},
-        )
-    ],
     importance=[Importance(feature="worst_area", mean=0.02, std=0.01)],
 )
 

@@ -153,11 +153,6 @@ class Inputs:
             return None
         return cls(*(tags[key] for key in keys))
 
-    def changes_from(self, other: Inputs) -> list[str]:
-        """Names of the inputs that differ from ``other`` (empty: the same model)."""
-        names = {"training data": "training_data", "code": "code", "config": "config"}
-        return [name for name, attr in names.items() if getattr(self, attr) != getattr(other, attr)]
-
 
 def training_tags(
     data: DataVersion, inputs: Inputs, commit: str, metrics: Mapping[str, float]
