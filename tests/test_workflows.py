@@ -663,11 +663,13 @@ def test_a_missing_role_secret_fails_first_naming_it(
 
 def _expected_secret(reference: str, values: dict[str, str]) -> str:
     """The repository secret behind ``secrets.X`` / ``secrets[matrix.role]`` /
-    ``secrets.deploy-role`` (the caller's AWS_DEPLOY_ROLE_ARN_<STACK>)."""
+    ``secrets.deploy-role`` / ``secrets.candidate-role`` (the caller's
+    AWS_DEPLOY_ROLE_ARN_<STACK> / AWS_CANDIDATE_ROLE_ARN_<STACK>)."""
     if reference == "secrets[matrix.role]":
         return values["matrix.role"]
-    if reference == "secrets.deploy-role":
-        return f"AWS_DEPLOY_ROLE_ARN_{values['inputs.stack'].upper()}"
+    if reference in ("secrets.deploy-role", "secrets.candidate-role"):
+        role = reference.removeprefix("secrets.").removesuffix("-role").upper()
+        return f"AWS_{role}_ROLE_ARN_{values['inputs.stack'].upper()}"
     return reference.removeprefix("secrets.")
 
 
