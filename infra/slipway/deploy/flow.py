@@ -1,8 +1,8 @@
-"""The whole deploy: check, export, register, approve, model card, roll out, in that order.
+"""The whole deploy: check, export, register, approve, model card, roll out, settle, in that order.
 
-Every refusal (rollout guards, no champion, an approval that does not count on this stack)
-is checked before the first write, so a refused deploy leaves no archive, no package and no
-card behind.
+Every refusal (rollout guards, an image that is not pushed, no champion, an approval that does
+not count on this stack) is checked before the first write, so a refused deploy leaves no
+archive, no package and no card behind.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from slipway.deploy.artifact import ExportedModel, champion_version, export_version
 from slipway.deploy.errors import DeployError
+from slipway.deploy.image import require_image
 from slipway.deploy.model_card import card_name, publish_card
 from slipway.deploy.outputs import StackOutputs
 from slipway.deploy.packages import (
@@ -24,6 +25,7 @@ from slipway.deploy.packages import (
     require_approved,
 )
 from slipway.deploy.rollout import Rollout, plan_rollout, roll_out
+from slipway.deploy.settle import POLL_SECONDS, settle
 from slipway.lifecycle.approval import Approval, check_approval
 from slipway.lifecycle.card import sagemaker_card_content
 from slipway.lifecycle.errors import LifecycleError
@@ -47,24 +49,29 @@ def deploy_champion(
     outputs: StackOutputs,
     image_uri: str,
     *,
-    canary_percent: int = 10,
-    wait_seconds: int = 300,
+    canary_percent: int | None = None,
+    wait_seconds: int | None = None,
     auto_rollback: bool = True,
+    poll_seconds: int = POLL_SECONDS,
     notes: Sequence[str] = (),
 ) -> Deployed:
     """Ship ``models:/<name>@champion`` to the stack's endpoint; ``aws(service)`` gives clients.
 
     The package is approved with the champion's approval on record (MLflow version tags);
-    on a stack whose preset is not dev it must be a person's, not the trainer's.
+    on a stack whose preset is not dev it must be a person's, not the trainer's. The first
+    release creates the endpoint. ``slipway.deploy.settle.RolledBack`` when SageMaker rolled
+    back.
     """
+    spec = outputs.serving
     plan_rollout(
         aws("sagemaker"),
         aws("cloudwatch"),
-        outputs.endpoint,
+        spec,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
         auto_rollback=auto_rollback,
     )
+    require_image(aws("ecr"), image_uri, outputs.repository)
     champion = champion_version(client, model_name)
     trainer = champion.tags.get(TRAINED_BY_TAG, "")
     try:
@@ -102,11 +109,13 @@ def deploy_champion(
     rollout = roll_out(
         aws("sagemaker"),
         aws("cloudwatch"),
-        outputs.endpoint,
+        spec,
         package,
-        outputs.role_arn,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
         auto_rollback=auto_rollback,
+    )
+    settle(
+        aws("sagemaker"), aws("application-autoscaling"), spec, rollout, poll_seconds=poll_seconds
     )
     return Deployed(model, package_arn, rollout, approval, card_arn)

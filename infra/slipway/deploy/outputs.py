@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from slipway.deploy.errors import DeployError
+from slipway.deploy.spec import ServingSpec
 
-REQUIRED = ("bucketName", "kmsKeyArn", "modelPackageGroupName", "inferenceRoleArn", "endpointName")
+REQUIRED = (
+    "bucketName",
+    "kmsKeyArn",
+    "modelPackageGroupName",
+    "inferenceRoleArn",
+    "endpointName",
+    "serving",
+)
 # Presets whose stacks take a model the automated gate approved; on any other (or unknown)
 # preset, a person must have approved it (slipway.lifecycle.approval).
 AUTOMATED_APPROVAL_PRESETS = ("dev",)
@@ -22,7 +30,11 @@ class StackOutputs:
     group: str
     role_arn: str
     endpoint: str
-    preset: str = ""  # the stack's slipway preset (output ``preset``): dev, staging, prod
+    serving: ServingSpec
+    repository: str = ""
+    """``modelRepositoryUrl``: the stack's ECR repository of the serving image."""
+    preset: str = ""
+    """``preset``: the stack's slipway preset (dev, staging, prod)."""
 
     @property
     def needs_human_approval(self) -> bool:
@@ -42,6 +54,8 @@ class StackOutputs:
             group=str(outputs["modelPackageGroupName"]),
             role_arn=str(outputs["inferenceRoleArn"]),
             endpoint=str(outputs["endpointName"]),
+            serving=ServingSpec.from_value(outputs["serving"]),
+            repository=str(outputs.get("modelRepositoryUrl") or ""),
             preset=str(outputs.get("preset") or ""),
         )
 
