@@ -247,7 +247,7 @@ def _capture(key: str) -> Callable[[dict[str, Any]], None]:
 )
 def test_a_spec_breaking_the_policy_packs_rules_is_refused_before_any_write(
     aws: Clients,
-    champion_registry: tuple[str, str],
+    champion_registry: tuple[str, ...],
     serverless: bool,
     edit: Callable[[dict[str, Any]], None],
     problem: str,
