@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -15,6 +16,21 @@ ECR_TOKEN = {
     "Action": ["ecr:GetAuthorizationToken"],
     "Resource": "*",
 }
+
+
+@dataclass(frozen=True)
+class Account:
+    """The stack's account, region and partition, to build ARNs of its resources."""
+
+    id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    partition: pulumi.Output[str]
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
+        region = self.region if regional else ""
+        return pulumi.Output.concat(
+            "arn:", self.partition, ":", service, ":", region, ":", self.id, ":", resource
+        )
 
 
 def document(*statements: dict[str, Any]) -> pulumi.Output[str]:

@@ -30,6 +30,7 @@ import pulumi_aws as aws
 from slipway.aws import policy
 from slipway.aws.context import StackContext
 from slipway.aws.policy import ECR_TOKEN, bucket_prefix_statements, kms_key_statement
+from slipway.aws.policy import Account as _Account
 from slipway.names import DRIFT_NAMESPACE, MODEL_REPOSITORY
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -122,19 +123,6 @@ class RolesArgs:
     """``Registry.group_arn``: the only group the execution role writes."""
     github: GithubDeployment | None = None
     """Default ``None``: no GitHub OIDC roles (``ci=none``)."""
-
-
-@dataclass(frozen=True)
-class _Account:
-    id: pulumi.Output[str]
-    region: pulumi.Output[str]
-    partition: pulumi.Output[str]
-
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
-        region = self.region if regional else ""
-        return pulumi.Output.concat(
-            "arn:", self.partition, ":", service, ":", region, ":", self.id, ":", resource
-        )
 
 
 class Roles(pulumi.ComponentResource):

@@ -31,7 +31,8 @@ def service_account_role(
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
 ) -> aws.iam.Role:
-    """Role only ``namespace/service_account`` of this cluster can assume; inline policy."""
+    """Role only ``namespace/service_account`` of this cluster can assume; inline policy; the
+    stack's permissions boundary (``ctx.permissions_boundary``)."""
     issuer = pulumi.Output.from_input(oidc.issuer)
     trust = policy.document(
         {
@@ -49,7 +50,11 @@ def service_account_role(
         }
     )
     role = aws.iam.Role(
-        name, assume_role_policy=trust, tags=ctx.tags, opts=pulumi.ResourceOptions(parent=parent)
+        name,
+        assume_role_policy=trust,
+        permissions_boundary=ctx.permissions_boundary,
+        tags=ctx.tags,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     aws.iam.RolePolicy(
         f"{name}-policy",
