@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.access.expectations import expectations, other_project
 from slipway.access.matrix import Case, Expectation, Matrix, Row, case_for
@@ -16,6 +17,17 @@ from tools.iam_engine import IamSimulate
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
+# The stack of each combo whose public API is on (slipway:publicApi), so the matrix evaluates
+# the public API's roles too: the SageMaker flavor with the stack's Cognito issuer, the EKS
+# flavor with Cognito and WAF (a certificate is required there).
+PUBLIC_API_STACK = "prod"
+PUBLIC_API = {
+    "sagemaker": True,
+    "eks": {
+        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-1111",
+        "waf": True,
+    },
+}
 RECORDED = ROOT / "tests" / "recorded"
 
 
@@ -40,8 +52,13 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
         project = cookiecutter(
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
+        infra = Path(project) / "infra"
+        stack_file = infra / f"Pulumi.{PUBLIC_API_STACK}.yaml"
+        config = yaml.safe_load(stack_file.read_text())["config"]
+        config["slipway:publicApi"] = PUBLIC_API[combo["compute"]]
+        stack_file.write_text(yaml.safe_dump({"config": config}))
         for stack in STACKS:
-            runs[combo_id(combo), stack] = run_program(Path(project) / "infra", stack)
+            runs[combo_id(combo), stack] = run_program(infra, stack)
     return runs
 
 

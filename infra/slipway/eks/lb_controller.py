@@ -78,20 +78,27 @@ TARGET_GROUP_WRITES = [
     "elasticloadbalancing:RegisterTargets",
     "elasticloadbalancing:DeregisterTargets",
 ]
-LISTENER_WRITES = [
-    "elasticloadbalancing:CreateListener",
-    "elasticloadbalancing:DeleteListener",
-    "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:ModifyListenerAttributes",
-    "elasticloadbalancing:AddListenerCertificates",
-    "elasticloadbalancing:RemoveListenerCertificates",
-    "elasticloadbalancing:CreateRule",
-    "elasticloadbalancing:DeleteRule",
-    "elasticloadbalancing:ModifyRule",
-    "elasticloadbalancing:SetRulePriorities",
-    "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:RemoveTags",
-]
+# Listener and rule calls, each on the resource type IAM authorizes it on.
+LISTENER_WRITES = {
+    "ListenersOfOwnLoadBalancer": ["elasticloadbalancing:CreateListener"],
+    "OwnListeners": [
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:AddListenerCertificates",
+        "elasticloadbalancing:RemoveListenerCertificates",
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+    ],
+    "OwnListenerRules": [
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:SetRulePriorities",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+    ],
+}
 WAF = [
     "wafv2:GetWebACL",
     "wafv2:GetWebACLForResource",
@@ -224,11 +231,11 @@ def controller_statements(account: Account, scope: ControllerScope) -> list[dict
     elb = "elasticloadbalancing"
     lb = scope.load_balancer_name
     load_balancer = account.arn(elb, f"loadbalancer/app/{lb}/*")
-    listeners = [
-        load_balancer,
-        account.arn(elb, f"listener/app/{lb}/*/*"),
-        account.arn(elb, f"listener-rule/app/{lb}/*/*/*"),
-    ]
+    listener_parts = {
+        "ListenersOfOwnLoadBalancer": load_balancer,
+        "OwnListeners": account.arn(elb, f"listener/app/{lb}/*/*"),
+        "OwnListenerRules": account.arn(elb, f"listener-rule/app/{lb}/*/*/*"),
+    }
     target_groups = account.arn(elb, "targetgroup/*/*")
     groups = account.arn("ec2", "security-group/*")
     statements: list[dict[str, Any]] = [
@@ -310,12 +317,10 @@ def controller_statements(account: Account, scope: ControllerScope) -> list[dict
             "Resource": target_groups,
             "Condition": tagged("aws:ResourceTag"),
         },
-        {
-            "Sid": "OwnListenersAndRules",
-            "Effect": "Allow",
-            "Action": LISTENER_WRITES,
-            "Resource": listeners,
-        },
+        *(
+            {"Sid": sid, "Effect": "Allow", "Action": LISTENER_WRITES[sid], "Resource": resource}
+            for sid, resource in listener_parts.items()
+        ),
     ]
     if scope.web_acl_arn is not None:
         statements.append(

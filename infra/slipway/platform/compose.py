@@ -89,6 +89,7 @@ def compose(config: StackConfig, cli: str) -> Platform:
             kms_key_arn=store.kms_key_arn,
             model_package_group_arn=registry.group_arn,
             github=config.github,
+            public_api=config.public_api is not None,
         ),
     )
     platform = Platform(config, store, registry, roles, monitoring=None)

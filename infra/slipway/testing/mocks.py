@@ -223,24 +223,27 @@ def _http_api(mocks: SlipwayMocks, name: str, state: dict[str, Any]) -> tuple[st
     return api_id, state
 
 
-def _http_api_part(mocks: SlipwayMocks, name: str, state: dict[str, Any]) -> tuple[str, dict]:
-    """Authorizers, integrations, routes (ids only) and stages (an ARN by API and name)."""
-    if "autoDeploy" in state or "accessLogSettings" in state:  # a stage: its id is its name
-        stage = str(state.get("name"))
-        arn = (
-            f"arn:{PARTITION}:apigateway:{mocks.region}::/apis/{state.get('apiId')}/stages/{stage}"
-        )
-        state.setdefault("arn", arn)
-        return stage, state
-    return _short_hash("part", name), state
+def _http_api_part(
+    collection: str,
+) -> Callable[[SlipwayMocks, str, dict[str, Any]], tuple[str, dict]]:
+    """Authorizers, integrations, routes and stages: an id (a stage's is its name) and the
+    ARN ``arn:aws:apigateway:<region>::/apis/<api id>/<collection>/<id>``."""
+
+    def part(mocks: SlipwayMocks, name: str, state: dict[str, Any]) -> tuple[str, dict]:
+        part_id = str(state.get("name")) if collection == "stages" else _short_hash("part", name)
+        api = f"arn:{PARTITION}:apigateway:{mocks.region}::/apis/{state.get('apiId')}"
+        state.setdefault("arn", f"{api}/{collection}/{part_id}")
+        return part_id, state
+
+    return part
 
 
 API_GATEWAY: dict[str, Callable[[SlipwayMocks, str, dict[str, Any]], tuple[str, dict]]] = {
     "aws:apigatewayv2/api:Api": _http_api,
-    "aws:apigatewayv2/authorizer:Authorizer": _http_api_part,
-    "aws:apigatewayv2/integration:Integration": _http_api_part,
-    "aws:apigatewayv2/route:Route": _http_api_part,
-    "aws:apigatewayv2/stage:Stage": _http_api_part,
+    "aws:apigatewayv2/authorizer:Authorizer": _http_api_part("authorizers"),
+    "aws:apigatewayv2/integration:Integration": _http_api_part("integrations"),
+    "aws:apigatewayv2/route:Route": _http_api_part("routes"),
+    "aws:apigatewayv2/stage:Stage": _http_api_part("stages"),
 }
 
 
