@@ -200,3 +200,25 @@ def test_the_default_issuer_is_a_client_credentials_only_cognito_pool(
 def test_an_invocation_body_is_what_the_model_answers_directly(model_server: int) -> None:
     status, body, _ = call(f"http://127.0.0.1:{model_server}/invocations", None, invocation())
     assert (status, json.loads(body)) == (200, {"predictions": [0]})
+
+
+def test_before_the_first_release_the_api_answers_503(
+    sagemaker_run: ProgramRun,
+    model_server: int,
+    fetch: Callable[[str], dict[str, Any]],
+    issuer: LocalIssuer,
+) -> None:
+    """The endpoint does not exist yet (the deploy runtime creates it): SageMaker says
+    ValidationError "not found", the proxy answers 503 without SageMaker's message."""
+    runtime = SageMakerRuntime("no-such-endpoint", model_server, ACCOUNT_ID)
+    api = HttpApiFront(sagemaker_run, ROUTE, fetch, runtime, DEFAULT_REGION)
+    try:
+        token = issuer.token(api.authorizer.issuer, **_claims(api.authorizer))
+        status, body, _ = call(api.url + "/invocations", token)
+    finally:
+        api.close()
+        runtime.close()
+    assert (status, json.loads(body)["error_code"]) == (503, "ValidationError")
+    assert ACCOUNT_ID not in body.decode() and runtime.calls == [
+        api.function.environment["ENDPOINT_NAME"]
+    ]
