@@ -30,7 +30,8 @@ UNAUTHORIZED = b'{"message":"Unauthorized"}'
 
 def _claims(a: HttpApiAuthorizer, **changes: Any) -> dict[str, Any]:
     """A Cognito client-credentials access token's claims for the declared client and scope."""
-    return {"client_id": a.audiences[0], "scope": a.scopes[0], "token_use": "access", **changes}
+    scope = " ".join(a.scopes)
+    return {"client_id": a.audiences[0], "scope": scope, "token_use": "access", **changes}
 
 
 # case -> (token, status, www-authenticate error)
