@@ -11,23 +11,8 @@ import pulumi
 import pytest
 from slipway.platform import ConfigError, StackConfig, compose, load_config
 from slipway.testing import ProgramRun, run_pulumi
+from test_platform_config import EKS, PROJECT, SAGEMAKER
 
-PROJECT = "churn-model"
-SAGEMAKER = {
-    "preset": "dev",
-    "owner": "ML Team",
-    "compute": "sagemaker",
-    "modelImageRepository": "sagemaker-scikit-learn",
-    "modelImageTag": "1.2-1-cpu-py3",
-    "modelDataKey": "churn_model/model.tar.gz",
-}
-EKS = {
-    "preset": "dev",
-    "owner": "ML Team",
-    "compute": "eks",
-    "modelImageTag": "0.1.0",
-    "modelUri": "models:/churn-model@champion",
-}
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-aaaa"
 ISSUER = {"issuer": "https://login.example.com/", "audiences": ["churn-api"]}
 

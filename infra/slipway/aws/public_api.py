@@ -83,12 +83,7 @@ class PublicApi(pulumi.ComponentResource):
         super().__init__("slipway:aws:PublicApi", name, None, opts)
         ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = policy.Account(
-            id=aws.get_caller_identity_output(opts=invoke).account_id,
-            region=aws.get_region_output(opts=invoke).region,
-            partition=aws.get_partition_output(opts=invoke).partition,
-        )
+        account = policy.stack_account(self)
         function_name = f"{ctx.prefix}-invoke"
         log_names = (f"/aws/lambda/{function_name}", f"/slipway/{ctx.prefix}/public-api")
         key = aws.kms.Key(

@@ -1,5 +1,6 @@
-"""A role one AWS service assumes for this account, with an inline policy and the stack's
-permissions boundary (``StackContext.permissions_boundary``), as IRSA roles get theirs."""
+"""Roles the stack's components create: a trust policy, one inline policy and the stack's
+permissions boundary (``StackContext.permissions_boundary``); IRSA roles are built the same
+way (``slipway.eks.irsa``)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,17 @@ from slipway.aws import policy
 from slipway.aws.context import StackContext
 
 
-def service_role(
+def role_with_policy(
     name: str,
     ctx: StackContext,
-    service: str,
-    account_id: pulumi.Input[str],
+    trust: pulumi.Input[str],
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
 ) -> aws.iam.Role:
-    """Role only ``service`` (e.g. ``lambda.amazonaws.com``) may assume, for this account."""
+    """Role ``name`` with ``trust``, the stack's boundary and an inline policy of ``statements``."""
     role = aws.iam.Role(
         name,
-        assume_role_policy=policy.service_trust(service, account_id),
+        assume_role_policy=trust,
         permissions_boundary=ctx.permissions_boundary,
         tags=ctx.tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -35,3 +35,17 @@ def service_role(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return role
+
+
+def service_role(
+    name: str,
+    ctx: StackContext,
+    service: str,
+    account_id: pulumi.Input[str],
+    statements: list[dict[str, Any]],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """Role only ``service`` (e.g. ``lambda.amazonaws.com``) may assume, for this account."""
+    return role_with_policy(
+        name, ctx, policy.service_trust(service, account_id), statements, parent
+    )

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from slipway.aws.context import StackContext
-from slipway.aws.policy import Account
+from slipway.aws.policy import Account, stack_account
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
 from slipway.platform.public_api import load_balancer_name
 
@@ -148,12 +147,7 @@ class LoadBalancerController(pulumi.ComponentResource):
     ) -> None:
         super().__init__("slipway:eks:LoadBalancerController", name, None, opts)
         ctx = args.context
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = Account(
-            id=aws.get_caller_identity_output(opts=invoke).account_id,
-            region=aws.get_region_output(opts=invoke).region,
-            partition=aws.get_partition_output(opts=invoke).partition,
-        )
+        account = stack_account(self)
         scope = ControllerScope(
             cluster_name=ctx.prefix,
             vpc_id=args.vpc_id,
