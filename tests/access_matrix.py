@@ -4,30 +4,17 @@ iam-simulate batch (tests/test_access_matrix.py; shared helpers, imported, never
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from matrix import ROOT
 from slipway.access.expectations import expectations, other_project
 from slipway.access.matrix import Case, Expectation, Matrix, Row, case_for
 from slipway.access.request import AccessRequest, read_jsonl
 from slipway.access.stack import StackAccess, stack_access
-from slipway.testing import ProgramRun, run_program
+from slipway.testing import ProgramRun
 from tools.iam_engine import IamSimulate
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
-# The stack of each combo whose public API is on (slipway:publicApi), so the matrix evaluates
-# the public API's roles too: the SageMaker flavor with the stack's Cognito issuer, the EKS
-# flavor with Cognito and WAF (a certificate is required there).
-PUBLIC_API_STACK = "prod"
-PUBLIC_API = {
-    "sagemaker": True,
-    "eks": {
-        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-1111",
-        "waf": True,
-    },
-}
 RECORDED = ROOT / "tests" / "recorded"
 
 
@@ -42,24 +29,6 @@ class Evaluated:
 def recorded() -> dict[str, list[AccessRequest]]:
     """Workload recordings kept by the tests that run the workloads (tests/recorded/*.jsonl)."""
     return {path.stem: list(read_jsonl(path)) for path in sorted(RECORDED.glob("*.jsonl"))}
-
-
-def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
-    from cookiecutter.main import cookiecutter
-
-    runs = {}
-    for combo in STRUCTURAL_COMBOS:
-        project = cookiecutter(
-            str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
-        )
-        infra = Path(project) / "infra"
-        stack_file = infra / f"Pulumi.{PUBLIC_API_STACK}.yaml"
-        config = yaml.safe_load(stack_file.read_text())["config"]
-        config["slipway:publicApi"] = PUBLIC_API[combo["compute"]]
-        stack_file.write_text(yaml.safe_dump({"config": config}))
-        for stack in STACKS:
-            runs[combo_id(combo), stack] = run_program(infra, stack)
-    return runs
 
 
 def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:

@@ -27,6 +27,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _within(allowed: tuple[str, ...], **chosen: str) -> None:
+    """Each chosen size is one of ``allowed`` (the list the policy pack enforces)."""
+    for field, value in chosen.items():
+        if value not in allowed:
+            raise ValueError(f"{field}: {value} is not in allowed_instance_types {list(allowed)}")
+
+
 class Retention(_Strict):
     capture_days: int = Field(ge=1, le=3650)
     noncurrent_version_days: int = Field(ge=1, le=3650)
@@ -67,6 +74,18 @@ class SageMaker(_Strict):
     # "mlflow_app": serverless MLflow App (no idle hourly charge); "tracking_server": sized
     # MLflow tracking server (billed per hour). See docs/tracking-cost.md.
     tracking: Literal["mlflow_app", "tracking_server"]
+    # Instance types this environment may run (endpoint and monitoring jobs); the policy pack
+    # refuses any other (slipway.policies, docs/policy-pack.md).
+    allowed_instance_types: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _allowed(self) -> SageMaker:
+        _within(
+            self.allowed_instance_types,
+            instance_type=self.instance_type,
+            monitoring_instance_type=self.monitoring_instance_type,
+        )
+        return self
 
 
 class NodeGroup(_Strict):
@@ -133,6 +152,20 @@ class Eks(_Strict):
     ecr_keep_images: int = Field(ge=1, le=1000)
     # Share of answered /invocations requests the model server writes to data-capture/.
     capture_sampling_percent: int = Field(ge=0, le=100)
+    # EC2 node types and RDS classes this environment may run; the policy pack refuses others.
+    allowed_instance_types: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _allowed(self) -> Eks:
+        _within(
+            self.allowed_instance_types,
+            database_instance_class=self.database_instance_class,
+            **{
+                f"node_group.instance_types[{i}]": t
+                for i, t in enumerate(self.node_group.instance_types)
+            },
+        )
+        return self
 
 
 class PublicApi(_Strict):

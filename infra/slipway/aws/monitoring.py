@@ -242,8 +242,10 @@ class Monitoring(pulumi.ComponentResource):
         baseline = pulumi.Output.from_input(dq.baseline_uri).apply(lambda uri: uri.rstrip("/"))
         constraints = pulumi.Output.concat(baseline, "/constraints.json")
         statistics = pulumi.Output.concat(baseline, "/statistics.json")
+        # Short names: SageMaker's 63 characters hold <slug>-<stack>-dq-schedule plus Pulumi's
+        # 8 (tests/aws/test_name_lengths.py); the aliases keep stacks made with the old names.
         job = aws.sagemaker.DataQualityJobDefinition(
-            f"{name}-data-quality",
+            f"{name}-dq",
             role_arn=dq.role_arn,
             data_quality_app_specification={"image_uri": image.registry_path},
             data_quality_baseline_config={
@@ -275,17 +277,21 @@ class Monitoring(pulumi.ComponentResource):
             },
             stopping_condition={"max_runtime_in_seconds": 3600},
             tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{name}-data-quality")]
+            ),
         )
         aws.sagemaker.MonitoringSchedule(
-            f"{name}-data-quality-schedule",
+            f"{name}-dq-schedule",
             monitoring_schedule_config={
                 "monitoring_job_definition_name": job.name,
                 "monitoring_type": "DataQuality",
                 "schedule_config": {"schedule_expression": sagemaker.monitoring_schedule},
             },
             tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{name}-data-quality-schedule")]
+            ),
         )
 
 

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, TypeVar
 import slipway
 import typer
 from slipway.lifecycle import GateRejected, LifecycleError
-from slipway.lifecycle import promote as promote_alias
-from slipway.lifecycle import rollback as rollback_alias
 
 from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }} import config as project_config
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
+
+    from {{ cookiecutter.package_name }}.config import PipelineConfig
+
+# Commands import their steps (mlflow, scikit-learn, pandas) when they run: `--help` stays fast.
 
 app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
@@ -36,7 +37,9 @@ OPTIONS = {
     "ci": "{{ cookiecutter.ci }}",
     "aws_region": "{{ cookiecutter.aws_region }}",
 }
-CONFIG = typer.Option(project_config.DEFAULT_CONFIG, "--config", "-c", help="Pipeline config.")
+CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-learn)
+    Path("config/pipeline.yaml"), "--config", "-c", help="Pipeline config."
+)
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
 EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN, EXIT_REMOTE = 1, 2, 3, 4  # 4: AWS (or Pushgateway) failed
@@ -55,11 +58,18 @@ def guarded(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_BAD_INPUT) from exc
 
 
-def _registry(config: Path) -> tuple[project_config.PipelineConfig, MlflowClient]:
+def _settings(config: Path) -> PipelineConfig:
+    """The validated config."""
+    from {{ cookiecutter.package_name }} import config as project_config
+
+    return guarded(lambda: project_config.load(config))
+
+
+def _registry(config: Path) -> tuple[PipelineConfig, MlflowClient]:
     """The validated config and a client of the project's tracking store."""
     from {{ cookiecutter.package_name }}.pipeline import open_registry
 
-    settings = guarded(lambda: project_config.load(config))
+    settings = _settings(config)
     return settings, open_registry(Path.cwd(), settings)[1]
 
 
@@ -82,7 +92,7 @@ def run_pipeline(config: Path = CONFIG) -> None:
     """Run the lifecycle steps in order and say where everything went."""
     from {{ cookiecutter.package_name }}.pipeline import run
 
-    settings = guarded(lambda: project_config.load(config))
+    settings = _settings(config)
     outcome = guarded(lambda: run(settings, Path.cwd()))
     typer.echo(f"MLflow tracking: {outcome.tracking.uri}")
     if outcome.tracking.artifact_root:
@@ -100,6 +110,7 @@ def promote(
     config: Path = CONFIG,
 ) -> None:
     """Move the ``champion`` alias to the challenger (or a given version)."""
+    from slipway.lifecycle import promote as promote_alias
 
     settings, client = _registry(config)
     move = guarded(lambda: promote_alias(client, settings.model.name, approved_by, version))
@@ -109,6 +120,7 @@ def promote(
 @app.command()
 def rollback(config: Path = CONFIG) -> None:
     """Point ``champion`` back at the version it replaced."""
+    from slipway.lifecycle import rollback as rollback_alias
 
     settings, client = _registry(config)
     move = guarded(lambda: rollback_alias(client, settings.model.name))

@@ -1,0 +1,83 @@
+"""Every stack of every structural option combination, baked and run under mocks once per
+test session and shared by the tests that read them (the access matrix, the policy pack,
+the cost estimate). Under pytest-xdist the first worker to ask bakes and runs; the others
+wait on a file lock and load its pickle (pytest-xdist's documented recipe for a
+session fixture that runs once)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from slipway.testing import ProgramRun, config_from_stack_file, run_program
+
+STACKS = ("dev", "staging", "prod")
+PROJECT = "churn-model"
+# The stack of each combo whose public API is on (slipway:publicApi), so every reader (the
+# access matrix, the policy pack, the cost estimate) sees its resources: the SageMaker flavor
+# with the stack's Cognito issuer, the EKS flavor with Cognito and WAF (it needs a certificate).
+PUBLIC_API_STACK = "prod"
+PUBLIC_API: dict[str, object] = {
+    "sagemaker": True,
+    "eks": {
+        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-1111",
+        "waf": True,
+    },
+}
+
+
+@dataclass(frozen=True)
+class StackRun:
+    """One stack of one baked project, run under mocks."""
+
+    combo: dict[str, str]
+    stack: str
+    infra: Path
+    run: ProgramRun
+
+    @property
+    def config(self) -> dict[str, str]:
+        """The stack's configuration as the CLI hands it over (``Pulumi.<stack>.yaml``)."""
+        return config_from_stack_file(self.infra / f"Pulumi.{self.stack}.yaml", PROJECT)
+
+
+def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
+    from cookiecutter.main import cookiecutter
+
+    runs = {}
+    for combo in STRUCTURAL_COMBOS:
+        project = cookiecutter(
+            str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
+        )
+        infra = Path(project) / "infra"
+        with_public_api(infra / f"Pulumi.{PUBLIC_API_STACK}.yaml", PUBLIC_API[combo["compute"]])
+        for stack in STACKS:
+            runs[combo_id(combo), stack] = StackRun(combo, stack, infra, run_program(infra, stack))
+    return runs
+
+
+def with_public_api(stack_file: Path, value: object) -> None:
+    """Set ``slipway:publicApi`` in a baked stack file, as ``pulumi config set`` would."""
+    config = yaml.safe_load(stack_file.read_text())["config"]
+    stack_file.write_text(yaml.safe_dump({"config": {**config, "slipway:publicApi": value}}))
+
+
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:
+    """``bake_and_run`` once per session, whichever worker asks first."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    cache = root / "structural-runs.pickle"
+    with open(root / "structural-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            runs = bake_and_run(root / "structural-projects")
+            cache.write_bytes(pickle.dumps(runs))
+            return runs
+        loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
+        return loaded
