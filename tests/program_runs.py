@@ -19,10 +19,12 @@ from slipway.testing import ProgramRun, config_from_stack_file, run_program
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
-# The stack of each combo whose public API is on (slipway:publicApi), so every reader (the
-# access matrix, the policy pack, the cost estimate) sees its resources: the SageMaker flavor
-# with the stack's Cognito issuer, the EKS flavor with Cognito and WAF (it needs a certificate).
-PUBLIC_API_STACK = "prod"
+# One more stack, ``public``, in the first combo of each flavor with GitHub CI: the prod
+# stack's config with the public API on (slipway:publicApi), so the access matrix and the
+# policy pack judge its resources and roles (the cost estimate's documented stacks stay the
+# defaults). SageMaker: the stack's Cognito issuer; EKS: Cognito and WAF (a certificate is
+# required there).
+PUBLIC_STACK = "public"
 PUBLIC_API: dict[str, object] = {
     "sagemaker": True,
     "eks": {
@@ -47,6 +49,21 @@ class StackRun:
         return config_from_stack_file(self.infra / f"Pulumi.{self.stack}.yaml", PROJECT)
 
 
+PUBLIC_COMBOS = [
+    combo_id(next(c for c in STRUCTURAL_COMBOS if c["compute"] == compute and c["ci"] == "github"))
+    for compute in ("sagemaker", "eks")
+]
+
+
+def stack_cases() -> list[tuple[dict[str, str], str]]:
+    """(combo, stack) of every shared run: every combo's three stacks, and ``public``."""
+    return [
+        (combo, stack)
+        for combo in STRUCTURAL_COMBOS
+        for stack in (*STACKS, *([PUBLIC_STACK] if combo_id(combo) in PUBLIC_COMBOS else []))
+    ]
+
+
 def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
     from cookiecutter.main import cookiecutter
 
@@ -56,16 +73,20 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
         infra = Path(project) / "infra"
-        with_public_api(infra / f"Pulumi.{PUBLIC_API_STACK}.yaml", PUBLIC_API[combo["compute"]])
-        for stack in STACKS:
+        stacks = list(STACKS)
+        if combo_id(combo) in PUBLIC_COMBOS:
+            with_public_api(infra, PUBLIC_API[combo["compute"]])
+            stacks.append(PUBLIC_STACK)
+        for stack in stacks:
             runs[combo_id(combo), stack] = StackRun(combo, stack, infra, run_program(infra, stack))
     return runs
 
 
-def with_public_api(stack_file: Path, value: object) -> None:
-    """Set ``slipway:publicApi`` in a baked stack file, as ``pulumi config set`` would."""
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    stack_file.write_text(yaml.safe_dump({"config": {**config, "slipway:publicApi": value}}))
+def with_public_api(infra: Path, value: object) -> None:
+    """``Pulumi.public.yaml``: the prod stack's config with ``slipway:publicApi`` set."""
+    config = yaml.safe_load((infra / "Pulumi.prod.yaml").read_text())["config"]
+    stack = infra / f"Pulumi.{PUBLIC_STACK}.yaml"
+    stack.write_text(yaml.safe_dump({"config": {**config, "slipway:publicApi": value}}))
 
 
 def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:

@@ -92,7 +92,7 @@ class PublicApi(pulumi.ComponentResource):
             enable_key_rotation=True,
             policy=policy.document(*log_key_statements(account, log_names)),
             tags=ctx.tags,
-            opts=child,
+            opts=ctx.stateful(self),
         )
         function_logs, access_logs = (
             aws.cloudwatch.LogGroup(
