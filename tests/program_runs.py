@@ -22,16 +22,19 @@ PROJECT = "churn-model"
 # One more stack, ``public``, in the first combo of each flavor with GitHub CI: the prod
 # stack's config with the public API on (slipway:publicApi), so the access matrix and the
 # policy pack judge its resources and roles (the cost estimate's documented stacks stay the
-# defaults). SageMaker: the stack's Cognito issuer; EKS: Cognito and WAF (a certificate is
-# required there).
+# defaults). SageMaker: the stack's Cognito issuer; EKS: an OIDC issuer of its own, a host
+# and WAF. tests/publicapi rehearses both.
 PUBLIC_STACK = "public"
-PUBLIC_API: dict[str, object] = {
-    "sagemaker": True,
-    "eks": {
-        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-1111",
-        "waf": True,
-    },
+EKS_PUBLIC_API = {
+    "issuer": "https://login.example.com/oauth2",
+    "audiences": ["churn-api"],
+    "scopes": ["churn/invoke"],
+    "jwksUri": "https://login.example.com/oauth2/keys",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-aaaa-bbbb",
+    "host": "api.churn.example.com",
+    "waf": True,
 }
+PUBLIC_API: dict[str, object] = {"sagemaker": True, "eks": EKS_PUBLIC_API}
 
 
 @dataclass(frozen=True)

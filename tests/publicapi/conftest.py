@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from public_api_support import EKS_PUBLIC_API, bake_program, fetch_json, start_server
+from program_runs import PUBLIC_COMBOS, PUBLIC_STACK, StackRun
+from public_api_support import fetch_json, start_server
 from slipway.serving.probe import free_port, wait_until_ready
 from slipway.testing import ProgramRun
 from slipway.testing.oidc import LocalIssuer
@@ -18,15 +19,15 @@ from serving_support import save_iris_model
 
 
 @pytest.fixture(scope="session")
-def sagemaker_run(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
-    """The baked SageMaker program, dev stack, ``slipway:publicApi: true`` (Cognito)."""
-    return bake_program(tmp_path_factory.mktemp("sagemaker"), "sagemaker", "dev", True)
+def sagemaker_run(structural_runs: dict[tuple[str, str], StackRun]) -> ProgramRun:
+    """The baked SageMaker program's ``public`` stack: ``slipway:publicApi: true`` (Cognito)."""
+    return structural_runs[PUBLIC_COMBOS[0], PUBLIC_STACK].run
 
 
 @pytest.fixture(scope="session")
-def eks_run(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
-    """The baked EKS program, prod stack, ``slipway:publicApi`` with its own issuer and WAF."""
-    return bake_program(tmp_path_factory.mktemp("eks"), "eks", "prod", EKS_PUBLIC_API)
+def eks_run(structural_runs: dict[tuple[str, str], StackRun]) -> ProgramRun:
+    """The baked EKS program's ``public`` stack: its own OIDC issuer, a host and WAF."""
+    return structural_runs[PUBLIC_COMBOS[1], PUBLIC_STACK].run
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The public API's rehearsal: baked programs with ``slipway:publicApi``, the model server
-started as the cluster would start it, and a client (shared helpers; fixtures in conftest)."""
+"""The public API's rehearsal: the model server started as both flavors start it, the declared
+pod it stands for, and a client (shared helpers; fixtures in conftest). The programs are the
+shared runs' ``public`` stacks (tests/program_runs.py)."""
 
 from __future__ import annotations
 
@@ -12,27 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from cookiecutter.main import cookiecutter
 from slipway.eks.manifests import manifests
 from slipway.eks.serving import APP
-from slipway.testing import ProgramRun, run_program
+from slipway.testing import ProgramRun
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = {"project_name": "Churn", "endpoint": "realtime", "monitoring": "yes", "ci": "none"}
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 ROW = [5.1, 3.5, 1.4, 0.2]
-# The EKS stack's public API: an OIDC issuer of its own (the SageMaker stack uses the
-# default, the stack's Cognito user pool).
-EKS_PUBLIC_API = {
-    "issuer": "https://login.example.com/oauth2",
-    "audiences": ["churn-api"],
-    "scopes": ["churn/invoke"],
-    "jwksUri": "https://login.example.com/oauth2/keys",
-    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-aaaa-bbbb",
-    "host": "api.churn.example.com",
-    "waf": True,
-}
 # What the rehearsal changes in the model server's declared container, and why.
 SUBSTITUTED = {
     "SLIPWAY_HOST": "127.0.0.1 (the rehearsal never listens on a non-loopback address)",
@@ -42,19 +28,6 @@ SUBSTITUTED = {
     "TMPDIR": "a temporary directory (the pod's /tmp emptyDir)",
 }
 DROPPED_PREFIXES = ("MLFLOW_", "SLIPWAY_CAPTURE_")  # no tracking server, no S3 here
-
-
-def bake_program(out: Path, compute: str, stack: str, public_api: object) -> ProgramRun:
-    """Bake the project, set ``slipway:publicApi`` in ``Pulumi.<stack>.yaml``, run it."""
-    project = cookiecutter(
-        str(ROOT), no_input=True, output_dir=str(out), extra_context={**PROJECT, "compute": compute}
-    )
-    infra = Path(project) / "infra"
-    stack_file = infra / f"Pulumi.{stack}.yaml"
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    config["slipway:publicApi"] = public_api
-    stack_file.write_text(yaml.safe_dump({"config": config}))
-    return run_program(infra, stack)
 
 
 # The model server as both flavors start it: SageMaker runs the image with the argument

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from program_runs import EKS_PUBLIC_API, PUBLIC_STACK
 from public_api_support import (
-    EKS_PUBLIC_API,
     SERVER_COMMAND,
     SUBSTITUTED,
     DeclaredPod,
@@ -29,7 +29,7 @@ from slipway.eks.manifests import manifests, reveal, validate
 from slipway.eks.public_ingress import INGRESS_NAME
 from slipway.eks.serving_access import CLIENT_LABEL
 from slipway.presets import load_preset
-from slipway.testing import ProgramRun, iter_policy_statements
+from slipway.testing import ProgramRun, RecordedResource, iter_policy_statements
 from slipway.testing.bearer import AlbJwtValidation
 from slipway.testing.front_doors import AlbFront
 from slipway.testing.oidc import LocalIssuer
@@ -37,11 +37,17 @@ from slipway.testing.oidc import LocalIssuer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eks"))
 from chart_keys import chart_defaults, unknown_keys
 
-STACK = "prod"
-CLUSTER = "churn-prod"
+PRESET = "prod"  # the public stack is prod's config with the public API on
+CLUSTER = f"churn-model-{PUBLIC_STACK}"
 HOST = {"Host": str(EKS_PUBLIC_API["host"])}
 Mint = Callable[[LocalIssuer, AlbJwtValidation], str | None]
 AUDIENCE, SCOPE = EKS_PUBLIC_API["audiences"][0], EKS_PUBLIC_API["scopes"][0]  # type: ignore[index]
+
+
+def _public(subnet: RecordedResource) -> bool:
+    """A public subnet: the one the AWS load balancer controller discovers for internet-facing
+    load balancers (tag ``kubernetes.io/role/elb``)."""
+    return subnet.tags.get("kubernetes.io/role/elb") == "1"
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def test_the_rehearsed_server_is_the_declared_pod(eks_run: ProgramRun, alb: AlbF
 
 
 def test_new_objects_match_the_kubernetes_schemas(eks_run: ProgramRun) -> None:
-    version = load_preset(STACK).eks.kubernetes_version
+    version = load_preset(PRESET).eks.kubernetes_version
     found = [m for m in manifests(eks_run) if m["kind"] in ("Ingress", "NetworkPolicy")]
     assert sorted(m["kind"] for m in found) == ["Ingress", "NetworkPolicy"]
     for manifest in found:
@@ -141,9 +147,7 @@ def test_the_ingress_is_an_internet_facing_https_alb_with_the_stacks_waf(
         k.removeprefix("alb.ingress.kubernetes.io/"): v
         for k, v in ingress["metadata"]["annotations"].items()
     }
-    public = sorted(
-        s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet") if "-public-" in s.name
-    )
+    public = sorted(s.state["name"] for s in eks_run.of_type("aws:ec2/subnet:Subnet") if _public(s))
     assert notes["scheme"] == "internet-facing" and notes["target-type"] == "ip"
     assert json.loads(notes["listen-ports"]) == [{"HTTPS": 443}]
     assert notes["certificate-arn"] == EKS_PUBLIC_API["certificateArn"]
@@ -155,7 +159,7 @@ def test_the_ingress_is_an_internet_facing_https_alb_with_the_stacks_waf(
     rate = next(r for r in waf.inputs["rules"] if r["name"] == "rate-per-ip")
     assert (
         rate["statement"]["rateBasedStatement"]["limit"]
-        == load_preset(STACK).public_api.waf_rate_limit
+        == load_preset(PRESET).public_api.waf_rate_limit
     )
     assert ingress["spec"]["ingressClassName"] == "alb"
 
@@ -167,7 +171,7 @@ def test_the_controller_chart_values_exist_in_the_pinned_chart(eks_run: ProgramR
         if r.inputs["chart"] == "aws-load-balancer-controller"
     )
     values = reveal(release.inputs["values"])
-    assert release.inputs["version"] == load_preset(STACK).eks.lb_controller_chart_version
+    assert release.inputs["version"] == load_preset(PRESET).eks.lb_controller_chart_version
     assert release.inputs["repositoryOpts"]["repo"] == "https://aws.github.io/eks-charts"
     chart = chart_defaults(f"aws-load-balancer-controller-{release.inputs['version']}.values.yaml")
     assert list(unknown_keys(values, chart)) == []
@@ -225,9 +229,7 @@ def test_the_model_server_accepts_only_the_alb_prometheus_and_labelled_clients(
     assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "model-server"}}
     sources = [source for rule in spec["ingress"] for source in rule["from"]]
     public = sorted(
-        s.inputs["cidrBlock"]
-        for s in eks_run.of_type("aws:ec2/subnet:Subnet")
-        if "-public-" in s.name
+        s.inputs["cidrBlock"] for s in eks_run.of_type("aws:ec2/subnet:Subnet") if _public(s)
     )
     assert sorted(s["ipBlock"]["cidr"] for s in sources if "ipBlock" in s) == public
     selected = [s for s in sources if "ipBlock" not in s]

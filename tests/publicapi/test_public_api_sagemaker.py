@@ -101,7 +101,7 @@ def test_the_authorizer_is_the_declared_one(front: HttpApiFront, sagemaker_run: 
     outputs = sagemaker_run.outputs
     assert declared.issuer.startswith("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_")
     assert declared.audiences == (outputs["publicApiClientId"],)
-    assert declared.scopes == (outputs["publicApiScope"],) == ("churn-dev/invoke",)
+    assert declared.scopes == (outputs["publicApiScope"],) == ("churn-model-public/invoke",)
     assert declared.header == "authorization"
     assert outputs["publicApiUrl"].endswith(".amazonaws.com/invocations")
     assert outputs["publicApiTokenUrl"].endswith(".amazoncognito.com/oauth2/token")
@@ -146,10 +146,10 @@ def test_the_proxy_role_may_invoke_only_the_stack_endpoint(sagemaker_run: Progra
             f"arn:aws:sagemaker:{DEFAULT_REGION}:{ACCOUNT_ID}:endpoint/{endpoint}"
         ],
         "logs:CreateLogStream": [
-            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-dev-invoke:*"
+            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-model-public-invoke:*"
         ],
         "logs:PutLogEvents": [
-            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-dev-invoke:*"
+            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-model-public-invoke:*"
         ],
     }
 
@@ -157,7 +157,7 @@ def test_the_proxy_role_may_invoke_only_the_stack_endpoint(sagemaker_run: Progra
 def test_the_stage_throttles_and_logs_to_kms_encrypted_groups(sagemaker_run: ProgramRun) -> None:
     from slipway.presets import load_preset
 
-    preset = load_preset("dev")
+    preset = load_preset("prod")  # the public stack is prod's config with the public API on
     stage = sagemaker_run.one("aws:apigatewayv2/stage:Stage").inputs
     settings = stage["defaultRouteSettings"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (
