@@ -54,7 +54,6 @@ OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "ci": {"github": [".github"]},
     "compute": {
         "sagemaker": ["src/{pkg}/deploy.py", "tests/test_deploy.py"],
-        "eks": [".github/actions/image"],
     },
     "monitoring": {"yes": [".github/workflows/drift.yml"]},
 }

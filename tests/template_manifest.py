@@ -88,6 +88,6 @@ def expected_files(options: dict[str, str], vendored: bool = True) -> set[str]:
             files |= extra
     if options.get("ci") == "github" and options.get("monitoring") == "yes":
         files.add(".github/workflows/drift.yml")
-    if options.get("ci") == "github" and options.get("compute") == "eks":
+    if options.get("ci") == "github":
         files.add(".github/actions/image/action.yml")  # serving image build (docs/ci.md)
     return {path.format(pkg=options["package_name"]) for path in files}

@@ -95,6 +95,15 @@ BAD_VALUES = [
     ("alarms.period_seconds", 30, "alarms.period_seconds", "Input should be"),
     ("alarms.surprise", 1, "alarms.surprise", "unknown key"),
     ("alarms.latency_p99_ms", _DELETE, "alarms.latency_p99_ms", "required key is missing"),
+    # AWS: a canary is at most 50% of the variant's instances; dev has one instance
+    ("sagemaker.deployment.traffic", "canary", "sagemaker.deployment", "canary_percent"),
+    (
+        "sagemaker.deployment",
+        {"traffic": "canary", "canary_percent": 10, "bake_seconds": 60},
+        "sagemaker",
+        "a 10% canary does not fit a 1-instance fleet",
+    ),
+    ("sagemaker.deployment.bake_seconds", 3601, "sagemaker.deployment.bake_seconds", "3600"),
 ]
 
 

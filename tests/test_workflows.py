@@ -308,13 +308,23 @@ def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
 ) -> None:
     """compute=eks: the serving image is built in the job that runs `pulumi up` (one
     approval), tagged with the commit SHA (immutable tags: never `latest`), and `pulumi up`
-    deploys exactly that tag. SageMaker serves a prebuilt image: no image action."""
+    deploys exactly that tag. SageMaker serves the same project image: release.yml pushes
+    it and deploys that tag (the first release creates the endpoint)."""
     project = baked[combo_id(combo)]
     action_file = project / ".github" / "actions" / "image" / "action.yml"
     (job,) = load(project / ".github" / "workflows" / "stack-up.yml")["jobs"].values()
     uses = [str(step.get("uses", "")) for step in job["steps"]]
     if combo["compute"] != "eks":
-        assert not action_file.exists() and "./.github/actions/image" not in uses
+        assert action_file.exists() and "./.github/actions/image" not in uses
+        (release,) = load(project / ".github" / "workflows" / "release.yml")["jobs"].values()
+        steps = release["steps"]
+        image = next(i for i, s in enumerate(steps) if s.get("uses") == "./.github/actions/image")
+        deploy = next(i for i, s in enumerate(steps) if " deploy " in str(s.get("run", "")))
+        assert image < deploy and '--image-tag "$IMAGE_TAG"' in steps[deploy]["run"]
+        assert (
+            steps[deploy]["env"]["IMAGE_TAG"]
+            == f"${{{{ steps.{steps[image]['id']}.outputs.tag }}}}"
+        )
         return
     image_step = uses.index("./.github/actions/image")
     up_step = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions"))

@@ -247,19 +247,43 @@ def _sandbox_step(step: Callable[[], R]) -> R:
 
 
 @sandbox_app.command("apply")
-def sandbox_apply(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None:
-    """Create/update the sandbox, print its inventory and the read-back checks."""
+def sandbox_apply(
+    program_dir: Path = PROGRAM_DIR,
+    stack: str = STACK,
+    rehearse: bool = typer.Option(
+        True,
+        "--rehearse/--no-rehearse",
+        help="Then start every workload the stack declares as its engine would (default).",
+    ),
+) -> None:
+    """Create/update the sandbox, print its inventory and read-back checks, then rehearse
+    every declared workload (started as SageMaker or Kubernetes starts it)."""
     from rich.console import Console
 
     from slipway.sandbox import apply
+    from slipway.sandbox.engine import rehearse as rehearse_workloads
     from slipway.sandbox.inventory import print_apply
 
+    console = Console()
     report = _sandbox_step(lambda: apply(program_dir, stack))
-    print_apply(report, Console())
+    print_apply(report, console)
     for check in report.failed_checks:
         message = f"{check.resource}: {check.prop}: moto holds {check.actual!r}"
         typer.echo(f"error: {message}", err=True)
     if report.failed_checks:
+        raise typer.Exit(1)
+    if not rehearse:
+        console.print("workloads: not rehearsed (--no-rehearse)")
+        return
+    from slipway.rehearsal.report import print_outcomes, summary
+
+    outcomes = _sandbox_step(lambda: rehearse_workloads(program_dir, stack, report.run))
+    print_outcomes(outcomes, console)
+    console.print(summary(outcomes))
+    failed = [o for o in outcomes if o.rehearsed and not o.ok]
+    for outcome in failed:
+        typer.echo(f"error: {outcome.name}: {outcome.reason}", err=True)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -62,10 +62,31 @@ class Serverless(_Strict):
     max_concurrency: int = Field(ge=1, le=200)
 
 
+class Deployment(_Strict):
+    """Blue/green traffic shifting of a release (slipway.deploy.rollout).
+
+    AWS requires a canary to be at most 50% of the variant's instances
+    (TrafficRoutingConfig.CanarySize), so ``canary`` needs a fleet of two or more;
+    ``all_at_once`` shifts every request at once and keeps the old fleet for ``bake_seconds``
+    while the alarms watch (TerminationWaitInSeconds, 0-3600).
+    """
+
+    traffic: Literal["all_at_once", "canary"]
+    bake_seconds: int = Field(ge=0, le=3600)
+    canary_percent: int = Field(default=0, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _canary(self) -> Deployment:
+        if self.traffic == "canary" and not self.canary_percent:
+            raise ValueError("canary_percent: a canary needs 1-50 (percent of capacity)")
+        return self
+
+
 class SageMaker(_Strict):
     instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     initial_instance_count: int = Field(ge=1, le=100)
     autoscaling: Autoscaling
+    deployment: Deployment
     serverless: Serverless
     data_capture_sampling_percent: int = Field(ge=0, le=100)
     monitoring_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
@@ -85,6 +106,17 @@ class SageMaker(_Strict):
             instance_type=self.instance_type,
             monitoring_instance_type=self.monitoring_instance_type,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _canary_fits(self) -> SageMaker:
+        smallest = min(self.initial_instance_count, self.autoscaling.min_capacity)
+        percent = self.deployment.canary_percent
+        if self.deployment.traffic == "canary" and 2 * -(-smallest * percent // 100) > smallest:
+            raise ValueError(
+                f"deployment: a {percent}% canary does not fit a {smallest}-instance fleet (AWS: "
+                "at most 50% of the variant's instances); use traffic: all_at_once"
+            )
         return self
 
 

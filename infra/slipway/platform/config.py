@@ -70,15 +70,10 @@ KEYS = (
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
-    Key("modelImage", "a full image URI", "none: the prebuilt image below",
-        "Your own serving image instead of an AWS prebuilt one.", ("sagemaker",)),
-    Key("modelImageRepository", "an AWS prebuilt image repository; required without "
-        "modelImage", "none", "e.g. `sagemaker-scikit-learn`.", ("sagemaker",)),
-    Key("modelImageTag", "an image tag; required (SageMaker: without modelImage)", "none",
-        "SageMaker: the prebuilt image's tag. EKS: the model server image's tag in the "
-        "stack's ECR repository (tags are immutable; CI sets the commit SHA)."),
-    Key("modelDataKey", "a key under the bucket's models/ prefix", "required",
-        "The `model.tar.gz` the endpoint loads.", ("sagemaker",)),
+    Key("modelImageTag", "an image tag", "required",
+        "The model server image's tag in the stack's ECR repository (tags are immutable; CI "
+        "sets the commit SHA). SageMaker takes it per release instead (`deploy --image-tag`).",
+        ("eks",)),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
@@ -103,11 +98,6 @@ class SageMakerOptions:
     """Options of ``compute: sagemaker``."""
 
     endpoint: EndpointKind
-    model_image: str | None
-    """A full image URI; ``None``: the prebuilt ``model_image_repository:model_image_tag``."""
-    model_image_repository: str | None
-    model_image_tag: str | None
-    model_data_key: str
     baseline_key: str
     model_name: str
     """The drift alarm's ``Model`` dimension."""
@@ -218,18 +208,10 @@ def _preset(name: str) -> Preset:
 
 
 def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptions:
-    image = raw.get("modelImage")
-    unless = "unless slipway:modelImage is set"
+    """The serving image and the model are not stack config: the release names them
+    (``deploy --image-tag``; docs/decisions.md)."""
     return SageMakerOptions(
         endpoint=cast(EndpointKind, endpoint),
-        model_image=image,
-        model_image_repository=raw.get("modelImageRepository")
-        if image
-        else raw.required("modelImageRepository", unless),
-        model_image_tag=raw.get("modelImageTag")
-        if image
-        else raw.required("modelImageTag", unless),
-        model_data_key=raw.required("modelDataKey"),
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
     )

@@ -239,29 +239,35 @@ def deploy_guarded(action: Callable[[], T]) -> T:
 def deploy(
     stack: str = STACK,
     outputs: Path = STACK_OUTPUTS,
-    canary_percent: int = typer.Option(10, help="Capacity share the new model serves first, 1-50."),
-    wait_seconds: int = typer.Option(300, help="Canary bake time before the rest shifts."),
-    image_uri: str = typer.Option(None, help="Serving image (default: the endpoint's current)."),
+    image_tag: str = typer.Option(
+        None, help="Tag of the serving image in the stack's repository (modelRepositoryUrl)."
+    ),
+    image_uri: str = typer.Option(None, help="Full serving image URI (instead of --image-tag)."),
+    canary_percent: int = typer.Option(
+        None, help="Canary share, 1-50 (default: the stack preset's traffic shifting)."
+    ),
+    wait_seconds: int = typer.Option(None, help="Baking period (default: the preset's)."),
     approved_by: str = typer.Option(None, help="Package approver (default: gate.approved_by)."),
     auto_rollback: bool = typer.Option(
         True,
         "--auto-rollback/--no-auto-rollback",
-        help="Refuse an endpoint without CloudWatch alarms; --no-auto-rollback deploys the "
-        "canary without alarm rollback (monitoring=no stacks). Alarms present are always used.",
+        help="Refuse an endpoint without CloudWatch alarms; --no-auto-rollback deploys "
+        "without alarm rollback (monitoring=no stacks). Alarms present are always used.",
     ),
     config: Path = CONFIG,
 ) -> None:
-    """Ship the champion to the stack's endpoint: blue/green canary, rollback on its alarms."""
+    """Ship the champion to the stack's endpoint (the first release creates it)."""
     from {{ cookiecutter.package_name }} import deploy as shipping
 
     def ship() -> shipping.Deployed:
-        shipping.check_canary(canary_percent)
+        if canary_percent is not None:
+            shipping.check_canary(canary_percent)
         where = shipping.target(stack, outputs)
         settings, client = _registry(config)
         return shipping.deploy(
             client, settings.model.name, where, canary_percent=canary_percent,
             wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
-            image_uri=image_uri, auto_rollback=auto_rollback,
+            image=shipping.image(where, image_uri, image_tag), auto_rollback=auto_rollback,
         )
 
     deployed = deploy_guarded(ship)
@@ -269,13 +275,24 @@ def deploy(
     model = deployed.model
     typer.echo(f"model: {model.name} v{model.version} -> {model.uri} (sha256 {model.sha256})")
     typer.echo(f"package: {deployed.package_arn} (Approved)")
-    typer.echo(f"endpoint: {rollout.endpoint}: {rollout.previous_config} -> {rollout.new_config}")
-    if rollout.deployment_config is None:
+    before = rollout.previous_config or "(created)"
+    typer.echo(f"endpoint: {rollout.endpoint}: {before} -> {rollout.new_config}")
+    deployment = rollout.deployment_config
+    if rollout.created:
+        typer.echo("traffic: first release, the endpoint was created")
+    elif deployment is None:
         typer.echo("traffic: all at once (serverless endpoints take no canary)")
     else:
+        policy = deployment["BlueGreenUpdatePolicy"]
+        routing = policy["TrafficRoutingConfiguration"]
+        shift = (
+            f"canary {routing['CanarySize']['Value']}%"
+            if routing["Type"] == "CANARY"
+            else "all at once"
+        )
         alarms = ", ".join(rollout.alarms)
         guard = f"rollback on {alarms}" if alarms else "no alarm rollback (--no-auto-rollback)"
-        typer.echo(f"traffic: canary {canary_percent}% for {wait_seconds} s, {guard}")
+        typer.echo(f"traffic: {shift}, baking {policy['TerminationWaitInSeconds']} s, {guard}")
 
 
 @app.command("deploy-rollback")
