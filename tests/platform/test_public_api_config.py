@@ -126,9 +126,15 @@ def _run(values: dict[str, str]) -> ProgramRun:
 
 
 def test_turning_it_on_later_only_adds_resources() -> None:
+    """Only additions: every resource already there keeps its inputs and every output its
+    value, so internal callers keep the same endpoint (``serving``, ``endpointName``) and the
+    same roles' IAM-signed access."""
     off, on = _run(SAGEMAKER), _run({**SAGEMAKER, "publicApi": "true"})
     before = {r.urn for r in off.resources}
     assert before <= {r.urn for r in on.resources}
+    now = {r.urn: r.inputs for r in on.resources}
+    assert [r.name for r in off.resources if now[r.urn] != r.inputs] == []
+    assert {k: on.outputs[k] for k in off.outputs} == off.outputs
     assert not any(r.type.startswith(("aws:apigatewayv2", "aws:cognito")) for r in off.resources)
     added = {r.type for r in on.resources if r.urn not in before}
     assert {
