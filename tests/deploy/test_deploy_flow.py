@@ -8,7 +8,9 @@ before-call hooks (slipway.testing.moto_stack), with SageMaker's rollback semant
 from __future__ import annotations
 
 import io
+import json
 import tarfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -195,6 +197,53 @@ def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
     assert set(request["DeploymentConfig"]) == {"BlueGreenUpdatePolicy"}  # no rollback config
     assert deployed.rollout.alarms == ()
     assert _serving(aws, bare["endpointName"]) == deployed.rollout.new_config
+
+
+CAPTURE = {"EnableCapture": True, "InitialSamplingPercentage": 10, "DestinationS3Uri": "s3://b/c"}
+
+
+def _drop_key(spec: dict[str, Any]) -> None:
+    spec["kms_key_id"] = ""
+
+
+def _oversize(spec: dict[str, Any]) -> None:
+    spec["variants"][0]["InstanceType"] = "ml.p4d.24xlarge"
+
+
+def _capture(key: str) -> Callable[[dict[str, Any]], None]:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["data_capture"] = {**CAPTURE, "KmsKeyId": key} if key else CAPTURE
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("serverless", "edit", "problem"),
+    [
+        (False, _drop_key, "endpoint instance volumes are not encrypted with a KMS key"),
+        (False, _capture(""), "captured requests are not encrypted with a KMS key"),
+        (False, _oversize, "ml.p4d.24xlarge is not in the preset's sagemaker.allowed_instance"),
+        (True, _capture("arn:aws:kms:us-east-1:1:key/k"), "data capture on a serverless endpoint"),
+    ],
+    ids=["instance-volumes-key", "capture-key", "instance-type", "serverless-capture"],
+)
+def test_a_spec_breaking_the_policy_packs_rules_is_refused_before_any_write(
+    aws: Clients,
+    champion_registry: tuple[str, str],
+    serverless: bool,
+    edit: Callable[[dict[str, Any]], None],
+    problem: str,
+) -> None:
+    """The rules the policy pack judges the spec by (slipway.deploy.rules), again at
+    release: a spec the pack never saw (no --policy-pack, or unknown in a preview)."""
+    broken = create_stack(aws, "broken", serverless=serverless)
+    spec = json.loads(broken["serving"])
+    edit(spec)
+    broken["serving"] = json.dumps(spec)
+    with pytest.raises(DeployError, match=f"^serving: {problem}"):
+        _deploy(aws, broken, champion_registry, image=image_uri(REGION, "broken"))
+    assert aws("s3").list_objects_v2(Bucket="broken-bucket")["KeyCount"] == 0
+    assert aws("sagemaker").list_endpoints()["Endpoints"] == []
 
 
 def test_missing_stack_output_is_named() -> None:

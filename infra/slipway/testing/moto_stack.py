@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 
 from slipway.deploy.spec import Autoscaling, Deployment, ServingSpec
+from slipway.presets import load_preset
 
 ACCOUNT = "123456789012"  # moto's default account
 IMAGE_TAG = "0123abc"
@@ -223,6 +224,7 @@ def serving_spec(
         if serverless
         else Deployment(*(("CANARY", 120, 50) if instances > 1 else ("ALL_AT_ONCE", 120, 0))),
         tags={"project": prefix, "managed-by": "slipway"},
+        allowed_instance_types=load_preset("dev").sagemaker.allowed_instance_types,
     )
 
 
