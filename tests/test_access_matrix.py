@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 from access_matrix import STACKS, STATE, Evaluated, evaluate_all, finding, with_state_variant
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
-from program_runs import StackRun
+from program_runs import StackRun, stack_cases
 from slipway.access.report import render, tsv
 from tools import iam_engine
 
@@ -47,8 +47,12 @@ NOTHING_TO_ALLOW: dict[str, Callable[[str], bool]] = {
     "infer": lambda combo: combo.startswith("eks"),
 }
 FIRST = STRUCTURAL_COMBOS[0]
-VARIANTS = [*((combo_id(c), c) for c in STRUCTURAL_COMBOS), (combo_id(FIRST) + STATE, FIRST)]
-CASES = [(key, combo, s) for key, combo in VARIANTS for s in STACKS]
+# every combo's dev, staging, prod and two `public` stacks; the first combo's stacks once
+# more with a self-managed Pulumi backend
+CASES = [
+    *((combo_id(c), c, s) for c, s in stack_cases()),
+    *((combo_id(FIRST) + STATE, FIRST, s) for s in STACKS),
+]
 
 
 @pytest.fixture(scope="module")

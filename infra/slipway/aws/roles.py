@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws import policy
+from slipway.aws import policy, public_api_permissions
 from slipway.aws.boundary import BOUNDARY_NAME, boundary_statements
 from slipway.aws.context import StackContext
 from slipway.aws.deploy_policy import (
@@ -79,10 +79,12 @@ class RolesArgs:
     kms_key_arn: pulumi.Input[str]
     """The project key: ``ArtifactStore.kms_key_arn``."""
     model_package_group_arn: pulumi.Input[str]
-    """``Registry.group_arn``: the group whose packages the deploy role may not approve on
-    reviewed stacks."""
+    """``Registry.group_arn``: the stack's model package group."""
     github: GithubDeployment | None = None
     """Default ``None``: no GitHub OIDC roles (``ci=none``) and no permissions boundary."""
+    public_api: bool = False
+    """Default ``False``. The stack has ``slipway:publicApi``: the deploy role also manages
+    its resources (``slipway.aws.public_api_permissions``)."""
 
 
 class Roles(pulumi.ComponentResource):
@@ -202,10 +204,17 @@ class Roles(pulumi.ComponentResource):
 
         def deploy(own_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             return [
-                *deploy_statements(ctx, account, eks_cluster=github.eks_cluster),
+                *deploy_statements(
+                    ctx, account, eks_cluster=github.eks_cluster, public_api=args.public_api
+                ),
                 *release_statements(ctx, account, eks_cluster=github.eks_cluster),
+                *(
+                    public_api_permissions.deploy_statements(ctx, account, eks=github.eks_cluster)
+                    if args.public_api
+                    else ()
+                ),
                 *_state(ctx, account, github, write=True, decrypt=True),
-                *deploy_denials(ctx, own_arn, args.model_package_group_arn),
+                *deploy_denials(own_arn),
             ]
 
         deploy_trust = trust(ctx.environment, DEPLOY_WORKFLOWS if reviewed else ())
