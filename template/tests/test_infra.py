@@ -18,7 +18,7 @@ OUTPUTS = {
     "bucketName", "kmsKeyArn", "modelPackageGroupName",
     "executionRoleArn", "trainingRoleArn", "inferenceRoleArn",
 {%- if cookiecutter.ci == "github" %}
-    "deployRoleArn", "previewRoleArn",
+    "deployRoleArn", "candidateRoleArn", "previewRoleArn",
 {%- if cookiecutter.monitoring == "yes" %}
     "monitorRoleArn",
 {%- endif %}
@@ -57,7 +57,11 @@ def _oidc_condition(run: ProgramRun, output: str) -> dict[str, object]:
 
 def test_github_roles_trust_one_environment_each(run: ProgramRun) -> None:
     stack = run.outputs["preset"]
-    environments = {"deployRoleArn": stack, "previewRoleArn": "preview"}
+    environments = {
+        "deployRoleArn": stack,
+        "candidateRoleArn": stack + "-candidate",
+        "previewRoleArn": "preview",
+    }
 {%- if cookiecutter.monitoring == "yes" %}
     environments["monitorRoleArn"] = "monitor"
 {%- endif %}
@@ -75,14 +79,19 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
     condition = _oidc_condition(run, "deployRoleArn")["StringEquals"]
     reviewed = load_preset(run.outputs["preset"]).reviewed_releases
     workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"
+    candidate = _oidc_condition(run, "candidateRoleArn")["StringEquals"]
     if reviewed:
         assert condition["token.actions.githubusercontent.com:ref"] == "refs/heads/main"
         assert condition["token.actions.githubusercontent.com:job_workflow_ref"] == [
             workflows + "stack-up.yml@refs/heads/main",
             workflows + "release.yml@refs/heads/main",
         ]
+        assert candidate["token.actions.githubusercontent.com:job_workflow_ref"] == [
+            workflows + "release.yml@refs/heads/main",
+        ]
     else:
         assert "token.actions.githubusercontent.com:ref" not in condition
+        assert "token.actions.githubusercontent.com:ref" not in candidate
 
 
 def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:

@@ -161,12 +161,17 @@ def test_object_access_is_scoped_to_prefixes(
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_no_data_role_uses_the_model_registry(stack: str) -> None:
+def test_no_data_role_uses_the_model_registry_and_the_candidate_role_never_approves(
+    stack: str,
+) -> None:
     """Only the deploy role approves (job `release`, after a reviewer: docs/promotion.md)."""
     run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
-    for role in ("exec", "train", "infer", "monitor"):
-        actions = [a for s in policy_of(run, f"churn-{stack}-{role}") for a in s["Action"]]
-        assert [a for a in actions if "ModelPackage" in a] == [], role
+    for role in ("exec", "train", "infer", "monitor", "candidate"):
+        allowed = [s for s in policy_of(run, f"churn-{stack}-{role}") if s["Effect"] == "Allow"]
+        assert [a for s in allowed for a in s["Action"] if "ModelPackage" in a] == [], role
+    [denial] = [s for s in policy_of(run, f"churn-{stack}-candidate") if s["Effect"] == "Deny"]
+    assert denial["Action"] == ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"]
+    assert denial["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}
 
 
 def test_sagemaker_roles_trust_sagemaker_of_this_account_only(with_github: ProgramRun) -> None:
@@ -191,6 +196,10 @@ def test_each_github_role_trusts_one_environment_and_reviewed_stacks_one_branch(
             {**pinned, "job_workflow_ref": workflows("stack-up.yml", "release.yml")}
             if stack != "dev"
             else {},
+        ),
+        "candidate": (
+            f"{stack}-candidate",
+            {**pinned, "job_workflow_ref": workflows("release.yml")} if stack != "dev" else {},
         ),
         "preview": ("preview", {}),
         "monitor": ("monitor", {**pinned, "job_workflow_ref": workflows("drift.yml")}),
@@ -255,8 +264,9 @@ def test_every_role_carries_the_stack_boundary_which_guards_escalation(stack: st
     assert "iam:PutRolePolicy" in [a.replace("Put*", "PutRolePolicy") for a in own["Action"]]
 
 
+@pytest.mark.parametrize("public_api", [False, True], ids=["", "public"])
 @pytest.mark.parametrize("eks", [False, True], ids=["sagemaker", "eks"])
-def test_the_boundary_fits_iam_quota_for_a_long_project_name(eks: bool) -> None:
+def test_the_boundary_fits_iam_quota_for_a_long_project_name(eks: bool, public_api: bool) -> None:
     project = "p" + "x" * 39  # 40: a longer one leaves no room for the bucket suffix
     run = run_pulumi(
         lambda: Roles(
@@ -269,6 +279,7 @@ def test_the_boundary_fits_iam_quota_for_a_long_project_name(eks: bool) -> None:
                 github=GithubDeployment(
                     REPO, drift_monitor=True, eks_cluster=eks, state_bucket="x" * 63
                 ),
+                public_api=public_api,
             ),
         )
     )

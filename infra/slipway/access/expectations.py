@@ -220,6 +220,10 @@ def _deploy_request(
     verb = action.split(":")[1]
     tags = resource.tags
     creates = verb == CREATES.get(resource.type, f"Create{resource.type.split(':')[2]}")
+    if target.startswith("arn:aws:cognito-idp:") and ":userpool/" in target:
+        # a pool's client, domain or resource server is created in the pool, which exists
+        # (and carries the stack's tags): authorized on the pool (_deploy_arn)
+        creates = creates and resource.type == "aws:cognito/userPool:UserPool"
     request_tags = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
     if tags and (creates or verb in ("TagResource", "AddTags", "CreateTags")):
         context.update(request_tags)

@@ -4,7 +4,8 @@ them (``sts:AssumeRoleWithWebIdentity`` with the token's claims as
 role's trust policy.
 
 Must allow the jobs that use each role (the deploy workflows in the stack's environment on
-the default branch; the drift check; a pull request's preview); must deny the same role from
+the default branch; release.yml's candidate job in ``<stack>-candidate``; the drift check; a
+pull request's preview); must deny the same role from
 another environment, another repository, and, on stacks whose releases are reviewed, from a
 branch other than the default one or from another workflow: so an environment without
 protection rules (GitHub creates a referenced environment without any) is not enough.
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from slipway.access.request import AccessRequest
 from slipway.access.stack import Role, StackAccess
 from slipway.aws.github import (
+    CANDIDATE_ENVIRONMENT,
+    CANDIDATE_WORKFLOWS,
     DEPLOY_WORKFLOWS,
     GITHUB_OIDC_HOST,
     MONITOR_ENVIRONMENT,
@@ -78,6 +81,7 @@ def _jobs(
 ) -> list[tuple[str, str, str, str, bool]]:
     """(environment, workflow, ref, why, allowed?) of the jobs that try the ``kind`` role."""
     main, feature = f"refs/heads/{branch}", "refs/heads/feature"
+    candidate = CANDIDATE_ENVIRONMENT.format(stack=stack)
     if kind == "deploy":
         return [
             *((stack, w, main, f"{w} on {branch}", True) for w in DEPLOY_WORKFLOWS),
@@ -86,7 +90,17 @@ def _jobs(
             (stack, "ci.yml", main, "another workflow", not reviewed),
             (stack, "stack-up.yml", feature, "a branch", not reviewed),
             (PREVIEW_ENVIRONMENT, "ci.yml", PULL_REQUEST_REF, "a pull request", False),
+            (candidate, "release.yml", main, "the candidate job", False),
             (stack, "x.yml", main, "another repository", False),
+        ]
+    if kind == "candidate":
+        release = CANDIDATE_WORKFLOWS[0]
+        return [
+            (candidate, release, main, f"{release} on {branch}", True),
+            (candidate, release, feature, "a branch", not reviewed),
+            (candidate, "ci.yml", main, "another workflow", not reviewed),
+            (stack, release, main, "another environment", False),
+            (candidate, release, main, "another repository", False),
         ]
     if kind == "monitor":
         drift = MONITOR_WORKFLOWS[0]

@@ -7,8 +7,9 @@
   preview's availability-zone lookup, the in-cluster pods' S3 access, Alertmanager's SNS
   publish;
 * model packages: the deploy flow registers packages as PendingManualApproval and approves
-  them (job `release`, which a reviewer unlocks outside dev, docs/promotion.md); the
-  execution and training roles must not approve;
+  them (job `release`, which a reviewer unlocks outside dev, docs/promotion.md); the roles
+  that train (candidate, execution, training) must not approve;
+* release.yml's job `candidate`: the training data, the run's MLflow artifacts;
 * the stack's own Pulumi state in a self-managed backend: ``pulumi up`` reads, writes and
   decrypts it, a pull request's preview reads and decrypts only an unreviewed stack's, the
   drift check reads outputs (no secrets).
@@ -41,6 +42,17 @@ MLFLOW_CALLS = {
     ),
     # drift.yml `monitor`: the champion's reference profile
     "monitor": ("GetModelVersionByAlias", "GetRun", "ListArtifacts"),
+    # release.yml job `candidate` (`pipeline run`): train, track, evaluate, register
+    "candidate": (
+        "GetExperimentByName",
+        "CreateExperiment",
+        "CreateRun",
+        "LogBatch",
+        "UpdateRun",
+        "CreateRegisteredModel",
+        "CreateModelVersion",
+        "GetModelVersionByAlias",
+    ),
 }
 # MLflow calls a reader must not make.
 MLFLOW_WRITES = ("CreateRegisteredModel", "SetRegisteredModelAlias", "DeleteRegisteredModel")
@@ -78,6 +90,30 @@ def mlflow_requests(stack: StackAccess) -> Iterator[Row]:
                     action = f"sagemaker-mlflow:{call}"
                     yield role, _req(action, tracking, "deny:drift check writes MLflow"), False
     yield from drift_check_requests(stack)
+    yield from candidate_requests(stack)
+
+
+def candidate_requests(stack: StackAccess) -> Iterator[Row]:
+    """release.yml job `candidate`: read the training data, write and read the run's MLflow
+    artifacts (the client writes them to S3 itself), list them; on EKS find the cluster."""
+    bucket = stack.outputs.get("bucketName")
+    if not bucket or "candidate" not in stack.roles:
+        return
+    origin = "workload:release.yml candidate"
+    artifact = f"s3://{bucket}/mlflow/1/run/artifacts/model/MLmodel"
+    for uri, write in (
+        (f"s3://{bucket}/data/train.csv", False),
+        (artifact, True),
+        (artifact, False),
+    ):
+        for request in s3_object(stack, uri, write, origin):
+            yield "candidate", request, True
+    prefix = {"s3:prefix": "mlflow/1/run/artifacts/"}
+    yield "candidate", _req("s3:ListBucket", f"arn:aws:s3:::{bucket}", origin, **prefix), True
+    cluster = stack.outputs.get("clusterName")
+    if cluster:
+        arn = f"arn:aws:eks:{stack.region}:{stack.account}:cluster/{cluster}"
+        yield "candidate", _req("eks:DescribeCluster", arn, origin), True
 
 
 def drift_check_requests(stack: StackAccess) -> Iterator[Row]:
@@ -155,7 +191,7 @@ def package_requests(stack: StackAccess) -> Iterator[Row]:
     yield "deploy", register, True
     approve = _req("sagemaker:UpdateModelPackage", package, "workload:deploy flow", **approved)
     yield "deploy", approve, True
-    for role in ("exec", "train"):  # the roles of the jobs that train never approve
+    for role in ("exec", "train", "candidate"):  # the roles of the jobs that train never approve
         for action in ("sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"):
             yield role, _req(action, package, "deny:self-approval", **approved), False
 
@@ -176,7 +212,10 @@ def state_requests(stack: StackAccess, reviewed: bool) -> Iterator[Row]:
         why = "workload:pull-request preview" if not reviewed else "deny:pull-request preview"
         yield "preview", _req(action, key, why), not reviewed
         yield "monitor", _req(action, key, "workload:drift.yml stack output"), True
+        yield "candidate", _req(action, key, "workload:release.yml stack output"), True
     preview_why = "workload:pull-request preview" if not reviewed else "deny:pull-request preview"
     yield "preview", _req("kms:Decrypt", stack.state_key_arn, preview_why, **aliases), not reviewed
     monitor_why = "deny:drift check secrets"
     yield "monitor", _req("kms:Decrypt", stack.state_key_arn, monitor_why, **aliases), False
+    candidate_why = "deny:candidate job secrets"
+    yield "candidate", _req("kms:Decrypt", stack.state_key_arn, candidate_why, **aliases), False

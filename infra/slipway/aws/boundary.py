@@ -39,6 +39,7 @@ from slipway.aws.deploy_policy import (
 )
 from slipway.aws.github import GITHUB_OIDC_HOST
 from slipway.aws.policy import Account, pull_images
+from slipway.aws.public_api_permissions import LOG_DELIVERY
 from slipway.aws.state import key_alias
 from slipway.names import DRIFT_NAMESPACE
 
@@ -117,14 +118,21 @@ def boundary_arn(ctx: StackContext, account: Account) -> pulumi.Output[str]:
 
 
 def boundary_statements(
-    ctx: StackContext, account: Account, *, eks_cluster: bool, state_bucket: str | None
+    ctx: StackContext,
+    account: Account,
+    *,
+    eks_cluster: bool,
+    state_bucket: str | None,
+    public_api: bool = False,
 ) -> list[dict[str, Any]]:
     """The envelope of every role of the stack (its resources by name or by tag, read-only
     metadata, the runtime needs of the workload roles, the stack's own Pulumi state in
     ``state_bucket``), then the guards. A managed policy holds at most 6,144 characters
     (IAM quotas), so the envelope names services, not actions; each role's own policy is
     the exact grant. Region and account are ``*`` in the envelope: the stack's own names
-    still bound it."""
+    still bound it. ``public_api``: also the public API's resources (its proxy, log groups,
+    HTTP API and user pool; on EKS its web ACL; the load balancer controller's role carries
+    no boundary, see ``slipway.eks.lb_controller``)."""
     p = ctx.prefix
     part = account.partition
 
@@ -157,6 +165,26 @@ def boundary_statements(
             arn("cloudwatch", f"dashboard/{p}*", region=""),
             arn("logs", "log-group:/aws/sagemaker/*"),
         ]
+    tagged_actions, tagged_resources = ["kms:*"], [arn("kms", "key/*")]
+    creates = ["kms:CreateKey", "kms:TagResource"]
+    reads = [*READS, *(EKS_READS if eks_cluster else AUTOSCALING_ACTIONS)]
+    if public_api and eks_cluster:
+        services.append("wafv2:*")
+        named.append(arn("wafv2", f"regional/webacl/{p}-api/*"))
+    elif public_api:  # slipway.aws.public_api_permissions
+        apis = pulumi.Output.concat("arn:", part, ":apigateway:*::/apis")
+        services += ["lambda:*", "apigateway:*"]
+        named += [
+            arn("lambda", f"function:{p}-*"),
+            arn("logs", f"log-group:/aws/lambda/{p}-*"),
+            arn("logs", f"log-group:/slipway/{p}/*"),
+            apis,
+            pulumi.Output.concat(apis, "/*"),
+        ]
+        tagged_actions.append("cognito-idp:*")
+        tagged_resources.append(arn("cognito-idp", "userpool/*"))
+        creates += ["cognito-idp:CreateUserPool", "cognito-idp:TagResource"]
+        reads += ["cognito-idp:DescribeUserPoolDomain", *LOG_DELIVERY]
     own = boundary_arn(ctx, account)
     tagged = stack_tags("aws:ResourceTag", ctx)
     statements: list[dict[str, Any]] = [
@@ -164,9 +192,9 @@ def boundary_statements(
         {
             "Sid": "StackTagged",
             "Effect": "Allow",
-            "Action": ["kms:*", *(["ec2:*"] if eks_cluster else [])],
+            "Action": [*tagged_actions, *(["ec2:*"] if eks_cluster else [])],
             "Resource": [
-                arn("kms", "key/*"),
+                *tagged_resources,
                 *(arn("ec2", f"{kind}/*") for kind in (EC2_TAGGED_KINDS if eks_cluster else ())),
             ],
             "Condition": tagged,
@@ -175,8 +203,7 @@ def boundary_statements(
             "Sid": "StackCreates",
             "Effect": "Allow",
             "Action": [
-                "kms:CreateKey",
-                "kms:TagResource",
+                *creates,
                 *([*EC2_TAGGED_CREATES, "eks:CreateCluster"] if eks_cluster else APP_CREATES),
             ],
             "Resource": "*",
@@ -205,7 +232,7 @@ def boundary_statements(
         {
             "Sid": "Reads",
             "Effect": "Allow",
-            "Action": [*READS, *(EKS_READS if eks_cluster else AUTOSCALING_ACTIONS)],
+            "Action": reads,
             "Resource": "*",
         },
         pull_images(arn("ecr", "repository/*")),

@@ -29,6 +29,9 @@ MONITOR_ENVIRONMENT = "monitor"
 # and the monitor role (the drift check), under .github/workflows of the repository.
 DEPLOY_WORKFLOWS = ("stack-up.yml", "release.yml")
 MONITOR_WORKFLOWS = ("drift.yml",)
+# release.yml's job `candidate` trains and registers in MLflow (train.yml calls release.yml)
+CANDIDATE_WORKFLOWS = ("release.yml",)
+CANDIDATE_ENVIRONMENT = "{stack}-candidate"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 OIDC_PROVIDER_ARN = re.compile(

@@ -15,6 +15,9 @@ GitHub environment of one repository:
   release's runtime (endpoint, model, configuration, autoscaling, monitoring schedule); push
   the serving image to the stack's repository and, with ``eks_cluster``, find the
   cluster (release.yml, stack-up.yml);
+* candidate (environment ``<stack>-candidate``; on reviewed stacks only release.yml on the
+  default branch): train, track and register in the stack's MLflow; never approves a model
+  package;
 * preview (environment ``preview``): AWS ViewOnlyAccess, enough for ``pulumi preview``;
 * monitor (environment ``monitor``, drift.yml on the default branch): the drift check's reads.
 
@@ -46,6 +49,8 @@ from slipway.aws.deploy_policy import (
     release_statements,
 )
 from slipway.aws.github import (
+    CANDIDATE_ENVIRONMENT,
+    CANDIDATE_WORKFLOWS,
     DEPLOY_WORKFLOWS,
     GITHUB_OIDC_HOST,
     MONITOR_ENVIRONMENT,
@@ -89,8 +94,8 @@ class RolesArgs:
 
 class Roles(pulumi.ComponentResource):
     """Outputs: execution_role_arn, training_role_arn, inference_role_arn and, with
-    ``github``, deploy_role_arn, preview_role_arn, monitor_role_arn (with drift_monitor)
-    and boundary_arn; ``context``: ``args.context`` with the boundary."""
+    ``github``, deploy_role_arn, candidate_role_arn, preview_role_arn, monitor_role_arn
+    (with drift_monitor) and boundary_arn; ``context``: ``args.context`` with the boundary."""
 
     execution_role_arn: pulumi.Output[str]
     training_role_arn: pulumi.Output[str]
@@ -98,6 +103,7 @@ class Roles(pulumi.ComponentResource):
     deploy_role_arn: pulumi.Output[str] | None
     preview_role_arn: pulumi.Output[str] | None
     monitor_role_arn: pulumi.Output[str] | None
+    candidate_role_arn: pulumi.Output[str] | None
     boundary_arn: pulumi.Output[str] | None
     context: StackContext
 
@@ -131,6 +137,7 @@ class Roles(pulumi.ComponentResource):
         self.training_role_arn = arns["train"]
         self.inference_role_arn = arns["infer"]
         self.deploy_role_arn = self.preview_role_arn = self.monitor_role_arn = None
+        self.candidate_role_arn = None
         if args.github is not None:
             self._github_roles(name, args, args.github, account)
         self.register_outputs(
@@ -141,6 +148,7 @@ class Roles(pulumi.ComponentResource):
                 "deploy_role_arn": self.deploy_role_arn,
                 "preview_role_arn": self.preview_role_arn,
                 "monitor_role_arn": self.monitor_role_arn,
+                "candidate_role_arn": self.candidate_role_arn,
                 "boundary_arn": self.boundary_arn,
             }
         )
@@ -177,7 +185,11 @@ class Roles(pulumi.ComponentResource):
         ctx = args.context
         document = policy.document(
             *boundary_statements(
-                ctx, account, eks_cluster=github.eks_cluster, state_bucket=github.state_bucket
+                ctx,
+                account,
+                eks_cluster=github.eks_cluster,
+                state_bucket=github.state_bucket,
+                public_api=args.public_api,
             ),
             limit=policy.MANAGED_POLICY_CHARACTERS,
         )
@@ -237,6 +249,16 @@ class Roles(pulumi.ComponentResource):
                 policy_arn=eks.arn,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        candidate = [
+            *_candidate_statements(args, account, eks_cluster=github.eks_cluster),
+            *_state(ctx, account, github, write=False, decrypt=False),
+            no_approval(args.model_package_group_arn),
+        ]
+        candidate_trust = trust(
+            CANDIDATE_ENVIRONMENT.format(stack=ctx.environment),
+            CANDIDATE_WORKFLOWS if reviewed else (),
+        )
+        self.candidate_role_arn = self._role(name, "candidate", candidate_trust, candidate).arn
         # Pull-request previews run unreviewed branch code: only a stack without reviewed
         # releases (dev) lets them read (and decrypt) its state.
         preview_state = _state(ctx, account, github, write=False, decrypt=not reviewed)
@@ -268,6 +290,36 @@ def _state(
     if github.state_bucket is None:
         return []
     return state_statements(ctx, account, github.state_bucket, write=write, decrypt=decrypt)
+
+
+def _candidate_statements(
+    args: RolesArgs, account: Account, *, eks_cluster: bool
+) -> list[dict[str, Any]]:
+    """release.yml's job `candidate`: read the training data and the champion's artifacts,
+    write the candidate's MLflow artifacts, with the stack's key; find the stack's cluster
+    (EKS: port-forward to MLflow). Its MLflow calls are granted by the stack's ``Tracking``;
+    it never approves a model package (``no_approval``)."""
+    return [
+        *bucket_prefix_statements(args.bucket_arn, ("data",), ("mlflow",)),
+        kms_key_statement(args.kms_key_arn),
+        *([find_cluster_statement(args.context, account)] if eks_cluster else []),
+    ]
+
+
+def no_approval(group_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Deny creating or updating one of the stack's model packages as Approved
+    (``sagemaker:ModelApprovalStatus`` is a condition key of both actions, service
+    authorization reference): the role that trains never approves (docs/promotion.md)."""
+    packages = pulumi.Output.from_input(group_arn).apply(
+        lambda arn: arn.replace(":model-package-group/", ":model-package/") + "/*"
+    )
+    return {
+        "Sid": "NeverApproveModelPackages",
+        "Effect": "Deny",
+        "Action": ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"],
+        "Resource": [group_arn, packages],
+        "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
+    }
 
 
 def _monitor_statements(

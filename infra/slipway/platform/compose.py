@@ -106,6 +106,7 @@ def compose(config: StackConfig, cli: str) -> Platform:
     }
     if config.github is not None:
         platform.outputs["deployRoleArn"] = roles.deploy_role_arn
+        platform.outputs["candidateRoleArn"] = roles.candidate_role_arn
         platform.outputs["previewRoleArn"] = roles.preview_role_arn
         if config.monitoring:
             platform.outputs["monitorRoleArn"] = roles.monitor_role_arn
@@ -185,9 +186,12 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
 
 
 def _tracking_clients(roles: Roles) -> list[TrackingClient]:
-    """release.yml trains and registers (deploy role); drift.yml reads the champion's
-    profile (monitor role)."""
+    """release.yml trains and registers (job `candidate`, candidate role), records the
+    approval and reads the champion (job `release`, deploy role); drift.yml reads the
+    champion's profile (monitor role)."""
     clients = []
+    if roles.candidate_role_arn is not None:
+        clients.append(TrackingClient("candidate", roles.candidate_role_arn, "write"))
     if roles.deploy_role_arn is not None:
         clients.append(TrackingClient("deploy", roles.deploy_role_arn, "manage"))
     if roles.monitor_role_arn is not None:
@@ -248,7 +252,12 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     ci_access = None
     if config.github is not None:
         assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
-        ci_access = CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn)
+        ci_access = CiAccess(
+            roles.deploy_role_arn,
+            roles.preview_role_arn,
+            roles.monitor_role_arn,
+            roles.candidate_role_arn,
+        )
     network = platform.network = eks.Network(name, eks.NetworkArgs(ctx))
     cluster = platform.cluster = eks.Cluster(
         name,
