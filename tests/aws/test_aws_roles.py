@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 from aws_helpers import policy_of, stack_context, trust_of
+from hook_loader import load_inputs
 from slipway.aws import GithubDeployment, Roles, RolesArgs
 from slipway.aws.roles import VIEW_ONLY_POLICY
 from slipway.names import DRIFT_NAMESPACE
@@ -125,7 +126,8 @@ def _every_statement(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
 def test_no_statement_allows_every_action_on_every_resource(with_github: ProgramRun) -> None:
     names = {name for name, _ in _every_statement(with_github)}
     assert names == {
-        f"churn-dev-{r}-policy" for r in ("exec", "train", "infer", "deploy", "monitor")
+        f"churn-dev-{r}-policy"
+        for r in ("exec", "train", "infer", "deploy", "candidate", "monitor")
     }
     for name, statement in _every_statement(with_github):
         assert "*" not in statement["Action"], f"{name} {statement.get('Sid')}: Action *"
@@ -264,16 +266,20 @@ def test_every_role_carries_the_stack_boundary_which_guards_escalation(stack: st
     assert "iam:PutRolePolicy" in [a.replace("Put*", "PutRolePolicy") for a in own["Action"]]
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging"])
 @pytest.mark.parametrize("public_api", [False, True], ids=["", "public"])
 @pytest.mark.parametrize("eks", [False, True], ids=["sagemaker", "eks"])
-def test_the_boundary_fits_iam_quota_for_a_long_project_name(eks: bool, public_api: bool) -> None:
-    project = "p" + "x" * 39  # 40: a longer one leaves no room for the bucket suffix
+def test_the_boundary_fits_iam_quota_for_the_longest_names(
+    eks: bool, public_api: bool, stack: str
+) -> None:
+    """The longest project slug, the longest S3 bucket name for the state (63)."""
+    project = "p" * load_inputs().MAX_SLUG
     run = run_pulumi(
         lambda: Roles(
-            f"{project}-staging",
+            f"{project}-{stack}",
             RolesArgs(
-                stack_context("staging", project=project),
-                bucket_arn=f"arn:aws:s3:::{project}-staging-bucket-1234567",
+                stack_context(stack, project=project),
+                bucket_arn=f"arn:aws:s3:::{project}-{stack}-bucket-1234567",
                 kms_key_arn=KEY_ARN,
                 model_package_group_arn=GROUP_ARN,
                 github=GithubDeployment(
@@ -448,6 +454,7 @@ def test_no_github_no_oidc_provider_nor_github_roles() -> None:
 def test_no_monitor_role_without_drift_monitor() -> None:
     run = _run(GithubDeployment(REPO))
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
+        "churn-dev-candidate",
         "churn-dev-deploy",
         "churn-dev-exec",
         "churn-dev-infer",

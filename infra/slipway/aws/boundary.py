@@ -34,12 +34,11 @@ from slipway.aws.deploy_policy import (
     EC2_TAGGED_CREATES,
     EKS_SERVICE_LINKED,
     ROLE_CHANGES,
-    SAGEMAKER_RESOURCE_TYPES,
+    sagemaker_types,
     stack_tags,
 )
 from slipway.aws.github import GITHUB_OIDC_HOST
 from slipway.aws.policy import Account, pull_images
-from slipway.aws.public_api_permissions import LOG_DELIVERY
 from slipway.aws.state import key_alias
 from slipway.names import DRIFT_NAMESPACE
 
@@ -47,17 +46,16 @@ BOUNDARY_NAME = "{prefix}-boundary"
 # Changes a boundary-carrying role may make to a role only if that role carries the
 # boundary too (``iam:PermissionsBoundary`` is a condition key of each, service
 # authorization reference, "Actions defined by AWS Identity and Access Management").
+# Written as patterns to fit the boundary in its quota: PutRolePolicy and
+# PutRolePermissionsBoundary; DeleteRole, DeleteRolePolicy (and DeleteRolePermissionsBoundary,
+# which NEVER denies anyway); Attach/DetachRolePolicy; UpdateRole, UpdateRoleDescription and
+# UpdateAssumeRolePolicy.
 BOUNDED_CHANGES = [
     "iam:CreateRole",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:DeleteRole",
+    "iam:PutRole*",
+    "iam:DeleteRole*",
+    "iam:*tachRolePolicy",
+    "iam:Update*Role*",
 ]
 # Changes no role carrying the boundary makes, on anything: removing a boundary, changing or
 # deleting a managed policy (the boundary itself, the deploy role's EKS policy).
@@ -80,6 +78,7 @@ MLFLOW_APP_ACTIONS = [
     "sagemaker:*Tags",
 ]
 AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
+LOG_DELIVERY_PATTERNS = ["logs:*LogDeliver*", "logs:*ResourcePolic*", "logs:DescribeLogGroups"]
 # The EC2 resource types an EKS stack declares, each with the stack's tags.
 EC2_TAGGED_KINDS = (
     "vpc",
@@ -160,7 +159,7 @@ def boundary_statements(
     else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs
         services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*"]
         named += [
-            *(arn("sagemaker", f"{t}/{p}-*") for t in SAGEMAKER_RESOURCE_TYPES),
+            *(arn("sagemaker", f"{t}/{p}-*") for t in sagemaker_types(ctx)),
             arn("cloudwatch", f"alarm:{p}-*"),
             arn("cloudwatch", f"dashboard/{p}*", region=""),
             arn("logs", "log-group:/aws/sagemaker/*"),
@@ -172,19 +171,18 @@ def boundary_statements(
         services.append("wafv2:*")
         named.append(arn("wafv2", f"regional/webacl/{p}-api/*"))
     elif public_api:  # slipway.aws.public_api_permissions
-        apis = pulumi.Output.concat("arn:", part, ":apigateway:*::/apis")
         services += ["lambda:*", "apigateway:*"]
         named += [
             arn("lambda", f"function:{p}-*"),
             arn("logs", f"log-group:/aws/lambda/{p}-*"),
             arn("logs", f"log-group:/slipway/{p}/*"),
-            apis,
-            pulumi.Output.concat(apis, "/*"),
+            pulumi.Output.concat("arn:", part, ":apigateway:*::/apis*"),  # HTTP APIs and parts
         ]
         tagged_actions.append("cognito-idp:*")
         tagged_resources.append(arn("cognito-idp", "userpool/*"))
         creates += ["cognito-idp:CreateUserPool", "cognito-idp:TagResource"]
-        reads += ["cognito-idp:DescribeUserPoolDomain", *LOG_DELIVERY]
+        # the access log's delivery (LOG_DELIVERY, no resource type), as patterns
+        reads += ["cognito-idp:DescribeUserPoolDomain", *LOG_DELIVERY_PATTERNS]
     own = boundary_arn(ctx, account)
     tagged = stack_tags("aws:ResourceTag", ctx)
     statements: list[dict[str, Any]] = [
@@ -265,6 +263,7 @@ def boundary_statements(
                 "Condition": {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}},
             }
         )
+    if not eks_cluster and ctx.preset.sagemaker.tracking == "mlflow_app":
         statements.append(
             {
                 "Sid": "StackMlflowApp",

@@ -38,10 +38,9 @@ SAGEMAKER_RESOURCE_TYPES = (
     "model-package-group",
     "model-package",
     "monitoring-schedule",
-    "data-quality-job-definition",
-    "mlflow-tracking-server",
     "model-card",  # the release's card of the deployed package (slipway.deploy.model_card)
 )
+TRACKING_SERVER = "mlflow-tracking-server"  # where the preset tracks with one
 # Every IAM action that changes a role: denied on the deploy role itself.
 ROLE_CHANGES = [
     "iam:Put*",
@@ -70,8 +69,15 @@ def stack_tags(key: str, ctx: StackContext) -> dict[str, Any]:
     return {"StringEquals": {f"{key}/project": ctx.project, f"{key}/environment": ctx.environment}}
 
 
+def sagemaker_types(ctx: StackContext) -> tuple[str, ...]:
+    """The SageMaker resource types of the stack: a tracking server's only where the preset
+    tracks with one (an App's ARN carries a random id: its grants name it)."""
+    server = ctx.preset.sagemaker.tracking != "mlflow_app"
+    return (*SAGEMAKER_RESOURCE_TYPES, *((TRACKING_SERVER,) if server else ()))
+
+
 def sagemaker_arns(ctx: StackContext, account: Account) -> list[pulumi.Output[str]]:
-    return [account.arn("sagemaker", f"{t}/{ctx.prefix}-*") for t in SAGEMAKER_RESOURCE_TYPES]
+    return [account.arn("sagemaker", f"{t}/{ctx.prefix}-*") for t in sagemaker_types(ctx)]
 
 
 def deploy_statements(
