@@ -3,8 +3,8 @@
 Measured programs run with Python's default bytecode cache (``program_env``): the serving
 image compiles its modules when it installs them (``pip install``), a project's venv caches
 them on first import. A session with ``PYTHONDONTWRITEBYTECODE=1`` (set on this team's
-machine) would otherwise recompile every imported module in every run: 43 of the 114 s of a
-profiled ``pipeline run`` were ``compile()``."""
+machine) would otherwise recompile every imported module in every run: a ``pipeline run``
+used 14.3 s of CPU without a cache, 7.4 s with one."""
 
 from __future__ import annotations
 

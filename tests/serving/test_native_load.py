@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from serving_support import FEATURES
-from slipway.serving import ModelLoadError
+from slipway.serving import ModelLoadError, errors
 from slipway.serving.mlmodel import read_sklearn
 from slipway.serving.model import LoadedModel, load
 
@@ -131,7 +131,9 @@ app = create_app({uri!r})
 body = json.dumps({{"dataframe_split": {{"columns": {features!r}, "data": {rows!r}}}}}).encode()
 status, answer = asgi_call(app, "POST", "/invocations", body)
 version = asgi_call(app, "GET", "/version", content_type=None)
+refused = asgi_call(app, "POST", "/invocations", b"{{")
 print(json.dumps([status, json.loads(answer), version[0], version[1].decode(),
+                  refused[0], json.loads(refused[1]),
                   sorted(m for m in sys.modules if m.split(".")[0] == "mlflow")]))
 """
 
@@ -139,8 +141,8 @@ print(json.dumps([status, json.loads(answer), version[0], version[1].decode(),
 def test_server_loads_and_answers_without_importing_mlflow(
     tmp_path: Path, rows: list[list[float]]
 ) -> None:
-    """A fresh interpreter builds the app, predicts and answers ``/version`` with no module of
-    MLflow imported; its predictions are MLflow's loader's."""
+    """A fresh interpreter builds the app, predicts, answers ``/version`` and refuses a bad
+    request with no module of MLflow imported; its predictions are MLflow's loader's."""
     from mlflow.version import VERSION
 
     uri = save(tmp_path / "model", "cloudpickle")
@@ -149,7 +151,20 @@ def test_server_loads_and_answers_without_importing_mlflow(
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    status, answer, version_status, version, mlflow_modules = json.loads(done.stdout)
+    status, answer, version_status, version, refusal, error, mlflow_modules = json.loads(
+        done.stdout
+    )
     assert mlflow_modules == []
-    assert (status, version_status, version) == (200, 200, VERSION)
+    assert (status, version_status, version, refusal) == (200, 200, VERSION, 400)
+    assert error["error_code"] == "BAD_REQUEST" and error["sqlstate"] == "KAM00"
     assert answer["predictions"] == np.asarray(load(uri, native=False).predict(rows)).tolist()
+
+
+def test_error_classification_table_is_mlflows() -> None:
+    """The pinned classification (answered without importing MLflow) is what MLflow computes
+    for each code, today and after an MLflow upgrade."""
+    assert errors.CLASSIFIED  # every code and class the server answers without MLflow
+    for (code, error_class), pinned in errors.CLASSIFIED.items():
+        assert errors._classification(code, error_class) == pinned, (code, error_class)
+    statuses = set(errors.CODE_OF_STATUS.values()) | {errors.INVALID_PARAMETER_VALUE}
+    assert statuses <= {code for code, _ in errors.CLASSIFIED}
