@@ -198,8 +198,7 @@ def pinged(port: int) -> bool:
 
 
 def save_model(path: Path) -> Path:
-    """The iris model, saved as a generated project's train step logs its model (cloudpickle;
-    MLflow 3's default, skops, loads through skops' registry of every scikit-learn type)."""
+    """The iris model, saved as a generated project's train step logs its model (skops)."""
     import mlflow.sklearn
     import pandas as pd
     from mlflow.models import infer_signature
@@ -212,8 +211,9 @@ def save_model(path: Path) -> Path:
         fitted,
         str(path),
         signature=infer_signature(X, fitted.predict(X)),
-        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_cloudpickle=True),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=[],
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
     )
     return path
 
