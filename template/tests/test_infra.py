@@ -15,19 +15,31 @@ from slipway.testing import ProgramRun, run_program, untagged
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 STACKS = ["dev", "staging", "prod"]
 OUTPUTS = {
-    "bucketName", "kmsKeyArn", "modelPackageGroupName",
-    "executionRoleArn", "trainingRoleArn", "inferenceRoleArn",
+    "bucketName",
+    "kmsKeyArn",
+    "modelPackageGroupName",
+    "executionRoleArn",
+    "trainingRoleArn",
+    "inferenceRoleArn",
 {%- if cookiecutter.ci == "github" %}
-    "deployRoleArn", "previewRoleArn",
+    "deployRoleArn",
+    "previewRoleArn",
 {%- if cookiecutter.monitoring == "yes" %}
     "monitorRoleArn",
 {%- endif %}
 {%- endif %}
 {%- if cookiecutter.compute == "sagemaker" %}
-    "trackingUri", "endpointName", "modelRepositoryUrl", "serving",
+    "trackingUri",
+    "endpointName",
+    "modelRepositoryUrl",
+    "serving",
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
-    "clusterName", "kubeconfig", "trackingUri", "modelRepositoryUrl", "modelServiceName",
+    "clusterName",
+    "kubeconfig",
+    "trackingUri",
+    "modelRepositoryUrl",
+    "modelServiceName",
 {%- endif %}
 {%- if cookiecutter.monitoring == "yes" %}
     "alarmTopicArn",
@@ -60,21 +72,21 @@ def test_github_roles_trust_one_environment_each(run: ProgramRun) -> None:
 {%- if cookiecutter.monitoring == "yes" %}
     environments["monitorRoleArn"] = "monitor"
 {%- endif %}
+    subject = "repo:{{ cookiecutter.github_repository }}:environment:"  # noqa: E501
     for output, environment in environments.items():
-        assert _oidc_condition(run, output) == {"StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub":
-                "repo:{{ cookiecutter.github_repository }}:environment:" + environment,
-        }}, output
+        assert _oidc_condition(run, output) == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": subject + environment,
+            }
+        }, output
 
 
 def test_an_existing_oidc_provider_is_reused(tmp_path: Path) -> None:
     existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")
     stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
-    stack_file.write_text(
-        stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n"
-    )
+    stack_file.write_text(stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n")
     reused = run_program(tmp_path / "infra", "prod")
     assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
@@ -140,7 +152,8 @@ def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
     roles["monitor"] = "monitorRoleArn"
 {%- endif %}
     assert {k: e["principalArn"] for k, e in entries.items()} == {
-        k: run.outputs[output] for k, output in roles.items()}
+        k: run.outputs[output] for k, output in roles.items()
+    }
 {%- else %}
     assert entries == {}
 {%- endif %}

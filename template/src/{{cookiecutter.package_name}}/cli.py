@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 # Commands import their steps (mlflow, scikit-learn, pandas) when they run: `--help` stays fast.
 
-app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
+app = typer.Typer(
+    help={{ cookiecutter.description | py }},  # noqa: E501
+    no_args_is_help=True,
+)
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
 app.add_typer(pipeline, name="pipeline")
 
@@ -82,7 +85,8 @@ def _exit_if_drifted(retrain_needed: bool) -> None:
 @app.command()
 def info() -> None:
     """Show the project's template options and the platform version."""
-    typer.echo(f"{{ cookiecutter.project_slug }} {__version__} (slipway-mlops {slipway.__version__})")
+    typer.echo(f"{{ cookiecutter.project_slug }} {__version__}")
+    typer.echo(f"slipway-mlops {slipway.__version__}")
     for key, value in OPTIONS.items():
         typer.echo(f"{key}: {value}")
 
@@ -137,10 +141,14 @@ def predict(
     from {{ cookiecutter.package_name }}.predict import batch_predict
 
     settings, client = _registry(config)
-    result = guarded(lambda: batch_predict(
-        client, settings.model.name, input_path or settings.batch.input,
-        output_path or settings.batch.output,
-    ))
+    result = guarded(
+        lambda: batch_predict(
+            client,
+            settings.model.name,
+            input_path or settings.batch.input,
+            output_path or settings.batch.output,
+        )
+    )
     typer.echo(f"predictions: {result.path} ({result.rows} rows, version {result.model_version})")
 
 
@@ -160,21 +168,27 @@ def remote_guarded(action: Callable[[], T], network: bool = False) -> T:
 @app.command()
 def monitor(
     location: str = typer.Option(
-        None, "--input",
+        None,
+        "--input",
         help="CSV / Parquet / JSONL file, or s3://bucket/prefix of captured requests "
         "(default: batch.input).",
     ),
     publish: str = typer.Option(
-        "none", "--publish", envvar="SLIPWAY_DRIFT_PUBLISH",
+        "none",
+        "--publish",
+        envvar="SLIPWAY_DRIFT_PUBLISH",
         help="Where drift metrics go: none, cloudwatch or prometheus (default none; "
         "SLIPWAY_DRIFT_PUBLISH sets it for a scheduled job).",
     ),
     pushgateway: str = typer.Option(
-        None, "--pushgateway", envvar="SLIPWAY_PUSHGATEWAY_URL",
+        None,
+        "--pushgateway",
+        envvar="SLIPWAY_PUSHGATEWAY_URL",
         help="Pushgateway URL for --publish prometheus.",
     ),
     upload_report: bool = typer.Option(
-        False, "--upload-report/--no-upload-report",
+        False,
+        "--upload-report/--no-upload-report",
         help="Also copy the report to s3://<input bucket>/monitoring/drift/<timestamp>/.",
     ),
     config: Path = CONFIG,
@@ -186,14 +200,16 @@ def monitor(
     where = location or str(settings.batch.input)
     target = guarded(lambda: drift.parse_publish(publish))
     guarded(lambda: drift.check_publish(target, pushgateway, upload_report, where))
-    report = remote_guarded(lambda: drift.monitor(
-        client, settings.model.name, where, settings.monitor, Path.cwd(),
-    ))
+    report = remote_guarded(
+        lambda: drift.monitor(client, settings.model.name, where, settings.monitor, Path.cwd())
+    )
     drifted = ", ".join(f.feature for f in report.result.drifted) or "none"
     typer.echo(f"drifted features: {drifted}")
     typer.echo(f"drift report: {report.html} (summary {report.json})")
-    sent = remote_guarded(lambda: drift.publish(
-        report.result, settings.model.name, target, pushgateway), network=True)
+    sent = remote_guarded(
+        lambda: drift.publish(report.result, settings.model.name, target, pushgateway),
+        network=True,
+    )
     typer.echo(f"drift metrics: {sent}")
     if upload_report:
         typer.echo(f"drift report uploaded: {remote_guarded(lambda: drift.upload(report, where))}")
@@ -265,9 +281,14 @@ def deploy(
         where = shipping.target(stack, outputs)
         settings, client = _registry(config)
         return shipping.deploy(
-            client, settings.model.name, where, canary_percent=canary_percent,
-            wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
-            image=shipping.image(where, image_uri, image_tag), auto_rollback=auto_rollback,
+            client,
+            settings.model.name,
+            where,
+            canary_percent=canary_percent,
+            wait_seconds=wait_seconds,
+            approved_by=approved_by or settings.gate.approved_by,
+            image=shipping.image(where, image_uri, image_tag),
+            auto_rollback=auto_rollback,
         )
 
     deployed = deploy_guarded(ship)

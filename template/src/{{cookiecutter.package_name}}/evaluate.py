@@ -37,8 +37,10 @@ def evaluate(trained: TrainedModel) -> dict[str, float]:
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics(metrics)
         for path, display in (
-            ("evaluation/confusion_matrix.png",
-             ConfusionMatrixDisplay.from_predictions(truth, predicted)),
+            (
+                "evaluation/confusion_matrix.png",
+                ConfusionMatrixDisplay.from_predictions(truth, predicted),
+            ),
             ("evaluation/roc_curve.png", RocCurveDisplay.from_predictions(truth, scores)),
         ):
             mlflow.log_figure(display.figure_, path)
@@ -51,6 +53,9 @@ def gate(
 ) -> GateResult:
     """Thresholds from config, then beat the current champion by the configured margin."""
     return check_gate(
-        metrics, config.minimums(), champion_metrics(client, model_name),
-        config.compare_metric, config.champion_margin,
+        metrics,
+        config.minimums(),
+        champion_metrics(client, model_name),
+        config.compare_metric,
+        config.champion_margin,
     )

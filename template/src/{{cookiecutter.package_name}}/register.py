@@ -13,8 +13,12 @@ from {{ cookiecutter.package_name }}.train import TrainedModel
 
 
 def register(
-    client: MlflowClient, trained: TrainedModel, dataset: Dataset,
-    metrics: dict[str, float], model_name: str, root: Path,
+    client: MlflowClient,
+    trained: TrainedModel,
+    dataset: Dataset,
+    metrics: dict[str, float],
+    model_name: str,
+    root: Path,
 ) -> ModelVersion:
     tags = training_tags(dataset.sha256, git_commit(root), metrics)
     return register_challenger(client, trained.model_uri, model_name, tags)

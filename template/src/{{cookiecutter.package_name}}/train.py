@@ -35,22 +35,37 @@ class TrainedModel:
 def train(dataset: Dataset, config: ModelConfig, root: Path) -> TrainedModel:
     """Fit on the training split; log params, data digest, commit, model and drift profile."""
     x_train, x_test, y_train, y_test = train_test_split(
-        dataset.features, dataset.target, test_size=config.test_size,
-        random_state=config.seed, stratify=dataset.target,
+        dataset.features,
+        dataset.target,
+        test_size=config.test_size,
+        random_state=config.seed,
+        stratify=dataset.target,
     )
     pipeline = build_pipeline(config.estimator, config.params, config.seed)
     with mlflow.start_run() as run:
-        mlflow.log_params({"estimator": config.estimator, "test_size": config.test_size,
-                           "seed": config.seed, **config.params})
+        mlflow.log_params(
+            {
+                "estimator": config.estimator,
+                "test_size": config.test_size,
+                "seed": config.seed,
+                **config.params,
+            }
+        )
         source = from_pandas(
             dataset.frame, source=str(dataset.path), targets=TARGET, name=dataset.path.name
         )
         mlflow.log_input(source, context="training")
-        mlflow.set_tags({"training_data_sha256": dataset.sha256, "dataset_digest": source.digest,
-                         "git_commit": git_commit(root)})
+        mlflow.set_tags(
+            {
+                "training_data_sha256": dataset.sha256,
+                "dataset_digest": source.digest,
+                "git_commit": git_commit(root),
+            }
+        )
         pipeline.fit(x_train, y_train)
         info = mlflow.sklearn.log_model(
-            pipeline, name=MODEL_ARTIFACT,
+            pipeline,
+            name=MODEL_ARTIFACT,
             signature=infer_signature(x_train, pipeline.predict(x_train)),
             input_example=x_train.head(3),
             # Declared, not inferred: inference re-imports the model in a subprocess (slow).
