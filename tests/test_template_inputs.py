@@ -203,6 +203,23 @@ def test_plain_cookiecutter_binary_stops_at_the_error_line(tmp_path: Path) -> No
     assert lines == ["error: project_slug: must be lowercase (got 'Bad')"], lines
 
 
+def test_the_cruft_command_stops_at_the_error_line(tmp_path: Path, template_repo: Path) -> None:
+    """cruft shows an exception as a traceback of ~100 lines: the refusal is its one line."""
+    cli = Path(sys.executable).parent / "cruft"
+    options = ["--no-input", "--output-dir", str(tmp_path / "out")]
+    answers = ["--extra-context", '{"project_slug": "Bad"}']
+    run = subprocess.run(
+        [str(cli), "create", *options, *answers, str(template_repo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 1
+    assert lines == ["error: project_slug: must be lowercase (got 'Bad')"], lines
+    assert tree(tmp_path) == []
+
+
 def test_a_refusing_post_gen_hook_shows_its_line_without_cookiecutters_traceback(
     tmp_path: Path,
 ) -> None:
