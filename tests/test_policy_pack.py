@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from matrix import STRUCTURAL_COMBOS, combo_id
-from program_runs import PROJECT, STACKS, StackRun
+from program_runs import PROJECT, StackRun, stack_cases
 from slipway.policies import POLICIES, pack_policies
 from slipway.policies.offline import Report, analyze
 from slipway.testing import ProgramRun, RecordedResource
 
 Runs = dict[tuple[str, str], StackRun]
-CASES = [(combo_id(c), s) for c in STRUCTURAL_COMBOS for s in STACKS]
+CASES = [(combo_id(c), s) for c, s in stack_cases()]
 SAGEMAKER_REALTIME = combo_id(
     next(c for c in STRUCTURAL_COMBOS if c["compute"] == "sagemaker" and c["monitoring"] == "yes")
 )

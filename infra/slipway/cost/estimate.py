@@ -88,6 +88,15 @@ FREE = frozenset(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
         "aws:sns/topicSubscription:TopicSubscription",
+        # the public API's parts billed through their API, pool or function
+        "aws:apigatewayv2/authorizer:Authorizer",
+        "aws:apigatewayv2/integration:Integration",
+        "aws:apigatewayv2/route:Route",
+        "aws:apigatewayv2/stage:Stage",
+        "aws:lambda/permission:Permission",
+        "aws:cognito/resourceServer:ResourceServer",
+        "aws:cognito/userPoolClient:UserPoolClient",
+        "aws:cognito/userPoolDomain:UserPoolDomain",
         *(
             f"aws:s3/{setting}"
             for setting in (
@@ -176,6 +185,20 @@ def _fixed(kind: Kind, item: str, key: str, hourly: bool = False) -> Pricer:
     return price
 
 
+def _web_acl(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    yield "idle", "web ACL", "wafv2:web-acl-month", 1
+    yield "idle", "web ACL rules", "wafv2:rule-month", len(r.inputs.get("rules") or [])
+    yield "per use", "requests inspected", "wafv2:requests-million", 1
+
+
+def _ingress(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    """An Ingress of class ``alb``: the ALB the load balancer controller creates for it."""
+    if (r.inputs.get("spec") or {}).get("ingressClassName") != "alb":
+        return
+    yield "idle", "Application Load Balancer", "elb:alb-hour", _hours(table)
+    yield "per use", "load balancer capacity units", "elb:alb-lcu-hour", 1
+
+
 PRICERS: dict[str, list[Pricer]] = {
     ENDPOINT_COMPONENT: [_endpoint],
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": [_tracking_server],
@@ -201,6 +224,22 @@ PRICERS: dict[str, list[Pricer]] = {
         _fixed("idle", "dashboard", "cloudwatch:dashboard-month")
     ],
     "aws:sns/topic:Topic": [_fixed("per use", "notifications", "sns:notifications")],
+    # the public API (slipway:publicApi)
+    "aws:apigatewayv2/api:Api": [
+        _fixed("per use", "HTTP API requests", "apigateway:http-requests-million")
+    ],
+    "aws:lambda/function:Function": [
+        _fixed("per use", "proxy requests", "lambda:requests-million"),
+        _fixed("per use", "proxy compute", "lambda:arm-gb-second"),
+    ],
+    "aws:cloudwatch/logGroup:LogGroup": [
+        _fixed("per use", "log ingestion", "cloudwatch:logs-ingestion-gb")
+    ],
+    "aws:cognito/userPool:UserPool": [
+        _fixed("per use", "client credentials tokens", "cognito:m2m-token-requests")
+    ],
+    "aws:wafv2/webAcl:WebAcl": [_web_acl],
+    "kubernetes:networking.k8s.io/v1:Ingress": [_ingress],
 }
 
 
