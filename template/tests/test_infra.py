@@ -191,7 +191,11 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
     # GitHub roles reach the Kubernetes API only through their access entries (ci=github).
     entries = run.one("eks:index:Cluster").inputs.get("accessEntries") or {}
 {%- if cookiecutter.ci == "github" %}
-    roles = {"deploy": "deployRoleArn", "candidate": "candidateRoleArn", "preview": "previewRoleArn"}
+    roles = {
+        "deploy": "deployRoleArn",
+        "candidate": "candidateRoleArn",
+        "preview": "previewRoleArn",
+    }
     if monitoring:
         roles["monitor"] = "monitorRoleArn"
     assert {k: e["principalArn"] for k, e in entries.items()} == {
