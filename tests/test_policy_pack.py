@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from matrix import STRUCTURAL_COMBOS, combo_id
-from program_runs import PROJECT, STACKS, StackRun
+from program_runs import PROJECT, StackRun, stack_cases
 from slipway.policies import POLICIES, pack_policies
 from slipway.policies.offline import Report, analyze
 from slipway.testing import ProgramRun, RecordedResource
 
 Runs = dict[tuple[str, str], StackRun]
-CASES = [(combo_id(c), s) for c in STRUCTURAL_COMBOS for s in STACKS]
+CASES = [(combo_id(c), s) for c, s in stack_cases()]
 SAGEMAKER_REALTIME = combo_id(
     next(c for c in STRUCTURAL_COMBOS if c["compute"] == "sagemaker" and c["monitoring"] == "yes")
 )
@@ -42,9 +42,11 @@ EKS = combo_id(
 # policy -> (where it reports today, why it is pending)
 PENDING: dict[str, tuple[Callable[[dict[str, str], str], bool], str]] = {
     "iam-roles-have-permissions-boundary": (
-        lambda combo, stack: True,
-        "pending: no role carries a permissions boundary yet; branch `iam` (issue 13 phase 2) "
-        "adds the stack boundary. Remove this entry and make the policy mandatory when it lands.",
+        lambda combo, stack: combo["ci"] == "none" or combo["compute"] == "eks",
+        "by design (docs/security.md, Permissions boundary): a stack without CI has no "
+        "boundary (every `pulumi up` is a person's); the EKS node role holds AWS managed "
+        "policies only and, like the load balancer controller's role (public API), only an "
+        "administrator changes it. Every other role carries it.",
     ),
     "sns-topics-encrypted-with-kms": (
         lambda combo, stack: combo["monitoring"] == "yes",
@@ -75,16 +77,24 @@ def test_the_pack_passes_every_stack(
     assert report.not_applicable == []
 
 
-def test_every_role_lacks_the_boundary_until_iam_lands(
+def test_the_boundary_finding_is_every_role_without_one(
     reports: dict[tuple[str, str], Report], structural_runs: Runs
 ) -> None:
-    """The pending boundary finding is about every role, not a sample of them."""
+    """With CI only the EKS node role (and, with the public API, the load balancer
+    controller's role) has no boundary; without CI no role has one."""
     for key, report in reports.items():
-        roles = {r.urn for r in structural_runs[key].run.of_type("aws:iam/role:Role")}
+        roles = structural_runs[key].run.of_type("aws:iam/role:Role")
+        bare = {r.urn for r in roles if not r.inputs.get("permissionsBoundary")}
         flagged = {
             f.urn for f in report.findings if f.policy == "iam-roles-have-permissions-boundary"
         }
-        assert flagged == roles, key
+        assert flagged == bare, key
+        if structural_runs[key].combo["ci"] == "github":
+            prefix = f"{PROJECT}-{key[1]}"
+            assert {urn.rsplit("::", 1)[-1] for urn in bare} <= {
+                f"{prefix}-node",
+                f"{prefix}-lb-controller",
+            }
 
 
 def test_every_policy_judges_resources_somewhere(reports: dict[tuple[str, str], Report]) -> None:
@@ -166,18 +176,21 @@ def _disable_rules(props: dict[str, Any]) -> None:
 
 
 def _add_serverless_capture(props: dict[str, Any]) -> None:
-    props["dataCaptureConfig"] = {
-        "enableCapture": True,
-        "initialSamplingPercentage": 100,
-        "destinationS3Uri": "s3://bucket/data-capture/",
-        "kmsKeyId": props.get("kmsKeyArn") or "arn:aws:kms:us-east-1:123456789012:key/k",
-        "captureOptions": [{"captureMode": "Input"}],
+    props["data_capture"] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": "s3://bucket/data-capture/",
+        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k",
+        "CaptureOptions": [{"CaptureMode": "Input"}],
     }
 
 
 S3 = "aws:s3/"
 ENCRYPTION = "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+# The endpoint is the deploy runtime's: the pack judges the serving spec, which the
+# Endpoint component registers as its inputs (ServingSpec names, SageMaker API names inside).
+ENDPOINT = "slipway:aws:Endpoint"
+MONITORING_JOB = "monitoring_schedule.MonitoringScheduleConfig.MonitoringJobDefinition"
 BREAKS = [
     Break(
         "s3-buckets-encrypted-with-kms",
@@ -239,22 +252,29 @@ BREAKS = [
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "dev",
-        _type(ENDPOINT_CONFIG),
-        _set("dataCaptureConfig.kmsKeyId", ...),
+        _type(ENDPOINT),
+        _set("data_capture.KmsKeyId", ...),
     ),
     Break(
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "prod",
-        _type(ENDPOINT_CONFIG),
-        _set("kmsKeyArn", ...),
+        _type(ENDPOINT),
+        _set("kms_key_id", ...),
     ),
     Break(
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "dev",
-        _type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"),
-        _set("jobResources.clusterConfig.volumeKmsKeyId", ...),
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringResources.ClusterConfig.VolumeKmsKeyId", ...),
+    ),
+    Break(
+        "stores-encrypted-with-kms",
+        SAGEMAKER_REALTIME,
+        "staging",
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringOutputConfig.KmsKeyId", ""),
     ),
     Break(
         "kms-keys-rotate",
@@ -338,8 +358,15 @@ BREAKS = [
         "instance-types-allowed",
         SAGEMAKER_REALTIME,
         "dev",
-        _type(ENDPOINT_CONFIG),
-        _set("productionVariants.0.instanceType", "ml.p4d.24xlarge"),
+        _type(ENDPOINT),
+        _set("variants.0.InstanceType", "ml.p4d.24xlarge"),
+    ),
+    Break(
+        "instance-types-allowed",
+        SAGEMAKER_REALTIME,
+        "prod",
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringResources.ClusterConfig.InstanceType", "ml.p4d.24xlarge"),
     ),
     Break(
         "instance-types-allowed",
@@ -352,7 +379,7 @@ BREAKS = [
         "serverless-endpoints-without-capture",
         SAGEMAKER_SERVERLESS,
         "staging",
-        _type(ENDPOINT_CONFIG),
+        _type(ENDPOINT),
         _add_serverless_capture,
     ),
     Break(
@@ -374,9 +401,9 @@ BREAKS = [
 FIXES = [
     Break(
         "iam-roles-have-permissions-boundary",
-        SAGEMAKER_REALTIME,
+        EKS,
         "dev",
-        _type("aws:iam/role:Role", "-exec"),
+        _type("aws:iam/role:Role", "-node"),
         _set("permissionsBoundary", "arn:aws:iam::123456789012:policy/churn-model-dev-boundary"),
     ),
     Break(

@@ -298,11 +298,60 @@ def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None
     print_destroy(_sandbox_step(lambda: destroy(program_dir, stack)), Console())
 
 
+@app.command()
+def access(
+    online: Annotated[
+        bool,
+        typer.Option("--online", help="Ask IAM (SimulatePrincipalPolicy); needs credentials."),
+    ] = False,
+    stack: Annotated[str, typer.Option("--stack", help="The deployed stack to check.")] = "dev",
+    cwd: Annotated[Path, typer.Option("--cwd", help="The Pulumi program's directory.")] = Path(
+        "infra"
+    ),
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="A `pulumi stack export` file (default: run it)."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region of IAM.")] = None,
+) -> None:
+    """Check a deployed stack's roles against its access matrix with IAM's policy simulator:
+    every request each role must be allowed, and what it must never do (docs: security)."""
+    from slipway.access import online as online_check
+
+    if not online:
+        typer.echo(
+            "error: --online: required; the offline matrix is a test of the slipway "
+            "repository (its IAM engine is not shipped)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        matrix = online_check.check(stack, cwd, export, region)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(2) from None
+    from slipway.access.report import render
+
+    typer.echo(render(matrix, only_mismatches=True))
+    skipped = matrix.not_evaluated()
+    if skipped:
+        typer.echo(f"not evaluated by IAM: {len(skipped)} requests ({skipped[0].decision.error})")
+    mismatches = matrix.mismatches()
+    typer.echo(f"{len(matrix.rows)} requests, {len(mismatches)} mismatches")
+    raise typer.Exit(1 if mismatches else 0)
+
+
 INFRA = typer.Option(
     None,
     "--infra",
     help="The Pulumi program's directory (default: ./infra, or . if it holds Pulumi.yaml).",
 )
+
+
+def _infra_dir(infra: Path | None) -> Path:
+    if infra is not None:
+        return infra
+    return Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
 
 
 def _program(infra: Path | None, stack: str) -> tuple[Path, str, Any]:
@@ -311,8 +360,7 @@ def _program(infra: Path | None, stack: str) -> tuple[Path, str, Any]:
 
     from slipway.testing import run_program
 
-    if infra is None:
-        infra = Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
+    infra = _infra_dir(infra)
     try:
         project = yaml.safe_load((infra / "Pulumi.yaml").read_text())["name"]
         if not (infra / f"Pulumi.{stack}.yaml").is_file():
@@ -385,6 +433,20 @@ def policy_pack_check(stack: str = STACK, infra: Path | None = INFRA) -> None:
     )
     if mandatory:
         raise typer.Exit(1)
+
+
+@app.command()
+def monitoring(stack: str = STACK, infra: Path | None = INFRA) -> None:
+    """Print true or false: slipway:monitoring of the stack's Pulumi.<stack>.yaml, as the
+    program reads it (the drift workflow and `deploy` follow it)."""
+    from slipway.platform.config import ConfigError, stack_monitoring
+
+    try:
+        enabled = stack_monitoring(_infra_dir(infra), stack)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("true" if enabled else "false")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -33,8 +33,8 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+GITHUB = {  # the boundary; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
+    "aws:iam/policy:Policy": 1,
     "aws:iam/role:Role": 3,
     "aws:iam/rolePolicy:RolePolicy": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
@@ -68,6 +68,7 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "kubernetes:core/v1:Service": 1,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,  # who may reach the model server
     # MLflow port-forward Role + RoleBinding (the drift check's Kubernetes group)
     "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
@@ -98,9 +99,17 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
+        {"aws:iam/rolePolicy:RolePolicy": 2},  # the deploy and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
-    "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],
+    "eks-realtime-yes-github": [
+        GITHUB,
+        TOPIC,
+        EKS,
+        EKS_OBSERVABILITY,
+        # the deploy role's EKS policy (managed: an inline one would outgrow the IAM quota)
+        {"aws:iam/policy:Policy": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1},
+    ],
 }
 
 

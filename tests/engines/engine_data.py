@@ -1,20 +1,39 @@
-"""Data the engine tests upload: the project's schema, from scikit-learn's bundled data."""
+"""Data the engine tests upload: the project's schema, from scikit-learn's bundled data.
+
+The training and evaluation sets go where the engine reads the data config's
+``data/train.csv`` and ``data/evaluation.csv``: every CSV under ``data/train/`` and
+``data/evaluation/`` of the stack's bucket (steps.locations)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 TRAIN_KEY = "data/train/part-0.csv"
+EVALUATION_KEY = "data/evaluation/part-0.csv"
 BATCH_KEY = "batch/input/batch.csv"
 
 
-def sample() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Labelled rows and unlabelled batch rows (the columns the project's schema names)."""
+def _bundled() -> pd.DataFrame:
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame
     frame.columns = [str(c).replace(" ", "_") for c in frame.columns]
-    return frame.iloc[:450], frame.iloc[450:].drop(columns=["target"])
+    # the project's sensitive column (the bundled sample's synthetic `cohort`)
+    frame["cohort"] = np.random.default_rng(0).choice(("A", "B"), len(frame))
+    return frame
+
+
+def sample() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labelled training rows and unlabelled batch rows (the columns the project's schema
+    names)."""
+    frame = _bundled()
+    return frame.iloc[:340], frame.iloc[450:].drop(columns=["target", "cohort"])
+
+
+def held_out() -> pd.DataFrame:
+    """Labelled evaluation rows, apart from the training rows."""
+    return _bundled().iloc[340:450]
 
 
 def shuffled_labels(train: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from engine_data import BATCH_KEY, TRAIN_KEY, put_csv, sample, shuffled_labels
+from engine_data import (
+    BATCH_KEY,
+    EVALUATION_KEY,
+    TRAIN_KEY,
+    held_out,
+    put_csv,
+    sample,
+    shuffled_labels,
+)
 from matrix import STRUCTURAL_COMBOS
 from program_runs import StackRun, single_run
 from slipway.jobs.kubernetes import job_from_cronjob
@@ -84,6 +92,7 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
             train, rows = sample()
             first_version = put_csv(s3, bucket, TRAIN_KEY, train)
+            put_csv(s3, bucket, EVALUATION_KEY, held_out())
             put_csv(s3, bucket, BATCH_KEY, rows)
             # the Jobs `pipeline run --on aws`, `batch --on aws` and the drift check create
             jobs = [

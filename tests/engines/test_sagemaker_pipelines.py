@@ -27,7 +27,15 @@ from typing import Any
 import pandas as pd
 import pytest
 from cookiecutter.main import cookiecutter
-from engine_data import BATCH_KEY, TRAIN_KEY, put_csv, sample, shuffled_labels
+from engine_data import (
+    BATCH_KEY,
+    EVALUATION_KEY,
+    TRAIN_KEY,
+    held_out,
+    put_csv,
+    sample,
+    shuffled_labels,
+)
 from matrix import ROOT
 from slipway.jobs import sagemaker as engine
 from slipway.rehearsal.image import read_dockerfile
@@ -137,6 +145,7 @@ class Lifecycle:
 def lifecycle(stack: Stack) -> Lifecycle:
     train, batch_rows = sample()
     first_version = stack.put_csv(TRAIN_KEY, train)
+    stack.put_csv(EVALUATION_KEY, held_out())
     stack.put_csv(BATCH_KEY, batch_rows)
     first = stack.cli("pipeline", "run", "--on", "aws", "--stack", "dev")
     batch = stack.cli("batch", "--on", "aws", "--stack", "dev")

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cookiecutter.main import cookiecutter
+from evaluation_records import evaluation_report
 from matrix import ROOT, STRUCTURAL_COMBOS
 from slipway.access import recorder
+from slipway.access.expectations import expectations
+from slipway.access.release import FIRST, Release, release_requests
 from slipway.access.request import read_jsonl
+from slipway.access.stack import stack_access
 from slipway.deploy import StackOutputs, deploy_champion
 from slipway.deploy.spec import RUNTIME_OWNED
 from slipway.rehearsal import Outcome
@@ -51,18 +56,20 @@ class FirstUp:
 
 
 def _champion(root: Path) -> tuple[str, Any]:
-    """A registered MLflow model with an input example, aliased champion."""
+    """A registered MLflow model with an input example and its evaluation record, made
+    champion with the gate's approval (what a dev stack deploys)."""
     import mlflow
     import pandas as pd
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
+    from slipway.lifecycle import REPORT_ARTIFACT, Approval, promote
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.create_experiment("first-up", artifact_location=(root / "artifacts").as_uri())
     mlflow.set_experiment("first-up")
     x = pd.DataFrame({"tenure": [1.0, 5.0, 20.0, 40.0], "charges": [90.0, 70.0, 40.0, 20.0]})
-    with mlflow.start_run():
+    with mlflow.start_run() as run:
         mlflow.sklearn.log_model(
             LogisticRegression().fit(x, [1, 1, 0, 0]),
             name="model",
@@ -70,8 +77,11 @@ def _champion(root: Path) -> tuple[str, Any]:
             input_example=x.head(3),
             pip_requirements=["scikit-learn"],
         )
+        report = evaluation_report(run.info.run_id)
+        mlflow.log_dict(report.model_dump(mode="json"), REPORT_ARTIFACT)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_registered_model_alias("churn", "champion", "1")
+    client.set_model_version_tag("churn", "1", "trained_by", "carol")
+    promote(client, "churn", Approval.automated(run.info.run_id), "1")
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
     return uri, client
 
@@ -99,7 +109,7 @@ def _release(infra: Path, first: ApplyReport, before: list[Outcome], client: Any
         deploy_role = str(first.run.outputs["deployRoleArn"])
         recorder.install(aws, log=release_log(infra), principal=deploy_role)
         image = push_image(aws("ecr"), outputs.repository, TAG)  # what `docker push` records
-        release = deploy_champion(client, "churn", aws, outputs, image, "alice", poll_seconds=1)
+        release = deploy_champion(client, "churn", aws, outputs, image, poll_seconds=1)
         after_release = aws("sagemaker").describe_endpoint(EndpointName=outputs.endpoint)
     second = apply(infra, "dev")
     outcomes = rehearse(infra, "dev", second.run)  # reads what serves after the second up
@@ -166,6 +176,39 @@ def test_the_release_requests_of_the_deploy_role_are_kept(first_up: FirstUp) -> 
     made = {(r.action, r.resource) for r in requests}
     assert ("sagemaker:CreateEndpoint", endpoint) in made
     assert any(a == "application-autoscaling:RegisterScalableTarget" for a, _ in made)
+
+
+def test_the_access_matrix_expects_exactly_what_the_release_makes(first_up: FirstUp) -> None:
+    """The deploy role's must-allow rows of the IAM matrix name every request the release
+    made (so the engine checks each), and the release made every first-release call of
+    slipway.access.release's table (so the table is not stale). A recorded resource may
+    end in ``/*``: a package's version is not known before CreateModelPackage."""
+    run = first_up.first.run
+    stack = stack_access(run, "churn-model", "dev")
+    made = {(r.action, r.resource) for r in read_jsonl(release_log(first_up.infra))}
+    allowed = {
+        (e.request.action, e.request.resource)
+        for e in expectations(stack, run)
+        if e.role == "deploy" and e.allow
+    }
+
+    def matches(resource: str, recorded: str) -> bool:
+        return resource == recorded or (recorded.endswith("/*") and fnmatchcase(resource, recorded))
+
+    def unmatched(recorded: set[tuple[str, str]], table: set[tuple[str, str]]) -> list[Any]:
+        return sorted(
+            (a, r) for a, r in recorded if not any(a == ta and matches(tr, r) for ta, tr in table)
+        )
+
+    assert unmatched(made, allowed) == []
+    first = {
+        (r.action, r.resource)
+        for _, r in release_requests(stack, Release("churn", "1"))
+        if r.origin == f"release:{FIRST}"
+    }
+    assert [
+        (a, r) for a, r in sorted(first) if not any(a == ma and matches(r, mr) for ma, mr in made)
+    ] == []
 
 
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:

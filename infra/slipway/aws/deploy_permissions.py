@@ -12,6 +12,8 @@ here or when the deploy role's policy does not allow a listed action.
 
 from __future__ import annotations
 
+from slipway.aws import public_api_permissions
+
 _ROLE = (
     "iam:CreateRole",
     "iam:GetRole",
@@ -89,6 +91,16 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:DeleteOpenIDConnectProvider",
         "iam:UpdateOpenIDConnectProviderThumbprint",
         "iam:TagOpenIDConnectProvider",
+    ),
+    "aws:iam/policy:Policy": (
+        "iam:CreatePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:ListPolicyVersions",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:TagPolicy",
     ),
     # SageMaker flavor
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": (
@@ -248,6 +260,7 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "rds:DeleteDBInstance",
         "rds:AddTagsToResource",
         "rds:ListTagsForResource",
+        "iam:CreateServiceLinkedRole",
     ),
     "aws:ecr/repository:Repository": (
         "ecr:CreateRepository",
@@ -300,8 +313,27 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:PassRole",
         "iam:CreateServiceLinkedRole",
     ),
+    # the public API (slipway:publicApi)
+    **public_api_permissions.RESOURCE_ACTIONS,
 }
+# Actions without a resource type (IAM authorizes them on "*").
+NO_RESOURCE = public_api_permissions.NO_RESOURCE
 
+ADMINISTRATOR_ONLY: dict[str, tuple[str, ...]] = {
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        "iam:CreateOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        "iam:TagOpenIDConnectProvider",
+    ),
+    "aws:iam/policy:Policy": (
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:TagPolicy",
+    ),
+}
 REMOTE_CHILDREN: dict[str, tuple[str, ...]] = {
     "eks:index:Cluster": (
         "aws:iam/role:Role",  # the EKS service role (ServiceRole `<name>-eksRole`)

@@ -3,7 +3,9 @@
 from slipway.eks.cluster import Cluster, ClusterArgs
 from slipway.eks.network import Network, NetworkArgs
 from slipway.eks.observability import Observability, ObservabilityArgs
+from slipway.eks.public_ingress import PublicIngress, PublicIngressArgs, TokenRules
 from slipway.eks.serving import ModelServing, ModelServingArgs
+from slipway.eks.serving_access import ServingAccess, ServingAccessArgs
 from slipway.eks.tracking import Tracking, TrackingArgs
 from slipway.eks.training import ModelTraining, ModelTrainingArgs, RetrainFrom
 
@@ -18,7 +20,12 @@ __all__ = [
     "NetworkArgs",
     "Observability",
     "ObservabilityArgs",
+    "PublicIngress",
+    "PublicIngressArgs",
     "RetrainFrom",
+    "ServingAccess",
+    "ServingAccessArgs",
+    "TokenRules",
     "Tracking",
     "TrackingArgs",
 ]

@@ -3,6 +3,9 @@
 * access: authentication mode ``API`` (access entries, no aws-auth ConfigMap); the private
   endpoint is always on, the public one only for the CIDRs the stack config lists;
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
+* the VPC CNI's network policy agent on (``enableNetworkPolicy``), without which
+  NetworkPolicies are accepted but not enforced (EKS user guide, "Restrict Pod network
+  traffic with Kubernetes network policies"); serving_access.py's policy depends on it;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
 * with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
@@ -75,8 +78,9 @@ class CiAccess:
     * deploy: cluster admin, cluster-wide: ``pulumi up`` (stack-up.yml) creates Namespaces
       and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
       allows; release.yml's rollout and port-forward are within it;
-    * monitor (drift check): no access policy, only the group of the Role that
-      ``kubectl port-forward service/mlflow`` needs (tracking.py): no Secrets, no writes;
+    * monitor (drift check) and candidate (release.yml's training job): no access policy,
+      only the group of the Role that ``kubectl port-forward service/mlflow`` needs
+      (tracking.py): no Secrets, no writes;
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
 
@@ -88,6 +92,9 @@ class CiAccess:
     """Default ``None``: no monitor entry. ``Roles.monitor_role_arn``: port-forward
     to MLflow only.
     """
+    candidate_role_arn: pulumi.Input[str] | None = None
+    """Default ``None``: no candidate entry. ``Roles.candidate_role_arn`` (release.yml's
+    job `candidate`): port-forward to MLflow only."""
 
     def grants(self) -> dict[str, Grant]:
         """Entry name -> what the role may do."""
@@ -97,6 +104,10 @@ class CiAccess:
         }
         if self.monitor_role_arn is not None:
             grants["monitor"] = Grant(self.monitor_role_arn, groups=(tracking.PORT_FORWARD_GROUP,))
+        if self.candidate_role_arn is not None:
+            grants["candidate"] = Grant(
+                self.candidate_role_arn, groups=(tracking.PORT_FORWARD_GROUP,)
+            )
         return grants
 
 
@@ -182,6 +193,7 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config_key_arn=args.kms_key_arn,
             create_oidc_provider=True,
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=ctx.preset.deletion_protection,

@@ -1,21 +1,25 @@
-"""Training data from S3: every CSV object under a prefix, as it is now, with the version read.
+"""Training data from S3: every CSV object under a prefix, as it is now, with the versions read.
 
 ``data.path: s3://bucket/prefix/`` reads each ``.csv`` object under the prefix (the stack's
-bucket is versioned): its current ``VersionId`` comes back with the bytes of the same
-``GetObject``, so the versions recorded are exactly the bytes trained on, and a later
+bucket is versioned). Each object is read with :func:`slipway.lifecycle.datastore.s3_version`
+(the one implementation of S3 data versions: bytes and ``VersionId`` from the same
+``GetObject``), so the versions recorded are exactly the bytes trained on, and a later
 retrain reads whatever is current then (newer versions, new objects). The objects are
-concatenated in key order into one local CSV; ``ObjectVersion`` records what went in.
+concatenated in key order into one local CSV.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-S3 = "s3://"
+from slipway.lifecycle.datastore import S3, s3_version
+from slipway.lifecycle.errors import LifecycleError
+from slipway.lifecycle.lineage import DataVersion
 
 
 class DataError(ValueError):
@@ -23,20 +27,12 @@ class DataError(ValueError):
 
 
 @dataclass(frozen=True)
-class ObjectVersion:
-    uri: str
-    version_id: str
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
 class Snapshot:
-    """The local copy of what a prefix held, and the versions it was made of."""
+    """The local copy of what a prefix held, and the object versions it was made of."""
 
     path: Path
     source: str
-    versions: tuple[ObjectVersion, ...]
+    versions: tuple[DataVersion, ...]
 
     @property
     def sha256(self) -> str:
@@ -44,16 +40,16 @@ class Snapshot:
         joined = "\n".join(f"{v.uri}@{v.sha256}" for v in self.versions)
         return hashlib.sha256(joined.encode()).hexdigest()
 
-    def lineage(self) -> dict[str, str]:
+    def lineage(self, prefix: str = "data") -> dict[str, str]:
         """Tags naming every object version read (``data.<n>``: ``uri@version``)."""
-        tags = {"data.source": self.source, "data.objects": str(len(self.versions))}
+        tags = {f"{prefix}.source": self.source, f"{prefix}.objects": str(len(self.versions))}
         for index, version in enumerate(self.versions):
-            tags[f"data.{index}"] = f"{version.uri}@{version.version_id}"
+            tags[f"{prefix}.{index}"] = f"{version.uri}@{version.version_id}"
         return tags
 
     def to_json(self) -> str:
         return json.dumps(
-            {"source": self.source, "versions": [asdict(v) for v in self.versions]}, indent=1
+            {"source": self.source, "versions": [v.model_dump() for v in self.versions]}, indent=1
         )
 
 
@@ -81,15 +77,14 @@ def read_prefix(s3: Any, uri: str, destination: Path) -> Snapshot:
     partial = destination.with_name(destination.name + ".partial")
     versions = []
     header: bytes | None = None
-    with partial.open("wb") as out:
-        for key in keys:
-            response = s3.get_object(Bucket=bucket, Key=key)
-            body = response["Body"].read()
-            version_id = str(response.get("VersionId") or "")
-            if not version_id or version_id == "null":
-                raise DataError(
-                    f"s3://{bucket}/{key}: bucket {bucket} does not version its objects"
-                )
+    with tempfile.TemporaryDirectory() as scratch, partial.open("wb") as out:
+        for index, key in enumerate(keys):
+            local = Path(scratch) / f"{index}.csv"
+            try:
+                version = s3_version(s3, f"s3://{bucket}/{key}", local)
+            except LifecycleError as exc:
+                raise DataError(f"{exc.field}: {exc.rule}") from exc
+            body = local.read_bytes()
             first, _, rest = body.partition(b"\n")
             if header is None:
                 header = first
@@ -98,10 +93,6 @@ def read_prefix(s3: Any, uri: str, destination: Path) -> Snapshot:
                 raise DataError(f"s3://{bucket}/{key}: header differs from {keys[0]}'s")
             else:
                 out.write(rest if rest.endswith(b"\n") or not rest else rest + b"\n")
-            versions.append(
-                ObjectVersion(
-                    f"s3://{bucket}/{key}", version_id, hashlib.sha256(body).hexdigest(), len(body)
-                )
-            )
+            versions.append(version)
     partial.replace(destination)
     return Snapshot(destination, uri, tuple(versions))

@@ -17,18 +17,22 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar, cast
 
 import pulumi
+import yaml
 from pulumi.runtime import config as pulumi_config
 
 from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointKind
 from slipway.aws.monitoring import EMAIL
 from slipway.aws.roles import GithubDeployment
+from slipway.platform.public_api import PublicApiError, PublicApiOptions, parse_public_api
 from slipway.presets import Preset, PresetError, load_preset
 
 NAMESPACE = "slipway"
+MONITORING_DEFAULT = False
 Compute = Literal["sagemaker", "eks"]
 BOTH: tuple[Compute, ...] = ("sagemaker", "eks")
 T = TypeVar("T")
@@ -63,9 +67,15 @@ KEYS = (
     Key("githubRepository", "owner/name", "none: no GitHub roles",
         "The only repository whose GitHub Actions may assume the stack's roles (OIDC)."),
     Key("githubOidcProviderArn", "`arn:<partition>:iam::<account>:oidc-provider/"
-        "token.actions.githubusercontent.com`", "none: create it",
-        "The account's existing GitHub OIDC provider: set it in every stack but the first "
-        "one of an AWS account."),
+        "token.actions.githubusercontent.com`", "that ARN in the stack's account",
+        "The account's GitHub OIDC provider, which an administrator creates once per "
+        "account (no stack creates or changes it: security.md)."),
+    Key("githubDefaultBranch", "a branch name", "`main`",
+        "The branch whose deploy workflows alone may assume the deploy role of a stack "
+        "whose preset reviews releases (staging, prod)."),
+    Key("pulumiStateBucket", "an S3 bucket name", "none: Pulumi Cloud",
+        "The bucket of a self-managed `s3://` Pulumi backend: each stack's roles reach that "
+        "stack's state and secrets key only (security.md)."),
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
@@ -82,6 +92,9 @@ KEYS = (
     Key("modelUri", "an MLflow model URI", "required",
         "The registered model the server loads, e.g. `models:/churn-model@champion`.",
         ("eks",)),
+    Key("publicApi", "false, true or a mapping (public-api.md)", "`false`: none",
+        "An OAuth2/OIDC-authenticated API for callers outside AWS: API Gateway HTTP API "
+        "(SageMaker) or an ALB Ingress (EKS); `true`: the stack's own Cognito user pool."),
 )  # fmt: skip
 KNOWN = {key.name: key for key in KEYS}
 
@@ -123,6 +136,8 @@ class StackConfig:
     github: GithubDeployment | None
     sagemaker: SageMakerOptions | None = None
     eks: EksOptions | None = None
+    public_api: PublicApiOptions | None = None
+    """``None``: no public API (``slipway:publicApi`` off)."""
 
     @classmethod
     def parse(cls, values: Mapping[str, str], project: str, stack: str) -> StackConfig:
@@ -139,23 +154,26 @@ class StackConfig:
                 preset=_preset(raw.required("preset")),
             )
         )
-        monitoring = raw.boolean("monitoring", default=False)
+        monitoring = raw.boolean("monitoring", default=MONITORING_DEFAULT)
         alarm_email = raw.get("alarmEmail")
         if monitoring and alarm_email is None:
             raise ConfigError("slipway:alarmEmail: required when slipway:monitoring is true")
         if alarm_email is not None and not EMAIL.match(alarm_email):
             raise ConfigError(f"slipway:alarmEmail: must be an email address (got {alarm_email!r})")
-        repository, provider = raw.get("githubRepository"), raw.get("githubOidcProviderArn")
-        if provider is not None and repository is None:
-            raise ConfigError("slipway:githubOidcProviderArn: needs slipway:githubRepository")
+        repository = raw.get("githubRepository")
+        for key in ("githubOidcProviderArn", "githubDefaultBranch", "pulumiStateBucket"):
+            if raw.get(key) is not None and repository is None:
+                raise ConfigError(f"slipway:{key}: needs slipway:githubRepository")
         github = None
         if repository is not None:
             github = raw.wrap(
                 lambda: GithubDeployment(
                     repository,
-                    oidc_provider_arn=provider,
+                    oidc_provider_arn=raw.get("githubOidcProviderArn"),
                     drift_monitor=monitoring,
                     eks_cluster=compute == "eks",
+                    default_branch=raw.get("githubDefaultBranch") or "main",
+                    state_bucket=raw.get("pulumiStateBucket"),
                 )
             )
         endpoint = raw.choice("endpoint", ("realtime", "serverless"), default="realtime")
@@ -174,6 +192,7 @@ class StackConfig:
             if compute == "sagemaker"
             else None,
             eks=_eks_options(raw) if compute == "eks" else None,
+            public_api=_public_api(raw, compute, context.prefix),
         )
 
     @property
@@ -196,6 +215,26 @@ def load_config() -> StackConfig:
     return StackConfig.parse(values, pulumi.get_project(), pulumi.get_stack())
 
 
+def stack_monitoring(infra: Path, stack: str) -> bool:
+    """``slipway:monitoring`` of ``infra/Pulumi.<stack>.yaml`` by the program's rule: what
+    ``pulumi config set --stack <stack> slipway:monitoring ...`` wrote last. The project's
+    workflows and deploy command read it, so they follow the stack, not the template answer."""
+    path = Path(infra) / f"Pulumi.{stack}.yaml"
+    try:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    value = config.get(f"{NAMESPACE}:monitoring")
+    values = (
+        {}
+        if value is None
+        else {"monitoring": value if isinstance(value, str) else json.dumps(value)}
+    )
+    return _Raw(values).boolean("monitoring", default=MONITORING_DEFAULT)
+
+
 def _preset(name: str) -> Preset:
     try:
         return load_preset(name)
@@ -213,6 +252,13 @@ def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptio
         model_name=raw.not_empty("modelName", default=project),
         model_image_tag=raw.required("modelImageTag"),
     )
+
+
+def _public_api(raw: _Raw, compute: str, prefix: str) -> PublicApiOptions | None:
+    try:
+        return parse_public_api(raw.json("publicApi", None, "value"), compute, prefix)
+    except PublicApiError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _eks_options(raw: _Raw) -> EksOptions:
@@ -277,14 +323,16 @@ class _Raw:
             raise ConfigError(f"slipway:{key}: must be true or false (got {value!r})")
         return value.lower() == "true"
 
-    def json(self, key: str, default: object) -> object:
+    def json(self, key: str, default: object, what: str = "list") -> object:
         value = self.get(key)
         if value is None:
             return default
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise ConfigError(f"slipway:{key}: must be a YAML/JSON list (got {value!r})") from None
+            raise ConfigError(
+                f"slipway:{key}: must be a YAML/JSON {what} (got {value!r})"
+            ) from None
 
     @staticmethod
     def wrap(build: Callable[[], T]) -> T:

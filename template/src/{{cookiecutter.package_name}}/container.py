@@ -48,7 +48,7 @@ def run_step(step: str, args: list[str]) -> None:
             facts = steps.validate(layout, config, env)
             print(f"validate: {facts['message']} (snapshot {facts['uri']})")
         elif step == contract.TRAIN:
-            print(f"train: model in {steps.train(layout, config)}")
+            print(f"train: model in {steps.train(layout, config, env)}")
         elif step == contract.EVALUATE:
             print(f"evaluate: {steps.evaluate(layout, config, env)['summary']}")
         elif step == contract.REGISTER:

@@ -2,10 +2,11 @@
 
 validate -> train -> evaluate (+ gate) -> register makes the training pipeline (SageMaker
 Pipeline steps, or the containers of the training Job on EKS); batch scores on its own. The
-functions are the local run's (``pipeline.py``) fed differently: data from the stack's
-bucket with the S3 versions read, inputs and outputs where the engine puts them
-(``slipway.jobs.contract``), runs and models in the stack's MLflow. ``container.py`` is the
-image's entry point that calls them.
+functions are the local run's (``pipeline.py``: ``ingest``, ``train``, ``evaluate``,
+``register``, ``approve``) fed differently: the training and evaluation sets of the data
+config from the stack's bucket with the S3 versions read, inputs and outputs where the
+engine puts them (``slipway.jobs.contract``), runs and models in the stack's MLflow.
+``container.py`` is the image's entry point that calls them.
 """
 
 from __future__ import annotations
@@ -17,30 +18,32 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import mlflow
 from slipway.jobs import contract
-from slipway.jobs.s3data import read_prefix
 from slipway.lifecycle import (
-    CHAMPION,
+    Approval,
     GateRejected,
+    Inputs,
     LifecycleError,
-    promote,
-    register_challenger,
-    training_tags,
-    version_by_alias,
+    load_report,
+    unchanged_version,
 )
+from slipway.lifecycle.lineage import DataVersion
 
 from {{ cookiecutter.package_name }}.config import PipelineConfig
-from {{ cookiecutter.package_name }}.data import Dataset, load_training
-from {{ cookiecutter.package_name }}.evaluate import evaluate as score, gate
-from {{ cookiecutter.package_name }}.pipeline import open_registry
+from {{ cookiecutter.package_name }}.data import Dataset, Datasets, load_labelled, read_labelled
+from {{ cookiecutter.package_name }}.evaluate import evaluate as score_and_gate
+from {{ cookiecutter.package_name }}.pipeline import model_inputs, open_registry
 from {{ cookiecutter.package_name }}.predict import batch_predict
-from {{ cookiecutter.package_name }}.train import Fitted, fit, log_trained, model_format, split
+from {{ cookiecutter.package_name }}.register import approve
+from {{ cookiecutter.package_name }}.register import register as register_version
+from {{ cookiecutter.package_name }}.train import TrainedModel, train as fit_and_log
 
-TRAINING_DATA = "train.csv"
+TRAINING_DATA, EVALUATION_DATA = "train.csv", "evaluation.csv"
 VERSIONS = "versions.json"
+TRAINED = "trained.json"  # beside the model: the MLflow run and model it was logged as
 UNKNOWN = "unknown"
 
 
@@ -57,63 +60,88 @@ def _env(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def config_sha256(config: PipelineConfig) -> str:
-    return hashlib.sha256(
-        json.dumps(config.model.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
+def locations(config: PipelineConfig, env: Mapping[str, str]) -> tuple[str, str]:
+    """Where the engine reads the data config's training and evaluation sets: their own
+    ``s3://`` URIs, or (local paths, as in the embedded default) every CSV under the stack's
+    data prefix named after the file: ``data/train.csv`` -> ``s3://<bucket>/data/train/``."""
+
+    def where(location: Path | str) -> str:
+        text = str(location)
+        if text.startswith("s3://"):
+            return text
+        return f"{_env(env, 'SLIPWAY_DATA_URI')}{Path(text).stem}/"
+
+    return where(config.data.path), where(config.data.evaluation)
 
 
-def lineage(
-    config: PipelineConfig, versions: Mapping[str, Any], env: Mapping[str, str]
-) -> dict[str, str]:
-    """What a model version records of where it came from."""
+def lineage(data: Datasets, inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
+    """What a model version records of where it came from (the local run's keys, plus every
+    S3 object version read: ``data.<n>`` training, ``evaluation.<n>`` evaluation)."""
     tags = {
         "git_commit": env.get("SLIPWAY_GIT_COMMIT") or UNKNOWN,
-        "model_config_sha256": config_sha256(config),
+        "trained_by": f"engine:{env.get('SLIPWAY_ENGINE') or 'sagemaker'}",
         "stack": env.get("SLIPWAY_STACK", ""),
         "trigger": env.get("SLIPWAY_TRIGGER", ""),
-        "data.source": str(versions.get("source", "")),
+        "code_sha256": inputs.code,
+        "config_sha256": inputs.config,
+        "data.source": data.training.version.uri,
+        "evaluation.source": data.evaluation.version.uri,
     }
-    for index, version in enumerate(versions.get("versions", [])):
-        tags[f"data.{index}"] = f"{version['uri']}@{version['version_id']}"
+    for prefix, dataset in (("data", data.training), ("evaluation", data.evaluation)):
+        objects = dataset.objects or (dataset.version,)
+        for index, version in enumerate(objects):
+            tags[f"{prefix}.{index}"] = f"{version.uri}@{version.version_id}"
     return tags
 
 
-def unchanged(client: Any, config: PipelineConfig, sha256: str, commit: str) -> str:
-    """Why nothing needs training (empty: train): the champion was trained on the same data
-    snapshot, image commit and model config."""
-    champion = version_by_alias(client, config.model.name, CHAMPION)
-    if champion is None:
-        return ""
-    tags = champion.tags
-    same = (
-        tags.get("training_data_sha256") == sha256
-        and tags.get("model_config_sha256") == config_sha256(config)
-        and tags.get("git_commit") == commit
-        and commit != UNKNOWN
-    )
-    return f"unchanged: data, code and config are those of champion version {champion.version}" if same else ""
+def _record(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "version": dataset.version.model_dump(),
+        "objects": [v.model_dump() for v in dataset.objects],
+    }
+
+
+def _snapshot_sha256(data: Datasets) -> str:
+    joined = f"{data.training.version.sha256}\n{data.evaluation.version.sha256}"
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def validate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]) -> dict[str, Any]:
-    """Read the training data from ``s3://<bucket>/data/train/`` (each object's current
-    version), check it against the schema, keep the snapshot content-addressed under
+    """Read the training and evaluation sets (each S3 object's current version), check them
+    as the local run does, keep the snapshot content-addressed under
     ``pipelines/datasets/<sha256>/`` and say whether anything changed since the champion."""
+    root, out = Path.cwd(), layout.output(contract.DATASET)
+    sensitive = config.fairness.sensitive_columns
+    train_uri, evaluation_uri = locations(config, env)
+    data = Datasets(
+        read_labelled(train_uri, "data.path", sensitive, root, out / TRAINING_DATA),
+        read_labelled(evaluation_uri, "data.evaluation", sensitive, root, out / EVALUATION_DATA),
+    )
+    records = {"training": _record(data.training), "evaluation": _record(data.evaluation)}
+    (out / VERSIONS).write_text(json.dumps(records, indent=1))
+    inputs = model_inputs(data, config)
+    _, client = open_registry(root, config)
+    same = unchanged_version(client, config.model.name, inputs)
+    why = (
+        f"unchanged: training data, code and config are those of version {same.version}"
+        if same is not None
+        else ""
+    )
+    sha256 = _snapshot_sha256(data)
+    uri = f"{_env(env, 'SLIPWAY_PIPELINES_URI')}datasets/{sha256}/"
     s3 = _s3()
-    out = layout.output(contract.DATASET)
-    snapshot = read_prefix(s3, _env(env, "SLIPWAY_DATA_URI") + "train/", out / TRAINING_DATA)
-    dataset = load_training(snapshot.path, "data.path")
-    (out / VERSIONS).write_text(snapshot.to_json())
-    _, client = open_registry(Path.cwd(), config)
-    why = unchanged(client, config, dataset.sha256, env.get("SLIPWAY_GIT_COMMIT") or UNKNOWN)
-    uri = f"{_env(env, 'SLIPWAY_PIPELINES_URI')}datasets/{dataset.sha256}/"
     contract.upload_prefix(s3, out, uri)  # the data trained on, kept whatever lands later
+    objects = [*data.training.objects, *data.evaluation.objects]
     facts = {
         "changed": not why,
-        "message": why or f"{len(dataset.frame)} rows from {len(snapshot.versions)} objects",
+        "message": why
+        or (
+            f"{len(data.training.frame)} training rows, {len(data.evaluation.frame)} evaluation"
+            f" rows from {len(objects)} objects"
+        ),
         "uri": uri,
-        "sha256": dataset.sha256,
-        "versions": [v.__dict__ for v in snapshot.versions],
+        "sha256": sha256,
+        "versions": [v.model_dump() for v in objects],
     }
     (out / contract.DATASET_FILE).write_text(json.dumps(facts, indent=1))
     return facts
@@ -127,63 +155,84 @@ def _changed(layout: contract.Layout) -> dict[str, Any]:
     return contract.read_json(path) if path.is_file() else {"changed": True}
 
 
-def _dataset(layout: contract.Layout) -> tuple[Dataset, dict[str, Any]]:
-    directory = layout.input(contract.DATASET)
-    versions = contract.read_json(directory / VERSIONS)
-    return load_training(directory / TRAINING_DATA, "data.path"), versions
+def _datasets(layout: contract.Layout, config: PipelineConfig) -> Datasets:
+    """The snapshot validate kept, with the versions it was read from."""
+    directory, root = layout.input(contract.DATASET), Path.cwd()
+    records = contract.read_json(directory / VERSIONS)
+    sensitive = config.fairness.sensitive_columns
+
+    def load(name: str, field: str, record: Mapping[str, Any]) -> Dataset:
+        read = DataVersion(**record["version"])
+        objects = tuple(DataVersion(**v) for v in record["objects"])
+        return load_labelled(directory / name, field, sensitive, root, read, objects)
+
+    return Datasets(
+        load(TRAINING_DATA, "data.path", records["training"]),
+        load(EVALUATION_DATA, "data.evaluation", records["evaluation"]),
+    )
 
 
-def train(layout: contract.Layout, config: PipelineConfig) -> Path:
-    """Fit on the snapshot and save the MLflow model where the engine keeps it (SageMaker
-    uploads ``/opt/ml/model`` as model.tar.gz). No MLflow run: the same inputs give the same
-    model, so SageMaker may reuse this step from an earlier run."""
+def train(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]) -> Path:
+    """The local run's ``train`` on the snapshot, logged to the stack's MLflow; the MLflow
+    model is also left where the engine keeps it (SageMaker uploads ``/opt/ml/model`` as
+    model.tar.gz, the model package's data) with ``trained.json`` naming the run."""
     facts = _changed(layout)
     model_dir = layout.output(contract.MODEL)
     if not facts["changed"]:
         return model_dir  # Kubernetes: nothing to train (SageMaker skips the step)
-    dataset, _ = _dataset(layout)
-    fitted = fit(dataset, config.model)
-    target = model_dir / "mlflow-model"
-    mlflow.sklearn.save_model(fitted.pipeline, str(target), **model_format(fitted))
-    for item in target.iterdir():  # the model directory itself is the MLflow model
-        shutil.move(str(item), model_dir / item.name)
-    target.rmdir()
+    data = _datasets(layout, config)
+    inputs = model_inputs(data, config)
+    open_registry(Path.cwd(), config)
+    trained = fit_and_log(data, config.model, inputs, lineage(data, inputs, env))
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=trained.model_uri, dst_path=scratch)
+        )
+        if not (local / "MLmodel").is_file():
+            local = next(p.parent for p in local.rglob("MLmodel"))
+        for item in local.iterdir():  # the model directory itself is the MLflow model
+            shutil.move(str(item), model_dir / item.name)
+    facts = {"run_id": trained.run_id, "model_uri": trained.model_uri}
+    (model_dir / TRAINED).write_text(json.dumps(facts))
     return model_dir
 
 
 def evaluate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]) -> dict[str, Any]:
-    """Log the trained model as a run of the stack's MLflow (params, data versions, commit,
-    model, drift profile), score it on the held-out split and gate it against the
-    champion; the verdict goes to ``verdict.json`` (the pipeline's Gate reads it)."""
+    """The local run's ``evaluate``: both models scored on the evaluation set and the gate,
+    logged to the trained model's run; the verdict goes to ``verdict.json`` (the pipeline's
+    Gate reads it)."""
     out = layout.output(contract.EVALUATION)
     facts = _changed(layout)
     if not facts["changed"]:
         verdict = {"passed": False, "changed": False, "summary": facts["message"]}
         (out / contract.VERDICT_FILE).write_text(json.dumps(verdict))
         return verdict
-    dataset, versions = _dataset(layout)
+    data = _datasets(layout, config)
+    inputs = model_inputs(data, config)
+    tags = lineage(data, inputs, env)
     with tempfile.TemporaryDirectory() as scratch:
-        pipeline = mlflow.sklearn.load_model(str(layout.model(Path(scratch) / "model")))
-    x_train, x_test, _, y_test = split(dataset, config.model)
+        model_dir = layout.model(Path(scratch) / "model")
+        logged = contract.read_json(model_dir / TRAINED)
+        pipeline = mlflow.sklearn.load_model(str(model_dir))
+    trained = TrainedModel(logged["run_id"], logged["model_uri"], pipeline)
     _, client = open_registry(Path.cwd(), config)
-    tags = lineage(config, versions, env)
-    trained = log_trained(Fitted(pipeline, x_train, x_test, y_test), dataset, config.model, tags)
-    metrics = score(trained)
-    result = gate(metrics, config.gate, client, config.model.name)
-    client.set_tag(trained.run_id, "gate", result.summary())
+    stack = env.get("SLIPWAY_STACK") or "local"
+    result = score_and_gate(trained, data, config, client, stack, tags)
+    report, gate = result.report, result.verdict
     verdict = {
-        "passed": result.passed,
+        "passed": gate.passed,
         "changed": True,
-        "summary": result.summary(),
+        "summary": gate.summary(),
         "run_id": trained.run_id,
         "model_uri": trained.model_uri,
-        "metrics": metrics,
-        "sha256": dataset.sha256,
+        "metrics": report.challenger,
+        "sha256": data.training.version.sha256,
+        "inputs": {"training_data": inputs.training_data, "code": inputs.code, "config": inputs.config},
         "tags": tags,
     }
     (out / contract.VERDICT_FILE).write_text(json.dumps(verdict, indent=1))
-    if not result.passed and layout.gate_exits:
-        raise GateRejected("gate", result.summary())
+    if not gate.passed and layout.gate_exits:
+        raise GateRejected("gate", gate.summary(), details=report.markdown())
     return verdict
 
 
@@ -194,20 +243,25 @@ def register(
     model_data: str | None = None,
     image: str | None = None,
 ) -> str:
-    """Register the gated candidate in MLflow with its lineage, promote it (the gate's
-    approval, as the local run does) and, on SageMaker, add it to the stack's model package
-    group with the same version and lineage; returns the version (empty: unchanged)."""
+    """The local run's ``register`` and, where the gate may promote (``approval.automated``),
+    ``approve``; on SageMaker the same version also goes to the stack's model package group
+    with its lineage. Returns the version (empty: unchanged)."""
     verdict = contract.read_json(layout.input(contract.EVALUATION) / contract.VERDICT_FILE)
     if not verdict.get("changed", True):
         return ""
     _, client = open_registry(Path.cwd(), config)
-    name = config.model.name
-    tags = {**training_tags(verdict["sha256"], verdict["tags"]["git_commit"], verdict["metrics"]), **verdict["tags"]}
-    version = str(register_challenger(client, verdict["model_uri"], name, tags).version)
-    promote(client, name, config.gate.approved_by, version)
+    report = load_report(client, verdict["run_id"])
+    if report is None:
+        raise LifecycleError("evaluate", f"run {verdict['run_id']} has no evaluation record")
+    inputs = Inputs(**verdict["inputs"])
+    trained = TrainedModel(verdict["run_id"], verdict["model_uri"], cast(Any, None))
+    version = str(register_version(client, trained, report, inputs, verdict["tags"]).version)
+    stack = env.get("SLIPWAY_STACK") or "local"
+    if not config.approval.needs_human(stack):
+        approve(client, config, Approval.automated(report.run_id), version, False)
     group = env.get("SLIPWAY_MODEL_PACKAGE_GROUP")
     if group and model_data and image:
-        model_package(group, name, version, verdict, model_data, image)
+        model_package(group, config.model.name, version, verdict, model_data, image)
     return version
 
 
@@ -224,7 +278,11 @@ def model_package(group: str, name: str, version: str, verdict: Mapping[str, Any
         "git-commit": tags["git_commit"],
         "data-sha256": str(verdict["sha256"]),
         **{f"metric-{k}": f"{v:.6f}" for k, v in sorted(verdict["metrics"].items())},
-        **{k.replace(".", "-"): v for k, v in tags.items() if k.startswith("data.") and k != "data.source"},
+        **{
+            k.replace(".", "-"): v
+            for k, v in tags.items()
+            if k.startswith(("data.", "evaluation.")) and not k.endswith(".source")
+        },
     }
     response = boto3.client("sagemaker").create_model_package(
         ModelPackageGroupName=group,
