@@ -1,8 +1,9 @@
 """Command line of {{ cookiecutter.project_slug }}: ``{{ cookiecutter.package_name }} --help``.
 
-Exit codes (``--on aws`` the same, from the stack's engine): 0 ok (also: nothing changed, nothing trained), 1 quality gate refused the
-candidate (both models' scores shown), 2 bad input or a refused promotion/deploy (one line
-``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed,
+Exit codes (``--on aws`` the same, from the stack's engine): 0 ok (also: nothing changed,
+nothing trained), 1 quality gate refused the candidate (both models' scores shown), 2 bad
+input or a refused promotion/deploy (one line ``error: <field>: <rule>``; nothing written),
+3 drift says retraining is needed,
 4 a call to AWS or the Pushgateway failed (``monitor`` reading captures or publishing{% if cookiecutter.compute == "sagemaker" %},
 ``deploy``/``deploy-rollback``{% endif %}).
 """

@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(args)
     if step not in (contract.TRAIN, *PROCESSING_STEPS):
-        print(f"error: step: {step!r} is not serve, train or one of {PROCESSING_STEPS}", file=sys.stderr)
+        print(
+            f"error: step: {step!r} is not serve, train or one of {PROCESSING_STEPS}",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     run_step(step, args[1:])
     return 0

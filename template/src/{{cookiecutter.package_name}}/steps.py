@@ -39,7 +39,8 @@ from {{ cookiecutter.package_name }}.pipeline import model_inputs, open_registry
 from {{ cookiecutter.package_name }}.predict import batch_predict
 from {{ cookiecutter.package_name }}.register import approve
 from {{ cookiecutter.package_name }}.register import register as register_version
-from {{ cookiecutter.package_name }}.train import TrainedModel, train as fit_and_log
+from {{ cookiecutter.package_name }}.train import TrainedModel
+from {{ cookiecutter.package_name }}.train import train as fit_and_log
 
 TRAINING_DATA, EVALUATION_DATA = "train.csv", "evaluation.csv"
 VERSIONS = "versions.json"
@@ -106,7 +107,9 @@ def _snapshot_sha256(data: Datasets) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def validate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]) -> dict[str, Any]:
+def validate(
+    layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]
+) -> dict[str, Any]:
     """Read the training and evaluation sets (each S3 object's current version), check them
     as the local run does, keep the snapshot content-addressed under
     ``pipelines/datasets/<sha256>/`` and say whether anything changed since the champion."""
@@ -197,7 +200,9 @@ def train(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str
     return model_dir
 
 
-def evaluate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]) -> dict[str, Any]:
+def evaluate(
+    layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str]
+) -> dict[str, Any]:
     """The local run's ``evaluate``: both models scored on the evaluation set and the gate,
     logged to the trained model's run; the verdict goes to ``verdict.json`` (the pipeline's
     Gate reads it)."""
@@ -227,7 +232,11 @@ def evaluate(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, 
         "model_uri": trained.model_uri,
         "metrics": report.challenger,
         "sha256": data.training.version.sha256,
-        "inputs": {"training_data": inputs.training_data, "code": inputs.code, "config": inputs.config},
+        "inputs": {
+            "training_data": inputs.training_data,
+            "code": inputs.code,
+            "config": inputs.config,
+        },
         "tags": tags,
     }
     (out / contract.VERDICT_FILE).write_text(json.dumps(verdict, indent=1))
@@ -265,7 +274,9 @@ def register(
     return version
 
 
-def model_package(group: str, name: str, version: str, verdict: Mapping[str, Any], model_data: str, image: str) -> str:
+def model_package(
+    group: str, name: str, version: str, verdict: Mapping[str, Any], model_data: str, image: str
+) -> str:
     """The same version in SageMaker's registry, awaiting the deploy's approval, with its
     lineage (the keys the deploy runtime writes: mlflow-model, mlflow-version)."""
     import boto3
