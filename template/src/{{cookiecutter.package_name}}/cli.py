@@ -262,8 +262,8 @@ def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
 
 @app.command()
 def predict(
-    input_path: Path = INPUT,
-    output_path: Path = OUTPUT,
+    input_path: Path | None = INPUT,
+    output_path: Path | None = OUTPUT,
     config: Path = CONFIG,
 ) -> None:
     """Score a file with the champion."""
