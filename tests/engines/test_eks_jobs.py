@@ -109,7 +109,9 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
                 [e.experiment_id for e in client.search_experiments()],
                 order_by=["start_time ASC"],
             )
-            (model,) = client.search_registered_models()
+            models = client.search_registered_models()
+            assert len(models) == 1, [(r.name, r.code, r.output[-3000:]) for r in first]
+            (model,) = models
             champion = client.get_model_version_by_alias(model.name, "champion")
             keys = [
                 o["Key"]

@@ -33,6 +33,7 @@ from slipway.aws.pipeline_definition import (
     batch_definition,
     training_definition,
 )
+from slipway.aws.service_role import role_with_policy
 from slipway.names import BATCH_PIPELINE, TRAINING_PIPELINE
 
 EVENTS = "events.amazonaws.com"
@@ -155,24 +156,19 @@ class TrainingPipelines(pulumi.ComponentResource):
         if not rules:
             return None
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        role = role_with_policy(
             f"{name}-trigger",
-            assume_role_policy=policy.service_trust(EVENTS, account),
-            tags=ctx.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-trigger-policy",
-            role=role.id,
-            policy=policy.document(
+            ctx,
+            policy.service_trust(EVENTS, account),
+            [
                 {
                     "Sid": "StartTrainingPipeline",
                     "Effect": "Allow",
                     "Action": ["sagemaker:StartPipelineExecution"],
                     "Resource": training.arn,
                 }
-            ),
-            opts=child,
+            ],
+            self,
         )
         for kind, settings in rules:
             rule = aws.cloudwatch.EventRule(
