@@ -14,7 +14,6 @@ overrides (``SLIPWAY_ML_ROOT``, ``SLIPWAY_CONFIG``) and the run lists them as de
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,18 +57,6 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
     deviations = list(job.deviations)
     env = dict(job.env)
     mounts = {k: v.resolve() for k, v in {ML: job.ml_dir, **job.mounts}.items()}
-    # A pod volume over a host directory the rehearsal itself lives in (an emptyDir at
-    # /tmp while the work dir, the project or its virtualenv are under the host's /tmp)
-    # would hide them: it is not laid, and that is a deviation.
-    host_paths = [str(v) for v in mounts.values()] + [
-        p for value in env.values() for p in value.split(os.pathsep) if p.startswith("/")
-    ]
-    for target in [t for t in mounts if t not in (ML, job.workdir)]:
-        if any(p.startswith(target.rstrip("/") + "/") for p in host_paths):
-            del mounts[target]
-            deviations.append(
-                f"{target} not mounted: the rehearsal's files are under the host's {target}"
-            )
     if namespaces_available():
         workdir = job.workdir or str(scratch)
         argv = namespaced(
