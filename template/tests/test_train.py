@@ -16,12 +16,14 @@ def _run(client: MlflowClient, outcome: Outcome) -> Run:
     return client.get_run(version.run_id)
 
 
-def test_run_logs_params_data_digest_and_commit(client: MlflowClient, outcome: Outcome) -> None:
+def test_run_logs_params_data_digest_and_commit(
+    client: MlflowClient, outcome: Outcome, head_commit: str
+) -> None:
     run = _run(client, outcome)
     assert run.data.params["estimator"] == "logistic_regression"
     assert run.data.params["C"] == "1.0"
     assert len(run.data.tags["training_data_sha256"]) == 64
-    assert run.data.tags["git_commit"]  # a sha, or "unknown" outside git
+    assert run.data.tags["git_commit"] == head_commit  # the project repository's HEAD
     [dataset_input] = run.inputs.dataset_inputs
     assert dataset_input.dataset.digest == run.data.tags["dataset_digest"]
     assert dataset_input.dataset.name == DataConfig().path.name
