@@ -5,9 +5,13 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
-PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
+# loadgroup: tests sharing a module fixture stay on one worker, the longest units first
+# (tests/scheduling.py, ordered by tests/durations.json; docs/testing.md).
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
+# The inner loop: no bakes of the template, no project suites, no rehearsals (docs/testing.md).
+FAST_ARGS ?= -n 2 --dist loadgroup --durations=10 -m "not slow and not bakes"
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc chromium
+.PHONY: setup test test-fast durations lint demo bench clean actionlint iam-simulate floors cost-doc chromium
 
 setup: $(VENV)/.installed
 
@@ -24,6 +28,15 @@ lint: setup
 
 test: setup lint actionlint iam-simulate chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest $(FAST_ARGS)
+
+# Keep the last run's seconds per test (build/durations.json, written by every pytest run)
+# as the order of the next `make test` runs; after a full `make test`.
+durations:
+	test -s build/durations.json
+	cp build/durations.json tests/durations.json
 
 # docs/cost.md is generated from the estimate of the template's stacks (tests/test_cost.py
 # fails when it differs): run this after changing prices, presets or components.

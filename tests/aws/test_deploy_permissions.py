@@ -7,22 +7,26 @@ service authorization reference), and parliament finds nothing above LOW in any 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from program_runs import StackRun, structural_run
 from slipway.aws.deploy_permissions import RESOURCE_ACTIONS, aws_types
-from slipway.testing import ProgramRun, iter_policy_statements, run_program
+from slipway.testing import ProgramRun, iter_policy_statements
 
-ROOT = Path(__file__).resolve().parents[2]
 # (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server.
 PROGRAMS = {
-    "eks": (["compute=eks", "monitoring=no"], ["prod"]),
-    "sagemaker": (["compute=sagemaker", "endpoint=realtime", "monitoring=yes"], ["dev", "prod"]),
+    "eks": (
+        {"compute": "eks", "endpoint": "realtime", "monitoring": "no", "ci": "github"},
+        ["prod"],
+    ),
+    "sagemaker": (
+        {"compute": "sagemaker", "endpoint": "realtime", "monitoring": "yes", "ci": "github"},
+        ["dev", "prod"],
+    ),
 }
 # Actions newer than parliament's copy of the IAM reference (SageMaker MLflow apps, 2025).
 NEWER_THAN_PARLIAMENT = {
@@ -45,28 +49,12 @@ SPLIT_ACROSS_STATEMENTS = {
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]]:
-    out = tmp_path_factory.mktemp("deploy-permissions")
-    result = {}
-    for flavor, (options, stacks) in PROGRAMS.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cookiecutter",
-                str(ROOT),
-                "--no-input",
-                "-o",
-                str(out / flavor),
-                *options,
-                "ci=github",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        infra = out / flavor / "churn-model" / "infra"
-        result[flavor] = [run_program(infra, stack) for stack in stacks]
-    return result
+def runs(structural_runs: dict[tuple[str, str], StackRun]) -> dict[str, list[ProgramRun]]:
+    """The programs of the session's shared runs (tests/program_runs.py)."""
+    return {
+        flavor: [structural_run(structural_runs, stack, **options).run for stack in stacks]
+        for flavor, (options, stacks) in PROGRAMS.items()
+    }
 
 
 def _deploy_statements(run: ProgramRun) -> list[dict[str, Any]]:
