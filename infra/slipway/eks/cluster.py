@@ -3,6 +3,9 @@
 * access: authentication mode ``API`` (access entries, no aws-auth ConfigMap); the private
   endpoint is always on, the public one only for the CIDRs the stack config lists;
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
+* the VPC CNI's network policy agent on (``enableNetworkPolicy``), without which
+  NetworkPolicies are accepted but not enforced (EKS user guide, "Restrict Pod network
+  traffic with Kubernetes network policies"); serving_access.py's policy depends on it;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
 * with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
@@ -182,6 +185,7 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config_key_arn=args.kms_key_arn,
             create_oidc_provider=True,
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=ctx.preset.deletion_protection,
