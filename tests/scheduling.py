@@ -82,6 +82,8 @@ def order_on_worker(config: pytest.Config, items: list[pytest.Item]) -> None:
     units = plan(items, recorded())
     items[:] = [item for members in units.values() for item in members]
     by_test = {item.nodeid: unit for unit, members in units.items() for item in members}
+    if not config.option.basetemp:  # no temp dirs (-p no:tmpdir): every test its own unit
+        return
     shared = Path(config.option.basetemp).parent / UNITS_FILE
     staged = shared.with_name(f".{UNITS_FILE}.{os.getpid()}")
     staged.write_text(json.dumps(by_test))
@@ -98,6 +100,7 @@ class UnitScheduling(LoadScopeScheduling):  # type: ignore[misc]
 
     def _split_scope(self, nodeid: str) -> str:
         if self._units is None:  # read once the workers have collected
-            shared = self.config._tmp_path_factory.getbasetemp() / UNITS_FILE
-            self._units = json.loads(shared.read_text()) if shared.is_file() else {}
+            factory = getattr(self.config, "_tmp_path_factory", None)
+            shared = factory.getbasetemp() / UNITS_FILE if factory else None
+            self._units = json.loads(shared.read_text()) if shared and shared.is_file() else {}
         return self._units.get(nodeid, nodeid)
