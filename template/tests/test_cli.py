@@ -14,7 +14,7 @@ def test_info_reports_the_options_the_project_deploys() -> None:
     """What ``info`` says matches the project's own files: the dev stack's config and its CI."""
     result = CliRunner().invoke(app, ["info"])
     assert result.exit_code == 0, result.output
-    said = dict(line.split(": ", 1) for line in result.output.splitlines()[1:])
+    said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
     stack = yaml.safe_load((PROJECT / "infra" / "Pulumi.dev.yaml").read_text())["config"]
     assert said["compute"] == stack["slipway:compute"]
     assert said["endpoint"] == stack.get("slipway:endpoint", "realtime")  # EKS serves realtime
