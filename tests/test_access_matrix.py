@@ -122,10 +122,6 @@ KNOWN: dict[str, Callable[[Combo, str], bool]] = {
     "deploy must deny iam:AddClientIDToOpenIDConnectProvider [deny:shared GitHub OIDC provider]": (
         _github
     ),
-    # The in-cluster MLflow does not proxy artifacts (community chart: proxiedArtifactStorage
-    # defaults to false), so the model server downloads models:/ from S3 mlflow/ itself; its
-    # IRSA role reads models/ only.
-    "serving must allow s3:GetObject [service]": lambda c, s: c["compute"] == "eks",
 }
 # Roles no workload uses (yet), so nothing must be allowed: the unused-grant report lists
 # every statement of theirs (docs/security.md).

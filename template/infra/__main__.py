@@ -197,6 +197,7 @@ observability = Observability(
         capture_uri=store.uri("capture"),
         tracking_uri=tracking.tracking_uri,
         monitor_command=["{{ cookiecutter.package_name }}", "monitor"],
+        storage_class=cluster.storage_class,
     ),
 )
 {%- endif %}

@@ -275,6 +275,7 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
         "AmazonEC2ContainerRegistryReadOnly",
+        "service-role/AmazonEBSCSIDriverPolicy",  # the EBS CSI add-on's IRSA role
     ]
     attachable = [VIEW_ONLY_ARN, *(f"arn:aws:iam::aws:policy/{p}" for p in eks_policies if eks)]
     assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [

@@ -42,7 +42,7 @@ def test_every_custom_resource_matches_its_crd_schema(eks_run: ProgramRun) -> No
     found = [m for m in manifests(eks_run) if is_custom_resource(m)]
     assert {m["kind"] for m in found} >= {"ServiceMonitor", "PrometheusRule"}
     for manifest in found:
-        validate_custom_resource(manifest, "1.32")
+        validate_custom_resource(manifest, "1.35")
 
 
 @pytest.mark.parametrize(
@@ -101,11 +101,11 @@ def test_a_custom_resource_breaking_its_crd_schema_is_rejected(
     manifest = _custom(eks_run, kind)
     mutate(manifest)
     with pytest.raises(ManifestError, match=error):
-        validate_custom_resource(manifest, "1.32")
+        validate_custom_resource(manifest, "1.35")
 
 
 def test_helm_values_use_only_keys_the_charts_declare(eks_run: ProgramRun) -> None:
-    mlflow = chart_defaults("mlflow-1.12.0.values.yaml")
+    mlflow = chart_defaults("mlflow-1.11.4.values.yaml")
     assert list(unknown_keys(_values(eks_run, "mlflow"), mlflow, MLFLOW_FREE_FORM)) == []
     stack = chart_defaults("kube-prometheus-stack-75.x.values.yaml")
     assert (
@@ -116,7 +116,7 @@ def test_helm_values_use_only_keys_the_charts_declare(eks_run: ProgramRun) -> No
 
 
 def test_a_misspelt_chart_key_is_found() -> None:
-    mlflow = chart_defaults("mlflow-1.12.0.values.yaml")
+    mlflow = chart_defaults("mlflow-1.11.4.values.yaml")
     values = {
         "backendStore": {"postgres": {"hostname": "db"}, "existingDatabaseSecrets": {}},
         "serviceAccount": {"annotations": {"any/key": "free-form"}},

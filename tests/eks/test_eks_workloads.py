@@ -79,7 +79,7 @@ def test_a_broken_object_is_rejected_naming_it(
         target = target[key]
     target[path[-1]] = value
     with pytest.raises(ManifestError, match=f"^{kind} .*{error}"):
-        validate(manifest, "1.32")
+        validate(manifest, "1.35")
 
 
 def test_mlflow_chart_values_wire_rds_s3_and_irsa(eks_run: ProgramRun, preset_name: str) -> None:

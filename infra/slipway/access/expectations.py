@@ -10,7 +10,8 @@ Must allow:
 
 Must deny (generated): any request on another stack's or another project's resources, a
 role changing its own policies or trust, creating a role without the permissions boundary,
-reading secrets, changing the account's GitHub OIDC provider.
+reading secrets, changing the account's GitHub OIDC provider; on EKS, MLflow's artifacts
+read from S3 by any workload but the MLflow server (artifacts are proxied).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ SERVICE_LINKED = {
     "aws:eks/nodeGroup:NodeGroup": "eks-nodegroup.amazonaws.com",
 }
 PASSED_TO = {"sagemaker": "sagemaker.amazonaws.com", "eks": "eks.amazonaws.com"}
-ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn")
+ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn", "serviceAccountRoleArn")
 # EC2 resource types whose ARN name differs from the Pulumi type (service authorization
 # reference, "Resource types defined by Amazon EC2").
 EC2_TYPES = {"ec2/eip": "elastic-ip", "ec2/natGateway": "natgateway"}
@@ -135,6 +136,8 @@ def expectations(
         for role in WORKLOAD_ROLES.get(workload, ()):
             for request in retarget(requests, stack):
                 add(role, request, True, f"recorded:{workload}")
+    for role, request in proxied_artifacts(stack):
+        add(role, request, False, request.origin)
     for role in sorted(stack.roles):
         for other in others:
             for request in foreign_requests(other):
@@ -173,6 +176,8 @@ def _deploy_request(
         arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/x"
         return _req(action, arn, origin, **{"iam:AWSServiceName": name})
     target = _deploy_arn(stack, resource, buckets)
+    if action == "eks:CreateAddon":  # authorized on the cluster (service authorization ref.)
+        target = f"arn:aws:eks:{stack.region}:{account}:cluster/{resource.inputs['clusterName']}"
     if target is None or target.split(":")[2] != service:
         return None
     context: dict[str, object] = {}
@@ -217,6 +222,9 @@ def _deploy_arn(
         return f"arn:aws:ec2:{region}:{account}:{EC2_TYPES[module]}/{resource.state['name']}"
     if module == "ec2/routeTableAssociation":
         return f"arn:aws:ec2:{region}:{account}:route-table/{resource.inputs['routeTableId']}"
+    if module == "eks/addon":  # addon/<cluster>/<add-on name>/<uuid>
+        cluster, addon = resource.inputs["clusterName"], resource.inputs["addonName"]
+        return f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{_uuid_like(addon)}"
     if module == "rds/instance":
         return f"arn:aws:rds:{region}:{account}:db:{resource.state['name']}"
     if module == "rds/subnetGroup":
@@ -252,17 +260,18 @@ def workload_requests(stack: StackAccess) -> Iterator[tuple[str, AccessRequest]]
             "preview",
             _req("ec2:DescribeAvailabilityZones", "*", "workload:pulumi preview invoke"),
         )
+        yield from ebs_csi_requests(stack)
     bucket = stack.outputs.get("bucketName")
     if cluster and bucket:
         artifact = f"s3://{bucket}/mlflow/1/run/artifacts/model/MLmodel"
         capture = f"s3://{bucket}/data-capture/model-server/2026/01/01/00/x.jsonl"
+        # MLflow proxies artifacts (eks/tracking.py): the model server and the drift job get
+        # models and profiles over HTTP, so only the MLflow server reads or writes mlflow/.
         in_cluster = (
-            ("mlflow", artifact, True, "workload:MLflow server artifact store (eks/mlflow.py)"),
-            ("mlflow", artifact, False, "workload:MLflow server artifact store (eks/mlflow.py)"),
-            ("serving", artifact, False, "workload:model server loads models:/ from S3"),
+            ("mlflow", artifact, True, "workload:MLflow server artifact store (eks/tracking.py)"),
+            ("mlflow", artifact, False, "workload:MLflow server artifact store (eks/tracking.py)"),
             ("serving", capture, True, "workload:model server request capture (SSE-KMS header)"),
             ("drift", capture, False, "workload:drift CronJob reads the capture"),
-            ("drift", artifact, False, "workload:drift CronJob reads the champion's profile"),
         )
         for role, uri, write, origin in in_cluster:
             for request in s3_object(stack, uri, write, origin, sse_header="SSE-KMS" in origin):
@@ -270,6 +279,36 @@ def workload_requests(stack: StackAccess) -> Iterator[tuple[str, AccessRequest]]
     topic = stack.outputs.get("alarmTopicArn")
     if topic:
         yield "alertmanager", _req("sns:Publish", str(topic), "workload:Alertmanager SNS receiver")
+
+
+def ebs_csi_requests(stack: StackAccess) -> Iterator[tuple[str, AccessRequest]]:
+    """The EBS CSI controller provisioning Prometheus' encrypted volume (aws-ebs-csi-driver:
+    volumes tagged ``ebs.csi.aws.com/cluster=true``; the project key through EC2 grants)."""
+    region, account = stack.region, stack.account
+    origin = "workload:EBS CSI controller (eks/cluster.py)"
+    volume = f"arn:aws:ec2:{region}:{account}:volume/vol-0123456789abcdef0"
+    tag = "ebs.csi.aws.com/cluster"
+    yield "ebs-csi", _req("ec2:CreateVolume", volume, origin, **{f"aws:RequestTag/{tag}": "true"})
+    instance = f"arn:aws:ec2:{region}:{account}:instance/i-0123456789abcdef0"
+    for target in (volume, instance):
+        yield "ebs-csi", _req("ec2:AttachVolume", target, origin)
+    yield "ebs-csi", _req("ec2:DeleteVolume", volume, origin, **{f"ec2:ResourceTag/{tag}": "true"})
+    key = str(stack.outputs.get("kmsKeyArn", ""))
+    if key:
+        grant = {"kms:GrantIsForAWSResource": "true"}
+        yield "ebs-csi", _req("kms:CreateGrant", key, origin, **grant)
+        yield "ebs-csi", _req("kms:DescribeKey", key, origin)
+
+
+def proxied_artifacts(stack: StackAccess) -> Iterator[tuple[str, AccessRequest]]:
+    """EKS: MLflow's artifacts are the MLflow server's alone (proxied); the model server and
+    the drift job must not read them from S3."""
+    bucket = stack.outputs.get("bucketName")
+    if not (stack.outputs.get("clusterName") and bucket):
+        return
+    artifact = f"arn:aws:s3:::{bucket}/mlflow/1/run/artifacts/model/MLmodel"
+    for role in ("serving", "drift"):
+        yield role, _req("s3:GetObject", artifact, "deny:mlflow artifacts (proxied by MLflow)")
 
 
 def retarget(requests: Iterable[AccessRequest], stack: StackAccess) -> Iterator[AccessRequest]:

@@ -43,13 +43,14 @@ OIDC_PROVIDER_ARN = re.compile(
 )
 SAGEMAKER = "sagemaker.amazonaws.com"
 EKS = "eks.amazonaws.com"
-# AWS managed policies the EKS program attaches: the cluster's service role (pulumi-eks)
-# and the node role (slipway.eks.cluster.NODE_POLICIES).
+# AWS managed policies the EKS program attaches: the cluster's service role (pulumi-eks),
+# the node role (slipway.eks.cluster.NODE_POLICIES) and the EBS CSI driver's IRSA role.
 EKS_MANAGED_POLICIES = (
     "AmazonEKSClusterPolicy",
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryReadOnly",
+    "service-role/AmazonEBSCSIDriverPolicy",
 )
 EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
 ECR_PUSH = [

@@ -2,7 +2,9 @@
 
 * kube-prometheus-stack (Prometheus operator, Prometheus, Alertmanager, Grafana,
   kube-state-metrics) through ``helm.v3.Release``; it picks up every ServiceMonitor and
-  PrometheusRule of the cluster, retention from the preset;
+  PrometheusRule of the cluster, retention from the preset, Prometheus' data on an encrypted
+  gp3 volume (``eks.prometheus_storage_gb``); no scraping of, and no alerts on, the control
+  plane components EKS does not expose (``CONTROL_PLANE``);
 * a ServiceMonitor scraping the model server's ``/metrics``;
 * a PrometheusRule with the preset's thresholds: server errors per period, p99 latency of
   ``/invocations``, drift (the pushed ``slipway_drift_share`` at or above
@@ -16,7 +18,7 @@
 * a CronJob (preset schedule) running the project's ``monitor`` step on the requests
   captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
   and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
-  ``mlflow/`` (the champion's profile artifact) and writes ``monitoring/``.
+  writes ``monitoring/`` (the champion's profile comes through MLflow: artifacts are proxied).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ PUSHGATEWAY = "pushgateway"  # the chart's fullnameOverride: its Service's name
 PUSHGATEWAY_URL = f"http://{PUSHGATEWAY}.{NAMESPACE}.svc.cluster.local:9091"
 ALERTMANAGER_ACCOUNT = "alertmanager"
 DROP_RECEIVER = "null"
+# Control-plane components EKS runs out of reach: no metrics endpoint for Prometheus, so the
+# chart's Down alerts would fire forever (prometheus-community/helm-charts#4106). Disabling
+# them drops their Services, ServiceMonitors and rule groups (the chart's template gates).
+CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
 # Alertmanager templates (Go text/template, not Helm: the chart's tplConfig is off).
 SNS_SUBJECT = "{{ .Status | toUpper }} {{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}"
 SNS_MESSAGE = (
@@ -75,6 +81,9 @@ class ObservabilityArgs:
     """MLflow holding the champion's profile: ``Tracking.tracking_uri``."""
     monitor_command: Sequence[str]
     """The project's CLI, e.g. ``("churn_model", "monitor")``."""
+    storage_class: pulumi.Input[str] = pods.STORAGE_CLASS
+    """StorageClass of Prometheus' volume: ``Cluster.storage_class`` (which also orders the
+    release after the EBS CSI driver)."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -108,6 +117,7 @@ class Observability(pulumi.ComponentResource):
                 pulumi.Output.secret(password.result),
                 self._alertmanager_role(name, args).arn,
                 args.alarm_topic_arn,
+                args.storage_class,
             ),
             atomic=True,
             opts=pulumi.ResourceOptions(
@@ -200,12 +210,10 @@ class Observability(pulumi.ComponentResource):
             args.oidc,
             namespace,
             DRIFT_JOB,
-            # Reads captures and, as the MLflow server does not proxy artifacts, the champion's
-            # reference profile under mlflow/; writes its reports under monitoring/.
+            # Reads captures; writes its reports under monitoring/. The champion and its
+            # reference profile come through MLflow's HTTP API (artifacts are proxied).
             [
-                *bucket_prefix_statements(
-                    args.bucket_arn, ("capture", "models", "mlflow"), ("monitoring",)
-                ),
+                *bucket_prefix_statements(args.bucket_arn, ("capture",), ("monitoring",)),
                 kms_key_statement(args.kms_key_arn),
             ],
             parent=self,
@@ -272,18 +280,33 @@ def stack_values(
     grafana_password: pulumi.Input[str],
     alertmanager_role_arn: pulumi.Input[str],
     alarm_topic_arn: pulumi.Input[str],
+    storage_class: pulumi.Input[str] = pods.STORAGE_CLASS,
 ) -> dict[str, Any]:
-    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention,
-    Alertmanager routing to the alarm topic under its own IRSA service account."""
+    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention
+    on a persistent volume, no control-plane scraping, Alertmanager routing to the alarm topic
+    under its own IRSA service account."""
+    eks = ctx.preset.eks
     return {
         "prometheus": {
             "prometheusSpec": {
-                "retention": f"{ctx.preset.eks.prometheus_retention_days}d",
+                "retention": f"{eks.prometheus_retention_days}d",
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {
+                                "requests": {"storage": f"{eks.prometheus_storage_gb}Gi"}
+                            },
+                        }
+                    }
+                },
             }
         },
+        **{component: {"enabled": False} for component in CONTROL_PLANE},
         "grafana": {"adminPassword": grafana_password},
         "alertmanager": {
             "enabled": True,

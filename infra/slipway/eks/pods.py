@@ -11,6 +11,8 @@ from slipway.aws.context import StackContext
 from slipway.presets import Resources
 
 RUN_AS = 10001  # an unprivileged uid/gid that maps to no user of the image
+# Encrypted gp3 EBS volumes with the project key (Cluster creates it with the EBS CSI add-on).
+STORAGE_CLASS = "gp3-encrypted"
 
 
 def labels(ctx: StackContext, component: str) -> dict[str, str]:

@@ -103,8 +103,10 @@ class ModelServing(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=self._meta(APP),
+            # No `replicas`: the HorizontalPodAutoscaler owns it. A declared value conflicts
+            # with the HPA's scale subresource under server-side apply (pulumi-kubernetes#2491);
+            # a new Deployment starts with 1 and the HPA raises it to min_replicas.
             spec={
-                "replicas": sizes.min_replicas,
                 "selector": {"matchLabels": selector},
                 "strategy": {
                     "type": "RollingUpdate",
