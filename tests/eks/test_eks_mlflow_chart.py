@@ -38,10 +38,10 @@ UNCITED_ARGS = {
     "- --app-name=oidc-auth": "oidcAuth: UNMODELLED",
     "- --app-name={{ .Values.auth.appName }}": "auth: UNMODELLED",
     "- --app-name=basic-auth": "ldapAuth: UNMODELLED",
-    "- {{ printf \"--uvicorn-opts='%s'\" (regexReplaceAll \"--log-level=[^\\\\s]*\" $value "
+    '- {{ printf "--uvicorn-opts=\'%s\'" (regexReplaceAll "--log-level=[^\\\\s]*" $value '
     '(printf "--log-level=%s" $.Values.log.level)) }}': "extraArgs: UNMODELLED",
     "- {{ printf \"--uvicorn-opts='--log-level=%s %s'\" $.Values.log.level $value }}": "extraArgs",
-    "- {{ printf \"--gunicorn-opts='%s'\" (regexReplaceAll \"--log-level=[^\\\\s]*\" $value "
+    '- {{ printf "--gunicorn-opts=\'%s\'" (regexReplaceAll "--log-level=[^\\\\s]*" $value '
     '(printf "--log-level=%s" $.Values.log.level)) }}': "extraArgs",
     "- {{ printf \"--gunicorn-opts='--log-level=%s %s'\" $.Values.log.level $value }}": "extraArgs",
     '- {{ printf "--%s=%s" (kebabcase $key) $value }}': "extraArgs",
@@ -173,6 +173,10 @@ def test_no_workload_but_mlflow_reads_the_mlflow_prefix(eks_run: ProgramRun, acc
     ]
     statements = [s for p in policies for s in iter_policy_statements(p.inputs["policy"])]
     resources = [r for s in statements for r in s["Resource"]]
-    prefixes = [p for s in statements for p in s.get("Condition", {}).get("StringLike", {}).get("s3:prefix", [])]
+    prefixes = [
+        p
+        for s in statements
+        for p in s.get("Condition", {}).get("StringLike", {}).get("s3:prefix", [])
+    ]
     assert f"arn:aws:s3:::{bucket}/mlflow/*" not in resources
     assert "mlflow/*" not in prefixes

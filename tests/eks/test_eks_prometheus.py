@@ -58,7 +58,9 @@ def _stack_values(run: ProgramRun) -> dict[str, Any]:
 def test_no_template_scrapes_or_alerts_on_hidden_control_plane_components(
     eks_run: ProgramRun,
 ) -> None:
-    merged = helm_merge(chart_defaults("kube-prometheus-stack-75.x.values.yaml"), _stack_values(eks_run))
+    merged = helm_merge(
+        chart_defaults("kube-prometheus-stack-75.x.values.yaml"), _stack_values(eks_run)
+    )
     gates = _gates()
     assert len(gates) == 16  # 4 components x (endpoints, service, servicemonitor) + 4 rule groups
     rendered_templates = [path for path, condition in gates.items() if rendered(condition, merged)]

@@ -28,8 +28,7 @@ import pulumi_kubernetes as k8s
 
 from slipway.aws import policy
 from slipway.aws.context import StackContext
-from slipway.eks import observability, serving, tracking
-from slipway.eks import pods
+from slipway.eks import observability, pods, serving, tracking
 from slipway.eks.irsa import Oidc, service_account_role
 from slipway.eks.network import Network
 

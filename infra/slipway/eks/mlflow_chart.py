@@ -27,7 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "telemetry": {"enabled": False},
     "backendStore": {
         "postgres": {"enabled": False, "host": "", "port": 5432, "database": "", "driver": ""},
-        "existingDatabaseSecret": {"name": "", "usernameKey": "username", "passwordKey": "password"},
+        "existingDatabaseSecret": {
+            "name": "",
+            "usernameKey": "username",
+            "passwordKey": "password",
+        },
     },
     "artifactRoot": {
         "proxiedArtifactStorage": False,
