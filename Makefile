@@ -47,7 +47,7 @@ build/iam-simulate/.installed-0.1.173:
 demo: setup
 	rm -rf $(DEMO_DIR)
 	$(BIN)/slipway new --no-input --output-dir $(dir $(DEMO_DIR)) project_name=$(notdir $(DEMO_DIR))
-	$(MAKE) -C $(DEMO_DIR) pipeline PIP_INSTALL="$(UV) pip install --python $(abspath $(DEMO_DIR))/.venv/bin/python"
+	$(MAKE) -C $(DEMO_DIR) pipeline UV=$(UV)
 	@echo "MLflow database:   $(abspath $(DEMO_DIR))/mlflow.db (artifacts in mlruns/; UI: make -C $(DEMO_DIR) mlflow-ui)"
 	@echo "Champion model:    models:/$(notdir $(DEMO_DIR))@champion (files under $(abspath $(DEMO_DIR))/mlruns)"
 	@echo "Predictions:       $(abspath $(DEMO_DIR))/outputs/predictions.csv"

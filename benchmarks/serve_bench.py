@@ -95,12 +95,16 @@ def run(args: argparse.Namespace) -> str:
         ):
             with server(cmd, port_flag) as port:
                 results[name] = load(port, args, Path(tmp))
+                keepalive = keepalive_median_ms(port)
             r = results[name]
             print(
                 f"{name:8s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:7.2f} ms  "
                 f"p99 {r['p99_us'] / 1000:7.2f} ms  ({r['requests']} requests, "
-                f"{r['seconds']:.1f} s, {r['errors']} errors)"
+                f"{r['seconds']:.1f} s, {r['errors']} errors)  "
+                f"sequential keep-alive p50 {keepalive:.2f} ms"
             )
+            if name == "slipway" and keepalive >= NAGLE_STALL_MS:
+                print(f"WARNING: slipway keep-alive p50 {keepalive:.1f} ms: TCP_NODELAY missing?")
         ours, theirs = results["slipway"], results["mlflow"]
         print(
             f"slipway p50 = {ours['p50_us'] / (floor_request * 1e6):.1f}x the in-process "
@@ -159,6 +163,31 @@ def in_process_floor(model_uri: str, n: int = 2000) -> tuple[float, float]:
     start = time.perf_counter()
     asyncio.run(requests())
     return predict, (time.perf_counter() - start) / n
+
+
+NAGLE_STALL_MS = 20  # Nagle + the client's delayed ACK hold each response ~40 ms
+
+
+def keepalive_median_ms(port: int, n: int = 200) -> float:
+    """Median latency of sequential requests on one keep-alive connection (moved here from
+    tests/serving/test_server.py: timing is the benchmark's job, the test checks the socket)."""
+    import http.client
+    import statistics
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        conn.request(
+            "POST", "/invocations", body=BODY, headers={"Content-Type": "application/json"}
+        )
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"error: server: keep-alive request answered {response.status}")
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return statistics.median(times[1:]) * 1000
 
 
 @contextmanager

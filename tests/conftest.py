@@ -3,9 +3,12 @@ never from a conftest (conftest modules of several folders share one module name
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
 
 
@@ -17,3 +20,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_repo(tmp_path_factory.mktemp("template") / "slipway")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_environment_leak() -> Iterator[None]:
+    """A test module (its tests and fixtures) leaves ``os.environ`` as it found it: a leak is
+    undone and reported here rather than failing a later module on the same worker."""
+    before = dict(os.environ)
+    yield
+    leaked = leaked_environment(before)
+    assert not leaked, f"this module leaked environment variables: {leaked}"

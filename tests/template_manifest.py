@@ -8,6 +8,7 @@ from __future__ import annotations
 
 BASE = {
     ".gitignore",
+    ".pre-commit-config.yaml",
     "LICENSE",
     # Serving image (issue 7)
     ".dockerignore",

@@ -58,6 +58,15 @@ def _github(combo: Combo, stack: str) -> bool:
 
 
 # finding -> where it shows (combo, stack); every role not deploy/monitor is clean today.
+def _mlflow_app_gap(where: str) -> Callable[[Combo, str], bool]:
+    """Where `sagemaker:*` on `mlflow-app/*` reaches another stack's or project's MLflow App."""
+    return lambda c, s: (
+        _github(c, s)
+        and _sagemaker(c, s)
+        and (s != "dev" if where == "other stack" else s == "dev")
+    )
+
+
 KNOWN: dict[str, Callable[[Combo, str], bool]] = {
     # ProjectSageMaker: `arn:...:*/<prefix>-*` puts a wildcard in the resource-type part of the
     # ARN, which IAM does not match ("Incorrect wildcard usage", IAM User Guide reference-arns):
@@ -99,11 +108,7 @@ KNOWN: dict[str, Callable[[Combo, str], bool]] = {
     ),
     # `sagemaker:*` on `mlflow-app/*`: every stack's (and project's) MLflow App.
     **{
-        f"deploy must deny sagemaker:{a} [deny:{where}]": lambda c, s, w=where: (
-            _github(c, s)
-            and _sagemaker(c, s)
-            and (s != "dev" if w == "other stack" else s == "dev")
-        )
+        f"deploy must deny sagemaker:{a} [deny:{where}]": _mlflow_app_gap(where)
         for a in ("DeleteMlflowApp", "CallMlflowAppApi")
         for where in ("other stack", "other project")
     },

@@ -3,8 +3,8 @@ installs itself into its own fresh venv and passes its own `make test`.
 
 Both bake from a git snapshot of this working tree (what a fresh clone holds), so
 the project's pinned `slipway-mlops @ file://...` is built from that snapshot.
-`PIP_INSTALL` points the project's Makefile at uv to keep the install fast; the
-venv, the resolution and the install are real.
+The project's Makefile installs with uv (`UV` points it at this environment's uv rather
+than installing one); the venv, the resolution and the install are real.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 def make_test(project: Path) -> subprocess.CompletedProcess[str]:
-    pip_install = f"{UV} pip install --python {project / '.venv' / 'bin' / 'python'}"
     return subprocess.run(
-        ["make", "test", f"PIP_INSTALL={pip_install}", "PYTHON=" + sys.executable],
+        ["make", "test", f"UV={UV}", "PYTHON=" + sys.executable],
         cwd=project,
         capture_output=True,
         text=True,

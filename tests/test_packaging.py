@@ -27,6 +27,7 @@ def test_wheel_bundles_template_hooks_and_presets(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "slipway/presets.py",
+        "slipway/py.typed",  # a project's mypy checks its calls into slipway
         "slipway/stacks/dev.yaml",
         "slipway/stacks/prod.yaml",
         "slipway/template/cookiecutter.json",

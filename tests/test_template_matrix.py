@@ -7,11 +7,22 @@ import re
 from pathlib import Path
 
 import pytest
-from matrix import ALL_COMBOS, FRESH_INSTALL_COMBOS, STRUCTURAL_COMBOS, combo_id, run_project_tests
+from matrix import (
+    ALL_COMBOS,
+    FRESH_INSTALL_COMBOS,
+    ROOT,
+    STRUCTURAL_COMBOS,
+    combo_id,
+    lint_project,
+    run_project_tests,
+)
 from template_manifest import expected_files
 
 # `${{ ... }}` is a GitHub Actions expression, not leftover Jinja.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|cookiecutter\.")
+JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+PROGRAM = "infra/__main__.py"
+PROGRAM_MAX_LINES, PROGRAM_MAX_TAGS = 40, 5  # issue 17: a thin program a user can read
 
 
 def baked_files(project: Path) -> set[str]:
@@ -37,14 +48,34 @@ def assert_clean(project: Path, options: dict[str, str]) -> None:
         assert "{{" not in path.name and "cookiecutter" not in path.name, path
 
 
+def program_tags() -> list[str]:
+    """The Jinja tags of the program's template (the same source bakes every combination)."""
+    return JINJA_TAG.findall((ROOT / "template" / PROGRAM).read_text())
+
+
 @pytest.mark.parametrize("combo", ALL_COMBOS, ids=combo_id)
 def test_every_combination_bakes_exact_files(cookies, combo: dict[str, str]) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
     assert_clean(result.project_path, result.context)
+    lines = (result.project_path / PROGRAM).read_text().splitlines()
+    assert len(lines) <= PROGRAM_MAX_LINES, f"{PROGRAM}: {len(lines)} lines"
+    assert len(program_tags()) <= PROGRAM_MAX_TAGS, f"{PROGRAM}: tags {program_tags()}"
+
+
+def test_program_tag_count_is_measured() -> None:
+    """The counter sees every kind of tag (a regex that matched nothing would pass anything)."""
+    sample = "{{ a }} {%- if b %}x{% endif %} {# c #} ${{ d }}"
+    assert len(JINJA_TAG.findall(sample)) == 5  # ${{ d }} counts too: the template has none
+    assert len(program_tags()) >= 1
 
 
 IN_ENV_COMBOS = [c for c in STRUCTURAL_COMBOS if c not in FRESH_INSTALL_COMBOS]
+# One bake per compute flavor also runs the project's own linters (as cookiecutter-data-science
+# lints its bakes).
+LINTED = [
+    next(c for c in IN_ENV_COMBOS if c["compute"] == compute) for compute in ("sagemaker", "eks")
+]
 
 
 def test_every_structural_combination_runs_its_suite_somewhere() -> None:
@@ -60,6 +91,9 @@ def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
     run = run_project_tests(result.project_path)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
+    if combo in LINTED:
+        for check in lint_project(result.project_path):
+            assert check.returncode == 0, f"{check.args}: {check.stdout[-3000:]}{check.stderr}"
 
 
 def test_option_matrix_covers_every_choice_value() -> None:

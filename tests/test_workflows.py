@@ -117,7 +117,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
     assert 'input "no-such-input" is not defined' in run.stdout
 
 
-def _check_call(where: str, declared: dict[str, Any], given: dict[str, Any]) -> None:
+def _check_call(where: str, declared: dict[str, Any] | None, given: dict[str, Any]) -> None:
     declared = declared or {}
     unknown = set(given) - set(declared)
     required = {k for k, spec in declared.items() if (spec or {}).get("required")}

@@ -225,7 +225,7 @@ def test_a_stack_that_creates_the_provider_may_manage_it(with_github: ProgramRun
     ],
 )
 def test_bad_github_settings_are_refused_naming_the_field(
-    kwargs: dict[str, str], field: str
+    kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValueError, match=f"^{field}: must be ") as error:
         GithubDeployment(**kwargs)

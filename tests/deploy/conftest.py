@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from isolation import undo_mlflow_globals
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
@@ -42,20 +43,21 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, st
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
 
-    root = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
-    mlflow.set_experiment("deploy-test")
-    with mlflow.start_run():
-        model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            registered_model_name="churn",
-            pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
-        )
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_registered_model_alias("churn", "champion", "1")
-    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        undo_mlflow_globals(patch)  # set_tracking_uri and set_experiment set them
+        root = tmp_path_factory.mktemp("mlflow")
+        uri = f"sqlite:///{root / 'mlflow.db'}"
+        mlflow.set_tracking_uri(uri)
+        mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
+        mlflow.set_experiment("deploy-test")
+        with mlflow.start_run():
+            model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+            mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name="churn",
+                pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
+            )
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.set_registered_model_alias("churn", "champion", "1")
     return uri, str(Path(root))

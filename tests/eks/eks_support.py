@@ -2,7 +2,8 @@
 
 The project is baked once per test process with cookiecutter (project "Churn": package
 ``churn``, stacks ``churn-<env>``; compute=eks, monitoring=yes, ci=none), so the tests
-exercise the program users get, not a re-composition of it.
+exercise the program users get, not a re-composition of it; other options are set the
+way a project sets them, in its stack config (``with_config``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 
 import yaml
 from cookiecutter.main import cookiecutter
-from slipway.aws import StackContext
-from slipway.presets import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = {
@@ -25,12 +24,6 @@ PROJECT = {
     "ci": "none",
 }
 MODEL_URI = "models:/churn@champion"  # slipway:modelUri of the baked stacks
-
-
-def stack_context(preset: str) -> StackContext:
-    return StackContext(
-        project="churn", environment=preset, owner="ML Team", preset=load_preset(preset)
-    )
 
 
 def bake_infra(out: Path) -> Path:

@@ -5,21 +5,16 @@ role's IAM for release.yml on EKS (its cluster, its model repository, nothing el
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from eks_support import MODEL_URI, stack_context
-from slipway.aws import ArtifactStore, ArtifactStoreArgs, GithubDeployment, Roles, RolesArgs
-from slipway.eks import Cluster, ClusterArgs, ModelServing, ModelServingArgs, Network, NetworkArgs
-from slipway.eks.cluster import CiAccess
+from eks_support import with_config
 from slipway.eks.manifests import manifests, validate
-from slipway.eks.tracking import Tracking, TrackingArgs
 from slipway.presets import load_preset
-from slipway.testing import ProgramRun, iter_policy_statements, run_pulumi
+from slipway.testing import ProgramRun, iter_policy_statements, run_program
 
 REPO = "example-org/churn"
-GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-dev-models"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
 VIEW, ADMIN = POLICY + "AmazonEKSViewPolicy", POLICY + "AmazonEKSClusterAdminPolicy"
 PORT_FORWARD_GROUP = "slipway:mlflow-port-forward"
@@ -31,69 +26,16 @@ PORT_FORWARD_CALLS = {
 }
 
 
-def _program(drift_monitor: bool) -> Callable[[], None]:
-    """Roles (GitHub, EKS), network, cluster with the roles' access, MLflow and serving."""
-
-    def program() -> None:
-        ctx = stack_context("dev")
-        store = ArtifactStore(ctx.prefix, ArtifactStoreArgs(ctx))
-        roles = Roles(
-            ctx.prefix,
-            RolesArgs(
-                ctx,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-                model_package_group_arn=GROUP_ARN,
-                github=GithubDeployment(REPO, drift_monitor=drift_monitor, eks_cluster=True),
-            ),
-        )
-        assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
-        network = Network(ctx.prefix, NetworkArgs(ctx))
-        cluster = Cluster(
-            ctx.prefix,
-            ClusterArgs(
-                ctx,
-                network=network,
-                kms_key_arn=store.kms_key_arn,
-                ci_access=CiAccess(
-                    roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn
-                ),
-            ),
-        )
-        Tracking(
-            ctx.prefix,
-            TrackingArgs(
-                ctx,
-                provider=cluster.provider,
-                oidc=cluster.oidc,
-                vpc_id=network.vpc_id,
-                private_subnet_ids=network.private_subnet_ids,
-                cluster_security_group_id=cluster.security_group_id,
-                bucket_name=store.bucket_name,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-            ),
-        )
-        ModelServing(
-            ctx.prefix,
-            ModelServingArgs(
-                ctx,
-                provider=cluster.provider,
-                oidc=cluster.oidc,
-                bucket_arn=store.bucket_arn,
-                kms_key_arn=store.kms_key_arn,
-                image_tag="1.0.0",
-                model_uri=MODEL_URI,
-                tracking_uri="http://mlflow.mlflow.svc.cluster.local:5000",
-            ),
-        )
-
-    return program
+def _with_github(eks_infra: Path, dest: Path, monitoring: bool) -> ProgramRun:
+    """The baked program (ci=none) with GitHub roles and monitoring turned on or off through
+    its stack config alone, as a project would with `pulumi config set`."""
+    infra = with_config(eks_infra, dest, "dev", githubRepository=REPO, monitoring=monitoring)
+    return run_program(infra, "dev")
 
 
 @pytest.fixture(scope="module")
-def with_monitor() -> ProgramRun:
-    return run_pulumi(_program(drift_monitor=True), project="churn", stack="dev")
+def with_monitor(eks_infra: Path, tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
+    return _with_github(eks_infra, tmp_path_factory.mktemp("github") / "infra", monitoring=True)
 
 
 def _entries(run: ProgramRun) -> dict[str, Any]:
@@ -106,7 +48,9 @@ def _grants(run: ProgramRun) -> dict[str, tuple[str, str | None, str, list[str],
     for name, entry in _entries(run).items():
         policies = list((entry.get("accessPolicies") or {}).values())
         assert len(policies) <= 1, f"{name}: more than one access policy"
-        policy = policies[0] if policies else {"policyArn": None, "accessScope": {"type": ""}}
+        policy: dict[str, Any] = (
+            policies[0] if policies else {"policyArn": None, "accessScope": {"type": ""}}
+        )
         scope = policy["accessScope"]
         grants[name] = (
             entry["principalArn"],
@@ -205,8 +149,8 @@ def test_a_wider_port_forward_role_is_caught(
     assert any(v.startswith(violation) for v in port_forward_violations(role))
 
 
-def test_no_monitor_entry_without_the_monitor_role() -> None:
-    run = run_pulumi(_program(drift_monitor=False), project="churn", stack="dev")
+def test_no_monitor_entry_without_the_monitor_role(eks_infra: Path, tmp_path: Path) -> None:
+    run = _with_github(eks_infra, tmp_path / "infra", monitoring=False)
     assert sorted(_entries(run)) == ["deploy", "preview"]
 
 

@@ -46,7 +46,8 @@ def exported_series() -> set[str]:
 def selectors(expr: Any) -> Iterator[str]:
     """Metric names of every vector selector in a parsed expression."""
     if isinstance(expr, promql_parser.VectorSelector):
-        yield expr.name
+        if expr.name is not None:
+            yield expr.name
         return
     children = [
         getattr(expr, attr, None) for attr in ("lhs", "rhs", "expr", "vector_selector", "param")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from isolation import undo_mlflow_globals
 from mlflow.tracking import MlflowClient
 from slipway.lifecycle import (
     LifecycleError,
@@ -24,7 +25,7 @@ NAME = "m"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        undo_mlflow_globals(patch)  # configure_tracking and use_experiment set them
         root = tmp_path_factory.mktemp("registry")
         tracking = configure_tracking(root)
         assert tracking.db_path == (root / "mlflow.db").resolve()

@@ -93,10 +93,12 @@ def test_second_apply_is_a_no_op_and_a_change_replaces_only_it(sagemaker_infra: 
 def test_moto_rejection_names_resource_and_property(sagemaker_infra: Path) -> None:
     main = sagemaker_infra / "__main__.py"
     # a bucket name AWS refuses (under 3 characters) fails at that bucket, naming the property
+    program = main.read_text()
+    assert "platform = compose(" in program
     main.write_text(
-        main.read_text().replace(
-            "store = ArtifactStore(",
-            "import pulumi_aws\npulumi_aws.s3.Bucket('bad', bucket='ab')\nstore = ArtifactStore(",
+        program.replace(
+            "platform = compose(",
+            "import pulumi_aws\npulumi_aws.s3.Bucket('bad', bucket='ab')\nplatform = compose(",
             1,
         )
     )

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from serving_support import save_iris_model
+from serving_support import save_iris_model, save_mixed_model
 from slipway.serving.probe import free_port, wait_until_ready
 
 
@@ -53,3 +53,15 @@ def app(model_uri: str) -> object:
     from slipway.serving import create_app
 
     return create_app(model_uri)
+
+
+@pytest.fixture(scope="session")
+def mixed_model_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(save_mixed_model(tmp_path_factory.mktemp("model") / "mixed"))
+
+
+@pytest.fixture(scope="session")
+def mixed_app(mixed_model_uri: str) -> object:
+    from slipway.serving import create_app
+
+    return create_app(mixed_model_uri)

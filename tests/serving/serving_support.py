@@ -29,6 +29,34 @@ def save_iris_model(path: Path, *, signature: bool = True) -> Path:
     return path
 
 
+def save_mixed_model(path: Path) -> Path:
+    """A pipeline on a string and a number column (the DataFrame path), with a declared
+    ``threshold`` param; an unseen ``colour`` makes it raise (``handle_unknown="error"``)."""
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame(
+        {"colour": ["red", "green", "blue", "red"] * 5, "size": [1.0, 2.0, 3.0, 4.0] * 5}
+    )
+    encode = ColumnTransformer(
+        [("c", OneHotEncoder(handle_unknown="error"), ["colour"])], remainder="passthrough"
+    )
+    model = make_pipeline(encode, LogisticRegression()).fit(frame, [0, 1, 0, 1] * 5)
+    mlflow.sklearn.save_model(
+        model,
+        str(path),
+        signature=infer_signature(frame, model.predict(frame), params={"threshold": 0.5}),
+        input_example=frame.head(2),
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
+    )
+    return path
+
+
 def asgi_call(
     app: object,
     method: str,
@@ -46,15 +74,33 @@ def asgi_call(
         {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
         for i, part in enumerate(parts)
     ]
-    headers = [(b"content-type", content_type.encode())] if content_type is not None else []
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type is not None:
+        headers.append((b"content-type", content_type.encode()))
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return messages.pop(0)
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # a client that stays connected (frameworks listen)
+        raise AssertionError("unreachable")
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("127.0.0.1", 8080),
+        "client": ("127.0.0.1", 50000),
+    }
     asyncio.run(app(scope, receive, send))  # type: ignore[operator]
-    return sent[0]["status"], sent[1]["body"]
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from slipway.cli import app
 from slipway.serving import entry
 from typer.testing import CliRunner
+
+
+def _recorder(seen: list[tuple]) -> Callable[..., int]:
+    """A stand-in for ``entry.run`` that keeps its arguments and exits 0."""
+
+    def run(*args: object) -> int:
+        seen.append(args)
+        return 0
+
+    return run
 
 
 def test_sagemaker_environment_sets_port_workers_and_model(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,7 +31,7 @@ def test_sagemaker_environment_sets_port_workers_and_model(monkeypatch: pytest.M
 
 def test_serve_argument_from_sagemaker_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple] = []
-    monkeypatch.setattr(entry, "run", lambda *args: seen.append(args) or 0)
+    monkeypatch.setattr(entry, "run", _recorder(seen))
     monkeypatch.setenv("SLIPWAY_MODEL_URI", "models:/churn@champion")
     monkeypatch.delenv("SLIPWAY_HOST", raising=False)
     assert entry.main(["serve", "--port", "8081", "--workers", "2"]) == 0
@@ -46,7 +58,7 @@ def test_zero_workers_is_refused_before_loading_the_model(
 
 def test_slipway_serve_command_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple] = []
-    monkeypatch.setattr(entry, "run", lambda *args: seen.append(args) or 0)
+    monkeypatch.setattr(entry, "run", _recorder(seen))
     monkeypatch.delenv("SLIPWAY_HOST", raising=False)
     result = CliRunner().invoke(app, ["serve", "/tmp/model", "--port", "9000", "--workers", "1"])
     assert result.exit_code == 0, result.output

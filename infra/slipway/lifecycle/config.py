@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from slipway.lifecycle.errors import LifecycleError
 
@@ -36,5 +36,10 @@ def load_config(path: Path, model: type[ModelT]) -> ModelT:
         raise LifecycleError(field, rule) from exc
 
 
-class StrictModel(BaseModel, extra="forbid", frozen=True):
-    """Base for config sections: unknown keys are rejected."""
+class StrictModel(BaseModel):
+    """Base for config sections: unknown keys are rejected, values are read-only.
+
+    Set in ``model_config``, not as class keywords: mypy reads ``frozen=True`` keywords as a
+    frozen dataclass and then refuses every subclass that does not repeat it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -14,10 +15,10 @@ import numpy as np
 
 from slipway.serving.batching import Batcher
 from slipway.serving.capture import CaptureWriter, writer_from_env
-from slipway.serving.errors import BadRequest
+from slipway.serving.errors import INTERNAL_ERROR, BadRequest, error_body, first_line
 from slipway.serving.metrics import Metrics
 from slipway.serving.model import LoadedModel, load
-from slipway.serving.payload import PayloadParser
+from slipway.serving.payload import PayloadParser, Rows
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,14 @@ MAX_ROWS_ENV = "SLIPWAY_MAX_ROWS"
 DEFAULT_MAX_BODY = 6 * 1024 * 1024  # SageMaker's real-time payload limit
 DEFAULT_MAX_ROWS = 100_000
 JSON_HEADERS = [(b"content-type", b"application/json")]
-ROUTES = {"/ping": "GET", "/invocations": "POST", "/metrics": "GET"}
+# MLflow's scoring-server routes (/health is /ping, /version the MLflow version) and /metrics.
+ROUTES = {
+    "/invocations": "POST",
+    "/ping": "GET",
+    "/health": "GET",
+    "/version": "GET",
+    "/metrics": "GET",
+}
 
 
 class ServingApp:
@@ -40,7 +48,7 @@ class ServingApp:
     def __init__(self, model: LoadedModel, max_body: int, max_rows: int) -> None:
         self.model = model
         self.max_body = max_body
-        self.parser = PayloadParser(model.schema, max_rows)
+        self.parser = PayloadParser(model.schema, max_rows, max_body)
         self.metrics = Metrics(model.uri, model.version, model.flavor)
         self.batcher = Batcher(model.predict) if model.batchable else None
         self.capture: CaptureWriter | None = None
@@ -57,11 +65,12 @@ class ServingApp:
         try:
             status, headers, body = await self._route(path, method, scope, receive)
         except BadRequest as exc:
-            status, headers, body = exc.status, JSON_HEADERS, _error(str(exc))
-        except Exception as exc:  # the model failed: answer 500, keep serving
+            status, headers = exc.status, JSON_HEADERS
+            body = error_body(str(exc), exc.code, exc.error_class)
+        except Exception as exc:  # the model failed on its own examples too: answer 500
             log.exception("prediction failed")
             status, headers = 500, JSON_HEADERS
-            body = _error(f"prediction failed: {exc}", "INTERNAL_ERROR")
+            body = error_body(f"prediction failed: {first_line(exc)}", INTERNAL_ERROR)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.metrics.observe(endpoint, status, time.perf_counter() - start)
@@ -71,29 +80,54 @@ class ServingApp:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         expected = ROUTES.get(path)
         if expected is None:
-            raise BadRequest(f"no route {path!r}; use /invocations, /ping or /metrics", 404)
+            raise BadRequest(f"no route {path!r}; use {', '.join(ROUTES)}", 404)
         if method != expected and not (method == "HEAD" and expected == "GET"):
             raise BadRequest(f"{path} accepts {expected}, not {method}", 405)
-        if path == "/ping":
-            return 200, JSON_HEADERS, b'{"status":"ok"}'
+        if path == "/invocations":
+            return await self._invocations(scope, receive)
         if path == "/metrics":
             return (
                 200,
                 [(b"content-type", self.metrics.content_type.encode())],
-                (self.metrics.render()),
+                self.metrics.render(),
             )
+        if path == "/version":
+            return 200, JSON_HEADERS, _mlflow_version()
+        return 200, JSON_HEADERS, b'{"status":"ok"}'  # /ping, /health
+
+    async def _invocations(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         body = await self._read_body(scope, receive)
         content_type = _header(scope, b"content-type")
-        rows = self.parser.parse(body, content_type)
-        if self.batcher is not None:
-            predictions = await self.batcher(rows)
-        else:
-            predictions = self.model.predict(rows)
+        try:
+            rows, params = self.parser.parse(body, content_type)
+            params = self.model.check_params(params)
+        except BadRequest:
+            raise
+        except Exception as exc:  # parsing reads nothing but the request: its fault
+            log.warning("unparseable request: %r", exc, exc_info=True)
+            raise BadRequest(f"invalid request: {first_line(exc)}") from None
+        try:
+            answer = await self._predict(rows, params)
+        except Exception as exc:
+            if not self.model.predicts_its_examples():
+                raise
+            log.warning("the model cannot predict a request's rows: %s", first_line(exc))
+            raise BadRequest(f"the model cannot predict these rows: {first_line(exc)}") from None
         self.metrics.rows.inc(len(rows))
-        answer = _dump({"predictions": _jsonable(predictions)})
         if self.capture is not None:
             self.capture.add(body, content_type, answer)
         return 200, JSON_HEADERS, answer
+
+    async def _predict(self, rows: Rows, params: dict[str, Any] | None) -> bytes:
+        if params is not None and self.model.predict_with_params is not None:
+            predictions = self.model.predict_with_params(rows, params)
+        elif self.batcher is not None:
+            predictions = await self.batcher(rows)
+        else:
+            predictions = self.model.predict(rows)
+        return _dump({"predictions": _jsonable(predictions)})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """Startup: nothing to do (the model is loaded); shutdown: write buffered captures."""
@@ -177,6 +211,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
-def _error(message: str, code: str = "BAD_REQUEST") -> bytes:
-    """MLflow's error body, so clients of ``mlflow models serve`` read it unchanged."""
-    return _dump({"error_code": code, "message": message})
+@functools.cache
+def _mlflow_version() -> bytes:
+    """What ``GET /version`` of ``mlflow models serve`` answers: the MLflow version."""
+    from mlflow.version import VERSION
+
+    return VERSION.encode()

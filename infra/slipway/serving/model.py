@@ -6,17 +6,18 @@ import json
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from slipway.serving.errors import ModelLoadError
+from slipway.serving.errors import BadRequest, ModelLoadError, first_line
 from slipway.serving.schema import InputSchema, from_signature
 
 log = logging.getLogger(__name__)
-Predict = Callable[[list[list[Any]]], Any]
+Rows = list[list[Any]]
+Predict = Callable[[Rows], Any]
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,44 @@ class LoadedModel:
     path: str  # "numpy" (estimator called directly) or "pandas" (DataFrame needed)
     flavor: str
     version: str
+    examples: Rows = field(default_factory=list)  # rows the model predicted when it was loaded
+    params_schema: Any = None  # the signature's ParamSchema, if it declares one
+    predict_with_params: Callable[[Rows, dict[str, Any]], Any] | None = None  # pyfunc only
 
     @property
     def batchable(self) -> bool:
         """Rows are predicted independently, so requests may share one call."""
         return self.path == "numpy"
+
+    def check_params(self, params: Any) -> dict[str, Any] | None:
+        """The request's ``params`` as MLflow's pyfunc accepts them (``None`` for none):
+        ignored when the signature declares none, else cast and checked against it."""
+        if params is None or params == {}:
+            return None
+        if self.params_schema is None:
+            _warn_once("params ignored: the model signature declares no params")
+            return None
+        from mlflow.exceptions import MlflowException
+        from mlflow.models.utils import _enforce_params_schema
+
+        try:
+            return _enforce_params_schema(params, self.params_schema) or None
+        except MlflowException as exc:
+            first = (exc.message.strip().splitlines() or ["invalid params"])[0]
+            raise BadRequest(
+                f"params: {first}", 400, exc.error_code, getattr(exc, "error_class", None)
+            ) from None
+
+    def predicts_its_examples(self) -> bool:
+        """The model still predicts the rows it predicted at load: a failure on a request's
+        rows is then the rows' (400), not the model's (500)."""
+        if not self.examples:
+            return False
+        try:
+            self.predict(self.examples)
+        except Exception:
+            return False
+        return True
 
 
 def load(uri: str) -> LoadedModel:
@@ -43,9 +77,10 @@ def load(uri: str) -> LoadedModel:
 
         pyfunc = mlflow.pyfunc.load_model(uri)
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelLoadError(f"cannot load model {uri!r}: {first}") from None
-    schema = from_signature(pyfunc.metadata.signature)
+        raise ModelLoadError(f"cannot load model {uri!r}: {first_line(exc)}") from None
+    signature = pyfunc.metadata.signature
+    schema = from_signature(signature)
+    params_schema = getattr(signature, "params", None)
     flavors = pyfunc.metadata.flavors
     flavor = "sklearn" if "sklearn" in flavors else pyfunc.loader_module or "python_function"
     version = _version(uri, pyfunc)
@@ -56,13 +91,27 @@ def load(uri: str) -> LoadedModel:
         fn = _fast_config(getattr(estimator, method))
         schema = replace(schema, allow_nan=_allows_nan(estimator))
         fast = _numpy_predict(fn, estimator, schema)
-        if fast is not None and _agrees(fast, _frame_predict(fn, schema), examples):
-            return LoadedModel(uri, schema, fast, "numpy", flavor, version)
-        return LoadedModel(uri, schema, _frame_predict(fn, schema), "pandas", flavor, version)
-    schema = replace(schema, allow_nan=True)  # the model decides; it sees what the client sent
-    return LoadedModel(
-        uri, schema, _frame_predict(pyfunc.predict, schema), "pandas", flavor, version
-    )
+        slow = _frame_predict(fn, schema)
+        if fast is not None and _agrees(fast, slow, examples):
+            return LoadedModel(uri, schema, fast, "numpy", flavor, version, examples, params_schema)
+        model = LoadedModel(uri, schema, slow, "pandas", flavor, version, examples, params_schema)
+    else:
+        schema = replace(schema, allow_nan=True)  # the model decides; it sees what was sent
+        model = LoadedModel(
+            uri,
+            schema,
+            _frame_predict(pyfunc.predict, schema),
+            "pandas",
+            flavor,
+            version,
+            examples,
+            params_schema,
+            _frame_predict_with_params(pyfunc.predict, schema),
+        )
+    if not model.predicts_its_examples():
+        log.warning("the model fails on its input example: every failed prediction is a 500")
+        model = replace(model, examples=[])
+    return model
 
 
 def _numpy_predict(fn: Callable[[Any], Any], estimator: Any, schema: InputSchema) -> Predict | None:
@@ -100,15 +149,23 @@ def _fast_config(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _frame_predict(fn: Callable[[Any], Any], schema: InputSchema) -> Predict:
+    frame = _frame_builder(schema)
+    return lambda rows: fn(frame(rows))
+
+
+def _frame_predict_with_params(
+    fn: Callable[..., Any], schema: InputSchema
+) -> Callable[[Rows, dict[str, Any]], Any]:
+    frame = _frame_builder(schema)
+    return lambda rows, params: fn(frame(rows), params=params)
+
+
+def _frame_builder(schema: InputSchema) -> Callable[[Rows], Any]:
     import pandas as pd
 
     names = list(schema.names)
     dtypes = {c.name: _pandas_dtype(c.type) for c in schema.columns}
-
-    def predict(rows: list[list[Any]]) -> Any:
-        return fn(pd.DataFrame(rows, columns=names).astype(dtypes))
-
-    return predict
+    return lambda rows: pd.DataFrame(rows, columns=names).astype(dtypes)
 
 
 def _pandas_dtype(kind: str) -> str:
@@ -175,3 +232,12 @@ def _version(uri: str, pyfunc: Any) -> str:
             log.info("cannot resolve registry version of %s: %s", uri, exc)
     meta = pyfunc.metadata
     return str(meta.run_id or meta.model_uuid or "unknown")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,12 +63,31 @@ def from_signature(signature: Any) -> InputSchema:
     return InputSchema(tuple(columns))
 
 
+# The largest magnitude each numeric type holds: a value past it is refused, not wrapped.
+FLOAT32_MAX = 3.4028234663852886e38
+INT_BOUNDS = {"long": 2**63, "integer": 2**31}  # -bound <= value < bound
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 40
+_SHOW.maxlist = _SHOW.maxdict = 4
+_SHOW.maxlevel = 2  # bounded depth: never the recursion limit, whatever was sent
+
+
+def shown(value: Any) -> str:
+    """A short, bounded ``repr`` of a request value for an error message."""
+    try:
+        return _SHOW.repr(value)
+    except Exception:  # e.g. an int with more digits than str() converts
+        return f"a {type(value).__name__}"
+
+
 def _checker(column: Column, allow_nan: bool) -> Callable[[Any, int], Any]:
+    """A cell check: MLflow's casts where they are safe (a number sent as a string is parsed as
+    the column's type), refusals where pandas would guess (``true`` for a number, ``"false"``
+    for a boolean), and the bounds of the type (NaN, infinity, overflow)."""
     name, kind = column.name, column.type
 
     def fail(value: Any, row: int, rule: str) -> BadRequest:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        return BadRequest(f"row {row}, column {name!r}: {rule} (got {shown})")
+        return BadRequest(f"row {row}, column {name!r}: {rule} (got {shown(value)})")
 
     def missing(value: Any, row: int) -> Any:
         if column.required:
@@ -75,18 +95,30 @@ def _checker(column: Column, allow_nan: bool) -> Callable[[Any, int], Any]:
         return math.nan if kind in NUMERIC else None
 
     if kind in ("double", "float"):
+        limit = FLOAT32_MAX if kind == "float" else math.inf
+
+        def real(value: Any, row: int) -> float:
+            if not math.isfinite(value):
+                if math.isinf(value):
+                    raise fail(value, row, "infinity is not allowed")
+                if not allow_nan:
+                    raise fail(value, row, "NaN is not allowed by this model")
+            elif abs(value) > limit:
+                raise fail(value, row, f"out of range for {kind}")
+            return value
 
         def check_real(value: Any, row: int) -> Any:
             cls = type(value)
             if cls is float:
-                if not math.isfinite(value):
-                    if math.isinf(value):
-                        raise fail(value, row, "infinity is not allowed")
-                    if not allow_nan:
-                        raise fail(value, row, "NaN is not allowed by this model")
-                return value
-            if cls is int:
-                return float(value)
+                return value if -limit < value < limit else real(value, row)
+            if cls is int or cls is str:
+                try:
+                    number = float(value)
+                except OverflowError:
+                    raise fail(value, row, f"out of range for {kind}") from None
+                except ValueError:
+                    raise fail(value, row, f"expected a number ({kind})") from None
+                return real(number, row)
             if value is None:
                 return missing(value, row)
             raise fail(value, row, f"expected a number ({kind})")
@@ -94,16 +126,24 @@ def _checker(column: Column, allow_nan: bool) -> Callable[[Any, int], Any]:
         return check_real
 
     if kind in ("long", "integer"):
+        bound = INT_BOUNDS[kind]
 
         def check_int(value: Any, row: int) -> Any:
             cls = type(value)
             if cls is int:
-                return value
-            if cls is float and value.is_integer():
-                return int(value)
-            if value is None:
+                number = value
+            elif cls is str or (cls is float and value.is_integer()):
+                try:
+                    number = int(value)
+                except ValueError:
+                    raise fail(value, row, f"expected an integer ({kind})") from None
+            elif value is None:
                 return missing(value, row)
-            raise fail(value, row, f"expected an integer ({kind})")
+            else:
+                raise fail(value, row, f"expected an integer ({kind})")
+            if not -bound <= number < bound:
+                raise fail(value, row, f"out of range for {kind}")
+            return number
 
         return check_int
 

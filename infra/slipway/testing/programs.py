@@ -179,7 +179,7 @@ def config_from_stack_file(path: Path, project: str) -> dict[str, str]:
 
 
 def run_pulumi(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     project: str = "slipway-test",
     stack: str = "dev",
@@ -193,7 +193,7 @@ def run_pulumi(
 
 
 def _run_isolated(
-    program: Callable[[], None],
+    program: Callable[[], object],
     project: str,
     stack: str,
     config: dict[str, str],

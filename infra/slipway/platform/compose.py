@@ -1,0 +1,245 @@
+"""The platform of one stack, composed from slipway's components as its config says.
+
+``compose(config, cli)`` declares the AWS foundation every flavor shares (artifact store,
+model registry, roles; with monitoring, the alarm topic) and the components of the
+compute flavor, all named after the stack's prefix as the generated program always named
+them, so no URN changes. It returns them in a ``Platform``: ``export()`` publishes the
+stack outputs that the workflows and the deploy runtime read, and a project adds its own
+resources next to the components (``platform.store.bucket_arn``, ``platform.roles``...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+
+from slipway.aws import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    Endpoint,
+    EndpointArgs,
+    MonitoredEndpoint,
+    Monitoring,
+    MonitoringArgs,
+    Registry,
+    RegistryArgs,
+    Roles,
+    RolesArgs,
+    Tracking,
+    TrackingArgs,
+)
+from slipway.aws.endpoint import prebuilt_image
+from slipway.aws.monitoring import DataQuality
+from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
+
+if TYPE_CHECKING:  # the eks extra: imported only when compute is eks
+    from slipway import eks
+
+
+@dataclass
+class Platform:
+    """The components of one stack (``None`` where the config leaves one out)."""
+
+    config: StackConfig
+    store: ArtifactStore
+    registry: Registry
+    roles: Roles
+    monitoring: Monitoring | None
+    tracking: Tracking | eks.Tracking | None = None
+    endpoint: Endpoint | None = None
+    """SageMaker only."""
+    network: eks.Network | None = None
+    """EKS only, as are ``cluster``, ``serving`` and ``observability``."""
+    cluster: eks.Cluster | None = None
+    serving: eks.ModelServing | None = None
+    observability: eks.Observability | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack output name -> value; names are a contract with the workflows and runtime."""
+
+    def export(self) -> None:
+        """``pulumi.export`` every stack output."""
+        for name, value in self.outputs.items():
+            pulumi.export(name, value)
+
+
+def compose(config: StackConfig, cli: str) -> Platform:
+    """Declare the stack's components; ``cli`` is the project's command (the EKS drift
+    CronJob runs ``<cli> monitor``)."""
+    ctx = config.context
+    name = ctx.prefix
+    store = ArtifactStore(name, ArtifactStoreArgs(ctx))
+    registry = Registry(name, RegistryArgs(ctx))
+    roles = Roles(
+        name,
+        RolesArgs(
+            ctx,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            model_package_group_arn=registry.group_arn,
+            github=config.github,
+        ),
+    )
+    platform = Platform(config, store, registry, roles, monitoring=None)
+    platform.outputs = {
+        "preset": ctx.preset.name,
+        "bucketName": store.bucket_name,
+        "kmsKeyArn": store.kms_key_arn,
+        "modelPackageGroupName": registry.group_name,
+        "executionRoleArn": roles.execution_role_arn,
+        "trainingRoleArn": roles.training_role_arn,
+        "inferenceRoleArn": roles.inference_role_arn,
+    }
+    if config.github is not None:
+        platform.outputs["deployRoleArn"] = roles.deploy_role_arn
+        platform.outputs["previewRoleArn"] = roles.preview_role_arn
+        if config.monitoring:
+            platform.outputs["monitorRoleArn"] = roles.monitor_role_arn
+    if config.sagemaker is not None:
+        _sagemaker(platform, config.sagemaker)
+    if config.eks is not None:
+        _eks(platform, config.eks, [cli, "monitor"])
+    if platform.monitoring is not None:
+        platform.outputs["alarmTopicArn"] = platform.monitoring.topic_arn
+    return platform
+
+
+def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
+    """Managed MLflow, the endpoint and, with monitoring, its alarms, dashboard and (realtime)
+    Model Monitor schedule."""
+    config, store, roles = platform.config, platform.store, platform.roles
+    ctx, name = config.context, config.context.prefix
+    realtime = options.endpoint == "realtime"
+    platform.tracking = Tracking(
+        name,
+        TrackingArgs(
+            ctx, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+        ),
+    )
+    image = options.model_image or prebuilt_image(
+        str(options.model_image_repository), str(options.model_image_tag)
+    )
+    endpoint = platform.endpoint = Endpoint(
+        name,
+        EndpointArgs(
+            ctx,
+            kind=options.endpoint,
+            image_uri=image,
+            model_data_url=store.uri("models", options.model_data_key),
+            role_arn=roles.inference_role_arn,
+            kms_key_arn=store.kms_key_arn,
+            capture_uri=store.uri("capture") if realtime else None,
+            model_monitor=config.monitoring and realtime,
+        ),
+    )
+    platform.outputs["trackingUri"] = platform.tracking.tracking_uri
+    platform.outputs["endpointName"] = endpoint.endpoint_name
+    if not config.monitoring:
+        return
+    data_quality = DataQuality(
+        baseline_uri=store.uri("monitoring", options.baseline_key),
+        reports_uri=store.uri("monitoring", "reports"),
+        role_arn=roles.execution_role_arn,
+        kms_key_arn=store.kms_key_arn,
+    )
+    platform.monitoring = Monitoring(
+        name,
+        MonitoringArgs(
+            ctx,
+            alarm_email=str(config.alarm_email),
+            endpoint=MonitoredEndpoint(
+                endpoint.endpoint_name, options.endpoint, endpoint.variant_names
+            ),
+            drift_model=config.drift_model,
+            data_quality=data_quality if realtime else None,
+        ),
+    )
+    platform.outputs["dashboardUrl"] = platform.monitoring.dashboard_url
+
+
+def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]) -> None:
+    """Network, cluster (with the GitHub roles' access), MLflow, the model server and, with
+    monitoring, the alarm topic and the Prometheus stack with the drift CronJob."""
+    try:
+        from slipway import eks
+        from slipway.eks.cluster import CiAccess
+    except ImportError as exc:
+        raise ConfigError(
+            f"slipway:compute: eks needs slipway-mlops[eks] installed ({exc.name} is missing)"
+        ) from None
+    config, store, roles = platform.config, platform.store, platform.roles
+    ctx, name = config.context, config.context.prefix
+    if config.monitoring:
+        platform.monitoring = Monitoring(
+            name, MonitoringArgs(ctx, alarm_email=str(config.alarm_email))
+        )
+    ci_access = None
+    if config.github is not None:
+        assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
+        ci_access = CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn)
+    network = platform.network = eks.Network(name, eks.NetworkArgs(ctx))
+    cluster = platform.cluster = eks.Cluster(
+        name,
+        eks.ClusterArgs(
+            ctx,
+            network=network,
+            kms_key_arn=store.kms_key_arn,
+            api_access_cidrs=options.api_access_cidrs,
+            ci_access=ci_access,
+        ),
+    )
+    tracking = platform.tracking = eks.Tracking(
+        name,
+        eks.TrackingArgs(
+            ctx,
+            provider=cluster.provider,
+            oidc=cluster.oidc,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster_security_group_id=cluster.security_group_id,
+            bucket_name=store.bucket_name,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+        ),
+    )
+    serving = platform.serving = eks.ModelServing(
+        name,
+        eks.ModelServingArgs(
+            ctx,
+            provider=cluster.provider,
+            oidc=cluster.oidc,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            image_tag=options.model_image_tag,
+            model_uri=options.model_uri,
+            tracking_uri=tracking.tracking_uri,
+            capture_uri=store.uri("capture"),
+        ),
+    )
+    platform.outputs |= {
+        "clusterName": cluster.cluster_name,
+        "kubeconfig": cluster.kubeconfig,
+        "trackingUri": tracking.tracking_uri,
+        "modelRepositoryUrl": serving.repository_url,
+        "modelServiceName": serving.service_name,
+    }
+    if platform.monitoring is None:
+        return
+    platform.observability = eks.Observability(
+        name,
+        eks.ObservabilityArgs(
+            ctx,
+            provider=cluster.provider,
+            oidc=cluster.oidc,
+            serving=serving,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            alarm_topic_arn=platform.monitoring.topic_arn,
+            capture_uri=store.uri("capture"),
+            tracking_uri=tracking.tracking_uri,
+            monitor_command=list(monitor_command),
+        ),
+    )
+    platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password
