@@ -240,6 +240,7 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
+            storage_class=cluster.storage_class,
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password
