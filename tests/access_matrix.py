@@ -12,6 +12,7 @@ from slipway.access.matrix import Case, Expectation, Matrix, Row, case_for
 from slipway.access.request import AccessRequest, read_jsonl
 from slipway.access.stack import StackAccess, stack_access
 from slipway.testing import ProgramRun, run_program
+from stack_config import configure_eks
 from tools.iam_engine import IamSimulate
 
 STACKS = ("dev", "staging", "prod")
@@ -40,8 +41,9 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
         project = cookiecutter(
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
+        infra = configure_eks(Path(project) / "infra")
         for stack in STACKS:
-            runs[combo_id(combo), stack] = run_program(Path(project) / "infra", stack)
+            runs[combo_id(combo), stack] = run_program(infra, stack)
     return runs
 
 

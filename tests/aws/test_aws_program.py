@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from slipway.testing import run_program
+from stack_config import configure_eks
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {
@@ -160,7 +161,7 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             check=True,
             capture_output=True,
         )
-        projects[combo] = out / combo / "churn-model" / "infra"
+        projects[combo] = configure_eks(out / combo / "churn-model" / "infra")
     return projects
 
 

@@ -1,7 +1,8 @@
 """Cluster: an EKS cluster (pulumi-eks) with managed nodes, IRSA and a Kubernetes provider.
 
 * access: authentication mode ``API`` (access entries, no aws-auth ConfigMap); the private
-  endpoint is always on, the public one only for the CIDRs the stack config lists;
+  endpoint is always on, the public one only for the CIDRs the stack config lists (the
+  machines that run ``pulumi up`` must reach one of them: docs/eks.md#api-access);
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
@@ -56,7 +57,8 @@ def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
         if network.prefixlen == 0:
             raise ValueError(
                 f"apiAccessCidrs: {cidr} opens the Kubernetes API to the whole internet; "
-                "list your own networks"
+                "list the networks pulumi and kubectl run from instead, e.g. "
+                '"$(curl -fsS https://checkip.amazonaws.com)/32" (docs/eks.md#api-access)'
             )
         checked.append(str(network))
     return checked

@@ -15,7 +15,8 @@
 * Alertmanager (in the stack) routing critical and warning alerts to Monitoring's SNS
   topic with its native ``sns_configs``; its service account's IRSA role may only
   ``sns:Publish`` to that topic;
-* a CronJob (preset schedule) running the project's ``monitor`` step on the requests
+* once the model server has an image, a CronJob (preset schedule) running the project's
+  ``monitor`` step (same image) on the requests
   captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
   and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
   writes ``monitoring/`` (the champion's profile comes through MLflow: artifacts are proxied).
@@ -225,6 +226,8 @@ class Observability(pulumi.ComponentResource):
             metadata={**meta, "annotations": {ROLE_ANNOTATION: role.arn}},
             opts=opts,
         )
+        if args.serving.image is None:
+            return  # no image pushed yet: the CronJob comes with the model server's image
         container = {
             "name": DRIFT_JOB,
             "image": args.serving.image,

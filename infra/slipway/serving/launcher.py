@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from typing import Any
 
@@ -21,8 +22,10 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
+from slipway.serving import pending
 from slipway.serving.app import MODEL_URI_ENV
 from slipway.serving.capture import CaptureConfig
+from slipway.serving.errors import ModelLoadError
 from slipway.serving.metrics import MULTIPROC_ENV
 
 
@@ -59,14 +62,23 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
         raise ValueError(f"workers: must be at least 1 (got {workers})")
     loop = _loop()
     CaptureConfig.from_env()  # a bad SLIPWAY_CAPTURE_* value stops the server, naming it
-    load(model_uri)  # refuse to start, with the reason, before any worker is spawned
+    factory = "slipway.serving.app:app_from_env"
+    try:
+        load(model_uri)  # refuse to start, with the reason, before any worker is spawned
+    except ModelLoadError:
+        reason = pending.missing_registration(model_uri) if pending.allowed() else None
+        if reason is None:
+            raise
+        print(f"warning: model: {reason}: serving without a model", file=sys.stderr)
+        os.environ[pending.REASON_ENV] = reason
+        factory = "slipway.serving.pending:app_from_env"
     os.environ[MODEL_URI_ENV] = model_uri
     metrics_dir = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         metrics_dir = tempfile.mkdtemp(prefix="slipway-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir
     config = uvicorn.Config(
-        "slipway.serving.app:app_from_env",
+        factory,
         factory=True,
         host=host,
         port=port,
