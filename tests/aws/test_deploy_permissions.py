@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from slipway.aws.deploy_permissions import RESOURCE_ACTIONS, aws_types
 from slipway.testing import ProgramRun, iter_policy_statements, run_program
+from stack_config import configure_eks
 
 ROOT = Path(__file__).resolve().parents[2]
 # (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server.
@@ -64,7 +65,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]
             check=True,
             capture_output=True,
         )
-        infra = out / flavor / "churn-model" / "infra"
+        infra = configure_eks(out / flavor / "churn-model" / "infra")
         result[flavor] = [run_program(infra, stack) for stack in stacks]
     return result
 
