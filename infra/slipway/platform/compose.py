@@ -33,6 +33,7 @@ from slipway.aws import (
 )
 from slipway.aws.endpoint import prebuilt_image
 from slipway.aws.monitoring import DataQuality
+from slipway.names import IMAGE_CONFIG_DIR
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 
 if TYPE_CHECKING:  # the eks extra: imported only when compute is eks
@@ -100,7 +101,8 @@ def compose(config: StackConfig, cli: str) -> Platform:
     if config.sagemaker is not None:
         _sagemaker(platform, config.sagemaker)
     if config.eks is not None:
-        _eks(platform, config.eks, [cli, "monitor"])
+        config_file = f"{IMAGE_CONFIG_DIR}/pipeline.yaml"  # the image's copy (Dockerfile)
+        _eks(platform, config.eks, [cli, "monitor", "--config", config_file])
     if platform.monitoring is not None:
         platform.outputs["alarmTopicArn"] = platform.monitoring.topic_arn
     return platform

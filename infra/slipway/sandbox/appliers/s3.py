@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -81,7 +82,21 @@ def _lifecycle(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"Policy": inputs["policy"]}
+    """The bucket policy as moto can enforce it.
+
+    moto evaluates a bucket policy's statements without their ``Condition`` (moto 5:
+    ``FakeBucket.get_permission``), so the TLS-only ``Deny`` (``aws:SecureTransport`` false)
+    would refuse every request, TLS or not. Conditioned ``Deny`` statements are kept out
+    of moto; the declared policy stays in the sandbox state, and the IAM access matrix
+    evaluates it with a real policy engine (docs/sandbox.md).
+    """
+    policy = json.loads(inputs["policy"])
+    policy["Statement"] = [
+        s
+        for s in policy.get("Statement", [])
+        if not (s.get("Effect") == "Deny" and s.get("Condition"))
+    ]
+    return {"Policy": json.dumps(policy)}
 
 
 APPLIERS = {

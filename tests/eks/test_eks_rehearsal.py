@@ -1,0 +1,148 @@
+"""The EKS workloads rehearsed as Kubernetes starts them (slipway.rehearsal.eks), once per
+session: a baked eks project applied to emulated AWS, then the chart's MLflow server, the model
+server (before and after the first champion) and a run of the drift CronJob.
+
+The release is a stand-in that registers the champion with the project's own training step
+(``train.train``: the same model and drift-profile artifacts, without evaluate, gate, batch
+and monitor), about 40 s faster than the project's whole ``pipeline run`` that
+``make sandbox`` uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+from eks_support import PROJECT, ROOT
+from slipway.access.request import read_jsonl
+from slipway.rehearsal import RehearsalContext
+from slipway.rehearsal.eks import NOT_REHEARSED, Release, rehearse
+from slipway.rehearsal.workload import CheckResult, Outcome
+from slipway.sandbox import apply
+from slipway.sandbox.server import EmulatedAws
+from slipway.sandbox.state import SandboxState
+from stack_config import configure_eks
+
+REGISTER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    import mlflow
+    from {package} import config, data, train
+
+    settings = config.load(Path("config/pipeline.yaml"))
+    mlflow.set_experiment(settings.experiment)
+    root = Path(sys.argv[1])
+    dataset = data.ingest(settings.data, root, settings.batch.input)
+    trained = train.train(dataset, settings.model, root)
+    version = mlflow.register_model(trained.model_uri, settings.model.name).version
+    mlflow.MlflowClient().set_registered_model_alias(settings.model.name, "champion", version)
+    """
+)
+
+
+def _register_champion(project: Path, package: str) -> Release:
+    def release(url: str, work: Path) -> list[CheckResult]:
+        (work / "config").mkdir()
+        (work / "config" / "pipeline.yaml").write_text(
+            (project / "config" / "pipeline.yaml").read_text()
+        )
+        env = {**os.environ, "MLFLOW_TRACKING_URI": url, "PYTHONPATH": str(project / "src")}
+        done = subprocess.run(
+            [sys.executable, "-c", REGISTER.format(package=package), str(work)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        detail = f"exit {done.returncode}" + (f": {done.stderr[-400:]}" if done.returncode else "")
+        return [CheckResult("train and register the champion", done.returncode == 0, detail)]
+
+    return release
+
+
+@pytest.fixture(scope="module")
+def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outcome]]:
+    out = tmp_path_factory.mktemp("eks-rehearsal")
+    project = Path(
+        cookiecutter(str(ROOT), no_input=True, extra_context=PROJECT, output_dir=str(out))
+    )
+    infra = configure_eks(project / "infra")
+    state = out / "sandbox"
+    report = apply(infra, "dev", directory=state)
+    package = "churn"
+    with EmulatedAws("us-east-1") as emulator:
+        emulator.load(SandboxState.load(state).snapshot_file)
+        ctx = RehearsalContext(infra, "dev", report.run, emulator.aws, out / "rehearsal")
+        outcomes = rehearse(ctx, release=_register_champion(project, package))
+        yield {o.name: o for o in outcomes}
+
+
+def _failed(outcome: Outcome) -> str:
+    checks = "; ".join(f"{c.name}: {c.detail}" for c in outcome.checks if not c.ok)
+    return f"{outcome.name}: {outcome.reason} [{checks}]\n{outcome.output[-1500:]}"
+
+
+def test_mlflow_serves_in_cluster_callers_and_refuses_foreign_hosts(
+    rehearsed: dict[str, Outcome],
+) -> None:
+    mlflow = rehearsed["mlflow"]
+    assert mlflow.ok, _failed(mlflow)
+    assert [c.name for c in mlflow.checks] == [
+        "readiness GET /health",
+        "API with Host mlflow.mlflow.svc.cluster.local:5000",
+        "API with a foreign Host is refused",
+    ]
+
+
+def test_the_model_server_is_ready_before_the_first_champion(
+    rehearsed: dict[str, Outcome],
+) -> None:
+    first = rehearsed["model-server (first start, no champion yet)"]
+    assert first.ok, _failed(first)
+
+
+def test_the_model_server_serves_the_champion_through_mlflow(
+    rehearsed: dict[str, Outcome],
+) -> None:
+    assert rehearsed["release (champion registered through kubectl port-forward)"].ok
+    second = rehearsed["model-server (serves the champion)"]
+    assert second.ok, _failed(second)
+    assert [c.name for c in second.checks][-1] == "POST /invocations: the champion's answer"
+    # it read nothing from S3 itself: the model came through MLflow's artifact proxy
+    assert second.access_log is not None
+    reads = [r for r in read_jsonl(second.access_log) if r.action == "s3:GetObject"]
+    assert reads == []
+
+
+def test_the_drift_check_reads_the_captures_and_publishes(rehearsed: dict[str, Outcome]) -> None:
+    job = rehearsed["drift-check (CronJob run)"]
+    assert job.ok, _failed(job)
+
+
+def test_what_is_not_rehearsed_says_why(rehearsed: dict[str, Outcome]) -> None:
+    skipped = {name: o.reason for name, o in rehearsed.items() if not o.rehearsed}
+    assert set(NOT_REHEARSED) <= set(skipped)
+    assert all(skipped.values())
+
+
+def test_every_rehearsed_workload_kept_its_aws_requests(rehearsed: dict[str, Outcome]) -> None:
+    """The IAM matrix reads these logs: principal (the ServiceAccount's role), action,
+    resource, context per request."""
+    logs = {name: list(read_jsonl(o.access_log)) for name, o in rehearsed.items() if o.access_log}
+    mlflow = logs["mlflow"]
+    assert any(r.action == "s3:PutObject" and "/mlflow/" in r.resource for r in mlflow)
+    assert {r.principal.split("/")[-1].rsplit("-", 1)[0] for r in mlflow} == {"churn-dev-mlflow"}
+    captures = [r for r in logs["model-server (serves the champion)"] if r.action == "s3:PutObject"]
+    assert captures and all("/data-capture/" in r.resource for r in captures)
+    drift = logs["drift-check (CronJob run)"]
+    assert {r.principal.split("/")[-1].rsplit("-", 1)[0] for r in drift} == {"churn-dev-drift"}
+    assert not any("/mlflow/" in r.resource for r in drift)  # profile through MLflow's proxy
