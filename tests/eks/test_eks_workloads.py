@@ -199,6 +199,8 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
     assert command == [
         "churn",
         "monitor",
+        "--config",
+        "/home/app/config/pipeline.yaml",  # the image's copy: the job's workdir is empty
         "--input",
         f"s3://{bucket}/data-capture/",
         "--publish",
