@@ -1,4 +1,5 @@
-"""Key paths of Helm values checked against a chart's values.yaml (see chart_values/)."""
+"""Key paths of Helm values checked against a chart's values.yaml (see chart_values/);
+``helm_merge``: Helm's coalescing (slipway.eks.helm)."""
 
 from __future__ import annotations
 
@@ -36,13 +37,3 @@ def unknown_keys(
                     yield from walk(value, theirs[key], path + ".")
 
     yield from walk(values, chart, "")
-
-
-def helm_merge(defaults: Any, overrides: Any) -> Any:
-    """Helm's coalescing of user values over chart defaults: maps merge, the rest replaces."""
-    if isinstance(defaults, dict) and isinstance(overrides, dict):
-        merged = dict(defaults)
-        for key, value in overrides.items():
-            merged[key] = helm_merge(defaults.get(key), value)
-        return merged
-    return overrides

@@ -7,10 +7,8 @@ tests tie it to the pinned chart's own text and values (chart_templates/, chart_
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -73,20 +71,6 @@ def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tupl
             yield (*prefix, key)
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def test_every_cited_template_line_is_in_the_pinned_chart() -> None:
     lines = mlflow_chart.template_lines(EXCERPT)
     missing = {k: v for k, v in mlflow_chart.CITED.items() if v not in lines}
@@ -118,7 +102,9 @@ def test_values_outside_the_rendered_branches_are_refused() -> None:
         mlflow_chart.render({"auth": {"enabled": True}, "backendStore": {"postgres": {}}})
 
 
-def test_in_cluster_callers_pass_mlflows_host_check(eks_run: ProgramRun) -> None:
+def test_in_cluster_callers_pass_mlflows_host_check(
+    eks_run: ProgramRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """MLflow 3 answers 403 to a Host outside MLFLOW_SERVER_ALLOWED_HOSTS (default: localhost
     and private IPs); the model server and the drift job call the Service's DNS name. Judged
     by MLflow's own middleware functions on the environment the chart renders."""
@@ -128,12 +114,12 @@ def test_in_cluster_callers_pass_mlflows_host_check(eks_run: ProgramRun) -> None
     container = _container(eks_run)
     in_cluster = urlparse(eks_run.outputs["trackingUri"]).netloc
     assert in_cluster == "mlflow.mlflow.svc.cluster.local:5000"
-    with _environment({"MLFLOW_SERVER_ALLOWED_HOSTS": ""}):
-        os.environ.pop("MLFLOW_SERVER_ALLOWED_HOSTS")
-        with _environment(
-            {k: v for k, v in container.env.items() if k == "MLFLOW_SERVER_ALLOWED_HOSTS"}
-        ):
-            allowed = fastapi_security.get_allowed_hosts()
+    monkeypatch.delenv("MLFLOW_SERVER_ALLOWED_HOSTS", raising=False)
+    if "MLFLOW_SERVER_ALLOWED_HOSTS" in container.env:
+        monkeypatch.setenv(
+            "MLFLOW_SERVER_ALLOWED_HOSTS", container.env["MLFLOW_SERVER_ALLOWED_HOSTS"]
+        )
+    allowed = fastapi_security.get_allowed_hosts()
     assert is_allowed_host_header(allowed, in_cluster)
     # kubectl port-forward (release.yml, drift.yml): the client talks to 127.0.0.1:<port>
     assert is_allowed_host_header(allowed, "127.0.0.1:5000")

@@ -295,12 +295,7 @@ class Cluster(pulumi.ComponentResource):
             ],
             parent=self,
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi-driver",
-            role=role.name,
-            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", EBS_CSI_POLICY),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self._attach(f"{name}-ebs-csi-driver", role, partition, EBS_CSI_POLICY)
         return role
 
     def _node_role(
@@ -320,10 +315,16 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         for managed in NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{managed}",
-                role=role.name,
-                policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", managed),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._attach(f"{name}-node-{managed}", role, partition, managed)
         return role
+
+    def _attach(
+        self, name: str, role: aws.iam.Role, partition: pulumi.Output[str], managed: str
+    ) -> None:
+        """Attach the AWS managed policy ``managed`` (its path under ``policy/``)."""
+        aws.iam.RolePolicyAttachment(
+            name,
+            role=role.name,
+            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", managed),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

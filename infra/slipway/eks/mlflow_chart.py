@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from slipway.eks.helm import coalesce
+
 CHART_VERSION = "1.11.4"
 APP_VERSION = "3.15.1"  # Chart.yaml appVersion: the image tag, MLFLOW_VERSION
 DEFAULTS: dict[str, Any] = {
@@ -153,16 +155,7 @@ class UnmodelledValue(ValueError):
 
 def merged(values: dict[str, Any]) -> dict[str, Any]:
     """Helm's coalescing of ``values`` over ``DEFAULTS`` (maps merge, the rest replaces)."""
-    return _merge(DEFAULTS, values)
-
-
-def _merge(defaults: Any, overrides: Any) -> Any:
-    if isinstance(defaults, dict) and isinstance(overrides, dict):
-        out = dict(defaults)
-        for key, value in overrides.items():
-            out[key] = _merge(defaults.get(key), value)
-        return out
-    return overrides
+    return dict(coalesce(DEFAULTS, values))
 
 
 def _get(values: dict[str, Any], dotted: str) -> Any:
