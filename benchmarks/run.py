@@ -1,7 +1,8 @@
-"""``make bench``: every benchmark side by side; the last line sums up the ratios.
+"""``make bench``: every benchmark side by side; the last line carries every figure.
 
-Each part is a function returning its one-line summary; add a part to PARTS to extend
-the summary (e.g. ``serve 23.1x rps, p99 1/31; drift ...``).
+Each part is a function returning its figures (``summary.Figure``); add a part to PARTS to
+extend the summary (e.g. ``serve 46.1x rps, p99 1/56, ...; drift ...; pipeline 8.2 s``).
+A figure measured while other processes used the CPU reads ``busy`` (``load.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from drift_bench import add_arguments as drift_arguments
 from drift_bench import run as drift_run
+from load import read_loadavg
+from pipeline_bench import add_arguments as pipeline_arguments
+from pipeline_bench import run as pipeline_run
 from serve_bench import add_arguments as serve_arguments
 from serve_bench import run as serve_run
+from summary import Figure, summary_line
 
-PARTS: list[tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], str]]]
-PARTS = [(serve_arguments, serve_run), (drift_arguments, drift_run)]
+Part = tuple[
+    Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], list[Figure]]
+]
+PARTS: list[Part] = [
+    (serve_arguments, serve_run),
+    (drift_arguments, drift_run),
+    (pipeline_arguments, pipeline_run),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     for add_arguments, _ in PARTS:
         add_arguments(parser)
     args = parser.parse_args(argv)
-    summaries = [run(args) for _, run in PARTS]
-    print("; ".join(summaries))
+    print(f"1-minute load average at the start: {read_loadavg():.2f}")
+    groups = [run(args) for _, run in PARTS]
+    print(summary_line(groups))
     return 0
 
 

@@ -1,13 +1,16 @@
 """Slipway's server vs ``mlflow models serve`` on the same model, same machine, same run.
 
-Load: wrk (C, separate process) on 127.0.0.1, 1-row JSON, 8 keep-alive connections, bounded by
-a request count per server and a duration. Also the in-process floor: one prediction, and
-one full ASGI request without the network.
+Load: wrk (C, separate process) on 127.0.0.1, 8 keep-alive connections, bounded by a request
+count per server and a duration: 1-row JSON, then 100-row batches. Cold start: from spawning
+the server to its first ``GET /ping`` 200 (median of a few starts). Also the in-process
+floor: one prediction, and one full ASGI request without the network. The machine load
+around each figure is printed beside it (``load.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -20,10 +23,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from load import watch
 from slipway.serving.probe import free_port, wait_until_ready
+from summary import Figure
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-BODY = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [[5.1, 3.5, 1.4, 0.2]]}})
+ROW = [5.1, 3.5, 1.4, 0.2]
+BATCH_ROWS = 100
+
+
+def body(rows: int) -> str:
+    """A ``dataframe_split`` request of ``rows`` iris rows."""
+    return json.dumps({"dataframe_split": {"columns": FEATURES, "data": [ROW] * rows}})
+
+
+BODY = body(1)
 LUA = """
 wrk.method = "POST"
 wrk.body = %s
@@ -54,9 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--duration", type=int, default=15, help="max seconds of load per server")
     group.add_argument("--connections", type=int, default=8)
     group.add_argument("--workers", type=int, default=2, help="slipway server workers")
+    group.add_argument(
+        "--batch-duration", type=int, default=10, help="max seconds of 100-row load per server"
+    )
+    group.add_argument("--cold-starts", type=int, default=3, help="server starts per server")
 
 
-def run(args: argparse.Namespace) -> str:
+def run(args: argparse.Namespace) -> list[Figure]:
     if not shutil.which("wrk"):
         raise SystemExit(
             "error: wrk: not installed; run `apt-get install -y wrk` (make bench does)"
@@ -88,31 +106,88 @@ def run(args: argparse.Namespace) -> str:
             "-h",
             "127.0.0.1",
         ]
-        results = {}
-        for name, cmd, port_flag in (
-            ("slipway", slipway_cmd, "--port"),
-            ("mlflow", mlflow_cmd, "-p"),
-        ):
-            with server(cmd, port_flag) as port:
-                results[name] = load(port, args, Path(tmp))
-                keepalive = keepalive_median_ms(port)
-            r = results[name]
-            print(
-                f"{name:8s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:7.2f} ms  "
-                f"p99 {r['p99_us'] / 1000:7.2f} ms  ({r['requests']} requests, "
-                f"{r['seconds']:.1f} s, {r['errors']} errors)  "
-                f"sequential keep-alive p50 {keepalive:.2f} ms"
-            )
-            if name == "slipway" and keepalive >= NAGLE_STALL_MS:
-                print(f"WARNING: slipway keep-alive p50 {keepalive:.1f} ms: TCP_NODELAY missing?")
-        ours, theirs = results["slipway"], results["mlflow"]
+        servers = {"slipway": (slipway_cmd, "--port"), "mlflow": (mlflow_cmd, "-p")}
+        with watch("serve 1-row") as single:
+            one = load_both(servers, args, Path(tmp), 1, args.duration)
         print(
-            f"slipway p50 = {ours['p50_us'] / (floor_request * 1e6):.1f}x the in-process "
-            f"request floor ({args.connections} requests in flight)"
+            f"slipway p50 = {one['slipway']['p50_us'] / (floor_request * 1e6):.1f}x the "
+            f"in-process request floor ({args.connections} requests in flight)"
         )
+        with watch("serve 100-row") as batched:
+            hundred = load_both(servers, args, Path(tmp), BATCH_ROWS, args.batch_duration)
+        with watch("cold start") as cold:
+            starts = {
+                name: cold_start(cmd, flag, args.cold_starts)
+                for name, (cmd, flag) in servers.items()
+            }
+            for name, seconds in starts.items():
+                print(
+                    f"{name:8s} first /ping 200 after {seconds:.2f} s "
+                    f"(median of {args.cold_starts} starts)"
+                )
+    ours, theirs = one["slipway"], one["mlflow"]
     rps = ours["rps"] / theirs["rps"]
     p99 = theirs["p99_us"] / max(ours["p99_us"], 1)
-    return f"serve {rps:.1f}x rps, p99 1/{p99:.0f}"
+    batch_rps = hundred["slipway"]["rps"] / hundred["mlflow"]["rps"]
+    return [
+        Figure("serve", f"{rps:.1f}x rps", single.load),
+        Figure("p99", f"1/{p99:.0f}", single.load),
+        Figure("batch100", f"{batch_rps:.1f}x rps", batched.load),
+        Figure("cold start", f"1/{starts['mlflow'] / starts['slipway']:.1f}", cold.load),
+    ]
+
+
+def load_both(
+    servers: dict[str, tuple[list[str], str]],
+    args: argparse.Namespace,
+    tmp: Path,
+    rows: int,
+    duration: int,
+) -> dict[str, dict]:
+    """wrk against each server in turn with ``rows``-row requests; prints each result."""
+    results = {}
+    for name, (cmd, port_flag) in servers.items():
+        with server(cmd, port_flag) as port:
+            results[name] = load(port, args, tmp, body(rows), duration)
+            keepalive = keepalive_median_ms(port) if rows == 1 else None
+        r = results[name]
+        print(
+            f"{name:8s} {rows:3d}-row {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:7.2f} ms  "
+            f"p99 {r['p99_us'] / 1000:7.2f} ms  ({r['requests']} requests, "
+            f"{r['seconds']:.1f} s, {r['errors']} errors)"
+            + (f"  sequential keep-alive p50 {keepalive:.2f} ms" if keepalive is not None else "")
+        )
+        if name == "slipway" and keepalive is not None and keepalive >= NAGLE_STALL_MS:
+            print(f"WARNING: slipway keep-alive p50 {keepalive:.1f} ms: TCP_NODELAY missing?")
+    return results
+
+
+def cold_start(cmd: list[str], port_flag: str, times: int) -> float:
+    """Median seconds from spawning the server to its first ``GET /ping`` 200."""
+    seconds = []
+    for _ in range(times):
+        port = free_port()
+        start = time.perf_counter()
+        with spawned([*cmd, port_flag, str(port)]) as proc:
+            while not pinged(port):
+                if proc.poll() is not None:
+                    raise SystemExit(f"error: server: {cmd[0]} exited with {proc.returncode}")
+                if time.perf_counter() - start > 300:
+                    raise SystemExit(f"error: server: no /ping 200 on port {port} in 300 s")
+                time.sleep(0.01)
+            seconds.append(time.perf_counter() - start)
+    return sorted(seconds)[len(seconds) // 2]
+
+
+def pinged(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/ping")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
 
 
 def save_model(path: Path) -> Path:
@@ -135,8 +210,8 @@ def in_process_floor(model_uri: str, n: int = 2000) -> tuple[float, float]:
     from slipway.serving import create_app
 
     app = create_app(model_uri)
-    rows = [[5.1, 3.5, 1.4, 0.2]]
-    body = BODY.encode()
+    rows = [ROW]
+    payload = BODY.encode()
     scope = {
         "type": "http",
         "method": "POST",
@@ -145,7 +220,7 @@ def in_process_floor(model_uri: str, n: int = 2000) -> tuple[float, float]:
     }
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": payload, "more_body": False}
 
     async def send(message: dict) -> None:
         return None
@@ -191,33 +266,36 @@ def keepalive_median_ms(port: int, n: int = 200) -> float:
 
 
 @contextmanager
-def server(cmd: list[str], port_flag: str) -> Iterator[int]:
-    port = free_port()
+def spawned(cmd: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process in its own session, stopped with its whole group on exit."""
     env = dict(os.environ)  # mlflow serve runs `uvicorn` from PATH: use this venv's
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.Popen(
-        [*cmd, port_flag, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env
     )
     try:
-        try:
-            wait_until_ready(port, proc)
-        except (RuntimeError, TimeoutError) as exc:
-            raise SystemExit(f"error: server: {exc}") from None
-        yield port
+        yield proc
     finally:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
 
 
-def load(port: int, args: argparse.Namespace, tmp: Path) -> dict:
+@contextmanager
+def server(cmd: list[str], port_flag: str) -> Iterator[int]:
+    port = free_port()
+    with spawned([*cmd, port_flag, str(port)]) as proc:
+        try:
+            wait_until_ready(port, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise SystemExit(f"error: server: {exc}") from None
+        yield port
+
+
+def load(port: int, args: argparse.Namespace, tmp: Path, payload: str, duration: int) -> dict:
     threads = 2
     script = tmp / "post.lua"
-    script.write_text(LUA % (json.dumps(BODY), max(1, args.requests // threads)))
+    script.write_text(LUA % (json.dumps(payload), max(1, args.requests // threads)))
     warm = subprocess.run(
         ["wrk", "-t1", "-c1", "-d1s", "-s", str(script), f"http://127.0.0.1:{port}/invocations"],
         capture_output=True,
@@ -229,7 +307,7 @@ def load(port: int, args: argparse.Namespace, tmp: Path) -> dict:
             "wrk",
             f"-t{threads}",
             f"-c{args.connections}",
-            f"-d{args.duration}s",
+            f"-d{duration}s",
             "--timeout",
             "5s",
             "-s",
@@ -252,6 +330,8 @@ def load(port: int, args: argparse.Namespace, tmp: Path) -> dict:
 
 
 if __name__ == "__main__":
+    from summary import summary_line
+
     cli = argparse.ArgumentParser(description=__doc__)
     add_arguments(cli)
-    print(run(cli.parse_args()))
+    print(summary_line([run(cli.parse_args())]))

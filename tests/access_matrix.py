@@ -4,15 +4,13 @@ iam-simulate batch (tests/test_access_matrix.py; shared helpers, imported, never
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from matrix import ROOT
 from slipway.access.expectations import expectations, other_project
 from slipway.access.matrix import Case, Expectation, Matrix, Row, case_for
 from slipway.access.request import AccessRequest, read_jsonl
 from slipway.access.stack import StackAccess, stack_access
-from slipway.testing import ProgramRun, run_program
-from stack_config import configure_eks
+from slipway.testing import ProgramRun
 from tools.iam_engine import IamSimulate
 
 STACKS = ("dev", "staging", "prod")
@@ -31,20 +29,6 @@ class Evaluated:
 def recorded() -> dict[str, list[AccessRequest]]:
     """Workload recordings kept by the tests that run the workloads (tests/recorded/*.jsonl)."""
     return {path.stem: list(read_jsonl(path)) for path in sorted(RECORDED.glob("*.jsonl"))}
-
-
-def bake_and_run(out: Path) -> dict[tuple[str, str], ProgramRun]:
-    from cookiecutter.main import cookiecutter
-
-    runs = {}
-    for combo in STRUCTURAL_COMBOS:
-        project = cookiecutter(
-            str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
-        )
-        infra = configure_eks(Path(project) / "infra")
-        for stack in STACKS:
-            runs[combo_id(combo), stack] = run_program(infra, stack)
-    return runs
 
 
 def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:

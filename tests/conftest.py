@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
+from program_runs import StackRun, shared_runs
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,6 +21,12 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_repo(tmp_path_factory.mktemp("template") / "slipway")
+
+
+@pytest.fixture(scope="session")
+def structural_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:
+    """Every stack of every structural combination under mocks, keyed (combo id, stack)."""
+    return shared_runs(tmp_path_factory)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -6,6 +6,15 @@ here, under BASE or under the option value that brings it.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
+VERSION = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+    "version"
+]
+# The slipway-mlops wheel the post-gen hook builds from a local checkout (docs/template.md).
+VENDORED_WHEEL = f"vendor/slipway_mlops-{VERSION}-py3-none-any.whl"
+
 BASE = {
     ".gitignore",
     ".pre-commit-config.yaml",
@@ -16,7 +25,9 @@ BASE = {
     "Makefile",
     "README.md",
     "pyproject.toml",
+    "vendor/README.md",
     "infra/Pulumi.yaml",
+    "infra/pulumi-backend.env",
     "infra/Pulumi.dev.yaml",
     "infra/Pulumi.staging.yaml",
     "infra/Pulumi.prod.yaml",
@@ -62,19 +73,21 @@ BY_OPTION: dict[tuple[str, str], set[str]] = {
         ".github/workflows/deploy.yml",
         ".github/workflows/release.yml",
         ".github/workflows/stack-up.yml",
+        ".github/workflows/test.yml",
         ".github/workflows/train.yml",
     },
 }
 
 
-def expected_files(options: dict[str, str]) -> set[str]:
-    """Relative paths of every file a project baked with ``options`` must hold."""
-    files = set(BASE)
+def expected_files(options: dict[str, str], vendored: bool = True) -> set[str]:
+    """Relative paths of every file a project baked with ``options`` must hold;
+    ``vendored``: baked from a local checkout, so slipway-mlops is vendored as a wheel."""
+    files = set(BASE) | ({VENDORED_WHEEL} if vendored else set())
     for (option, value), extra in BY_OPTION.items():
         if options.get(option) == value:
             files |= extra
     if options.get("ci") == "github" and options.get("monitoring") == "yes":
         files.add(".github/workflows/drift.yml")
-    if options.get("ci") == "github" and options.get("compute") == "eks":
+    if options.get("ci") == "github":
         files.add(".github/actions/image/action.yml")  # serving image build (docs/ci.md)
     return {path.format(pkg=options["package_name"]) for path in files}

@@ -13,8 +13,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from access_matrix import STACKS, Evaluated, bake_and_run, evaluate_all, finding
+from access_matrix import STACKS, Evaluated, evaluate_all, finding
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from program_runs import StackRun
 from slipway.access.expectations import MLFLOW_CALLS
 from slipway.access.report import render, tsv
 from tools import iam_engine
@@ -145,8 +146,8 @@ CASES = [(c, s) for c in STRUCTURAL_COMBOS for s in STACKS]
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    return evaluate_all(bake_and_run(tmp_path_factory.mktemp("access")))
+def evaluated(structural_runs: dict[tuple[str, str], StackRun]) -> Evaluated:
+    return evaluate_all({key: stack.run for key, stack in structural_runs.items()})
 
 
 @pytest.mark.parametrize(("combo", "stack"), CASES, ids=[f"{combo_id(c)}-{s}" for c, s in CASES])

@@ -2,7 +2,7 @@
 installs itself into its own fresh venv and passes its own `make test`.
 
 Both bake from a git snapshot of this working tree (what a fresh clone holds), so
-the project's pinned `slipway-mlops @ file://...` is built from that snapshot.
+the project's vendored slipway-mlops wheel (vendor/) is built from that snapshot.
 The project's Makefile installs with uv (`UV` points it at this environment's uv rather
 than installing one); the venv, the resolution and the install are real.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from matrix import FRESH_INSTALL_COMBOS
+from template_manifest import VENDORED_WHEEL
 
 UV = Path(sys.executable).parent / "uv"
 BIN = Path(sys.executable).parent
@@ -43,7 +44,7 @@ def test_cookiecutter_project_passes_its_own_make_test(tmp_path: Path, template_
         capture_output=True,
     )
     project = out / "churn-model"
-    assert f"@ {template_repo.as_uri()}" in (project / "pyproject.toml").read_text()
+    assert f"@ {{root:uri}}/{VENDORED_WHEEL}" in (project / "pyproject.toml").read_text()
     run = make_test(project)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
     assert " passed" in run.stdout
@@ -68,7 +69,7 @@ def test_cruft_project_passes_its_own_make_test(tmp_path: Path, template_repo: P
     state = json.loads((project / ".cruft.json").read_text())
     assert state["template"] == str(template_repo)
     assert state["context"]["cookiecutter"]["compute"] == FRESH_INSTALL_COMBOS[1]["compute"]
-    assert f"@ {template_repo.as_uri()}" in (project / "pyproject.toml").read_text()
+    assert f"@ {{root:uri}}/{VENDORED_WHEEL}" in (project / "pyproject.toml").read_text()
     run = make_test(project)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
     assert " passed" in run.stdout

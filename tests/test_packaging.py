@@ -3,6 +3,7 @@ installed package with no access to this repository."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -40,7 +41,12 @@ def test_wheel_bundles_template_hooks_and_presets(wheel: Path) -> None:
 
 
 @pytest.mark.slow
-def test_slipway_new_from_installed_wheel_pins_its_version(wheel: Path, tmp_path: Path) -> None:
+def test_slipway_new_from_an_installed_wheel_pins_where_it_came_from(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """Installed from a wheel file (PEP 610 direct_url.json names it): the project vendors
+    that wheel. Installed from an index (no direct_url.json): it pins the version, and
+    `slipway new` says the runner and the image build must reach that index."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -48,21 +54,24 @@ def test_slipway_new_from_installed_wheel_pins_its_version(wheel: Path, tmp_path
     subprocess.run(
         [str(UV), "pip", "install", "-q", "--python", str(python), str(wheel)], check=True
     )
-    out = tmp_path / "out"
-    run = subprocess.run(
-        [str(venv / "bin" / "slipway"), "new", "--no-input", "-o", str(out), "compute=eks"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+
+    def new(out: Path) -> tuple[Path, str]:
+        run = subprocess.run(
+            [str(venv / "bin" / "slipway"), "new", "--no-input", "-o", str(out), "compute=eks"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        return out / "churn-model", run.stderr
+
+    project, _ = new(tmp_path / "from-wheel")
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'"slipway-mlops[ml,aws,sandbox,serve,eks] @ {{root:uri}}/vendor/{wheel.name}"' in (
+        pyproject
     )
-    assert run.returncode == 0, run.stderr
-    project = out / "churn-model"
-    version = wheel.name.split("-")[1]
-    assert (
-        f'"slipway-mlops[ml,aws,sandbox,serve,eks]=={version}"'
-        in (project / "pyproject.toml").read_text()
-    )
+    assert (project / "vendor" / wheel.name).read_bytes() == wheel.read_bytes()
     files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
     options = {
         "compute": "eks",
@@ -72,3 +81,56 @@ def test_slipway_new_from_installed_wheel_pins_its_version(wheel: Path, tmp_path
         "package_name": "churn_model",
     }
     assert files == expected_files(options)
+
+    (direct_url,) = venv.glob("lib/python*/site-packages/slipway_mlops-*.dist-info/direct_url.json")
+    direct_url.unlink()  # what an install from an index leaves
+    project, note = new(tmp_path / "from-index")
+    version = wheel.name.split("-")[1]
+    pin = f"slipway-mlops[ml,aws,sandbox,serve,eks]=={version}"
+    assert f'"{pin}"' in (project / "pyproject.toml").read_text()
+    assert not (project / "vendor" / wheel.name).exists()
+    assert f"note: {pin} installs from a package index" in note and "PIP_INDEX_URL" in note
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "source"),
+    [
+        (None, None),  # from an index
+        (
+            {
+                "url": "https://github.com/acme/slipway.git",
+                "vcs_info": {"vcs": "git", "commit_id": "abc1"},
+            },
+            "git+https://github.com/acme/slipway.git@abc1",
+        ),
+        (
+            {
+                "url": "ssh://git@github.com/acme/slipway.git",
+                "vcs_info": {"vcs": "git", "commit_id": "abc1"},
+            },
+            "git+ssh://git@github.com/acme/slipway.git@abc1",
+        ),
+        (
+            {"url": "file:///opt/slipway_mlops-0.1.0-py3-none-any.whl", "archive_info": {}},
+            "file:///opt/slipway_mlops-0.1.0-py3-none-any.whl",
+        ),
+        ({"url": "file:///src/slipway", "dir_info": {}}, "file:///src/slipway"),
+        (
+            {"url": "https://example.com/slipway_mlops-0.1.0-py3-none-any.whl", "archive_info": {}},
+            None,
+        ),
+    ],
+)
+def test_installed_source_reads_pep_610(
+    direct_url: dict[str, object] | None, source: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PEP 610 direct_url.json examples: where `slipway new` says the project installs from."""
+    from slipway import origin
+
+    class Installed:
+        def read_text(self, name: str) -> str | None:
+            assert name == "direct_url.json"
+            return None if direct_url is None else json.dumps(direct_url)
+
+    monkeypatch.setattr(origin, "distribution", lambda name: Installed())
+    assert origin.installed_source() == source

@@ -62,6 +62,31 @@ BAD_VALUES = [
         "less than or equal to 100",
     ),
     ("sagemaker.instance_type", "m5.large", "sagemaker.instance_type", "pattern"),
+    (
+        "sagemaker.instance_type",
+        "ml.p4d.24xlarge",
+        "sagemaker",
+        "instance_type: ml.p4d.24xlarge is not in allowed_instance_types",
+    ),
+    (
+        "sagemaker.monitoring_instance_type",
+        "ml.m5.24xlarge",
+        "sagemaker",
+        "monitoring_instance_type: ml.m5.24xlarge is not in allowed_instance_types",
+    ),
+    (
+        "eks.database_instance_class",
+        "db.r6g.16xlarge",
+        "eks",
+        "database_instance_class: db.r6g.16xlarge is not in allowed_instance_types",
+    ),
+    (
+        "eks.node_group.instance_types",
+        ["p4d.24xlarge"],
+        "eks",
+        "node_group.instance_types[0]: p4d.24xlarge is not in allowed_instance_types",
+    ),
+    ("eks.allowed_instance_types", [], "eks.allowed_instance_types", "at least 1 item"),
     ("retention.capture_days", 0, "retention.capture_days", "greater than or equal to 1"),
     ("retention.log_days", 10, "retention.log_days", "Input should be"),
     ("deletion_protection", "maybe", "deletion_protection", "boolean"),
@@ -70,6 +95,15 @@ BAD_VALUES = [
     ("alarms.period_seconds", 30, "alarms.period_seconds", "Input should be"),
     ("alarms.surprise", 1, "alarms.surprise", "unknown key"),
     ("alarms.latency_p99_ms", _DELETE, "alarms.latency_p99_ms", "required key is missing"),
+    # AWS: a canary is at most 50% of the variant's instances; dev has one instance
+    ("sagemaker.deployment.traffic", "canary", "sagemaker.deployment", "canary_percent"),
+    (
+        "sagemaker.deployment",
+        {"traffic": "canary", "canary_percent": 10, "bake_seconds": 60},
+        "sagemaker",
+        "a 10% canary does not fit a 1-instance fleet",
+    ),
+    ("sagemaker.deployment.bake_seconds", 3601, "sagemaker.deployment.bake_seconds", "3600"),
 ]
 
 

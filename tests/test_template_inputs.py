@@ -257,14 +257,16 @@ def test_a_replayed_bad_answer_is_refused_before_anything_is_written(
     assert tree(tmp_path) == ["bad.json"]
 
 
-def test_the_requirement_the_post_gen_hook_writes_cannot_break_out_of_its_string() -> None:
+def test_the_requirement_the_post_gen_hook_writes_cannot_break_out_of_its_string(
+    tmp_path: Path,
+) -> None:
     context = {"compute": "sagemaker", "slipway_source": "", "_slipway_bundle_version": ""}
     hook = load_hook(
         "post_gen_project",
         {**context, "_template": "https://example.com/slipway.git", "_checkout": 'v1", "evil==1'},
     )
     with pytest.raises(hook.SourceError, match="slipway_source"):
-        hook.requirement(hook.CONTEXT)
+        hook.requirement(hook.CONTEXT, tmp_path)
 
 
 # -- names ----------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_actionlint_passes_every_workflow(
 ) -> None:
     project = baked[combo_id(combo)]
     names = {p.name for p in workflows(project)}
-    expected = {"ci.yml", "deploy.yml", "release.yml", "stack-up.yml", "train.yml"}
+    expected = {"ci.yml", "deploy.yml", "release.yml", "stack-up.yml", "test.yml", "train.yml"}
     assert names == expected | ({"drift.yml"} if combo["monitoring"] == "yes" else set())
     assert findings[combo_id(combo)] == []
 
@@ -135,9 +135,12 @@ def test_local_workflows_and_actions_get_the_inputs_they_declare(
     for path in workflows(project):
         for name, job in load(path)["jobs"].items():
             if str(job.get("uses", "")).startswith("./"):
-                called = load(project / job["uses"])["on"]["workflow_call"]
+                called = load(project / job["uses"])["on"]["workflow_call"] or {}
                 _check_call(f"{path.name}:{name}", called.get("inputs"), job.get("with", {}))
-                _check_call(f"{path.name}:{name}", called.get("secrets"), job.get("secrets", {}))
+                if job.get("secrets") != "inherit":
+                    _check_call(
+                        f"{path.name}:{name}", called.get("secrets"), job.get("secrets", {})
+                    )
                 calls += 1
     for path, name, step in steps(project):
         if str(step.get("uses", "")).startswith("./"):
@@ -206,7 +209,7 @@ def test_each_role_is_assumed_in_the_environment_it_trusts(
             for secret in _assumed_roles(job):
                 assert job.get("environment") == _trusted_environment(secret), where
                 assumed.add(secret)
-            passed = job.get("secrets", {}).get("deploy-role")
+            passed = job.get("secrets") != "inherit" and job.get("secrets", {}).get("deploy-role")
             if passed:  # a caller of stack-up.yml / release.yml
                 stack = job["with"]["stack"]
                 assert passed == f"${{{{ secrets.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}", where
@@ -224,15 +227,16 @@ def test_staging_and_prod_run_in_their_environments_after_dev(
     github = project / ".github" / "workflows"
     for name, reusable in (("deploy.yml", "stack-up.yml"), ("train.yml", "release.yml")):
         jobs = load(github / name)["jobs"]
-        assert jobs["dev"]["with"]["stack"] == "dev" and "needs" not in jobs["dev"]
+        # dev first; in train.yml after the commit's tests (ci.yml's deploy job waits for them)
+        assert jobs["dev"]["with"]["stack"] == "dev" and jobs["dev"].get("needs", "test") == "test"
         assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
         for stack in ("dev", "staging", "prod"):
             assert jobs[stack]["uses"] == f"./.github/workflows/{reusable}"
             assert jobs[stack]["secrets"]["deploy-role"].endswith(f"_{stack.upper()} }}}}")
         (job,) = load(github / reusable)["jobs"].values()
         assert job["environment"] == "${{ inputs.stack }}"
-    deploy_on = load(github / "deploy.yml")["on"]
-    assert deploy_on["push"]["branches"] == ["main"]
+    assert set(load(github / "deploy.yml")["on"]) == {"workflow_call"}
+    assert load(github / "ci.yml")["on"]["push"]["branches"] == ["main"]
     train_on = load(github / "train.yml")["on"]
     assert {"workflow_dispatch", "schedule", "repository_dispatch"} <= set(train_on)
 
@@ -304,13 +308,23 @@ def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
 ) -> None:
     """compute=eks: the serving image is built in the job that runs `pulumi up` (one
     approval), tagged with the commit SHA (immutable tags: never `latest`), and `pulumi up`
-    deploys exactly that tag. SageMaker serves a prebuilt image: no image action."""
+    deploys exactly that tag. SageMaker serves the same project image: release.yml pushes
+    it and deploys that tag (the first release creates the endpoint)."""
     project = baked[combo_id(combo)]
     action_file = project / ".github" / "actions" / "image" / "action.yml"
     (job,) = load(project / ".github" / "workflows" / "stack-up.yml")["jobs"].values()
     uses = [str(step.get("uses", "")) for step in job["steps"]]
     if combo["compute"] != "eks":
-        assert not action_file.exists() and "./.github/actions/image" not in uses
+        assert action_file.exists() and "./.github/actions/image" not in uses
+        (release,) = load(project / ".github" / "workflows" / "release.yml")["jobs"].values()
+        steps = release["steps"]
+        image = next(i for i, s in enumerate(steps) if s.get("uses") == "./.github/actions/image")
+        deploy = next(i for i, s in enumerate(steps) if " deploy " in str(s.get("run", "")))
+        assert image < deploy and '--image-tag "$IMAGE_TAG"' in steps[deploy]["run"]
+        assert (
+            steps[deploy]["env"]["IMAGE_TAG"]
+            == f"${{{{ steps.{steps[image]['id']}.outputs.tag }}}}"
+        )
         return
     image_step = uses.index("./.github/actions/image")
     up_step = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions"))
@@ -356,3 +370,331 @@ def test_eks_preview_shows_the_image_of_the_pull_request(
             "secret": False,
         }
     }
+
+
+# --- The path from an empty repository (issue 12, items 15-19; docs/ci.md) ---
+
+BACKEND_FILE = "infra/pulumi-backend.env"
+BACKEND_VARS = ("PULUMI_BACKEND_URL", "PULUMI_ORGANIZATION")
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+def evaluate(text: str, values: dict[str, str]) -> str:
+    """Substitute the ``${{ <name> }}`` expressions of ``values`` (e.g. ``inputs.stack``,
+    ``matrix.role``, ``secrets[matrix.role]``); any other expression is an error."""
+
+    def one(match: re.Match[str]) -> str:
+        assert match.group(1) in values, f"cannot evaluate {match.group(0)} in {text!r}"
+        return values[match.group(1)]
+
+    return EXPRESSION.sub(one, text)
+
+
+def run_step(step: dict[str, Any], cwd: Path, values: dict[str, str], **env: str) -> Any:
+    """Run a composite action's bash step as the runner would, its ``env`` evaluated."""
+    assert step.get("shell") == "bash", step
+    step_env = {k: evaluate(str(v), values) for k, v in step.get("env", {}).items()}
+    return subprocess.run(
+        ["bash", "-e", "-c", evaluate(step["run"], values)],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", **env, **step_env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def setup_calls(project: Path) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(where, with, expression values) for each call of the setup action with an AWS role,
+    one per matrix row; reusable workflows once per stack their callers pass."""
+    callers: dict[str, list[str]] = {}
+    for path in workflows(project):
+        for job in load(path)["jobs"].values():
+            if "stack" in job.get("with", {}):
+                callers.setdefault(Path(job["uses"]).name, []).append(job["with"]["stack"])
+    found = []
+    for path in workflows(project):
+        for name, job in load(path)["jobs"].items():
+            rows = job.get("strategy", {}).get("matrix", {}).get("include", [{}])
+            stacks = callers.get(path.name, [None])
+            for step in job.get("steps", []):
+                if step.get("uses") != "./.github/actions/setup" or "with" not in step:
+                    continue
+                for row in rows:
+                    for stack in stacks:
+                        values = {f"matrix.{k}": v for k, v in row.items()}
+                        values |= {"inputs.stack": stack} if stack else {}
+                        found.append((f"{path.name}:{name}:{stack or row}", step["with"], values))
+    return found
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_a_missing_role_secret_fails_first_naming_it(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """A secret that is not set evaluates to '' (item 18): the setup action's first step
+    must then fail and name the secret, instead of skipping the AWS and Pulumi logins and
+    letting a later Pulumi step fail with a misleading error."""
+    project = baked[combo_id(combo)]
+    action = load(project / ".github" / "actions" / "setup" / "action.yml")
+    first, *rest = action["runs"]["steps"]
+    assert "run" in first, f"the setup action starts with {first.get('uses')}, not a check"
+    calls = setup_calls(project)
+    assert len(calls) >= 6
+    for where, given, values in calls:
+        secret_ref = EXPRESSION.fullmatch(str(given["aws-role"]))
+        assert secret_ref, f"{where}: aws-role is not one secret"
+        expected = _expected_secret(secret_ref.group(1), values)
+        inputs = {
+            f"inputs.{k}": evaluate(str(v), values) for k, v in given.items() if k != "aws-role"
+        }
+        inputs["inputs.aws-role"] = ""  # the secret is not set
+        run = run_step(first, project, inputs)
+        assert run.returncode != 0, f"{where}: an empty {expected} does not stop the job"
+        assert expected in run.stdout + run.stderr, f"{where}: the error does not name {expected}"
+        inputs["inputs.aws-role"] = "arn:aws:iam::123456789012:role/x"
+        assert run_step(first, project, inputs).returncode == 0, where
+    for step in rest:  # the logins never depend on the role's value being non-empty
+        assert "inputs.aws-role " not in str(step.get("if", "")) + " ", step
+
+
+def _expected_secret(reference: str, values: dict[str, str]) -> str:
+    """The repository secret behind ``secrets.X`` / ``secrets[matrix.role]`` /
+    ``secrets.deploy-role`` (the caller's AWS_DEPLOY_ROLE_ARN_<STACK>)."""
+    if reference == "secrets[matrix.role]":
+        return values["matrix.role"]
+    if reference == "secrets.deploy-role":
+        return f"AWS_DEPLOY_ROLE_ARN_{values['inputs.stack'].upper()}"
+    return reference.removeprefix("secrets.")
+
+
+def _env_maps(node: Any) -> list[dict[str, Any]]:
+    """Every ``env:`` mapping in a workflow or action (workflow, job and step level)."""
+    if isinstance(node, list):
+        return [env for item in node for env in _env_maps(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["env"]] if isinstance(node.get("env"), dict) else []
+    return found + [env for key, value in node.items() if key != "env" for env in _env_maps(value)]
+
+
+def _pulumi_steps(project: Path) -> list[tuple[Path, str, dict[str, Any]]]:
+    return [
+        (path, name, step)
+        for path, name, step in steps(project)
+        if str(step.get("uses", "")).startswith("pulumi/actions")
+        and "command" in step.get("with", {})
+    ]
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_one_file_names_the_pulumi_backend_and_organization(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Item 16: the workflows select `<org>/<stack>` and the README creates the stacks; both
+    read the backend and organization from infra/pulumi-backend.env, and nothing else sets
+    them, so the stacks a user creates are the stacks the workflows select."""
+    project = baked[combo_id(combo)]
+    values = dict(
+        line.split("=", 1)
+        for line in (project / BACKEND_FILE).read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert set(values) == set(BACKEND_VARS)
+    assert (
+        values["PULUMI_ORGANIZATION"]
+        == combo.get("github_repository", "example-org/x").split("/")[0]
+    )
+    for path in sorted((project / ".github").rglob("*.yml")):
+        for env in _env_maps(load(path)):
+            assert not set(env) & set(BACKEND_VARS), f"{path.name} sets the backend itself"
+
+    action = load(project / ".github" / "actions" / "setup" / "action.yml")
+    [backend] = [s for s in action["runs"]["steps"] if BACKEND_FILE in str(s.get("run", ""))]
+    github_env = project / "build" / "github-env"
+    github_env.parent.mkdir(exist_ok=True)
+    github_env.write_text("")
+    run = run_step(backend, project, {}, GITHUB_ENV=str(github_env))
+    assert run.returncode == 0, run.stderr
+    assert dict(ln.split("=", 1) for ln in github_env.read_text().splitlines()) == values
+
+    [auth] = [s for s in action["runs"]["steps"] if "pulumi/auth-actions" in s.get("uses", "")]
+    assert auth["with"]["organization"] == "${{ env.PULUMI_ORGANIZATION }}"
+    assert auth["with"]["cloud-url"] == "${{ env.PULUMI_BACKEND_URL }}"
+    assert "startsWith(env.PULUMI_BACKEND_URL, 'https://')" in auth["if"]
+
+    readme = (project / "README.md").read_text()
+    assert "make stack STACK=dev" in readme
+    for line in readme.splitlines():  # a bare stack name selects the user's default org
+        if line.startswith("pulumi "):
+            assert not re.search(r"stack (init|select)|--stack (dev|staging|prod)\b", line), line
+    dry = subprocess.run(
+        ["make", "-n", "stack", "up", "STACK=staging"], cwd=project, capture_output=True, text=True
+    )
+    stack = f"{values['PULUMI_ORGANIZATION']}/staging"
+    assert f"pulumi stack init {stack}" in dry.stdout and f"up --stack {stack}" in dry.stdout
+
+    pulumi = _pulumi_steps(project)
+    assert len(pulumi) >= 2
+    for path, name, step in pulumi:
+        stack = step["with"]["stack-name"]
+        assert stack.startswith("${{ env.PULUMI_ORGANIZATION }}/"), f"{path.name}:{name}"
+    for path, _, step in steps(project):
+        for line in str(step.get("run", "")).splitlines():
+            if "pulumi stack" in line:
+                assert '--stack "$PULUMI_ORGANIZATION/$STACK"' in line, f"{path.name}: {line}"
+
+
+def _reaches(project: Path, path: Path, job: dict[str, Any], wanted: str) -> bool:
+    """Whether a job runs ``wanted`` in a run step, itself or through a called workflow."""
+    if str(job.get("uses", "")).startswith("./"):
+        called = load(project / job["uses"])
+        return any(_reaches(project, path, j, wanted) for j in called["jobs"].values())
+    return any(wanted in str(step.get("run", "")) for step in job.get("steps", []))
+
+
+def _needs(jobs: dict[str, Any], name: str) -> set[str]:
+    """Every job ``name`` waits for, directly or through other jobs."""
+    direct = jobs[name].get("needs", [])
+    direct = [direct] if isinstance(direct, str) else direct
+    return set(direct).union(*(_needs(jobs, d) for d in direct)) if direct else set()
+
+
+ROLLOUT_MARKS = ("pipeline run", "kubectl rollout", "$CLI deploy")
+
+
+def _rolls_out(project: Path, path: Path, job: dict[str, Any]) -> bool:
+    if str(job.get("uses", "")).startswith("./"):
+        called = load(project / job["uses"])
+        return any(_rolls_out(project, path, j) for j in called["jobs"].values())
+    for step in job.get("steps", []):
+        if str(step.get("uses", "")).startswith("pulumi/actions") and step["with"].get(
+            "command"
+        ) in ("up", "update", "destroy"):
+            return True
+        if any(mark in str(step.get("run", "")) for mark in ROLLOUT_MARKS):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_rollouts_wait_for_the_tests_of_their_commit(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Item 19: a workflow that changes a stack (pulumi up, a model release) runs only as a
+    job of a run that first passed `make test` on the same commit: rollout workflows have
+    no trigger of their own, and each job that calls one waits for a job that tests."""
+    project = baked[combo_id(combo)]
+    rollouts = 0
+    for path in workflows(project):
+        workflow = load(path)
+        triggers = set(workflow["on"]) if isinstance(workflow["on"], dict) else {workflow["on"]}
+        jobs = workflow["jobs"]
+        if triggers == {"workflow_call"}:
+            continue  # judged at its callers
+        for name, job in jobs.items():
+            if not _rolls_out(project, path, job):
+                continue
+            rollouts += 1
+            tested = [
+                n for n in _needs(jobs, name) if _reaches(project, path, jobs[n], "make test")
+            ]
+            assert tested, f"{path.name}:{name} does not wait for `make test`"
+        cancel = str(workflow.get("concurrency", {}).get("cancel-in-progress", False))
+        if any(_rolls_out(project, path, j) for j in jobs.values()):
+            assert cancel in ("False", "${{ github.event_name == 'pull_request' }}"), (
+                f"{path.name}: a newer run may cancel a rollout in progress"
+            )
+    assert rollouts >= 4  # deploy: dev, staging, prod; train: dev...
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_one_concurrency_group_per_stack_for_every_change(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Item 19: `pulumi up` and a model release of the same stack queue behind each other
+    (one group per stack, never cancelled), so they never run on one stack at once."""
+    project = baked[combo_id(combo)]
+    groups = {}
+    for path in workflows(project):
+        for name, job in load(path)["jobs"].items():
+            if "steps" in job and _rolls_out(project, path, job):
+                concurrency = job.get("concurrency", {})
+                assert concurrency.get("cancel-in-progress") is False, f"{path.name}:{name}"
+                groups[f"{path.name}:{name}"] = concurrency.get("group")
+    assert set(groups) == {"release.yml:release", "stack-up.yml:up"}
+    assert len(set(groups.values())) == 1, groups
+    assert "${{ inputs.stack }}" in next(iter(groups.values()))
+
+
+def _used_environments_and_secrets(project: Path) -> tuple[set[str], dict[str, str]]:
+    """The GitHub environments the jobs run in, and each role secret with the stack output
+    it must hold, as the workflows themselves say (the callers of reusable workflows)."""
+    environments, secrets = set(), {}
+    for path in workflows(project):
+        for job in load(path)["jobs"].values():
+            environment = str(job.get("environment", ""))
+            if environment == "${{ inputs.stack }}":
+                environments |= {"dev", "staging", "prod"}
+            elif environment:
+                environments.add(environment)
+            names = _assumed_roles(job) + [
+                f"AWS_DEPLOY_ROLE_ARN_{job['with']['stack'].upper()}"
+                for _ in [0]
+                if job.get("secrets") not in (None, "inherit") and "deploy-role" in job["secrets"]
+            ]
+            for name in names:
+                if name == "deploy-role":
+                    continue
+                kind = name.split("_")[1].lower()
+                secrets[name] = f"{kind}RoleArn"
+    return environments, secrets
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_ci_setup_prints_every_environment_secret_and_the_pulumi_trust(
+    combo: dict[str, str], baked: dict[str, Path], tmp_path: Path
+) -> None:
+    """Item 17: `make ci-setup` prints, from the project's own files, each GitHub
+    environment the workflows use with its protection, each role secret with the stack
+    output to store, and the Pulumi OIDC issuer policy (or, for an s3:// backend, the state
+    bucket and keys). The README sends the user there."""
+    from slipway import ci_setup
+
+    project = baked[combo_id(combo)]
+    assert "make ci-setup" in (project / "README.md").read_text()
+    dry = subprocess.run(
+        ["make", "-n", "ci-setup", "CHECK=1"], cwd=project, capture_output=True, text=True
+    )
+    assert "slipway ci-setup . --check" in dry.stdout, dry.stderr
+    environments, secrets = _used_environments_and_secrets(project)
+    assert {"preview", "dev", "staging", "prod"} <= environments
+    text = ci_setup.steps(ci_setup.load(project))
+    repo = "example-org/churn-model"
+    for environment in environments:
+        assert f"repos/{repo}/environments/{environment} --input -" in text, environment
+        assert f"sub repo:{repo}:environment:{environment}" in text, environment
+        branch = f"environments/{environment}/deployment-branch-policies \\\n       -f name=main"
+        assert (branch in text) is (environment != "preview"), environment
+    for environment in ("staging", "prod"):
+        block = text.split(f"# {environment}:")[1].split("#")[0]
+        assert '"reviewers": [{"type": "User", "id": <REVIEWER_ID>}]' in block
+    for name, output in secrets.items():
+        stack = name.rsplit("_", 1)[1].lower()
+        command = f'gh secret set {name} --repo {repo} \\\n       --body "$(pulumi stack output'
+        assert f'{command} {output} --cwd infra --stack example-org/{stack})"' in text, name
+    assert text.count("gh secret set") == len(secrets)
+    assert "urn:pulumi:org:example-org" in text
+
+    s3 = tmp_path / "s3"
+    shutil.copytree(project, s3, ignore=shutil.ignore_patterns("build"))
+    (s3 / BACKEND_FILE).write_text(
+        "PULUMI_BACKEND_URL=s3://acme-state?region=us-east-1\nPULUMI_ORGANIZATION=organization\n"
+    )
+    text = ci_setup.steps(ci_setup.load(s3))
+    assert "aws s3api create-bucket --bucket acme-state" in text
+    for stack in ("dev", "staging", "prod"):
+        assert f"--alias-name alias/churn-model-{stack}-pulumi" in text
+        assert f"--stack organization/{stack})" in text
+    assert "urn:pulumi:org" not in text and "slipway does not\n   grant them yet" in text

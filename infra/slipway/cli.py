@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from slipway import __version__
+from slipway.origin import installed_source
 from slipway.resources import template_dir
 
 R = TypeVar("R")
@@ -116,8 +118,12 @@ def new(
         raise typer.Exit(1) from None
     replaying = replay or replay_file is not None
     if bundled and not replaying:
-        # An installed package pins generated projects to its own version.
+        # An installed package pins generated projects to its own version, from where it
+        # was installed (a git URL, a wheel or a source tree; else the index it came from).
         context["_slipway_bundle_version"] = __version__
+        source = installed_source()
+        if source:
+            context.setdefault("slipway_source", source)
     try:
         project = cookiecutter(
             str(root),
@@ -138,6 +144,50 @@ def new(
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {project}")
+    pin = _slipway_pin(Path(project))
+    if pin and " @ " not in pin:
+        typer.echo(
+            f"note: {pin} installs from a package index: CI runners and the image build must "
+            "reach that index (PIP_INDEX_URL), or generate again with "
+            "slipway_source=<git URL or wheel path>",
+            err=True,
+        )
+
+
+def _slipway_pin(project: Path) -> str | None:
+    """The slipway-mlops requirement the post-gen hook wrote into the project."""
+    for line in (project / "pyproject.toml").read_text().splitlines():
+        if line.strip().startswith('"slipway-mlops'):
+            return line.strip().strip('",')
+    return None
+
+
+@app.command("ci-setup")
+def ci_setup(
+    project_dir: Annotated[Path, typer.Argument(help="The generated project's root.")] = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="Also check it with your gh and pulumi logins.")
+    ] = False,
+) -> None:
+    """Print the GitHub and Pulumi setup the project's workflows need; --check verifies it."""
+    from slipway import ci_setup as setup
+
+    try:
+        project = setup.load(project_dir)
+    except (setup.SetupError, OSError, KeyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(setup.steps(project))
+    if not check:
+        return
+    # The Pulumi CLI reads the backend from the environment, as under `make`.
+    os.environ["PULUMI_BACKEND_URL"] = project.backend_url
+    findings = setup.check(project)
+    for finding in findings:
+        detail = f": {finding.detail}" if finding.detail else ""
+        typer.echo(f"{finding.status:<9} {finding.item}{detail}")
+    if any(f.status == "missing" for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -197,19 +247,43 @@ def _sandbox_step(step: Callable[[], R]) -> R:
 
 
 @sandbox_app.command("apply")
-def sandbox_apply(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None:
-    """Create/update the sandbox, print its inventory and the read-back checks."""
+def sandbox_apply(
+    program_dir: Path = PROGRAM_DIR,
+    stack: str = STACK,
+    rehearse: bool = typer.Option(
+        True,
+        "--rehearse/--no-rehearse",
+        help="Then start every workload the stack declares as its engine would (default).",
+    ),
+) -> None:
+    """Create/update the sandbox, print its inventory and read-back checks, then rehearse
+    every declared workload (started as SageMaker or Kubernetes starts it)."""
     from rich.console import Console
 
     from slipway.sandbox import apply
+    from slipway.sandbox.engine import rehearse as rehearse_workloads
     from slipway.sandbox.inventory import print_apply
 
+    console = Console()
     report = _sandbox_step(lambda: apply(program_dir, stack))
-    print_apply(report, Console())
+    print_apply(report, console)
     for check in report.failed_checks:
         message = f"{check.resource}: {check.prop}: moto holds {check.actual!r}"
         typer.echo(f"error: {message}", err=True)
     if report.failed_checks:
+        raise typer.Exit(1)
+    if not rehearse:
+        console.print("workloads: not rehearsed (--no-rehearse)")
+        return
+    from slipway.rehearsal.report import print_outcomes, summary
+
+    outcomes = _sandbox_step(lambda: rehearse_workloads(program_dir, stack, report.run))
+    print_outcomes(outcomes, console)
+    console.print(summary(outcomes))
+    failed = [o for o in outcomes if o.rehearsed and not o.ok]
+    for outcome in failed:
+        typer.echo(f"error: {outcome.name}: {outcome.reason}", err=True)
+    if failed:
         raise typer.Exit(1)
 
 
@@ -222,6 +296,95 @@ def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None
     from slipway.sandbox.inventory import print_destroy
 
     print_destroy(_sandbox_step(lambda: destroy(program_dir, stack)), Console())
+
+
+INFRA = typer.Option(
+    None,
+    "--infra",
+    help="The Pulumi program's directory (default: ./infra, or . if it holds Pulumi.yaml).",
+)
+
+
+def _program(infra: Path | None, stack: str) -> tuple[Path, str, Any]:
+    """(program dir, project name, the program run under mocks) or a one-line error."""
+    import yaml
+
+    from slipway.testing import run_program
+
+    if infra is None:
+        infra = Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
+    try:
+        project = yaml.safe_load((infra / "Pulumi.yaml").read_text())["name"]
+        if not (infra / f"Pulumi.{stack}.yaml").is_file():
+            raise FileNotFoundError(f"{infra / f'Pulumi.{stack}.yaml'}: no such stack file")
+        return infra, str(project), run_program(infra, stack)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"error: --infra {infra}: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def cost(
+    stack: str = STACK,
+    infra: Path | None = INFRA,
+    output: Annotated[
+        str, typer.Option("--format", help="markdown (default) or json.")
+    ] = "markdown",
+) -> None:
+    """Estimate a stack's monthly cost from what its program declares (run under mocks)."""
+    import json
+    from dataclasses import asdict
+
+    from slipway.cost import estimate
+    from slipway.cost.doc import region_of
+    from slipway.cost.report import render
+
+    if output not in ("markdown", "json"):
+        typer.echo(f"error: --format: must be markdown or json (got {output!r})", err=True)
+        raise typer.Exit(1)
+    directory, _, run = _program(infra, stack)
+    result = estimate(run, stack, region_of(directory, stack))
+    if output == "json":
+        lines = [{**asdict(line), "monthly": line.monthly} for line in result.lines]
+        summary = {"stack": stack, "region": result.region, "idle_total": result.idle_total}
+        typer.echo(json.dumps({**summary, "lines": lines}, indent=2))
+    else:
+        typer.echo(render(result), nl=False)
+
+
+policy_pack_app = typer.Typer(
+    help="Slipway's Pulumi policy pack (pulumi preview --policy-pack <path>).",
+    no_args_is_help=True,
+)
+app.add_typer(policy_pack_app, name="policy-pack")
+
+
+@policy_pack_app.command("path")
+def policy_pack_path() -> None:
+    """Print the installed policy pack directory (for --policy-pack)."""
+    from slipway.policies import PACK_DIR
+
+    typer.echo(str(PACK_DIR))
+
+
+@policy_pack_app.command("check")
+def policy_pack_check(stack: str = STACK, infra: Path | None = INFRA) -> None:
+    """Run the pack offline on the stack's program under mocks; exit 1 on a mandatory finding."""
+    from slipway.policies.offline import analyze
+    from slipway.testing import config_from_stack_file
+
+    directory, project, run = _program(infra, stack)
+    config = config_from_stack_file(directory / f"Pulumi.{stack}.yaml", project)
+    report = analyze(run, project=project, stack=stack, config=config)
+    for finding in report.findings:
+        typer.echo(str(finding))
+    mandatory = len(report.mandatory)
+    typer.echo(
+        f"{len(report.findings)} finding(s), {mandatory} mandatory, on {len(run.resources)} "
+        f"resources of stack {stack}"
+    )
+    if mandatory:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -27,6 +27,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _within(allowed: tuple[str, ...], **chosen: str) -> None:
+    """Each chosen size is one of ``allowed`` (the list the policy pack enforces)."""
+    for field, value in chosen.items():
+        if value not in allowed:
+            raise ValueError(f"{field}: {value} is not in allowed_instance_types {list(allowed)}")
+
+
 class Retention(_Strict):
     capture_days: int = Field(ge=1, le=3650)
     noncurrent_version_days: int = Field(ge=1, le=3650)
@@ -55,10 +62,31 @@ class Serverless(_Strict):
     max_concurrency: int = Field(ge=1, le=200)
 
 
+class Deployment(_Strict):
+    """Blue/green traffic shifting of a release (slipway.deploy.rollout).
+
+    AWS requires a canary to be at most 50% of the variant's instances
+    (TrafficRoutingConfig.CanarySize), so ``canary`` needs a fleet of two or more;
+    ``all_at_once`` shifts every request at once and keeps the old fleet for ``bake_seconds``
+    while the alarms watch (TerminationWaitInSeconds, 0-3600).
+    """
+
+    traffic: Literal["all_at_once", "canary"]
+    bake_seconds: int = Field(ge=0, le=3600)
+    canary_percent: int = Field(default=0, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _canary(self) -> Deployment:
+        if self.traffic == "canary" and not self.canary_percent:
+            raise ValueError("canary_percent: a canary needs 1-50 (percent of capacity)")
+        return self
+
+
 class SageMaker(_Strict):
     instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     initial_instance_count: int = Field(ge=1, le=100)
     autoscaling: Autoscaling
+    deployment: Deployment
     serverless: Serverless
     data_capture_sampling_percent: int = Field(ge=0, le=100)
     monitoring_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
@@ -67,6 +95,29 @@ class SageMaker(_Strict):
     # "mlflow_app": serverless MLflow App (no idle hourly charge); "tracking_server": sized
     # MLflow tracking server (billed per hour). See docs/tracking-cost.md.
     tracking: Literal["mlflow_app", "tracking_server"]
+    # Instance types this environment may run (endpoint and monitoring jobs); the policy pack
+    # refuses any other (slipway.policies, docs/policy-pack.md).
+    allowed_instance_types: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _allowed(self) -> SageMaker:
+        _within(
+            self.allowed_instance_types,
+            instance_type=self.instance_type,
+            monitoring_instance_type=self.monitoring_instance_type,
+        )
+        return self
+
+    @model_validator(mode="after")
+    def _canary_fits(self) -> SageMaker:
+        smallest = min(self.initial_instance_count, self.autoscaling.min_capacity)
+        percent = self.deployment.canary_percent
+        if self.deployment.traffic == "canary" and 2 * -(-smallest * percent // 100) > smallest:
+            raise ValueError(
+                f"deployment: a {percent}% canary does not fit a {smallest}-instance fleet (AWS: "
+                "at most 50% of the variant's instances); use traffic: all_at_once"
+            )
+        return self
 
 
 class NodeGroup(_Strict):
@@ -132,6 +183,20 @@ class Eks(_Strict):
     ecr_keep_images: int = Field(ge=1, le=1000)
     # Share of answered /invocations requests the model server writes to data-capture/.
     capture_sampling_percent: int = Field(ge=0, le=100)
+    # EC2 node types and RDS classes this environment may run; the policy pack refuses others.
+    allowed_instance_types: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _allowed(self) -> Eks:
+        _within(
+            self.allowed_instance_types,
+            database_instance_class=self.database_instance_class,
+            **{
+                f"node_group.instance_types[{i}]": t
+                for i, t in enumerate(self.node_group.instance_types)
+            },
+        )
+        return self
 
 
 class Alarms(_Strict):

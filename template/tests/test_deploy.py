@@ -1,8 +1,9 @@
 """``deploy`` and ``deploy-rollback`` end to end, offline, against moto in-process.
 
-The stack (bucket, KMS key, package group, role, {{ cookiecutter.endpoint }} endpoint, alarms)
-is emulated by ``slipway.testing.moto_stack.create_stack`` in the region of
-``infra/Pulumi.dev.yaml``. moto has no SageMaker UpdateEndpoint: a botocore
+The stack (bucket, KMS key, package group, role, image repository with a pushed image,
+the {{ cookiecutter.endpoint }} endpoint's serving spec, alarms; no endpoint: the first
+release creates it) is emulated by ``slipway.testing.moto_stack.create_stack`` in the
+region of ``infra/Pulumi.dev.yaml``. moto has no SageMaker UpdateEndpoint: a botocore
 ``before-call`` hook (not Stubber, not a moto server) registered on boto3's default
 session answers it for the clients the command builds, after botocore validated the
 request, and switches the endpoint in moto's backend. The champion is the session's.
@@ -22,7 +23,7 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
-from slipway.testing.moto_stack import Clients, create_stack, image_uri
+from slipway.testing.moto_stack import IMAGE_TAG, Clients, create_stack, image_uri
 from typer.testing import CliRunner, Result
 
 from {{ cookiecutter.package_name }}.cli import app
@@ -96,6 +97,9 @@ def deploy(*args: str) -> Result:
 
 
 def _endpoint_config(aws: Clients, stack: dict[str, str]) -> str:
+    endpoints = [e["EndpointName"] for e in aws("sagemaker").list_endpoints()["Endpoints"]]
+    if stack["endpointName"] not in endpoints:
+        return "(none)"
     endpoint = aws("sagemaker").describe_endpoint(EndpointName=stack["endpointName"])
     return str(endpoint["EndpointConfigName"])
 
@@ -113,14 +117,19 @@ def _assert_nothing_written(aws: Clients, stack: dict[str, str]) -> None:
     assert aws("s3").list_objects_v2(Bucket=stack["bucketName"])["KeyCount"] == 0
     assert _packages(aws, stack) == []
     assert aws.hook.requests == []
-    assert _endpoint_config(aws, stack) == "initial-config"
+    assert _endpoint_config(aws, stack) == "(none)"
 
 
 def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     aws: Clients, stack: dict[str, str], outcome: Outcome, settings: Any
 ) -> None:
-    result = deploy("--canary-percent", "20", "--wait-seconds", "60")
-    assert result.exit_code == 0, result.output
+    missing = deploy()
+    assert missing.exit_code == 2
+    assert missing.output.strip().startswith("error: --image-tag: name the tag of the image")
+
+    first = deploy("--image-tag", IMAGE_TAG)
+    assert first.exit_code == 0, first.output
+    assert "(created)" in first.output and "first release" in first.output
 
     # model.tar.gz of the champion, MLflow model at the root, under the stack's KMS key
     key = f"models/{outcome.model_name}/v{outcome.version}/model.tar.gz"
@@ -129,25 +138,28 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     with tarfile.open(fileobj=io.BytesIO(obj["Body"].read()), mode="r:gz") as tar:
         assert "MLmodel" in tar.getnames()
 
-    # approved package, approver from the config, serving image kept from the endpoint
+    # approved package, approver from the config, the project's image from the stack repository
     (package,) = _packages(aws, stack)
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["CustomerMetadataProperties"]["approved-by"] == settings.gate.approved_by
     container = package["InferenceSpecification"]["Containers"][0]
-    assert container["Image"] == image_uri(REGION)
+    assert container["Image"] == image_uri(REGION, "{{ cookiecutter.project_slug }}-dev")
     assert container["ModelDataUrl"] == f"s3://{stack['bucketName']}/{key}"
+    created = _endpoint_config(aws, stack)
+    assert created != "(none)" and aws.hook.requests == []
 
+    second = deploy("--image-tag", IMAGE_TAG, "--approved-by", "alice")
+    assert second.exit_code == 0, second.output
     (request,) = aws.hook.requests
     new_config = request["EndpointConfigName"]
-    assert _endpoint_config(aws, stack) == new_config != "initial-config"
+    assert _endpoint_config(aws, stack) == new_config != created
+    assert _packages(aws, stack)[-1]["CustomerMetadataProperties"]["approved-by"] == "alice"
     if SERVERLESS:
         assert "DeploymentConfig" not in request
-        assert "all at once" in result.output
+        assert "all at once" in second.output
     else:
         policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]
-        routing = policy["TrafficRoutingConfiguration"]
-        assert routing["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 20}
-        assert routing["WaitIntervalInSeconds"] == 60
+        assert policy["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"  # one instance
         alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
         endpoint = stack["endpointName"]
         assert alarms == [
@@ -157,21 +169,13 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
 
     back = cli("deploy-rollback", "--stack", "dev", "--outputs", OUTPUTS)
     assert back.exit_code == 0, back.output
-    assert f"{new_config} -> initial-config" in back.output
-    assert _endpoint_config(aws, stack) == "initial-config"
+    assert f"{new_config} -> {created}" in back.output
+    assert _endpoint_config(aws, stack) == created
     again = cli("deploy-rollback", "--stack", "dev", "--outputs", OUTPUTS)
     assert again.exit_code == 2
     assert again.output.strip() == (
-        "error: rollback: initial-config was not deployed by slipway; nothing to return to"
+        f"error: rollback: {created} is the endpoint's first release; nothing to return to"
     )
-
-    # a given image and approver replace the defaults
-    image = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/own-image:2"
-    result = deploy("--image-uri", image, "--approved-by", "alice")
-    assert result.exit_code == 0, result.output
-    package = _packages(aws, stack)[-1]
-    assert package["InferenceSpecification"]["Containers"][0]["Image"] == image
-    assert package["CustomerMetadataProperties"]["approved-by"] == "alice"
 
 
 @pytest.mark.parametrize(
@@ -182,7 +186,7 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
         (["--stack", "nope"], "--stack: no stack config infra/Pulumi.nope.yaml"),
         (["--stack", "../dev"], "--stack: not a stack name (got '../dev')"),
         (["--outputs", "build/none.json"], "--outputs: build/none.json: not a readable JSON"),
-        ([], "stack outputs: missing endpointName (is this a sagemaker stack?)"),
+        ([], "stack outputs: missing endpointName, serving (is this a sagemaker stack?)"),
     ],
     ids=["canary-0", "canary-51", "unknown-stack", "bad-stack", "no-outputs", "missing-key"],
 )
@@ -191,7 +195,7 @@ def test_bad_input_is_one_line_and_calls_no_aws(
 ) -> None:
     incomplete = {"bucketName": "b", "kmsKeyArn": "k", "modelPackageGroupName": "g"}
     _write_outputs(in_project, {**incomplete, "inferenceRoleArn": "r"})  # no endpointName
-    result = deploy("--canary-percent", "10", *args)
+    result = deploy("--image-tag", IMAGE_TAG, "--canary-percent", "10", *args)
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith(f"error: {message}"), line
@@ -209,12 +213,12 @@ def test_refusals_write_nothing(
 ) -> None:
     if refusal == "no-champion":
         config = write_config(in_project / "undeployed", model={"name": "never-trained"})
-        result = deploy("--config", str(config))
+        result = deploy("--image-tag", IMAGE_TAG, "--config", str(config))
         message = "champion: model 'never-trained' has no champion to deploy"
     else:
         alarm = f"{stack['endpointName']}-ModelLatency"
         aws("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="t")
-        result = deploy()
+        result = deploy("--image-tag", IMAGE_TAG)
         message = f"alarms: {alarm} already firing; fix the endpoint first"
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {message}"
@@ -228,7 +232,7 @@ def test_realtime_endpoint_without_alarms_needs_no_auto_rollback(
     """A monitoring=no stack has no alarms: refused, unless ``--no-auto-rollback``."""
     outputs = create_stack(aws, "bare", alarms=False)
     _write_outputs(in_project, outputs)
-    result = deploy()
+    result = deploy("--image-tag", IMAGE_TAG)
     assert result.exit_code == 2
     assert result.output.strip() == (
         "error: alarms: the endpoint has no CloudWatch alarms to roll back on; "
@@ -236,12 +240,11 @@ def test_realtime_endpoint_without_alarms_needs_no_auto_rollback(
     )
     _assert_nothing_written(aws, outputs)
 
-    result = deploy("--no-auto-rollback", "--canary-percent", "25")
+    assert deploy("--image-tag", IMAGE_TAG, "--no-auto-rollback").exit_code == 0
+    result = deploy("--image-tag", IMAGE_TAG, "--no-auto-rollback")
     assert result.exit_code == 0, result.output
-    assert "traffic: canary 25% for 300 s, no alarm rollback (--no-auto-rollback)" in result.output
+    assert "all at once, baking 120 s, no alarm rollback (--no-auto-rollback)" in result.output
     (request,) = aws.hook.requests
     assert set(request["DeploymentConfig"]) == {"BlueGreenUpdatePolicy"}  # no rollback config
-    routing = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 25}
-    assert _endpoint_config(aws, outputs) == request["EndpointConfigName"] != "initial-config"
+    assert _endpoint_config(aws, outputs) == request["EndpointConfigName"]
 {%- endif %}

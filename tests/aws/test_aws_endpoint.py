@@ -1,95 +1,115 @@
-"""Endpoint: realtime variants, capture and autoscaling; serverless sizing; refused combos."""
+"""Endpoint: the serving spec the deploy runtime builds the endpoint from, the image
+repository, and the refused combinations. No SageMaker resource is declared."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_helpers import stack_context
 from slipway.aws import Endpoint, EndpointArgs, EndpointConfigError
+from slipway.aws.endpoint import DataQuality
+from slipway.deploy.spec import RUNTIME_OWNED, ServingSpec
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_pulumi
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0000-1111"
 CAPTURE = "s3://churn-bucket/data-capture/"
+ROLE = "arn:aws:iam::123456789012:role/infer"
+QUALITY = DataQuality(
+    "s3://churn-bucket/monitoring/baseline/",
+    "s3://churn-bucket/monitoring/reports",
+    "arn:aws:iam::123456789012:role/exec",
+)
 
 
 def _args(preset: str, kind: str, **extra: Any) -> EndpointArgs:
     return EndpointArgs(
         stack_context(preset),
         kind=kind,  # type: ignore[arg-type]
-        image_uri="1.dkr.ecr.us-east-1.amazonaws.com/img:1",
-        model_data_url="s3://churn-bucket/models/model.tar.gz",
-        role_arn="arn:aws:iam::123456789012:role/infer",
+        role_arn=ROLE,
         kms_key_arn=KEY,
         **extra,
     )
 
 
-def _run(preset: str, kind: str, **extra: Any) -> ProgramRun:
-    return run_pulumi(lambda: Endpoint("churn", _args(preset, kind, **extra)), stack=preset)
+def _run(preset: str, kind: str, **extra: Any) -> tuple[ProgramRun, ServingSpec]:
+    run = run_pulumi(lambda: Endpoint("churn", _args(preset, kind, **extra)), stack=preset)
+    component = run.one("slipway:aws:Endpoint")
+    return run, ServingSpec.from_value(component.registered_outputs["spec"])
 
 
-def test_realtime_variant_capture_and_autoscaling_follow_the_preset(preset_name: str) -> None:
+def test_realtime_spec_follows_the_preset(preset_name: str) -> None:
     sagemaker = load_preset(preset_name).sagemaker
-    run = _run(preset_name, "realtime", capture_uri=CAPTURE)
-    config = run.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-    [variant] = config.inputs["productionVariants"]
-    assert variant["instanceType"] == sagemaker.instance_type
-    assert variant["initialInstanceCount"] == sagemaker.initial_instance_count
-    assert "serverlessConfig" not in variant
-    capture = config.inputs["dataCaptureConfig"]
-    assert (capture["kmsKeyId"], capture["destinationS3Uri"]) == (KEY, CAPTURE)
-    assert capture["initialSamplingPercentage"] == sagemaker.data_capture_sampling_percent
-    target = run.one("aws:appautoscaling/target:Target").inputs
+    run, spec = _run(preset_name, "realtime", capture_uri=CAPTURE, data_quality=QUALITY)
+    assert set(run.type_counts()).isdisjoint(RUNTIME_OWNED)
+    [variant] = spec.variants
+    assert variant["InstanceType"] == sagemaker.instance_type
+    assert variant["InitialInstanceCount"] == max(
+        sagemaker.initial_instance_count, sagemaker.autoscaling.min_capacity
+    )
+    assert spec.endpoint_name == "churn-" + preset_name + "-endpoint"
+    assert (spec.role_arn, spec.kms_key_id) == (ROLE, KEY)
+    capture = spec.data_capture or {}
+    assert (capture["KmsKeyId"], capture["DestinationS3Uri"]) == (KEY, CAPTURE)
+    assert capture["InitialSamplingPercentage"] == sagemaker.data_capture_sampling_percent
     bounds = sagemaker.autoscaling
-    assert (target["minCapacity"], target["maxCapacity"]) == (
+    assert spec.autoscaling is not None
+    assert (spec.autoscaling.min_capacity, spec.autoscaling.max_capacity) == (
         bounds.min_capacity,
         bounds.max_capacity,
     )
-    endpoint_name = run.one("aws:sagemaker/endpoint:Endpoint").state["name"]
-    assert target["resourceId"] == f"endpoint/{endpoint_name}/variant/primary"
-    policy = run.one("aws:appautoscaling/policy:Policy").inputs
-    tracking = policy["targetTrackingScalingPolicyConfiguration"]
-    assert tracking["targetValue"] == bounds.target_invocations_per_instance
-    assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == (
-        "SageMakerVariantInvocationsPerInstance"
+    policy = sagemaker.deployment
+    assert spec.deployment is not None
+    assert spec.deployment.traffic == policy.traffic.upper()
+    assert spec.deployment.bake_seconds == policy.bake_seconds
+    schedule = spec.monitoring_schedule or {}
+    definition = schedule["MonitoringScheduleConfig"]["MonitoringJobDefinition"]
+    assert definition["MonitoringInputs"][0]["EndpointInput"]["EndpointName"] == spec.endpoint_name
+    assert definition["BaselineConfig"]["StatisticsResource"]["S3Uri"] == (
+        "s3://churn-bucket/monitoring/baseline/statistics.json"
+    )
+    assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == (
+        sagemaker.monitoring_schedule
     )
 
 
-def test_endpoint_configuration_name_is_not_hard_coded() -> None:
-    run = _run("dev", "realtime")
-    config = run.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-    assert "name" not in config.inputs
-    assert config.delete_before_replace is False
-    endpoint = run.one("aws:sagemaker/endpoint:Endpoint")
-    assert endpoint.inputs["endpointConfigName"] == config.state["name"]
+def test_the_serving_image_repository_is_the_stacks() -> None:
+    run, _ = _run("prod", "realtime")
+    repository = run.one("aws:ecr/repository:Repository")
+    assert repository.inputs["name"] == "churn-prod-model"
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.protect  # prod: deletion protection
+    lifecycle = json.loads(run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])
+    assert lifecycle["rules"][1]["selection"]["countNumber"] == (
+        load_preset("prod").eks.ecr_keep_images
+    )
 
 
 def test_serverless_sizes_from_the_preset_without_capture_or_scaling(preset_name: str) -> None:
     serverless = load_preset(preset_name).sagemaker.serverless
-    run = _run(preset_name, "serverless")
-    config = run.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs
-    [variant] = config["productionVariants"]
-    assert variant["serverlessConfig"] == {
-        "memorySizeInMb": serverless.memory_size_mb,
-        "maxConcurrency": serverless.max_concurrency,
+    _, spec = _run(preset_name, "serverless")
+    [variant] = spec.variants
+    assert variant["ServerlessConfig"] == {
+        "MemorySizeInMB": serverless.memory_size_mb,
+        "MaxConcurrency": serverless.max_concurrency,
     }
-    assert "instanceType" not in variant and "dataCaptureConfig" not in config
-    assert run.of_type("aws:appautoscaling/target:Target") == []
+    assert "InstanceType" not in variant and spec.data_capture is None
+    assert spec.autoscaling is None and spec.deployment is None and not spec.kms_key_id
 
 
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
         ({"capture_uri": CAPTURE}, "capture_uri"),
-        ({"model_monitor": True}, "model_monitor"),
-        ({"vpc_config": {"subnets": ["subnet-1"], "security_group_ids": ["sg-1"]}}, "vpc_config"),
+        ({"capture_uri": None, "data_quality": QUALITY}, "data_quality"),
+        ({"vpc_config": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}, "vpc_config"),
         ({"variants": ("a", "b")}, "variants"),
     ],
 )
 def test_serverless_refuses_what_aws_rejects(extra: dict[str, Any], field: str) -> None:
-    with pytest.raises(EndpointConfigError, match=f"^{field}: AWS does not support it"):
+    with pytest.raises(EndpointConfigError, match=f"^{field}: "):
         _run("dev", "serverless", **extra)
 
 
@@ -98,7 +118,7 @@ def test_refused_combination_registers_nothing() -> None:
 
     def program() -> None:
         try:
-            Endpoint("churn", _args("dev", "serverless", model_monitor=True))
+            Endpoint("churn", _args("dev", "serverless", data_quality=QUALITY))
         except EndpointConfigError as exc:
             registered.append(str(exc))
 
@@ -106,10 +126,6 @@ def test_refused_combination_registers_nothing() -> None:
     assert registered and run.resources == ()
 
 
-def test_realtime_variants_each_scale() -> None:
-    run = _run("staging", "realtime", variants=("blue", "green"))
-    targets = sorted(
-        t.inputs["resourceId"].rsplit("/", 1)[1]
-        for t in run.of_type("aws:appautoscaling/target:Target")
-    )
-    assert targets == ["blue", "green"]
+def test_realtime_variants_are_each_in_the_spec() -> None:
+    _, spec = _run("staging", "realtime", variants=("blue", "green"))
+    assert [v["VariantName"] for v in spec.variants] == ["blue", "green"]

@@ -1,4 +1,5 @@
-"""Monitoring: alarms and thresholds, SNS email, dashboard, data-quality schedule."""
+"""Monitoring: alarms and thresholds, SNS email, dashboard (the data-quality schedule is in
+the endpoint's serving spec: tests/aws/test_aws_endpoint.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,14 @@ import json
 
 import pytest
 from aws_helpers import stack_context
-from slipway.aws import EndpointConfigError, MonitoredEndpoint, Monitoring, MonitoringArgs
-from slipway.aws.monitoring import DataQuality
+from slipway.aws import MonitoredEndpoint, Monitoring, MonitoringArgs
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_pulumi
 
 EMAIL = "ml-team@example.com"
-DQ = DataQuality(
-    baseline_uri="s3://churn-bucket/monitoring/baseline/",
-    reports_uri="s3://churn-bucket/monitoring/reports",
-    role_arn="arn:aws:iam::123456789012:role/exec",
-    kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/0000",
-)
 
 
-def _run(preset: str, kind: str | None, data_quality: DataQuality | None = None) -> ProgramRun:
+def _run(preset: str, kind: str | None) -> ProgramRun:
     endpoint = None if kind is None else MonitoredEndpoint("churn-ep", kind, ("primary",))  # type: ignore[arg-type]
     return run_pulumi(
         lambda: Monitoring(
@@ -29,7 +23,6 @@ def _run(preset: str, kind: str | None, data_quality: DataQuality | None = None)
                 stack_context(preset),
                 alarm_email=EMAIL,
                 endpoint=endpoint,
-                data_quality=data_quality,
             ),
         )
     )
@@ -93,51 +86,12 @@ def test_dashboard_charts_every_alarmed_metric() -> None:
     assert url.endswith("#dashboards:name=" + dashboard.inputs["dashboardName"])
 
 
-def test_data_quality_schedule_uses_the_baseline_and_preset(preset_name: str) -> None:
-    sagemaker = load_preset(preset_name).sagemaker
-    run = _run(preset_name, "realtime", DQ)
-    job = run.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
-    baseline = job["dataQualityBaselineConfig"]
-    assert baseline["constraintsResource"]["s3Uri"] == (
-        "s3://churn-bucket/monitoring/baseline/constraints.json"
-    )
-    assert baseline["statisticsResource"]["s3Uri"] == (
-        "s3://churn-bucket/monitoring/baseline/statistics.json"
-    )
-    assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "churn-ep"
-    cluster = job["jobResources"]["clusterConfig"]
-    assert (cluster["instanceType"], cluster["volumeKmsKeyId"]) == (
-        sagemaker.monitoring_instance_type,
-        DQ.kms_key_arn,
-    )
-    assert "sagemaker-model-monitor-analyzer" in job["dataQualityAppSpecification"]["imageUri"]
-    schedule = run.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs
-    config = schedule["monitoringScheduleConfig"]
-    assert config["scheduleConfig"]["scheduleExpression"] == sagemaker.monitoring_schedule
-    assert (
-        config["monitoringJobDefinitionName"]
-        == run.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").state["name"]
-    )
-
-
 def test_foundation_only_monitoring_is_a_topic() -> None:
     run = _run("dev", None)
     assert sorted(run.type_counts()) == [
         "aws:sns/topic:Topic",
         "aws:sns/topicSubscription:TopicSubscription",
     ]
-
-
-@pytest.mark.parametrize(
-    ("kind", "message"),
-    [
-        ("serverless", "^data_quality: AWS does not support Model Monitor on serverless"),
-        (None, "^data_quality: needs an endpoint"),
-    ],
-)
-def test_data_quality_refused_without_a_realtime_endpoint(kind: str | None, message: str) -> None:
-    with pytest.raises(EndpointConfigError, match=message):
-        _run("dev", kind, DQ)
 
 
 def test_bad_alarm_email_is_refused() -> None:

@@ -41,16 +41,9 @@ GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (Vi
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
-SERVING = {
-    "aws:sagemaker/model:Model": 1,
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 1,
-    "aws:sagemaker/endpoint:Endpoint": 1,
-}
-AUTOSCALING = {"aws:appautoscaling/target:Target": 1, "aws:appautoscaling/policy:Policy": 1}
-DATA_QUALITY = {
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": 1,
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": 1,
-}
+# The endpoint, its model, config, autoscaling and monitoring schedule are the deploy
+# runtime's (docs/decisions.md): the program declares only the serving image repository.
+SERVING = {"aws:ecr/repository:Repository": 1, "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1}
 EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, serving
     "aws:ec2/vpc:Vpc": 1,
     "aws:ec2/internetGateway:InternetGateway": 1,
@@ -106,10 +99,8 @@ EKS_PROD = {  # prod: 3 AZs, a NAT gateway in each
 COMBOS = {
     "sagemaker-realtime-yes-github": [
         SERVING,
-        AUTOSCALING,
         GITHUB,
         TOPIC,
-        DATA_QUALITY,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
     ],

@@ -333,11 +333,16 @@ def test_no_monitor_role_without_drift_monitor() -> None:
     assert run.of_type("slipway:aws:Roles")[0].registered_outputs.get("monitor_role_arn") is None
 
 
-def test_deploy_role_gets_eks_release_rights_only_for_an_eks_stack(
+def test_deploy_role_pushes_the_serving_image_and_finds_only_an_eks_cluster(
     with_github: ProgramRun,
 ) -> None:
-    eks_sids = {"FindStackCluster", "EcrToken", "PushModelImage"}
-    assert eks_sids.isdisjoint(s["Sid"] for s in policy_of(with_github, "churn-dev-deploy"))
+    """Both flavors serve the project's image from the stack repository (release.yml pushes
+    it); only an EKS stack's deploy role looks its cluster up."""
+    sagemaker = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-deploy")}
+    assert "FindStackCluster" not in sagemaker
+    assert sagemaker["PushModelImage"]["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/churn-dev-model"
+    ]
     run = _run(GithubDeployment(REPO, eks_cluster=True), "staging")
     by_sid = {s["Sid"]: s for s in policy_of(run, "churn-staging-deploy")}
     assert by_sid["FindStackCluster"]["Action"] == ["eks:DescribeCluster"]

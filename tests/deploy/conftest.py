@@ -15,7 +15,7 @@ from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
 ENDPOINT = "churn-dev-endpoint"
-IMAGE = image_uri(REGION)
+IMAGE = image_uri(REGION, "churn-dev")
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
-"""The deploy flow end to end against moto.
+"""The deploy flow end to end against moto: the first release creates the endpoint, later
+ones roll it blue/green; SageMaker's alarm rollback is detected and recorded.
 
-UpdateEndpoint, which moto lacks, is answered by a botocore before-call hook (conftest).
+UpdateEndpoint and monitoring schedules, which moto lacks, are answered by botocore
+before-call hooks (slipway.testing.moto_stack), with SageMaker's rollback semantics.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
-from slipway.deploy import DeployError, StackOutputs, deploy_champion, rollback
-from slipway.deploy.rollout import PREVIOUS_TAG
-from slipway.testing.moto_stack import Clients, create_stack
+from slipway.deploy import DeployError, RolledBack, StackOutputs, deploy_champion, rollback
+from slipway.deploy.rollout import PACKAGE_TAG, PREVIOUS_TAG
+from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
-from .conftest import ENDPOINT, IMAGE
+from .conftest import ENDPOINT, IMAGE, REGION
 
 
 def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw: Any) -> Any:
@@ -24,70 +26,132 @@ def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw
         "churn",
         aws,
         StackOutputs.from_mapping(stack),
-        IMAGE,
+        kw.pop("image", IMAGE),
         "alice",
+        poll_seconds=1,
         **kw,
     )
 
 
-def test_deploy_exports_registers_approves_and_rolls_out(aws, stack, champion_registry) -> None:
-    deployed = _deploy(aws, stack, champion_registry, canary_percent=20, wait_seconds=120)
+def _serving(aws: Clients, endpoint: str = ENDPOINT) -> str:
+    return str(aws("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"])
+
+
+def test_first_release_creates_the_endpoint_and_the_next_rolls_it(
+    aws, stack, champion_registry
+) -> None:
+    first = _deploy(aws, stack, champion_registry)
 
     # model.tar.gz: the MLflow model at the archive root, KMS-encrypted in the stack bucket
-    assert deployed.model.uri == "s3://churn-dev-bucket/models/churn/v1/model.tar.gz"
+    assert first.model.uri == "s3://churn-dev-bucket/models/churn/v1/model.tar.gz"
     obj = aws("s3").get_object(Bucket="churn-dev-bucket", Key="models/churn/v1/model.tar.gz")
-    assert obj["ServerSideEncryption"] == "aws:kms"
-    assert obj["SSEKMSKeyId"] == stack["kmsKeyArn"]
+    assert (obj["ServerSideEncryption"], obj["SSEKMSKeyId"]) == ("aws:kms", stack["kmsKeyArn"])
     with tarfile.open(fileobj=io.BytesIO(obj["Body"].read()), mode="r:gz") as tar:
-        names = tar.getnames()
-    assert {"MLmodel", "model.skops", "requirements.txt"} <= set(names)
+        assert {"MLmodel", "model.skops", "requirements.txt"} <= set(tar.getnames())
 
-    # model package: in the group, approved, approver recorded
-    package = aws("sagemaker").describe_model_package(ModelPackageName=deployed.package_arn)
-    assert package["ModelPackageGroupName"] == "churn-dev-models"
+    # model package: in the group, approved, approver recorded, the stack's own image
+    package = aws("sagemaker").describe_model_package(ModelPackageName=first.package_arn)
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["CustomerMetadataProperties"]["approved-by"] == "alice"
-    assert package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == deployed.model.uri
+    container = package["InferenceSpecification"]["Containers"][0]
+    assert container["Image"] == IMAGE == f"{stack['modelRepositoryUrl']}:0123abc"
 
-    # new endpoint config: same variants, new model, previous config tagged; endpoint switched
-    rollout = deployed.rollout
-    assert rollout.previous_config == "initial-config"
-    config = aws("sagemaker").describe_endpoint_config(EndpointConfigName=rollout.new_config)
-    variant = config["ProductionVariants"][0]
-    assert (variant["VariantName"], variant["InstanceType"]) == ("primary", "ml.t2.medium")
-    model = aws("sagemaker").describe_model(ModelName=variant["ModelName"])
-    assert model["Containers"][0]["ModelPackageName"] == deployed.package_arn
-    tags = aws("sagemaker").list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]
-    assert {"Key": PREVIOUS_TAG, "Value": "initial-config"} in tags
-    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
-        rollout.new_config
-    )
+    # the first release created the endpoint from the serving spec; no update, no canary
+    assert first.rollout.created and aws.hook.requests == []
+    assert _serving(aws) == first.rollout.new_config
+    config = aws("sagemaker").describe_endpoint_config(EndpointConfigName=first.rollout.new_config)
+    (variant,) = config["ProductionVariants"]
+    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.t2.medium", 1)
+    assert config["KmsKeyId"] == stack["kmsKeyArn"]
+    tags = {
+        t["Key"]: t["Value"]
+        for t in aws("sagemaker").list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]
+    }
+    assert tags[PACKAGE_TAG] == first.package_arn and PREVIOUS_TAG not in tags
+    # what exists only with the endpoint: its autoscaling, registered by the runtime
+    (target,) = aws("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
+    assert target["ResourceId"] == f"endpoint/{ENDPOINT}/variant/primary"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 2)
 
-    # blue/green canary with auto-rollback on exactly this endpoint's alarms
+    # the second release: blue/green ALL_AT_ONCE (one instance) with a baking period and
+    # auto-rollback on exactly this endpoint's alarms
+    second = _deploy(aws, stack, champion_registry)
     (request,) = aws.hook.requests
-    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert policy["Type"] == "CANARY"
-    assert policy["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 20}
-    assert policy["WaitIntervalInSeconds"] == 120
-    alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
-    assert alarms == [
+    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE",
+        "WaitIntervalInSeconds": 120,
+    }
+    assert policy["TerminationWaitInSeconds"] == 120
+    assert request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
         {"AlarmName": f"{ENDPOINT}-Invocation5XXErrors"},
         {"AlarmName": f"{ENDPOINT}-ModelLatency"},
     ]
+    assert second.rollout.previous_config == first.rollout.new_config
+    assert _serving(aws) == second.rollout.new_config
 
 
 def test_rollback_returns_to_previous_configuration(aws, stack, champion_registry) -> None:
-    deployed = _deploy(aws, stack, champion_registry)
+    first = _deploy(aws, stack, champion_registry)
+    second = _deploy(aws, stack, champion_registry)
     back = rollback(aws("sagemaker"), ENDPOINT)
     assert (back.previous_config, back.new_config) == (
-        deployed.rollout.new_config,
-        "initial-config",
+        second.rollout.new_config,
+        first.rollout.new_config,
     )
-    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
-        "initial-config"
-    )
-    with pytest.raises(DeployError, match="rollback: initial-config was not deployed by slipway"):
+    assert _serving(aws) == first.rollout.new_config
+    with pytest.raises(DeployError, match="is the endpoint's first release; nothing to return to"):
         rollback(aws("sagemaker"), ENDPOINT)
+
+
+def test_an_alarm_rollback_mid_release_is_recorded_in_the_registry(
+    aws, stack, champion_registry
+) -> None:
+    first = _deploy(aws, stack, champion_registry)
+    alarm = f"{ENDPOINT}-Invocation5XXErrors"
+
+    def fire(_: dict[str, Any]) -> None:  # the new fleet errors during the baking period
+        aws("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx")
+
+    aws.hook.during_update = fire
+    with pytest.raises(RolledBack, match=rf"rolled {ENDPOINT} back to {first.rollout.new_config}"):
+        _deploy(aws, stack, champion_registry)
+    # what serves is the first release; the registry says the second one is not approved
+    assert _serving(aws) == first.rollout.new_config
+    summaries = aws("sagemaker").list_model_packages(ModelPackageGroupName="churn-dev-models")[
+        "ModelPackageSummaryList"
+    ]
+    status = {
+        p["ModelPackageArn"]: aws("sagemaker").describe_model_package(
+            ModelPackageName=p["ModelPackageArn"]
+        )
+        for p in summaries
+    }
+    assert status[first.package_arn]["ModelApprovalStatus"] == "Approved"
+    (rejected,) = [p for arn, p in status.items() if arn != first.package_arn]
+    assert rejected["ModelApprovalStatus"] == "Rejected"
+    assert alarm in rejected["ApprovalDescription"]
+
+
+def test_a_canary_needs_a_fleet_it_fits(aws, champion_registry) -> None:
+    """AWS: CanarySize at most 50% of the variant's instances. One instance shifts all at
+    once (the preset's policy); a canary asked for there is refused before any write."""
+    one = create_stack(aws, "one")
+    with pytest.raises(DeployError, match="a 10% canary does not fit a 1-instance fleet"):
+        _deploy(aws, one, champion_registry, canary_percent=10, image=image_uri(REGION, "one"))
+    assert aws("s3").list_objects_v2(Bucket="one-bucket")["KeyCount"] == 0
+
+    two = create_stack(aws, "two", instances=2)
+    _deploy(aws, two, champion_registry, image=image_uri(REGION, "two"))
+    _deploy(aws, two, champion_registry, image=image_uri(REGION, "two"))
+    (request,) = aws.hook.requests
+    routing = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert (routing["Type"], routing["CanarySize"]) == (
+        "CANARY",
+        {"Type": "CAPACITY_PERCENT", "Value": 50},
+    )
 
 
 def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> None:
@@ -96,60 +160,45 @@ def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> N
     )
     with pytest.raises(DeployError, match=r"alarms: .*ModelLatency already firing"):
         _deploy(aws, stack, champion_registry)
-    assert aws.hook.requests == []
-    # refused before the export: no archive, no (approved) package left behind
+    # refused before the export: no archive, no (approved) package, no endpoint
     assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
     packages = aws("sagemaker").list_model_packages(ModelPackageGroupName="churn-dev-models")
     assert packages["ModelPackageSummaryList"] == []
-    assert aws("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
-        "initial-config"
-    )
+    assert aws("sagemaker").list_endpoints()["Endpoints"] == []
+
+
+def test_an_image_that_was_never_pushed_is_refused_before_any_write(
+    aws, stack, champion_registry
+) -> None:
+    unpushed = f"{stack['modelRepositoryUrl']}:never-pushed"
+    with pytest.raises(DeployError, match=f"image: {unpushed} is not in ECR"):
+        _deploy(aws, stack, champion_registry, image=unpushed)
+    assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
 
 
 def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
     aws, champion_registry
 ) -> None:
     bare = create_stack(aws, "bare", alarms=False)
-    endpoint = bare["endpointName"]
+    image = image_uri(REGION, "bare")
     with pytest.raises(DeployError) as refused:
-        _deploy(aws, bare, champion_registry)
+        _deploy(aws, bare, champion_registry, image=image)
     assert str(refused.value) == (
         "alarms: the endpoint has no CloudWatch alarms to roll back on; "
         "pass --no-auto-rollback to deploy without them"
     )
-    assert aws.hook.requests == []
     assert aws("s3").list_objects_v2(Bucket="bare-bucket")["KeyCount"] == 0
-    assert aws("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == (
-        "initial-config"
-    )
 
-    deployed = _deploy(aws, bare, champion_registry, canary_percent=15, auto_rollback=False)
+    _deploy(aws, bare, champion_registry, image=image, auto_rollback=False)
+    deployed = _deploy(aws, bare, champion_registry, image=image, auto_rollback=False)
     (request,) = aws.hook.requests
-    assert request["EndpointConfigName"] == deployed.rollout.new_config
-    deployment = request["DeploymentConfig"]
-    assert set(deployment) == {"BlueGreenUpdatePolicy"}  # no AutoRollbackConfiguration
-    routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert (routing["Type"], routing["CanarySize"]["Value"]) == ("CANARY", 15)
+    assert set(request["DeploymentConfig"]) == {"BlueGreenUpdatePolicy"}  # no rollback config
     assert deployed.rollout.alarms == ()
-    assert aws("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == (
-        deployed.rollout.new_config
-    )
-
-
-def test_alarms_are_rolled_back_on_even_with_auto_rollback_off(
-    aws, stack, champion_registry
-) -> None:
-    _deploy(aws, stack, champion_registry, auto_rollback=False)
-    (request,) = aws.hook.requests
-    alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
-    assert [a["AlarmName"] for a in alarms] == [
-        f"{ENDPOINT}-Invocation5XXErrors",
-        f"{ENDPOINT}-ModelLatency",
-    ]
+    assert _serving(aws, bare["endpointName"]) == deployed.rollout.new_config
 
 
 def test_missing_stack_output_is_named() -> None:
-    with pytest.raises(DeployError, match="stack outputs: missing endpointName"):
+    with pytest.raises(DeployError, match="stack outputs: missing endpointName, serving"):
         StackOutputs.from_mapping(
             {
                 "bucketName": "b",

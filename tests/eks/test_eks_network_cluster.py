@@ -37,6 +37,14 @@ def test_subnets_span_the_preset_zones_and_nat_gateways_follow_the_preset(
     assert all(r.inputs["routes"][0].get("natGatewayId") for r in private_routes)
 
 
+def test_subnets_stay_in_regular_availability_zones(eks_run: ProgramRun) -> None:
+    """The mocks answer getAvailabilityZones as EC2 does for an account opted in to a Local
+    Zone group (that zone sorts first by name); only zones with opt-in-status
+    opt-in-not-required may hold the cluster's subnets (issue 12, item 14)."""
+    zones = {s.inputs["availabilityZone"] for s in eks_run.of_type("aws:ec2/subnet:Subnet")}
+    assert zones and all(re.fullmatch(r"[a-z]+-[a-z]+-\d[a-z]", zone) for zone in zones), zones
+
+
 def test_subnet_cidrs_do_not_overlap() -> None:
     private, public = subnet_cidrs("10.0.0.0/16", 3)
     assert len(set(private + public)) == 6

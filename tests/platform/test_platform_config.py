@@ -3,6 +3,7 @@ and its rule, and a project turning monitoring on later with `pulumi config set`
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,6 @@ SAGEMAKER = {
     "endpoint": "realtime",
     "monitoring": "false",
     "alarmEmail": "ml-team@example.com",
-    "modelImageRepository": "sagemaker-scikit-learn",
-    "modelImageTag": "1.2-1-cpu-py3",
-    "modelDataKey": "churn_model/model.tar.gz",
 }
 EKS = {
     "preset": "dev",
@@ -76,11 +74,11 @@ def _parse(base: dict[str, str], **changes: Any) -> StackConfig:
             "slipway:githubOidcProviderArn: must be arn:",
         ),
         (SAGEMAKER, {"endpoint": "batch"}, "slipway:endpoint: must be realtime or serverless"),
-        (SAGEMAKER, {"modelDataKey": DROP}, "slipway:modelDataKey: required"),
+        # the serving image is the release's (deploy --image-tag), not stack config
         (
             SAGEMAKER,
-            {"modelImageRepository": " "},
-            "slipway:modelImageRepository: required unless slipway:modelImage is set",
+            {"modelImageTag": "1.2-1-cpu-py3"},
+            "slipway:modelImageTag: applies to compute eks",
         ),
         (SAGEMAKER, {"modelName": ""}, "slipway:modelName: must not be empty"),
         (
@@ -89,7 +87,7 @@ def _parse(base: dict[str, str], **changes: Any) -> StackConfig:
             "slipway:modelUri: applies to compute eks only",
         ),
         (EKS, {"endpoint": "serverless"}, "slipway:endpoint: must be realtime with compute eks"),
-        (EKS, {"modelDataKey": "m.tar.gz"}, "slipway:modelDataKey: applies to compute sagemaker"),
+        (EKS, {"baselineKey": "b"}, "slipway:baselineKey: applies to compute sagemaker"),
         (EKS, {"modelUri": DROP}, "slipway:modelUri: required"),
         (EKS, {"apiAccessCidrs": "office"}, "slipway:apiAccessCidrs: must be a YAML/JSON list"),
         (EKS, {"apiAccessCidrs": DROP}, "slipway:apiAccessCidrs: required with compute eks: "),
@@ -121,12 +119,8 @@ def test_defaults_of_optional_keys() -> None:
         None,
     )
     assert (config.sagemaker.baseline_key, config.sagemaker.model_name) == ("baseline", PROJECT)
-    image_only = _parse(SAGEMAKER, modelImage="123.dkr.ecr/x:1", modelImageRepository=DROP)
-    assert (
-        image_only.sagemaker is not None and image_only.sagemaker.model_image_tag == "1.2-1-cpu-py3"
-    )
-    private = _parse(EKS, apiAccessCidrs="private")
-    assert private.eks is not None and private.eks.api_access_cidrs == ()
+    eks = _parse(EKS, apiAccessCidrs="private")
+    assert eks.eks is not None and eks.eks.api_access_cidrs == ()
     first_up = _parse(EKS, modelImageTag=DROP)  # before the first image push
     assert first_up.eks is not None and first_up.eks.model_image_tag is None
 
@@ -156,9 +150,11 @@ def test_monitoring_turned_on_later_by_stack_config_replaces_nothing(
     assert {
         "aws:sns/topic:Topic",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
-        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
         "aws:iam/role:Role",  # the drift check's monitor role
     } <= added
+    # the Model Monitor schedule joins the serving spec (the deploy runtime creates it)
+    assert json.loads(on.outputs["serving"])["monitoring_schedule"] is not None
+    assert json.loads(monitoring_off.outputs["serving"])["monitoring_schedule"] is None
     assert set(on.outputs) - set(monitoring_off.outputs) == {
         "alarmTopicArn",
         "dashboardUrl",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,7 @@ from slipway.testing import run_program
 from stack_config import configure_eks
 from typer.testing import CliRunner
 
-MOCK_ONLY = {
-    "aws:sagemaker/mlflowApp:MlflowApp",
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
-}
+MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
@@ -48,11 +46,9 @@ def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
     assert key.state["arn"].endswith(key.id)
     assert any(key.id in item for item in report.contents)
 
-    # read-backs: encryption, public access block, trust policies, variants
+    # read-backs: encryption, public access block, trust policies
     props = {c.prop.split("[")[0] for c in report.checks}
     assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
-    if combo["compute"] == "sagemaker":
-        assert "productionVariants" in props
     assert report.checks and report.failed_checks == []
 
     gone = destroy(infra, "dev")
@@ -80,15 +76,13 @@ def test_second_apply_is_a_no_op_and_a_change_replaces_only_it(sagemaker_infra: 
     assert sorted(second.contents) == sorted(first.contents)
 
     stack = sagemaker_infra / "Pulumi.dev.yaml"
-    stack.write_text(
-        stack.read_text().replace(
-            "slipway:modelImageTag: 1.2-1-cpu-py3", "slipway:modelImageTag: 1.4-2"
-        )
-    )
+    text = stack.read_text()
+    email = re.search(r"(?m)^  slipway:alarmEmail: .*$", text)
+    assert email is not None
+    stack.write_text(text.replace(email.group(0), "  slipway:alarmEmail: oncall@example.com"))
     third = apply(sagemaker_infra, "dev")
     changed = {e.name for e in third.entries if e.action != "unchanged"}
-    assert "churn-model-dev-model" in changed
-    assert "churn-model-dev-bucket" not in changed
+    assert changed == {"churn-model-dev-alarms-email"}
 
 
 def test_moto_rejection_names_resource_and_property(sagemaker_infra: Path) -> None:
@@ -120,6 +114,9 @@ def test_cli_apply_twice_then_destroy(sagemaker_infra: Path) -> None:
     first = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
     assert first.exit_code == 0, first.output
     assert "mock-only" in first.output and "aws:sagemaker/mlflowApp:MlflowApp" in first.output
+    # then the rehearsal table: the endpoint is declared but created by the first release
+    assert "workloads rehearsed" in first.output and "NOT" in first.output
+    assert "0 of 1 workloads rehearsed, 0 failed" in first.output
     again = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "dev"])
     assert again.exit_code == 0 and "no changes" in again.output
     gone = runner.invoke(app, ["sandbox", "destroy", str(sagemaker_infra), "--stack", "dev"])

@@ -1,12 +1,18 @@
-"""Endpoint: SageMaker model, endpoint configuration and endpoint.
+"""Endpoint: the serving spec of the stack's SageMaker endpoint and its image repository.
+
+Pulumi declares no SageMaker model, endpoint configuration or endpoint: the deploy
+runtime (``slipway.deploy``) owns them and what exists only with them (autoscaling, the
+Model Monitor schedule), so a later ``pulumi up`` or ``up --refresh`` never rolls a
+release back, and the first ``pulumi up`` on an empty account needs no model and no image
+(docs/decisions.md). This component decides how they look, from the preset, and exports
+it as ``spec`` (``slipway.deploy.spec.ServingSpec``; the stack output ``serving``):
 
 ``realtime``: instance variants, data capture to S3 under the project's KMS key,
-Application Auto Scaling on invocations per instance (bounds from the preset).
-``serverless``: memory and max concurrency from the preset. AWS rejects data capture,
-Model Monitor, VPC config and several variants on serverless endpoints, so such a
-combination raises EndpointConfigError before anything is registered.
-The endpoint configuration is autonamed, so a replacement is created before the old one
-is deleted and the endpoint switches over in place.
+Application Auto Scaling on invocations per instance (bounds from the preset), blue/green
+traffic shifting from the preset. ``serverless``: memory and max concurrency from the
+preset. AWS rejects data capture, Model Monitor, VPC config and several variants on
+serverless endpoints, so such a combination raises EndpointConfigError before anything is
+registered. The serving image is the project's own (``slipway.aws.images``).
 """
 
 from __future__ import annotations
@@ -18,13 +24,29 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws.context import StackContext
+from slipway.aws.images import image_repository
+from slipway.deploy.spec import Autoscaling, Deployment, ServingSpec
 
 EndpointKind = Literal["realtime", "serverless"]
-INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
+MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
+PROCESSING = "/opt/ml/processing"
+MONITOR_VOLUME_GB = 20
 
 
 class EndpointConfigError(ValueError):
     """A combination of endpoint settings AWS would reject."""
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Model Monitor data-quality checks of captured traffic against a baseline."""
+
+    baseline_uri: pulumi.Input[str]
+    """``s3://`` prefix holding ``statistics.json`` and ``constraints.json``."""
+    reports_uri: pulumi.Input[str]
+    """``s3://`` prefix the monitoring job writes its reports to."""
+    role_arn: pulumi.Input[str]
+    """Role the monitoring job runs as: ``Roles.execution_role_arn``."""
 
 
 @dataclass(frozen=True)
@@ -33,22 +55,19 @@ class EndpointArgs:
     """The stack: names, tags and the preset every default comes from."""
     kind: EndpointKind
     """``realtime`` (instances, autoscaling) or ``serverless`` (memory, concurrency)."""
-    image_uri: pulumi.Input[str]
-    """Serving container image (e.g. ``prebuilt_image(repository, tag)``)."""
-    model_data_url: pulumi.Input[str]
-    """``s3://`` URL of the ``model.tar.gz`` the container loads."""
     role_arn: pulumi.Input[str]
     """The model's execution role: ``Roles.inference_role_arn``."""
     kms_key_arn: pulumi.Input[str]
-    """Project key: encrypts the instances' storage (realtime) and data capture."""
+    """Project key: encrypts the images, the instances' storage (realtime) and captures."""
     capture_uri: pulumi.Input[str] | None = None
     """Default ``None``: no data capture. ``s3://`` prefix for captured requests
     (realtime only).
     """
-    model_monitor: bool = False
-    """Default ``False``. A Model Monitor schedule watches the endpoint (refused on serverless)."""
+    data_quality: DataQuality | None = None
+    """Default ``None``. A Model Monitor schedule watches the endpoint (needs capture;
+    refused on serverless)."""
     vpc_config: dict[str, Any] | None = None
-    """Default ``None``: no VPC. The model's ``vpc_config`` (realtime only)."""
+    """Default ``None``: no VPC. The model's ``VpcConfig`` (API shape; realtime only)."""
     variants: tuple[str, ...] = ("primary",)
     """Default ``("primary",)``. Production variant names; serverless takes exactly one."""
 
@@ -57,11 +76,15 @@ class EndpointArgs:
             raise EndpointConfigError("variants: at least one variant is required")
         if len(set(self.variants)) != len(self.variants):
             raise EndpointConfigError("variants: names must be unique")
+        if self.data_quality is not None and self.capture_uri is None:
+            raise EndpointConfigError(
+                "data_quality: Model Monitor reads captured data: set capture_uri"
+            )
         if self.kind != "serverless":
             return
         refused = {
             "capture_uri": self.capture_uri is not None,
-            "model_monitor": self.model_monitor,
+            "data_quality": self.data_quality is not None,
             "vpc_config": self.vpc_config is not None,
             "variants": len(self.variants) > 1,
         }
@@ -74,11 +97,17 @@ class EndpointArgs:
                 )
 
 
+def endpoint_name(ctx: StackContext) -> str:
+    """The endpoint's name (fixed: the runtime creates it, the alarms watch it)."""
+    return f"{ctx.prefix}-endpoint"
+
+
 class Endpoint(pulumi.ComponentResource):
-    """Outputs: endpoint_name, endpoint_arn, variant_names."""
+    """Outputs: endpoint_name, repository_url, variant_names, spec (the serving spec)."""
 
     endpoint_name: pulumi.Output[str]
-    endpoint_arn: pulumi.Output[str]
+    repository_url: pulumi.Output[str]
+    spec: pulumi.Output[str]
     variant_names: tuple[str, ...]
 
     def __init__(
@@ -87,114 +116,153 @@ class Endpoint(pulumi.ComponentResource):
         args.validate()
         super().__init__("slipway:aws:Endpoint", name, None, opts)
         ctx = args.context
-        child = pulumi.ResourceOptions(parent=self)
-        model = aws.sagemaker.Model(
-            f"{name}-model",
-            execution_role_arn=args.role_arn,
-            primary_container={"image": args.image_uri, "model_data_url": args.model_data_url},
-            vpc_config=args.vpc_config,
-            tags=ctx.tags,
-            opts=child,
+        repository = image_repository(name, ctx, args.kms_key_arn, self)
+        monitor_image = (
+            None
+            if args.data_quality is None
+            else aws.sagemaker.get_prebuilt_ecr_image_output(
+                repository_name=MONITOR_IMAGE,
+                image_tag="latest",
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).registry_path
         )
-        realtime = args.kind == "realtime"
-        config = aws.sagemaker.EndpointConfiguration(
-            f"{name}-config",
-            production_variants=[_variant(ctx, v, model.name, realtime) for v in args.variants],
-            kms_key_arn=args.kms_key_arn if realtime else None,
-            data_capture_config=_capture(ctx, args) if args.capture_uri is not None else None,
-            tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+        dq = args.data_quality
+        inputs = pulumi.Output.all(
+            role=args.role_arn,
+            key=args.kms_key_arn,
+            capture=args.capture_uri,
+            image=monitor_image,
+            baseline=dq.baseline_uri if dq else None,
+            reports=dq.reports_uri if dq else None,
+            monitor_role=dq.role_arn if dq else None,
         )
-        endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            endpoint_config_name=config.name,
-            tags=ctx.tags,
-            opts=child,
-        )
-        if realtime:
-            for variant in args.variants:
-                self._autoscaling(name, ctx, endpoint.name, variant)
-        self.endpoint_name = endpoint.name
-        self.endpoint_arn = endpoint.arn
+        self.endpoint_name = pulumi.Output.from_input(endpoint_name(ctx))
+        self.repository_url = repository.repository_url
+        self.spec = inputs.apply(lambda values: serving_spec(ctx, args, values).to_json())
         self.variant_names = args.variants
         self.register_outputs(
             {
                 "endpoint_name": self.endpoint_name,
-                "endpoint_arn": self.endpoint_arn,
+                "repository_url": self.repository_url,
+                "spec": self.spec,
                 "variant_names": list(self.variant_names),
             }
         )
 
-    def _autoscaling(
-        self, name: str, ctx: StackContext, endpoint_name: pulumi.Output[str], variant: str
-    ) -> None:
-        bounds = ctx.preset.sagemaker.autoscaling
-        target = aws.appautoscaling.Target(
-            f"{name}-{variant}-scaling-target",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=pulumi.Output.concat("endpoint/", endpoint_name, "/variant/", variant),
-            min_capacity=bounds.min_capacity,
-            max_capacity=bounds.max_capacity,
-            tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-{variant}-invocations-per-instance",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration={
-                "predefined_metric_specification": {"predefined_metric_type": INVOCATIONS_METRIC},
-                "target_value": bounds.target_invocations_per_instance,
-                "scale_in_cooldown": bounds.scale_in_cooldown_seconds,
-                "scale_out_cooldown": bounds.scale_out_cooldown_seconds,
-            },
-            opts=pulumi.ResourceOptions(parent=self),
-        )
 
-
-def _variant(
-    ctx: StackContext, variant: str, model_name: pulumi.Output[str], realtime: bool
-) -> dict[str, Any]:
+def serving_spec(ctx: StackContext, args: EndpointArgs, values: dict[str, Any]) -> ServingSpec:
+    """The endpoint as the preset and the stack's resources define it."""
     sagemaker = ctx.preset.sagemaker
-    spec: dict[str, Any] = {"variant_name": variant, "model_name": model_name}
+    realtime = args.kind == "realtime"
+    name = endpoint_name(ctx)
+    bounds = sagemaker.autoscaling
+    policy = sagemaker.deployment
+    return ServingSpec(
+        endpoint_name=name,
+        role_arn=values["role"],
+        variants=[_variant(ctx, v, realtime) for v in args.variants],
+        kms_key_id=values["key"] if realtime else "",
+        data_capture=_capture(ctx, values["capture"], values["key"]) if values["capture"] else None,
+        vpc_config=args.vpc_config,
+        autoscaling=Autoscaling(
+            bounds.min_capacity,
+            bounds.max_capacity,
+            bounds.target_invocations_per_instance,
+            bounds.scale_in_cooldown_seconds,
+            bounds.scale_out_cooldown_seconds,
+        )
+        if realtime
+        else None,
+        deployment=Deployment(
+            "CANARY" if policy.traffic == "canary" else "ALL_AT_ONCE",
+            policy.bake_seconds,
+            policy.canary_percent,
+        )
+        if realtime
+        else None,
+        monitoring_schedule=_schedule(ctx, name, values) if args.data_quality else None,
+        tags=ctx.tags,
+    )
+
+
+def _variant(ctx: StackContext, variant: str, realtime: bool) -> dict[str, Any]:
+    sagemaker = ctx.preset.sagemaker
+    spec: dict[str, Any] = {"VariantName": variant}
     if realtime:
         spec |= {
-            "instance_type": sagemaker.instance_type,
-            "initial_instance_count": max(
+            "InstanceType": sagemaker.instance_type,
+            "InitialInstanceCount": max(
                 sagemaker.initial_instance_count, sagemaker.autoscaling.min_capacity
             ),
-            "initial_variant_weight": 1,
+            "InitialVariantWeight": 1,
         }
     else:
-        spec["serverless_config"] = {
-            "memory_size_in_mb": sagemaker.serverless.memory_size_mb,
-            "max_concurrency": sagemaker.serverless.max_concurrency,
+        spec["ServerlessConfig"] = {
+            "MemorySizeInMB": sagemaker.serverless.memory_size_mb,
+            "MaxConcurrency": sagemaker.serverless.max_concurrency,
         }
     return spec
 
 
-def _capture(ctx: StackContext, args: EndpointArgs) -> dict[str, Any]:
+def _capture(ctx: StackContext, uri: str, key: str) -> dict[str, Any]:
     return {
-        "enable_capture": True,
-        "initial_sampling_percentage": ctx.preset.sagemaker.data_capture_sampling_percent,
-        "destination_s3_uri": args.capture_uri,
-        "kms_key_id": args.kms_key_arn,
-        "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
-        "capture_content_type_header": {
-            "json_content_types": ["application/json"],
-            "csv_content_types": ["text/csv"],
+        "EnableCapture": True,
+        "InitialSamplingPercentage": ctx.preset.sagemaker.data_capture_sampling_percent,
+        "DestinationS3Uri": uri,
+        "KmsKeyId": key,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {
+            "JsonContentTypes": ["application/json"],
+            "CsvContentTypes": ["text/csv"],
         },
     }
 
 
-def prebuilt_image(
-    repository: str, tag: str, opts: pulumi.InvokeOutputOptions | None = None
-) -> pulumi.Output[str]:
-    """URI of an AWS prebuilt SageMaker image in the stack's region."""
-    image = aws.sagemaker.get_prebuilt_ecr_image_output(
-        repository_name=repository, image_tag=tag, opts=opts
-    )
-    return image.registry_path
+def _schedule(ctx: StackContext, endpoint: str, values: dict[str, Any]) -> dict[str, Any]:
+    """CreateMonitoringSchedule with an inline data-quality job definition."""
+    sagemaker = ctx.preset.sagemaker
+    baseline = str(values["baseline"]).rstrip("/")
+    return {
+        "MonitoringScheduleName": f"{endpoint}-dq",
+        "MonitoringScheduleConfig": {
+            "ScheduleConfig": {"ScheduleExpression": sagemaker.monitoring_schedule},
+            "MonitoringType": "DataQuality",
+            "MonitoringJobDefinition": {
+                "BaselineConfig": {
+                    "ConstraintsResource": {"S3Uri": f"{baseline}/constraints.json"},
+                    "StatisticsResource": {"S3Uri": f"{baseline}/statistics.json"},
+                },
+                "MonitoringInputs": [
+                    {
+                        "EndpointInput": {
+                            "EndpointName": endpoint,
+                            "LocalPath": f"{PROCESSING}/input",
+                        }
+                    }
+                ],
+                "MonitoringOutputConfig": {
+                    "MonitoringOutputs": [
+                        {
+                            "S3Output": {
+                                "S3Uri": values["reports"],
+                                "LocalPath": f"{PROCESSING}/output",
+                            }
+                        }
+                    ],
+                    "KmsKeyId": values["key"],
+                },
+                "MonitoringResources": {
+                    "ClusterConfig": {
+                        "InstanceCount": 1,
+                        "InstanceType": sagemaker.monitoring_instance_type,
+                        "VolumeSizeInGB": MONITOR_VOLUME_GB,
+                        "VolumeKmsKeyId": values["key"],
+                    }
+                },
+                "MonitoringAppSpecification": {"ImageUri": values["image"]},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                "RoleArn": values["monitor_role"],
+            },
+        },
+        "Tags": [{"Key": k, "Value": v} for k, v in sorted(ctx.tags.items())],
+    }

@@ -7,9 +7,9 @@ With ``drift_model``, a drift alarm on ``Slipway/Drift`` ``DriftedShare`` of tha
 ``alarms.drift_score``; it has no ``EndpointName`` dimension, so a deploy's rollback
 (``slipway.deploy.rollout.endpoint_alarms``) never uses it: drift is about the inputs, not
 about the new model version. Alarm and OK notifications go to an SNS topic with an email
-subscription. For realtime
-endpoints with a baseline, a Model Monitor data-quality job definition and schedule
-compare captured traffic to ``<baseline>/statistics.json`` and ``constraints.json``.
+subscription. The alarms name the endpoint before it exists (the first release creates it,
+``slipway.aws.endpoint``); CloudWatch accepts that. The Model Monitor schedule belongs to
+the endpoint's serving spec (``slipway.aws.endpoint.DataQuality``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws.context import StackContext
-from slipway.aws.endpoint import EndpointConfigError, EndpointKind
+from slipway.aws.endpoint import EndpointKind
 from slipway.names import DRIFT_NAMESPACE
 
-MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
-PROCESSING = "/opt/ml/processing"
-MONITOR_VOLUME_GB = 20
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 DRIFT_PERIOD_SECONDS = 3600
 
@@ -44,20 +41,6 @@ class MonitoredEndpoint:
 
 
 @dataclass(frozen=True)
-class DataQuality:
-    """Where the baseline lives and where reports go; the role and key the job runs with."""
-
-    baseline_uri: pulumi.Input[str]
-    """``s3://`` prefix holding ``statistics.json`` and ``constraints.json``."""
-    reports_uri: pulumi.Input[str]
-    """``s3://`` prefix the monitoring job writes its reports to."""
-    role_arn: pulumi.Input[str]
-    """Role the monitoring job runs as: ``Roles.execution_role_arn``."""
-    kms_key_arn: pulumi.Input[str]
-    """Project key the job encrypts its output with."""
-
-
-@dataclass(frozen=True)
 class MonitoringArgs:
     context: StackContext
     """The stack: names, tags and the preset every default comes from."""
@@ -65,8 +48,6 @@ class MonitoringArgs:
     """Address subscribed to the alarm topic (the recipient confirms by email)."""
     endpoint: MonitoredEndpoint | None = None
     """Default ``None``: topic only, no endpoint alarms or dashboard."""
-    data_quality: DataQuality | None = None
-    """Default ``None``: no Model Monitor schedule (realtime endpoints only)."""
     drift_model: str | None = None
     """Default ``None``: no drift alarm. The ``Model`` dimension the drift check publishes
     under (the project's config ``model.name``)."""
@@ -76,14 +57,6 @@ class MonitoringArgs:
             raise ValueError(f"alarm_email: must be an email address (got {self.alarm_email!r})")
         if self.drift_model is not None and not self.drift_model.strip():
             raise ValueError("drift_model: must be a model name, not empty")
-        if self.data_quality is None:
-            return
-        if self.endpoint is None:
-            raise EndpointConfigError("data_quality: needs an endpoint to monitor")
-        if self.endpoint.kind == "serverless":
-            raise EndpointConfigError(
-                "data_quality: AWS does not support Model Monitor on serverless endpoints"
-            )
 
 
 @dataclass(frozen=True)
@@ -128,8 +101,6 @@ class Monitoring(pulumi.ComponentResource):
                         self._alarm(name, ctx, alarm, args.endpoint.name, variant, topic.arn)
                     )
             self.dashboard_url = self._dashboard(name, ctx, args.endpoint)
-            if args.data_quality is not None:
-                self._data_quality(name, ctx, args.endpoint, args.data_quality)
         self.drift_alarm_name = (
             None
             if args.drift_model is None
@@ -228,64 +199,6 @@ class Monitoring(pulumi.ComponentResource):
             region,
             "#dashboards:name=",
             dashboard.dashboard_name,
-        )
-
-    def _data_quality(
-        self, name: str, ctx: StackContext, endpoint: MonitoredEndpoint, dq: DataQuality
-    ) -> None:
-        sagemaker = ctx.preset.sagemaker
-        image = aws.sagemaker.get_prebuilt_ecr_image_output(
-            repository_name=MONITOR_IMAGE,
-            image_tag="latest",
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        baseline = pulumi.Output.from_input(dq.baseline_uri).apply(lambda uri: uri.rstrip("/"))
-        constraints = pulumi.Output.concat(baseline, "/constraints.json")
-        statistics = pulumi.Output.concat(baseline, "/statistics.json")
-        job = aws.sagemaker.DataQualityJobDefinition(
-            f"{name}-data-quality",
-            role_arn=dq.role_arn,
-            data_quality_app_specification={"image_uri": image.registry_path},
-            data_quality_baseline_config={
-                "constraints_resource": {"s3_uri": constraints},
-                "statistics_resource": {"s3_uri": statistics},
-            },
-            data_quality_job_input={
-                "endpoint_input": {
-                    "endpoint_name": endpoint.name,
-                    "local_path": f"{PROCESSING}/input",
-                }
-            },
-            data_quality_job_output_config={
-                "kms_key_id": dq.kms_key_arn,
-                "monitoring_outputs": {
-                    "s3_output": {
-                        "s3_uri": dq.reports_uri,
-                        "local_path": f"{PROCESSING}/output",
-                    }
-                },
-            },
-            job_resources={
-                "cluster_config": {
-                    "instance_count": 1,
-                    "instance_type": sagemaker.monitoring_instance_type,
-                    "volume_size_in_gb": MONITOR_VOLUME_GB,
-                    "volume_kms_key_id": dq.kms_key_arn,
-                }
-            },
-            stopping_condition={"max_runtime_in_seconds": 3600},
-            tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.sagemaker.MonitoringSchedule(
-            f"{name}-data-quality-schedule",
-            monitoring_schedule_config={
-                "monitoring_job_definition_name": job.name,
-                "monitoring_type": "DataQuality",
-                "schedule_config": {"schedule_expression": sagemaker.monitoring_schedule},
-            },
-            tags=ctx.tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
 

@@ -239,8 +239,9 @@ class Roles(pulumi.ComponentResource):
             manages_oidc_provider=github.oidc_provider_arn is None,
             eks_cluster=github.eks_cluster,
         )
+        deploy += _image_push_statements(ctx, account)
         if github.eks_cluster:
-            deploy += _eks_release_statements(ctx, account)
+            deploy.append(_find_cluster_statement(ctx, account))
         self.deploy_role_arn = self._role(name, "deploy", ctx, trust(ctx.environment), deploy).arn
         preview = self._role(name, "preview", ctx, trust(PREVIEW_ENVIRONMENT), [])
         aws.iam.RolePolicyAttachment(
@@ -361,12 +362,11 @@ def _find_cluster_statement(ctx: StackContext, account: _Account) -> dict[str, A
     }
 
 
-def _eks_release_statements(ctx: StackContext, account: _Account) -> list[dict[str, Any]]:
-    """release.yml on EKS: kubeconfig of the stack's cluster (Kubernetes rights come from its
-    access entry), push the model image to the stack's repository and nowhere else."""
+def _image_push_statements(ctx: StackContext, account: _Account) -> list[dict[str, Any]]:
+    """The release pushes the project's serving image to the stack's repository and
+    nowhere else (release.yml/stack-up.yml, both flavors)."""
     repository = MODEL_REPOSITORY.format(prefix=ctx.prefix)
     return [
-        _find_cluster_statement(ctx, account),
         ECR_TOKEN,
         {
             "Sid": "PushModelImage",
@@ -509,6 +509,22 @@ def _deploy_statements(
             "Action": ["iam:CreateServiceLinkedRole"],
             "Resource": "*",
             "Condition": {"StringEquals": {"iam:AWSServiceName": sorted(service_linked)}},
+        },
+        {
+            "Sid": "StackImageRepository",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:CreateRepository",
+                "ecr:DeleteRepository",
+                "ecr:DescribeRepositories",
+                "ecr:PutImageScanningConfiguration",
+                "ecr:PutImageTagMutability",
+                "ecr:*LifecyclePolicy",
+                "ecr:TagResource",
+                "ecr:UntagResource",
+                "ecr:ListTagsForResource",
+            ],
+            "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}"),
         },
         {
             "Sid": "ReadOnlyLookups",
@@ -657,22 +673,6 @@ def _eks_deploy_statements(ctx: StackContext, account: _Account) -> list[dict[st
             "Effect": "Allow",
             "Action": ["rds:CreateDBInstance", "rds:ModifyDBInstance"],
             "Resource": [account.arn("rds", "pg:default.*"), account.arn("rds", "og:default:*")],
-        },
-        {
-            "Sid": "StackImageRepository",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:CreateRepository",
-                "ecr:DeleteRepository",
-                "ecr:DescribeRepositories",
-                "ecr:PutImageScanningConfiguration",
-                "ecr:PutImageTagMutability",
-                "ecr:*LifecyclePolicy",
-                "ecr:TagResource",
-                "ecr:UntagResource",
-                "ecr:ListTagsForResource",
-            ],
-            "Resource": account.arn("ecr", f"repository/{MODEL_REPOSITORY.format(prefix=prefix)}"),
         },
         {
             "Sid": "StackCluster",

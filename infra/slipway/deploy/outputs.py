@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from slipway.deploy.errors import DeployError
+from slipway.deploy.spec import ServingSpec
 
-REQUIRED = ("bucketName", "kmsKeyArn", "modelPackageGroupName", "inferenceRoleArn", "endpointName")
+REQUIRED = (
+    "bucketName",
+    "kmsKeyArn",
+    "modelPackageGroupName",
+    "inferenceRoleArn",
+    "endpointName",
+    "serving",
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,9 @@ class StackOutputs:
     group: str
     role_arn: str
     endpoint: str
+    serving: ServingSpec
+    repository: str = ""
+    """``modelRepositoryUrl``: the stack's ECR repository of the serving image."""
 
     @classmethod
     def from_mapping(cls, outputs: dict[str, Any]) -> StackOutputs:
@@ -33,6 +44,8 @@ class StackOutputs:
             group=str(outputs["modelPackageGroupName"]),
             role_arn=str(outputs["inferenceRoleArn"]),
             endpoint=str(outputs["endpointName"]),
+            serving=ServingSpec.from_value(outputs["serving"]),
+            repository=str(outputs.get("modelRepositoryUrl") or ""),
         )
 
     @classmethod

@@ -1,15 +1,17 @@
-"""Roll the endpoint to a new configuration: blue/green, canary share, alarm rollback.
+"""Create or roll the stack's endpoint to an approved model package; roll it back.
 
-Each rollout creates a SageMaker model from the approved package and a new endpoint
-configuration that copies the current one (variants, data capture, KMS key) with the
-new model, tagged with the configuration it replaces. ``update_endpoint`` then shifts
-traffic blue/green: ``canary_percent`` of capacity first, the rest after
-``wait_seconds``; SageMaker rolls back by itself if any of the endpoint's CloudWatch
-alarms fires during the deployment. An endpoint without alarms is refused unless the
-caller opts out with ``auto_rollback=False`` (a ``monitoring=no`` project): the canary
-then runs without AutoRollbackConfiguration. Serverless endpoints accept no deployment
-guardrails, so they switch all at once. ``rollback`` updates the endpoint back to the tagged
-previous configuration, all at once.
+The runtime owns the SageMaker model, endpoint configuration and endpoint (Pulumi never
+declares them, docs/decisions.md), built from the stack's serving spec
+(``slipway.deploy.spec``). Each release creates a model from the approved package and an
+endpoint configuration from the spec with that model, tagged with the configuration it
+replaces and the package it serves. The first release creates the endpoint; later ones
+update it blue/green with the spec's traffic shifting (ALL_AT_ONCE with a baking period on
+a one-instance fleet, CANARY on larger ones; ``canary_percent`` overrides it where the
+fleet allows) and ``AutoRollbackConfiguration`` on every CloudWatch alarm of the endpoint.
+An endpoint without alarms is refused unless the caller opts out with
+``auto_rollback=False`` (a ``monitoring=no`` project). Serverless endpoints switch all at
+once. ``slipway.deploy.settle`` then waits for the endpoint and records what serves.
+``rollback`` updates the endpoint back to the tagged previous configuration.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.deploy.errors import DeployError
+from slipway.deploy.spec import ServingSpec, canary_fits
 
 PREVIOUS_TAG = "slipway:previous-endpoint-config"
 PACKAGE_TAG = "slipway:model-package"
@@ -30,6 +33,12 @@ class Rollout:
     new_config: str
     alarms: tuple[str, ...]
     deployment_config: dict[str, Any] | None
+    package_arn: str = ""
+
+    @property
+    def created(self) -> bool:
+        """The first release: the endpoint did not exist before."""
+        return not self.previous_config
 
 
 def endpoint_alarms(cloudwatch: Any, endpoint: str) -> list[str]:
@@ -50,24 +59,30 @@ NO_ALARMS = (
 
 
 def blue_green(
-    alarms: list[str], canary_percent: int, wait_seconds: int, auto_rollback: bool = True
+    alarms: list[str],
+    canary_percent: int,
+    wait_seconds: int,
+    auto_rollback: bool = True,
+    *,
+    traffic: str = "CANARY",
 ) -> dict[str, Any]:
-    """DeploymentConfig of a canary blue/green update with alarm-driven auto-rollback.
+    """DeploymentConfig of a blue/green update with alarm-driven auto-rollback.
 
-    Alarms, when there are any, are always rolled back on; ``auto_rollback=False`` only
-    permits an endpoint with none (AutoRollbackConfiguration is optional in AWS).
+    ``CANARY``: ``canary_percent`` of capacity first, the rest after ``wait_seconds``;
+    ``ALL_AT_ONCE``: every request to the new fleet, the old one kept ``wait_seconds`` (the
+    baking period) while the alarms watch. Alarms, when there are any, are always rolled
+    back on; ``auto_rollback=False`` only permits an endpoint with none.
     """
-    if not 1 <= canary_percent <= 50:
+    if traffic == "CANARY" and not 1 <= canary_percent <= 50:
         raise DeployError("canary_percent", "must be between 1 and 50")
     if not alarms and auto_rollback:
         raise DeployError("alarms", NO_ALARMS)
+    routing: dict[str, Any] = {"Type": traffic, "WaitIntervalInSeconds": wait_seconds}
+    if traffic == "CANARY":
+        routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": canary_percent}
     config: dict[str, Any] = {
         "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {
-                "Type": "CANARY",
-                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary_percent},
-                "WaitIntervalInSeconds": wait_seconds,
-            },
+            "TrafficRoutingConfiguration": routing,
             "TerminationWaitInSeconds": wait_seconds,
             "MaximumExecutionTimeoutInSeconds": max(600, 4 * wait_seconds),
         },
@@ -77,8 +92,17 @@ def blue_green(
     return config
 
 
-def _current_config(sagemaker: Any, endpoint: str) -> dict[str, Any]:
-    name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+def current_config(sagemaker: Any, endpoint: str) -> dict[str, Any] | None:
+    """The endpoint's configuration, or None when the endpoint does not exist yet."""
+    try:
+        name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    except sagemaker.exceptions.ClientError as exc:
+        if "Could not find endpoint" in str(exc) or exc.response["Error"]["Code"] in (
+            "ValidationException",
+            "ResourceNotFound",
+        ):
+            return None
+        raise
     config: dict[str, Any] = sagemaker.describe_endpoint_config(EndpointConfigName=name)
     return config
 
@@ -87,7 +111,7 @@ def _current_config(sagemaker: Any, endpoint: str) -> dict[str, Any]:
 class Plan:
     """What a rollout will do, decided with reads only."""
 
-    current: dict[str, Any]
+    current: dict[str, Any] | None
     alarms: list[str]
     deployment: dict[str, Any] | None
 
@@ -95,94 +119,131 @@ class Plan:
 def plan_rollout(
     sagemaker: Any,
     cloudwatch: Any,
-    endpoint: str,
+    spec: ServingSpec,
     *,
-    canary_percent: int,
-    wait_seconds: int,
+    canary_percent: int | None = None,
+    wait_seconds: int | None = None,
     auto_rollback: bool = True,
 ) -> Plan:
     """Check every refusal of a rollout without writing: run it before exporting anything."""
-    current = _current_config(sagemaker, endpoint)
-    serverless = any("ServerlessConfig" in v for v in current["ProductionVariants"])
+    endpoint = spec.endpoint_name
+    current = current_config(sagemaker, endpoint)
     alarms = endpoint_alarms(cloudwatch, endpoint)
     described = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"] if alarms else []
     firing = [a["AlarmName"] for a in described if a.get("StateValue") == "ALARM"]
     if firing:
         raise DeployError("alarms", f"{', '.join(firing)} already firing; fix the endpoint first")
+    if canary_percent is not None and not 1 <= canary_percent <= 50:
+        raise DeployError("canary_percent", "must be between 1 and 50")
+    if spec.serverless:
+        return Plan(current, alarms, None)
+    if not alarms and auto_rollback:
+        raise DeployError("alarms", NO_ALARMS)
+    policy = spec.deployment
+    bake = wait_seconds if wait_seconds is not None else (policy.bake_seconds if policy else 300)
+    traffic = "CANARY" if canary_percent is not None else (policy.traffic if policy else "CANARY")
+    percent = canary_percent or (policy.canary_percent if policy else 10)
+    if traffic == "CANARY":
+        instances = _fleet_size(sagemaker, spec, current)
+        if not canary_fits(instances, percent):
+            raise DeployError(
+                "canary_percent",
+                f"a {percent}% canary does not fit a {instances}-instance fleet (AWS: the canary "
+                "must be at most 50% of the variant's instances); this stack's preset shifts "
+                "ALL_AT_ONCE with a baking period: leave --canary-percent out",
+            )
     deployment = (
-        None if serverless else blue_green(alarms, canary_percent, wait_seconds, auto_rollback)
+        None
+        if current is None
+        else blue_green(alarms, percent, bake, auto_rollback, traffic=traffic)
     )
     return Plan(current, alarms, deployment)
+
+
+def _fleet_size(sagemaker: Any, spec: ServingSpec, current: dict[str, Any] | None) -> int:
+    """The smallest variant's instance count now (or the spec's, before the first release)."""
+    if current is not None:
+        described = sagemaker.describe_endpoint(EndpointName=spec.endpoint_name)
+        counts = [v.get("CurrentInstanceCount", 0) for v in described["ProductionVariants"]]
+        if counts and all(counts):
+            return int(min(counts))
+    return int(min(v.get("InitialInstanceCount", 1) for v in spec.variants))
 
 
 def roll_out(
     sagemaker: Any,
     cloudwatch: Any,
-    endpoint: str,
+    spec: ServingSpec,
     package: dict[str, Any],
-    role_arn: str,
     *,
-    canary_percent: int = 10,
-    wait_seconds: int = 300,
+    canary_percent: int | None = None,
+    wait_seconds: int | None = None,
     auto_rollback: bool = True,
 ) -> Rollout:
-    """Deploy an approved model package to ``endpoint`` (see the module docstring)."""
+    """Deploy an approved model package to the spec's endpoint (see the module docstring)."""
     plan = plan_rollout(
         sagemaker,
         cloudwatch,
-        endpoint,
+        spec,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
         auto_rollback=auto_rollback,
     )
-    current, alarms, deployment = plan.current, plan.alarms, plan.deployment
-    suffix = package["ModelPackageArn"].rsplit("/", 1)[-1]
-    model_name = f"{endpoint[:50]}-v{suffix}"[:63]
-    sagemaker.create_model(
-        ModelName=model_name,
-        ExecutionRoleArn=role_arn,
-        Containers=[{"ModelPackageName": package["ModelPackageArn"]}],
-    )
-    new_config = f"{endpoint[:50]}-v{suffix}"[:63]
-    request: dict[str, Any] = {
-        "EndpointConfigName": new_config,
-        "ProductionVariants": [
-            {**_variant_request(v), "ModelName": model_name} for v in current["ProductionVariants"]
-        ],
-        "Tags": [
-            {"Key": PREVIOUS_TAG, "Value": current["EndpointConfigName"]},
-            {"Key": PACKAGE_TAG, "Value": package["ModelPackageArn"]},
-        ],
+    endpoint = spec.endpoint_name
+    package_arn = package["ModelPackageArn"]
+    suffix = package_arn.rsplit("/", 1)[-1]
+    name = f"{endpoint[:50]}-v{suffix}"[:63]
+    model: dict[str, Any] = {
+        "ModelName": name,
+        "ExecutionRoleArn": spec.role_arn,
+        "Containers": [{"ModelPackageName": package_arn}],
+        "Tags": _tags(spec, {PACKAGE_TAG: package_arn}),
     }
-    for key in ("KmsKeyId", "DataCaptureConfig"):
-        if current.get(key):
-            request[key] = current[key]
-    sagemaker.create_endpoint_config(**request)
-    update: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": new_config}
-    if deployment is not None:
-        update["DeploymentConfig"] = deployment
-    sagemaker.update_endpoint(**update)
-    return Rollout(endpoint, current["EndpointConfigName"], new_config, tuple(alarms), deployment)
+    if spec.vpc_config:
+        model["VpcConfig"] = spec.vpc_config
+    sagemaker.create_model(**model)
+    previous = plan.current["EndpointConfigName"] if plan.current else ""
+    config: dict[str, Any] = {
+        "EndpointConfigName": name,
+        "ProductionVariants": [{**v, "ModelName": name} for v in spec.variants],
+        "Tags": _tags(spec, {PREVIOUS_TAG: previous, PACKAGE_TAG: package_arn}),
+    }
+    if spec.kms_key_id:
+        config["KmsKeyId"] = spec.kms_key_id
+    if spec.data_capture:
+        config["DataCaptureConfig"] = spec.data_capture
+    sagemaker.create_endpoint_config(**config)
+    if plan.current is None:
+        sagemaker.create_endpoint(
+            EndpointName=endpoint, EndpointConfigName=name, Tags=_tags(spec, {})
+        )
+    else:
+        update: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": name}
+        if plan.deployment is not None:
+            update["DeploymentConfig"] = plan.deployment
+        sagemaker.update_endpoint(**update)
+    return Rollout(endpoint, previous, name, tuple(plan.alarms), plan.deployment, package_arn)
 
 
-def _variant_request(variant: dict[str, Any]) -> dict[str, Any]:
-    """The CreateEndpointConfig shape of a described variant."""
-    keys = (
-        "VariantName",
-        "InitialInstanceCount",
-        "InstanceType",
-        "InitialVariantWeight",
-        "ServerlessConfig",
-        "AcceleratorType",
-    )
-    return {key: variant[key] for key in keys if key in variant}
+def _tags(spec: ServingSpec, extra: dict[str, str]) -> list[dict[str, str]]:
+    tags = {**spec.tags, **{k: v for k, v in extra.items() if v}}
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 def rollback(sagemaker: Any, endpoint: str) -> Rollout:
     """Switch ``endpoint`` back to the configuration the current one replaced."""
-    current = _current_config(sagemaker, endpoint)
+    current = current_config(sagemaker, endpoint)
+    if current is None:
+        raise DeployError("rollback", f"endpoint {endpoint} does not exist; nothing to roll back")
     tags = sagemaker.list_tags(ResourceArn=current["EndpointConfigArn"])["Tags"]
-    previous = {t["Key"]: t["Value"] for t in tags}.get(PREVIOUS_TAG)
+    tagged = {t["Key"]: t["Value"] for t in tags}
+    previous = tagged.get(PREVIOUS_TAG)
+    if not previous and PACKAGE_TAG in tagged:
+        raise DeployError(
+            "rollback",
+            f"{current['EndpointConfigName']} is the endpoint's first release; "
+            "nothing to return to",
+        )
     if not previous:
         raise DeployError(
             "rollback",

@@ -32,6 +32,7 @@ class NumericAccumulator:
         self.count = 0
         self.missing = 0
         self.total = 0.0
+        self.low, self.high = np.inf, -np.inf  # current range, for the report's plot
 
     def update(self, column: Any) -> None:
         """Add a chunk of values (a numpy array, a pandas series or anything array-like)."""
@@ -42,6 +43,8 @@ class NumericAccumulator:
             return
         values -= self.center
         values.sort()
+        self.low = min(self.low, float(values[0]) + self.center)
+        self.high = max(self.high, float(values[-1]) + self.center)
         upto = np.searchsorted(values, self.grid, side="right")
         self.upto += upto
         self.below += np.searchsorted(values, self.grid, side="left")

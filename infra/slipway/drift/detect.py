@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from slipway.drift.accumulate import CategoryAccumulator, NumericAccumulator
 from slipway.drift.errors import DriftError
+from slipway.drift.histogram import Histogram, category_histogram, numeric_histogram
 from slipway.drift.profile import CategoryProfile, Profile
 from slipway.drift.statistics import chi_square_pvalue, chi_square_statistic, ks_pvalue, psi
 
@@ -65,6 +66,15 @@ class FeatureDrift(BaseModel, frozen=True):
     ks_pvalue: float | None = None
     chi2: float | None = None
     chi2_pvalue: float | None = None
+    histogram: Histogram | None = Field(default=None, description="for the report's plot")
+
+    @property
+    def relative(self) -> float:
+        """The deciding statistic against its threshold: 1 at the threshold, above 1 drifted
+        (``score / threshold``; for a p-value ``log(p) / log(threshold)``)."""
+        if self.test in ("ks", "chi2"):
+            return float(np.log(max(self.score, 1e-300)) / np.log(self.threshold))
+        return self.score / self.threshold
 
 
 class DriftResult(BaseModel, frozen=True):
@@ -186,12 +196,14 @@ def _verdict(name: str, acc: Accumulator, limits: DriftThresholds) -> FeatureDri
         stats["chi2"] = chi_square_statistic(reference, current, acc.count)
         if test == "chi2":
             stats["chi2_pvalue"] = chi_square_pvalue(stats["chi2"], len(reference))
+        histogram = category_histogram(acc)
     else:
         stats["psi"] = psi(np.asarray(acc.profile.fractions), acc.bin_shares())
         stats["wasserstein"] = acc.wasserstein_norm()
         stats["ks_statistic"] = acc.ks_statistic()
         if test == "ks":
             stats["ks_pvalue"] = ks_pvalue(stats["ks_statistic"], acc.profile.count, acc.count)
+        histogram = numeric_histogram(acc)
     key = {"ks": "ks_pvalue", "chi2": "chi2_pvalue"}.get(test, test)
     score, threshold = stats[key], getattr(limits, key)
     is_pvalue = key.endswith("pvalue")
@@ -207,5 +219,6 @@ def _verdict(name: str, acc: Accumulator, limits: DriftThresholds) -> FeatureDri
         reasons=[reason] if drifted else [],
         current_rows=acc.count,
         missing=acc.missing,
+        histogram=histogram,
         **stats,
     )

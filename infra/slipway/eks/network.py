@@ -53,7 +53,12 @@ class Network(pulumi.ComponentResource):
         eks = ctx.preset.eks
         child = pulumi.ResourceOptions(parent=self)
         zones = aws.get_availability_zones_output(
-            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+            state="available",
+            # Regular AZs only: an account opted in to a Local or Wavelength Zone group lists
+            # those zones too, and sorted by name ("us-east-1-bos-1a" < "us-east-1a") one
+            # would come first. They lack services and instance types EKS, RDS and NAT need.
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self),
         ).names
         private_cidrs, public_cidrs = subnet_cidrs(args.cidr, eks.availability_zones)
 

@@ -16,19 +16,18 @@ encrypted with the project key and keeps the preset's number of images.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from slipway.aws.context import StackContext
+from slipway.aws.images import image_repository
 from slipway.aws.policy import kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
-from slipway.names import BUCKET_PREFIXES, MODEL_REPOSITORY
+from slipway.names import BUCKET_PREFIXES
 
 NAMESPACE = "serving"
 APP = "model-server"
@@ -37,7 +36,6 @@ SELECTOR = {"app.kubernetes.io/name": APP}
 # Start and answer /ping while models:/... has no registered version yet (slipway.serving.
 # pending): the first `up` happens before any champion exists (docs/eks.md#bootstrap).
 ALLOW_NO_MODEL = {"name": "SLIPWAY_ALLOW_NO_MODEL", "value": "true"}
-UNTAGGED_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,9 @@ class ModelServingArgs:
     oidc: Oidc
     """The cluster's OIDC provider for IRSA: ``Cluster.oidc``."""
     bucket_arn: pulumi.Input[str]
-    """``ArtifactStore.bucket_arn``: the server reads ``models/``, writes captures."""
+    """``ArtifactStore.bucket_arn``: the server writes captures under ``data-capture/``."""
     kms_key_arn: pulumi.Input[str]
-    """Project key (model reads, SSE-KMS captures)."""
+    """Project key (SSE-KMS captures)."""
     image_tag: str | None
     """Model server image tag in the stack's ECR repository (tags are immutable). ``None``
     before the first image is pushed: the repository, namespace, role and Service exist,
@@ -79,7 +77,7 @@ class ModelServing(pulumi.ComponentResource):
         super().__init__("slipway:eks:ModelServing", name, None, opts)
         ctx = args.context
         self.labels = {**pods.labels(ctx, APP), "app.kubernetes.io/component": "serving"}
-        repository = self._repository(name, args)
+        repository = image_repository(name, ctx, args.kms_key_arn, self)
         self.repository_url = repository.repository_url
         self.image = (
             None
@@ -242,26 +240,6 @@ class ModelServing(pulumi.ComponentResource):
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
         }
 
-    def _repository(self, name: str, args: ModelServingArgs) -> aws.ecr.Repository:
-        ctx = args.context
-        repository = aws.ecr.Repository(
-            f"{name}-images",
-            name=MODEL_REPOSITORY.format(prefix=ctx.prefix),
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
-            force_delete=not ctx.preset.deletion_protection,
-            tags=ctx.tags,
-            opts=ctx.stateful(self),
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-images-lifecycle",
-            repository=repository.name,
-            policy=json.dumps(lifecycle_rules(ctx.preset.eks.ecr_keep_images)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return repository
-
 
 def capture_env(args: ModelServingArgs) -> list[dict[str, Any]]:
     """The model server's request-capture settings (slipway.serving.capture); none when off."""
@@ -285,33 +263,4 @@ def capture_write_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
         "Action": ["s3:PutObject"],
         "Resource": [pulumi.Output.concat(bucket_arn, "/", BUCKET_PREFIXES["capture"], "*")],
         "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-    }
-
-
-def lifecycle_rules(keep: int) -> dict[str, Any]:
-    """Expire untagged images after a week; keep the ``keep`` newest images."""
-    return {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "description": "expire untagged images",
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": UNTAGGED_DAYS,
-                },
-                "action": {"type": "expire"},
-            },
-            {
-                "rulePriority": 2,
-                "description": f"keep the {keep} newest images",
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": keep,
-                },
-                "action": {"type": "expire"},
-            },
-        ]
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,7 +11,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 
 class StepProgress:
-    """One bar over a fixed list of steps; ``with progress.step(name):`` per step."""
+    """One bar over a fixed list of steps; ``with progress.step(name):`` per step, each
+    reported as ``done <name> (<seconds> s)``."""
 
     def __init__(self, total: int, console: Console | None = None) -> None:
         self._progress = Progress(
@@ -34,6 +36,8 @@ class StepProgress:
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         self._progress.update(self._task, description=name)
+        start = time.perf_counter()
         yield
-        self._progress.console.print(f"[green]done[/green] {name}")
+        seconds = time.perf_counter() - start
+        self._progress.console.print(f"[green]done[/green] {name} ({seconds:.1f} s)")
         self._progress.advance(self._task)

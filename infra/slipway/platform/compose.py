@@ -31,8 +31,7 @@ from slipway.aws import (
     Tracking,
     TrackingArgs,
 )
-from slipway.aws.endpoint import prebuilt_image
-from slipway.aws.monitoring import DataQuality
+from slipway.aws.endpoint import DataQuality
 from slipway.names import IMAGE_CONFIG_DIR
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 
@@ -120,32 +119,30 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
             ctx, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
         ),
     )
-    image = options.model_image or prebuilt_image(
-        str(options.model_image_repository), str(options.model_image_tag)
-    )
+    # The endpoint itself is the deploy runtime's: the first release creates it.
     endpoint = platform.endpoint = Endpoint(
         name,
         EndpointArgs(
             ctx,
             kind=options.endpoint,
-            image_uri=image,
-            model_data_url=store.uri("models", options.model_data_key),
             role_arn=roles.inference_role_arn,
             kms_key_arn=store.kms_key_arn,
             capture_uri=store.uri("capture") if realtime else None,
-            model_monitor=config.monitoring and realtime,
+            data_quality=DataQuality(
+                baseline_uri=store.uri("monitoring", options.baseline_key),
+                reports_uri=store.uri("monitoring", "reports"),
+                role_arn=roles.execution_role_arn,
+            )
+            if config.monitoring and realtime
+            else None,
         ),
     )
     platform.outputs["trackingUri"] = platform.tracking.tracking_uri
     platform.outputs["endpointName"] = endpoint.endpoint_name
+    platform.outputs["modelRepositoryUrl"] = endpoint.repository_url
+    platform.outputs["serving"] = endpoint.spec
     if not config.monitoring:
         return
-    data_quality = DataQuality(
-        baseline_uri=store.uri("monitoring", options.baseline_key),
-        reports_uri=store.uri("monitoring", "reports"),
-        role_arn=roles.execution_role_arn,
-        kms_key_arn=store.kms_key_arn,
-    )
     platform.monitoring = Monitoring(
         name,
         MonitoringArgs(
@@ -155,7 +152,6 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
                 endpoint.endpoint_name, options.endpoint, endpoint.variant_names
             ),
             drift_model=config.drift_model,
-            data_quality=data_quality if realtime else None,
         ),
     )
     platform.outputs["dashboardUrl"] = platform.monitoring.dashboard_url

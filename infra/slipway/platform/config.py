@@ -77,16 +77,12 @@ KEYS = (
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
-    Key("modelImage", "a full image URI", "none: the prebuilt image below",
-        "Your own serving image instead of an AWS prebuilt one.", ("sagemaker",)),
-    Key("modelImageRepository", "an AWS prebuilt image repository; required without "
-        "modelImage", "none", "e.g. `sagemaker-scikit-learn`.", ("sagemaker",)),
-    Key("modelImageTag", "an image tag; SageMaker: required without modelImage", "none",
-        "SageMaker: the prebuilt image's tag. EKS: the model server image's tag in the "
-        "stack's ECR repository (tags are immutable; CI sets the commit SHA); unset, the "
-        "first `up` creates the repository and no model server (docs/eks.md#bootstrap)."),
-    Key("modelDataKey", "a key under the bucket's models/ prefix", "required",
-        "The `model.tar.gz` the endpoint loads.", ("sagemaker",)),
+    Key("modelImageTag", "an image tag", "none",
+        "The model server image's tag in the stack's ECR repository (tags are immutable; CI "
+        "sets the commit SHA); unset, the first `up` creates the repository and no model "
+        "server (docs/eks.md#bootstrap). SageMaker takes it per release instead "
+        "(`deploy --image-tag`).",
+        ("eks",)),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
@@ -112,11 +108,6 @@ class SageMakerOptions:
     """Options of ``compute: sagemaker``."""
 
     endpoint: EndpointKind
-    model_image: str | None
-    """A full image URI; ``None``: the prebuilt ``model_image_repository:model_image_tag``."""
-    model_image_repository: str | None
-    model_image_tag: str | None
-    model_data_key: str
     baseline_key: str
     model_name: str
     """The drift alarm's ``Model`` dimension."""
@@ -226,18 +217,10 @@ def _preset(name: str) -> Preset:
 
 
 def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptions:
-    image = raw.get("modelImage")
-    unless = "unless slipway:modelImage is set"
+    """The serving image and the model are not stack config: the release names them
+    (``deploy --image-tag``; docs/decisions.md)."""
     return SageMakerOptions(
         endpoint=cast(EndpointKind, endpoint),
-        model_image=image,
-        model_image_repository=raw.get("modelImageRepository")
-        if image
-        else raw.required("modelImageRepository", unless),
-        model_image_tag=raw.get("modelImageTag")
-        if image
-        else raw.required("modelImageTag", unless),
-        model_data_key=raw.required("modelDataKey"),
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
     )

@@ -136,7 +136,7 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
         deviations.append(f"working directory {workdir} instead of the image's {workload.workdir}")
     if workload.isolate and namespaces_available():
         argv = _isolated(workload, run_dir, workdir)
-        port, isolated = workload.port, True
+        port, isolated = workload.port, workload.own_network
     else:
         port, isolated = free_port(), False
         argv = list(workload.command)
@@ -169,7 +169,7 @@ def fallback_env(workload: Workload, port: int) -> dict[str, str]:
 
 def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     """``unshare`` + a shell that raises loopback, lays the mounts, then execs the command."""
-    lines = ["set -e", "ip link set lo up"]
+    lines = ["set -e", "ip link set lo up"] if workload.own_network else ["set -e"]
     for anchor, layer in _layers(workload, run_dir).items():
         lines.append(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
@@ -181,12 +181,13 @@ def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     lines.append(f"cd {shlex.quote(str(workdir))}")
     lines.append('exec "$@"')
     script = "\n".join(lines)
+    network = ["--net"] if workload.own_network else []
     return [
         "unshare",
         "--user",
         "--map-root-user",
         "--mount",
-        "--net",
+        *network,
         "sh",
         "-c",
         script,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -11,7 +15,7 @@ from slipway.sandbox.contents import emulator_contents
 from slipway.sandbox.errors import SandboxError
 from slipway.sandbox.mocks import SandboxMocks, delete
 from slipway.sandbox.readback import Check, read_back
-from slipway.sandbox.server import EmulatedAws
+from slipway.sandbox.server import AwsClients, EmulatedAws
 from slipway.sandbox.state import Entry, SandboxState, state_dir
 from slipway.testing.mocks import DEFAULT_REGION
 from slipway.testing.programs import ProgramRun, run_program
@@ -80,6 +84,7 @@ def apply(program_dir: Path, stack: str, directory: Path | None = None) -> Apply
         directory.mkdir(parents=True, exist_ok=True)
         emulator.save(state.snapshot_file)
         state.write(mocks.entries)
+        write_outputs(directory, run.outputs)
     removed = [replace(e, action="deleted") for e in removed]
     return ApplyReport(mocks.entries, removed, checks, contents, run)
 
@@ -100,3 +105,45 @@ def destroy(program_dir: Path, stack: str, directory: Path | None = None) -> Des
         emulator.save(state.snapshot_file)
         state.write([])
     return DestroyReport([replace(e, action="deleted") for e in applied], remaining)
+
+
+OUTPUTS = "outputs.json"
+
+
+def write_outputs(directory: Path, outputs: dict[str, Any]) -> None:
+    """The stack outputs as ``pulumi stack output --json`` prints them (secrets shown)."""
+    (directory / OUTPUTS).write_text(json.dumps(outputs, indent=1, sort_keys=True, default=str))
+
+
+@contextmanager
+def opened(program_dir: Path, stack: str, directory: Path | None = None) -> Iterator[AwsClients]:
+    """The applied sandbox, running: clients of emulated AWS holding the last apply.
+
+    What is done through them (a release: export, register, approve, roll out) is saved
+    into the sandbox when the block ends without an error, so the next apply, rehearsal or
+    ``opened`` sees it.
+    """
+    program_dir = Path(program_dir).resolve()
+    directory = directory or state_dir(program_dir, stack)
+    with EmulatedAws(stack_region(program_dir, stack)) as emulator:
+        state = _open(directory, emulator)
+        if not state.entries:
+            raise SandboxError(
+                f"state: nothing applied in {directory}; run `slipway sandbox` first"
+            )
+        yield emulator.aws
+        emulator.save(state.snapshot_file)
+
+
+def rehearse(
+    program_dir: Path, stack: str, run: ProgramRun, directory: Path | None = None
+) -> list[Any]:
+    """Start every workload the applied stack declares (``slipway.rehearsal``)."""
+    from slipway.rehearsal import RehearsalContext
+    from slipway.rehearsal.stack import rehearse_stack
+
+    program_dir = Path(program_dir).resolve()
+    directory = directory or state_dir(program_dir, stack)
+    work_dir = directory / "rehearsal"
+    with opened(program_dir, stack, directory) as aws:
+        return rehearse_stack(RehearsalContext(program_dir, stack, run, aws, work_dir))

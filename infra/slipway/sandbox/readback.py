@@ -84,6 +84,14 @@ def _variants(aws: AwsClients, entry: Entry) -> Iterator[Check]:
             )
 
 
+def _endpoint(aws: AwsClients, entry: Entry) -> Iterator[Check]:
+    """The configuration the endpoint serves: another one means something outside the
+    program changed it, and the next ``pulumi up`` would switch it back."""
+    got = aws("sagemaker").describe_endpoint(EndpointName=entry.id)
+    declared = entry.state["endpointConfigName"]
+    yield Check(entry.name, "endpointConfigName", declared, got["EndpointConfigName"])
+
+
 READ_BACKS: dict[str, Callable[[AwsClients, Entry], Iterator[Check]]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         _encryption
@@ -92,6 +100,7 @@ READ_BACKS: dict[str, Callable[[AwsClients, Entry], Iterator[Check]]] = {
     "aws:s3/bucketVersioning:BucketVersioning": _versioning,
     "aws:iam/role:Role": _trust_policy,
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _variants,
+    "aws:sagemaker/endpoint:Endpoint": _endpoint,
 }
 
 

@@ -101,12 +101,21 @@ class AwsClients:
 
     def __call__(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(
-                service,  # type: ignore[call-overload]
-                endpoint_url=self.endpoint_url,
-                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-            )
+            self._clients[service] = self.fresh(service)
         return self._clients[service]
+
+    def fresh(self, service: str) -> Any:
+        """A new client of ``service`` (not shared: event hooks on it stay on it)."""
+        return self._session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    @property
+    def events(self) -> Any:
+        """The session's event emitter: hooks registered here reach every client made after."""
+        return self._session.events
 
 
 class EmulatedAws:

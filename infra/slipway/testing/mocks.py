@@ -163,13 +163,7 @@ class SlipwayMocks(pulumi.runtime.Mocks):
                 "id": PARTITION,
             }, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{suffix}" for suffix in "abc"]
-            return {
-                "names": names,
-                "zoneIds": [f"use1-az{i}" for i in range(1, 4)],
-                "groupNames": [self.region],
-                "id": self.region,
-            }, []
+            return _availability_zones(self.region, inputs), []
         if token == "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage":
             repo = inputs.get("repositoryName", "")
             tag = inputs.get("imageTag") or "1"
@@ -184,6 +178,62 @@ class SlipwayMocks(pulumi.runtime.Mocks):
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return _policy_document(inputs), []
         raise NotImplementedError(f"SlipwayMocks: no mock for invoke {token}")
+
+
+# DescribeAvailabilityZones filter names -> zone fields (EC2 API reference).
+ZONE_FILTERS = {
+    "opt-in-status": "optInStatus",
+    "zone-type": "zoneType",
+    "state": "state",
+    "zone-name": "name",
+    "zone-id": "zoneId",
+    "group-name": "groupName",
+}
+
+
+def _availability_zones(region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """getAvailabilityZones as EC2 answers an account opted in to a Local Zone group: three
+    regular AZs and one Local Zone, filtered as DescribeAvailabilityZones filters, then
+    sorted by name as the provider sorts them (so the Local Zone comes first)."""
+    zones = [
+        {
+            "name": f"{region}-bos-1a",
+            "zoneId": "use1-bos1-az1",
+            "groupName": f"{region}-bos-1",
+            "state": "available",
+            "optInStatus": "opted-in",
+            "zoneType": "local-zone",
+        },
+        *(
+            {
+                "name": f"{region}{suffix}",
+                "zoneId": f"use1-az{index}",
+                "groupName": region,
+                "state": "available",
+                "optInStatus": "opt-in-not-required",
+                "zoneType": "availability-zone",
+            }
+            for index, suffix in enumerate("abc", start=1)
+        ),
+    ]
+    wanted = [("state", [inputs["state"]])] if inputs.get("state") else []
+    wanted += [(f["name"], f["values"]) for f in inputs.get("filters") or []]
+    for name, values in wanted:
+        if name not in ZONE_FILTERS:
+            raise NotImplementedError(f"SlipwayMocks: getAvailabilityZones filter {name}")
+        zones = [z for z in zones if z[ZONE_FILTERS[name]] in values]
+    zones = [
+        z
+        for z in sorted(zones, key=lambda z: z["name"])
+        if z["name"] not in (inputs.get("excludeNames") or [])
+        and z["zoneId"] not in (inputs.get("excludeZoneIds") or [])
+    ]
+    return {
+        "names": [z["name"] for z in zones],
+        "zoneIds": [z["zoneId"] for z in zones],
+        "groupNames": sorted({z["groupName"] for z in zones}),
+        "id": region,
+    }
 
 
 REMOTE_COMPONENTS: dict[str, Callable[[SlipwayMocks, str], dict[str, Any]]] = {

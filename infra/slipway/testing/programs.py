@@ -3,7 +3,7 @@
 ``run_pulumi`` runs a callable, ``run_program`` a project's ``infra/`` directory with
 its ``Pulumi.<stack>.yaml``; both use a fresh event loop and a fresh context per run
 and return a ``ProgramRun``: every registered resource (type, name, parent, inputs,
-protect/retain_on_delete) plus the resolved stack outputs. An exception raised by the
+dependencies, protect/retain_on_delete) plus the resolved stack outputs. An exception raised by the
 program or inside an ``apply`` fails the run. The mock provider is
 ``slipway.testing.mocks.SlipwayMocks``.
 """
@@ -50,6 +50,10 @@ class RecordedResource:
     registered_outputs: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[dict[str, Any], ...] = ()
     """Alias specs the resource was registered with (e.g. ``{"type": <old type token>}``)."""
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources whose outputs flow into this one's inputs."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Input name -> URNs of the resources whose outputs flow into that input."""
 
     @property
     def parent_type(self) -> str:
@@ -140,6 +144,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     registered_outputs=self.outputs.get(urn, {}),
                     aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
+                    dependencies=tuple(request.dependencies),
+                    property_dependencies={
+                        key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                 )
             )
         return tuple(result)

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, TypeVar
 import slipway
 import typer
 from slipway.lifecycle import GateRejected, LifecycleError
-from slipway.lifecycle import promote as promote_alias
-from slipway.lifecycle import rollback as rollback_alias
 
 from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }} import config as project_config
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
+
+    from {{ cookiecutter.package_name }}.config import PipelineConfig
+
+# Commands import their steps (mlflow, scikit-learn, pandas) when they run: `--help` stays fast.
 
 app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
@@ -36,7 +37,9 @@ OPTIONS = {
     "ci": "{{ cookiecutter.ci }}",
     "aws_region": "{{ cookiecutter.aws_region }}",
 }
-CONFIG = typer.Option(project_config.DEFAULT_CONFIG, "--config", "-c", help="Pipeline config.")
+CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-learn)
+    Path("config/pipeline.yaml"), "--config", "-c", help="Pipeline config."
+)
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
 EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN, EXIT_REMOTE = 1, 2, 3, 4  # 4: AWS (or Pushgateway) failed
@@ -55,11 +58,18 @@ def guarded(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_BAD_INPUT) from exc
 
 
-def _registry(config: Path) -> tuple[project_config.PipelineConfig, MlflowClient]:
+def _settings(config: Path) -> PipelineConfig:
+    """The validated config."""
+    from {{ cookiecutter.package_name }} import config as project_config
+
+    return guarded(lambda: project_config.load(config))
+
+
+def _registry(config: Path) -> tuple[PipelineConfig, MlflowClient]:
     """The validated config and a client of the project's tracking store."""
     from {{ cookiecutter.package_name }}.pipeline import open_registry
 
-    settings = guarded(lambda: project_config.load(config))
+    settings = _settings(config)
     return settings, open_registry(Path.cwd(), settings)[1]
 
 
@@ -82,7 +92,7 @@ def run_pipeline(config: Path = CONFIG) -> None:
     """Run the lifecycle steps in order and say where everything went."""
     from {{ cookiecutter.package_name }}.pipeline import run
 
-    settings = guarded(lambda: project_config.load(config))
+    settings = _settings(config)
     outcome = guarded(lambda: run(settings, Path.cwd()))
     typer.echo(f"MLflow tracking: {outcome.tracking.uri}")
     if outcome.tracking.artifact_root:
@@ -100,6 +110,7 @@ def promote(
     config: Path = CONFIG,
 ) -> None:
     """Move the ``champion`` alias to the challenger (or a given version)."""
+    from slipway.lifecycle import promote as promote_alias
 
     settings, client = _registry(config)
     move = guarded(lambda: promote_alias(client, settings.model.name, approved_by, version))
@@ -109,6 +120,7 @@ def promote(
 @app.command()
 def rollback(config: Path = CONFIG) -> None:
     """Point ``champion`` back at the version it replaced."""
+    from slipway.lifecycle import rollback as rollback_alias
 
     settings, client = _registry(config)
     move = guarded(lambda: rollback_alias(client, settings.model.name))
@@ -227,29 +239,35 @@ def deploy_guarded(action: Callable[[], T]) -> T:
 def deploy(
     stack: str = STACK,
     outputs: Path = STACK_OUTPUTS,
-    canary_percent: int = typer.Option(10, help="Capacity share the new model serves first, 1-50."),
-    wait_seconds: int = typer.Option(300, help="Canary bake time before the rest shifts."),
-    image_uri: str = typer.Option(None, help="Serving image (default: the endpoint's current)."),
+    image_tag: str = typer.Option(
+        None, help="Tag of the serving image in the stack's repository (modelRepositoryUrl)."
+    ),
+    image_uri: str = typer.Option(None, help="Full serving image URI (instead of --image-tag)."),
+    canary_percent: int = typer.Option(
+        None, help="Canary share, 1-50 (default: the stack preset's traffic shifting)."
+    ),
+    wait_seconds: int = typer.Option(None, help="Baking period (default: the preset's)."),
     approved_by: str = typer.Option(None, help="Package approver (default: gate.approved_by)."),
     auto_rollback: bool = typer.Option(
         True,
         "--auto-rollback/--no-auto-rollback",
-        help="Refuse an endpoint without CloudWatch alarms; --no-auto-rollback deploys the "
-        "canary without alarm rollback (monitoring=no stacks). Alarms present are always used.",
+        help="Refuse an endpoint without CloudWatch alarms; --no-auto-rollback deploys "
+        "without alarm rollback (monitoring=no stacks). Alarms present are always used.",
     ),
     config: Path = CONFIG,
 ) -> None:
-    """Ship the champion to the stack's endpoint: blue/green canary, rollback on its alarms."""
+    """Ship the champion to the stack's endpoint (the first release creates it)."""
     from {{ cookiecutter.package_name }} import deploy as shipping
 
     def ship() -> shipping.Deployed:
-        shipping.check_canary(canary_percent)
+        if canary_percent is not None:
+            shipping.check_canary(canary_percent)
         where = shipping.target(stack, outputs)
         settings, client = _registry(config)
         return shipping.deploy(
             client, settings.model.name, where, canary_percent=canary_percent,
             wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
-            image_uri=image_uri, auto_rollback=auto_rollback,
+            image=shipping.image(where, image_uri, image_tag), auto_rollback=auto_rollback,
         )
 
     deployed = deploy_guarded(ship)
@@ -257,13 +275,24 @@ def deploy(
     model = deployed.model
     typer.echo(f"model: {model.name} v{model.version} -> {model.uri} (sha256 {model.sha256})")
     typer.echo(f"package: {deployed.package_arn} (Approved)")
-    typer.echo(f"endpoint: {rollout.endpoint}: {rollout.previous_config} -> {rollout.new_config}")
-    if rollout.deployment_config is None:
+    before = rollout.previous_config or "(created)"
+    typer.echo(f"endpoint: {rollout.endpoint}: {before} -> {rollout.new_config}")
+    deployment = rollout.deployment_config
+    if rollout.created:
+        typer.echo("traffic: first release, the endpoint was created")
+    elif deployment is None:
         typer.echo("traffic: all at once (serverless endpoints take no canary)")
     else:
+        policy = deployment["BlueGreenUpdatePolicy"]
+        routing = policy["TrafficRoutingConfiguration"]
+        shift = (
+            f"canary {routing['CanarySize']['Value']}%"
+            if routing["Type"] == "CANARY"
+            else "all at once"
+        )
         alarms = ", ".join(rollout.alarms)
         guard = f"rollback on {alarms}" if alarms else "no alarm rollback (--no-auto-rollback)"
-        typer.echo(f"traffic: canary {canary_percent}% for {wait_seconds} s, {guard}")
+        typer.echo(f"traffic: {shift}, baking {policy['TerminationWaitInSeconds']} s, {guard}")
 
 
 @app.command("deploy-rollback")

@@ -1,11 +1,12 @@
 """Ship the champion to the stack's SageMaker endpoint, or roll the endpoint back.
 
-Project glue over ``slipway.deploy`` (export, approved model package, blue/green canary
-with alarm rollback; ``auto_rollback=False`` lets an endpoint without alarms, as a
-``monitoring=no`` stack has, take the canary without rollback): the model name and
-approver come from the pipeline config, the bucket, key, package group, role and
-endpoint from the stack outputs (``pulumi stack output --json``), the region from
-``infra/Pulumi.<stack>.yaml``.
+Project glue over ``slipway.deploy`` (export, approved model package, the first release
+creates the endpoint, later ones roll it blue/green with alarm rollback;
+``auto_rollback=False`` lets an endpoint without alarms, as a ``monitoring=no`` stack has,
+be updated without rollback): the model name and approver come from the pipeline config,
+the bucket, key, package group, serving spec and image repository from the stack outputs
+(``pulumi stack output --json``), the region from ``infra/Pulumi.<stack>.yaml``. The
+serving image is the project's own Dockerfile, pushed to the stack's repository.
 AWS credentials come from boto3's default chain (OIDC role in CI).
 """
 
@@ -61,18 +62,6 @@ def aws_clients(region: str) -> AwsClients:
     return aws
 
 
-def serving_image(sagemaker: Any, endpoint: str) -> str:
-    """Image the endpoint serves now: the stack's serving image, kept across deploys."""
-    config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    variant = sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]
-    model = sagemaker.describe_model(ModelName=variant["ModelName"])
-    container = model.get("PrimaryContainer") or model["Containers"][0]
-    if container.get("Image"):
-        return str(container["Image"])
-    package = sagemaker.describe_model_package(ModelPackageName=container["ModelPackageName"])
-    return str(package["InferenceSpecification"]["Containers"][0]["Image"])
-
-
 @dataclass(frozen=True)
 class Target:
     """The stack a deploy goes to: its region and its outputs."""
@@ -87,26 +76,36 @@ def target(stack: str, outputs_file: Path) -> Target:
     return Target(stack, stack_region(stack), StackOutputs.from_file(outputs_file))
 
 
+def image(where: Target, image_uri: str | None, image_tag: str | None) -> str:
+    """The serving image: ``--image-uri``, else ``<modelRepositoryUrl>:<--image-tag>``."""
+    if image_uri:
+        return image_uri
+    if not image_tag:
+        raise DeployError(
+            "--image-tag", "name the tag of the image pushed to the stack's repository"
+        )
+    return f"{where.outputs.repository}:{image_tag}"
+
+
 def deploy(
     client: MlflowClient,
     model_name: str,
     where: Target,
     *,
-    canary_percent: int,
-    wait_seconds: int,
+    image: str,
     approved_by: str,
-    image_uri: str | None = None,
+    canary_percent: int | None = None,
+    wait_seconds: int | None = None,
     auto_rollback: bool = True,
 ) -> Deployed:
-    """``models:/<model_name>@champion`` -> the stack's endpoint (``image_uri``: new image)."""
-    check_canary(canary_percent)
+    """``models:/<model_name>@champion`` -> the stack's endpoint, served by ``image``."""
     aws = aws_clients(where.region)
     return deploy_champion(
         client,
         model_name,
         aws,
         where.outputs,
-        image_uri or serving_image(aws("sagemaker"), where.outputs.endpoint),
+        image,
         approved_by,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,

@@ -1,4 +1,4 @@
-"""ECR repository, EKS cluster and node group (the EKS flavor's AWS resources)."""
+"""ECR repository and lifecycle policy, EKS cluster and node group."""
 
 from __future__ import annotations
 
@@ -40,6 +40,22 @@ def _create_repository(aws: AwsClients, d: Declared) -> Applied:
 
 def _delete_repository(aws: AwsClients, id_: str, state: dict[str, Any]) -> None:
     ignore_missing(aws("ecr").delete_repository, repositoryName=id_, force=True)
+
+
+def _create_lifecycle(aws: AwsClients, d: Declared) -> Applied:
+    repository = d.inputs["repository"]
+    call(
+        d,
+        "policy",
+        aws("ecr").put_lifecycle_policy,
+        repositoryName=repository,
+        lifecyclePolicyText=d.inputs["policy"],
+    )
+    return Applied(repository, {"repository": repository})
+
+
+def _delete_lifecycle(aws: AwsClients, id_: str, state: dict[str, Any]) -> None:
+    ignore_missing(aws("ecr").delete_lifecycle_policy, repositoryName=id_)
 
 
 def _create_cluster(aws: AwsClients, d: Declared) -> Applied:
@@ -92,6 +108,7 @@ def _delete_node_group(aws: AwsClients, id_: str, state: dict[str, Any]) -> None
 
 APPLIERS = {
     "aws:ecr/repository:Repository": Applier(_create_repository, _delete_repository),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Applier(_create_lifecycle, _delete_lifecycle),
     "aws:eks/cluster:Cluster": Applier(_create_cluster, _delete_cluster),
     "aws:eks/nodeGroup:NodeGroup": Applier(_create_node_group, _delete_node_group),
 }

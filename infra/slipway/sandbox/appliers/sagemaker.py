@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from slipway.sandbox.appliers.base import (
     Applied,
     Applier,
@@ -17,6 +19,7 @@ from slipway.sandbox.appliers.base import (
     pascal,
     tag_list,
 )
+from slipway.sandbox.errors import SandboxError
 from slipway.sandbox.server import AwsClients
 
 
@@ -50,7 +53,30 @@ def _create_endpoint_config(aws: AwsClients, d: Declared) -> Applied:
     return Applied(d.physical, {"name": d.physical, "arn": arn})
 
 
+def _require_model_data(aws: AwsClients, d: Declared) -> None:
+    """What SageMaker does when it starts the endpoint's instances: download each variant's
+    model data. A missing object fails the endpoint ("Failed to download model data")."""
+    sagemaker = aws("sagemaker")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=d.inputs["endpointConfigName"])
+    for variant in config["ProductionVariants"]:
+        model = sagemaker.describe_model(ModelName=variant["ModelName"])
+        for container in [model.get("PrimaryContainer"), *model.get("Containers", [])]:
+            url = (container or {}).get("ModelDataUrl", "")
+            if not url.startswith("s3://"):
+                continue
+            bucket, _, key = url.removeprefix("s3://").partition("/")
+            try:
+                aws("s3").head_object(Bucket=bucket, Key=key)
+            except ClientError:
+                raise SandboxError(
+                    f"{d.type} {d.name}: endpointConfigName: model data {url} does not exist "
+                    "when the endpoint starts; SageMaker fails the endpoint (Failed to download "
+                    "model data)"
+                ) from None
+
+
 def _create_endpoint(aws: AwsClients, d: Declared) -> Applied:
+    _require_model_data(aws, d)
     arn = call(
         d,
         "endpointConfigName",

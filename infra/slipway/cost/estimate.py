@@ -1,0 +1,246 @@
+"""A stack's monthly cost from its declarations: what the program registers under mocks,
+priced with the package's table (``prices.yaml``).
+
+Idle items accrue whether or not anything uses the stack (instance-hours, clusters, NAT
+gateways, keys, alarms); per-use items depend on traffic and data (requests, GB stored or
+processed), so they are listed with their unit price, not totalled. Resource types with no
+charge of their own are listed in ``FREE``; a type in neither is reported as not modeled,
+so a new kind of resource cannot be left out silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from slipway.cost.prices import PriceTable, load_prices
+
+if TYPE_CHECKING:
+    from slipway.testing import ProgramRun, RecordedResource
+
+Kind = Literal["idle", "per use"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One cost item of one resource."""
+
+    kind: Kind
+    resource_type: str
+    resource: str
+    item: str
+    price_key: str
+    quantity: float
+    """Units per month (idle items); 1 for per-use items, priced per ``unit``."""
+    unit_price: float | None
+    unit: str
+
+    @property
+    def monthly(self) -> float | None:
+        if self.kind != "idle" or self.unit_price is None:
+            return None
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Estimate:
+    stack: str
+    region: str
+    lines: tuple[Line, ...]
+    not_modeled: tuple[str, ...]
+    """Resource types the estimate knows nothing about (neither priced nor free)."""
+    table: PriceTable
+
+    def of_kind(self, kind: Kind) -> list[Line]:
+        return [line for line in self.lines if line.kind == kind]
+
+    @property
+    def idle_total(self) -> float:
+        """Sum of the idle items that have a price."""
+        return sum(line.monthly or 0.0 for line in self.of_kind("idle"))
+
+    @property
+    def unpriced_idle(self) -> list[Line]:
+        return [line for line in self.of_kind("idle") if line.unit_price is None]
+
+    @property
+    def price_keys(self) -> list[str]:
+        return sorted({line.price_key for line in self.lines})
+
+
+# Resource types with no charge of their own (IAM, networking plumbing, settings of a
+# bucket, Kubernetes objects running on the nodes priced above).
+FREE_PREFIXES = ("kubernetes:", "pulumi:", "random:", "slipway:", "aws:iam/")
+FREE = frozenset(
+    {
+        "aws:kms/alias:Alias",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:rds/subnetGroup:SubnetGroup",
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "aws:sagemaker/model:Model",
+        "aws:sagemaker/endpoint:Endpoint",
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+        "aws:appautoscaling/target:Target",
+        "aws:appautoscaling/policy:Policy",
+        "aws:sns/topicSubscription:TopicSubscription",
+        *(
+            f"aws:s3/{setting}"
+            for setting in (
+                "bucketOwnershipControls:BucketOwnershipControls",
+                "bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "bucketVersioning:BucketVersioning",
+                "bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "bucketPolicy:BucketPolicy",
+                "bucketLogging:BucketLogging",
+            )
+        ),
+    }
+)
+
+Pricer = Callable[
+    ["RecordedResource", "ProgramRun", PriceTable], Iterator[tuple[Kind, str, str, float]]
+]
+"""Yields (kind, item, price key, monthly quantity) for one resource."""
+
+
+def _hours(table: PriceTable) -> int:
+    return table.hours_per_month
+
+
+def _endpoint_config(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    for variant in r.inputs.get("productionVariants") or []:
+        if variant.get("serverlessConfig"):
+            memory = variant["serverlessConfig"].get("memorySizeInMb")
+            yield (
+                "per use",
+                f"serverless inference, {memory} MB",
+                "sagemaker:serverless-gb-second",
+                1,
+            )
+        else:
+            count = int(variant.get("initialInstanceCount") or 1)
+            size = variant.get("instanceType")
+            yield (
+                "idle",
+                f"{count} x {size} endpoint instance",
+                f"sagemaker:hosting:{size}",
+                count * _hours(table),
+            )
+
+
+def _tracking_server(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    size = r.inputs.get("trackingServerSize")
+    key = f"sagemaker:mlflow-tracking-server:{size}"
+    yield "idle", f"MLflow tracking server ({size})", key, _hours(table)
+
+
+def _monitoring(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    job = next(
+        (d for d in run.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")),
+        None,
+    )
+    size = (
+        ((job.inputs.get("jobResources") or {}).get("clusterConfig") or {}).get("instanceType")
+        if job
+        else None
+    )
+    yield "per use", f"Model Monitor run on {size}", f"sagemaker:processing:{size}", 1
+
+
+def _node_group(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    scaling = r.inputs.get("scalingConfig") or {}
+    count = int(scaling.get("desiredSize") or 0)
+    size = (r.inputs.get("instanceTypes") or ["?"])[0]
+    yield "idle", f"{count} x {size} node", f"ec2:{size}", count * _hours(table)
+
+
+def _cluster(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    yield "idle", "EKS control plane", "eks:cluster-hour", _hours(table)
+    if r.inputs.get("enabledClusterLogTypes"):
+        yield "per use", "control-plane logs", "cloudwatch:logs-ingestion-gb", 1
+
+
+def _database(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    copies = 2 if r.inputs.get("multiAz") else 1  # Multi-AZ: a standby of the same size
+    size = r.inputs.get("instanceClass")
+    where = "Multi-AZ" if copies == 2 else "Single-AZ"
+    yield "idle", f"{size} {where}", f"rds:{size}", copies * _hours(table)
+    storage = float(r.inputs.get("allocatedStorage") or 0)
+    yield "idle", f"{storage:g} GB gp3 {where}", "rds:gp3-gb-month", copies * storage
+
+
+def _fixed(kind: Kind, item: str, key: str, hourly: bool = False) -> Pricer:
+    def price(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+        yield kind, item, key, _hours(table) if hourly else 1
+
+    return price
+
+
+PRICERS: dict[str, list[Pricer]] = {
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": [_endpoint_config],
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": [_tracking_server],
+    "aws:sagemaker/mlflowApp:MlflowApp": [
+        _fixed("per use", "MLflow App (serverless)", "sagemaker:mlflow-app")
+    ],
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": [_monitoring],
+    "eks:index:Cluster": [_cluster],
+    "eks:index:ManagedNodeGroup": [_node_group],
+    "aws:ec2/natGateway:NatGateway": [
+        _fixed("idle", "NAT gateway", "vpc:nat-gateway-hour", hourly=True),
+        _fixed("per use", "NAT data processed", "vpc:nat-gateway-gb"),
+    ],
+    "aws:ec2/eip:Eip": [_fixed("idle", "public IPv4 address", "vpc:public-ipv4-hour", True)],
+    "aws:rds/instance:Instance": [_database],
+    "aws:kms/key:Key": [
+        _fixed("idle", "customer managed key", "kms:key-month"),
+        _fixed("per use", "key requests", "kms:requests-10k"),
+    ],
+    "aws:s3/bucket:Bucket": [_fixed("per use", "S3 Standard storage", "s3:standard-gb-month")],
+    "aws:ecr/repository:Repository": [_fixed("per use", "image storage", "ecr:storage-gb-month")],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": [_fixed("idle", "alarm", "cloudwatch:alarm-month")],
+    "aws:cloudwatch/dashboard:Dashboard": [
+        _fixed("idle", "dashboard", "cloudwatch:dashboard-month")
+    ],
+    "aws:sns/topic:Topic": [_fixed("per use", "notifications", "sns:notifications")],
+}
+
+
+def is_free(type_: str) -> bool:
+    return type_ in FREE or type_.startswith(FREE_PREFIXES)
+
+
+def estimate(run: ProgramRun, stack: str, region: str, table: PriceTable | None = None) -> Estimate:
+    """Price every resource ``run`` declares."""
+    table = table or load_prices()
+    lines: list[Line] = []
+    not_modeled: set[str] = set()
+    for resource in run.resources:
+        pricers = PRICERS.get(resource.type)
+        if pricers is None:
+            if not is_free(resource.type):
+                not_modeled.add(resource.type)
+            continue
+        for pricer in pricers:
+            for kind, item, key, quantity in pricer(resource, run, table):
+                price = table.get(key)
+                lines.append(
+                    Line(
+                        kind=kind,
+                        resource_type=resource.type,
+                        resource=resource.name,
+                        item=item,
+                        price_key=key,
+                        quantity=quantity,
+                        unit_price=price.price if price else None,
+                        unit=price.unit if price else "not in the price table",
+                    )
+                )
+    return Estimate(stack, region, tuple(lines), tuple(sorted(not_modeled)), table)
