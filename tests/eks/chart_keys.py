@@ -1,5 +1,4 @@
-"""Key paths of Helm values checked against a chart's values.yaml (see chart_values/);
-``helm_merge``: Helm's coalescing (slipway.eks.helm)."""
+"""Key paths of Helm values checked against a chart's values.yaml (see chart_values/)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 import pytest
-from chart_keys import CHART_VALUES, chart_defaults, helm_merge
+from chart_keys import CHART_VALUES, chart_defaults
+from slipway.eks.helm import coalesce
 from slipway.eks.manifests import manifests, reveal
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun
@@ -58,7 +59,7 @@ def _stack_values(run: ProgramRun) -> dict[str, Any]:
 def test_no_template_scrapes_or_alerts_on_hidden_control_plane_components(
     eks_run: ProgramRun,
 ) -> None:
-    merged = helm_merge(
+    merged = coalesce(
         chart_defaults("kube-prometheus-stack-75.x.values.yaml"), _stack_values(eks_run)
     )
     gates = _gates()

@@ -1,6 +1,8 @@
 """The EKS workloads rehearsed as Kubernetes starts them (slipway.rehearsal.eks), once per
-session: a baked eks project applied to emulated AWS, then the chart's MLflow server, the model
-server (before and after the first champion) and a run of the drift CronJob.
+session, along the generated README's first deploy: a baked eks project applied to emulated
+AWS with no image and no model, applied again once its image tag is set, then rehearsed as
+`make sandbox` does (the chart's MLflow server, the model server before and after the first
+champion, the release, a run of the drift CronJob), then applied once more (no change).
 
 The release is a stand-in that registers the champion with the project's own training step
 (``train.train``: the same model and drift-profile artifacts, without evaluate, gate, batch
@@ -10,23 +12,26 @@ and monitor), about 40 s faster than the project's whole ``pipeline run`` that
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
 from eks_support import PROJECT, ROOT
 from slipway.access.request import read_jsonl
-from slipway.rehearsal import RehearsalContext
-from slipway.rehearsal.eks import NOT_REHEARSED, Release, rehearse
+from slipway.rehearsal import eks
+from slipway.rehearsal.eks import NOT_REHEARSED, Release
+from slipway.rehearsal.stack import REPORT
 from slipway.rehearsal.workload import CheckResult, Outcome
 from slipway.sandbox import apply
-from slipway.sandbox.server import EmulatedAws
-from slipway.sandbox.state import SandboxState
+from slipway.sandbox.engine import ApplyReport, rehearse
 from stack_config import configure_eks
 
 REGISTER = textwrap.dedent(
@@ -45,6 +50,10 @@ REGISTER = textwrap.dedent(
     mlflow.MlflowClient().set_registered_model_alias(settings.model.name, "champion", version)
     """
 )
+
+
+class NotRehearsedHere(UserWarning):
+    """A declared EKS workload this machine cannot start (docs/eks.md#rehearsal-eks)."""
 
 
 def _register_champion(project: Path, package: str) -> Release:
@@ -69,21 +78,94 @@ def _register_champion(project: Path, package: str) -> Release:
     return release
 
 
+WORKLOADS = {
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "kubernetes:batch/v1:CronJob",
+}
+
+
+@dataclass
+class FirstUp:
+    """The generated README's first deploy, in order, on an empty emulated account."""
+
+    first: ApplyReport
+    """`make up` with no image and no champion."""
+    with_image: ApplyReport
+    """`make up` after the first image push (slipway:modelImageTag set)."""
+    outcomes: dict[str, Outcome]
+    """`make sandbox`'s rehearsal (the model server's first start, the release, ...)."""
+    again: ApplyReport
+    """`make up` once more, after the release."""
+    report: Path
+    readme: Path
+
+
 @pytest.fixture(scope="module")
-def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outcome]]:
+def first_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstUp]:
     out = tmp_path_factory.mktemp("eks-rehearsal")
     project = Path(
         cookiecutter(str(ROOT), no_input=True, extra_context=PROJECT, output_dir=str(out))
     )
-    infra = configure_eks(project / "infra")
+    infra = configure_eks(project / "infra", modelImageTag=None)  # as generated + API access
     state = out / "sandbox"
-    report = apply(infra, "dev", directory=state)
-    package = "churn"
-    with EmulatedAws("us-east-1") as emulator:
-        emulator.load(SandboxState.load(state).snapshot_file)
-        ctx = RehearsalContext(infra, "dev", report.run, emulator.aws, out / "rehearsal")
-        outcomes = rehearse(ctx, release=_register_champion(project, package))
-        yield {o.name: o for o in outcomes}
+    first = apply(infra, "dev", directory=state)
+    configure_eks(infra)  # the first image is pushed: its tag is set
+    with_image = apply(infra, "dev", directory=state)
+    # the path `make sandbox` takes (slipway.sandbox.engine.rehearse), with a faster release
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eks, "project_release", lambda ctx: _register_champion(project, "churn"))
+        outcomes = rehearse(infra, "dev", with_image.run, directory=state)
+    again = apply(infra, "dev", directory=state)
+    yield FirstUp(
+        first,
+        with_image,
+        {o.name: o for o in outcomes},
+        again,
+        state / "rehearsal" / REPORT,
+        project / "README.md",
+    )
+
+
+@pytest.fixture(scope="module")
+def rehearsed(first_up: FirstUp) -> dict[str, Outcome]:
+    return first_up.outcomes
+
+
+def test_the_first_up_in_order_needs_no_image_and_no_model(first_up: FirstUp) -> None:
+    assert WORKLOADS.isdisjoint(e.type for e in first_up.first.entries)
+    assert first_up.first.failed_checks == []
+    # the image push adds the model server and the drift job, and nothing else changes
+    changed = {(e.type, e.action) for e in first_up.with_image.entries if e.action != "unchanged"}
+    assert changed == {(t, "created") for t in WORKLOADS}
+    assert first_up.with_image.removed == []
+    # the release rolls nothing through Pulumi: the next `up` changes nothing
+    assert not first_up.again.changed
+
+
+def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:
+    readme = first_up.readme.read_text()
+    steps = [
+        "slipway:apiAccessCidrs[0]",  # before the first up: its Kubernetes objects need the API
+        "make up STACK=dev",  # no image, no model
+        "docker push",
+        "slipway:modelImageTag",
+        "make up STACK=dev",  # the model server starts, no champion yet
+        "the first release",
+    ]
+    at = 0
+    for step in steps:
+        found = readme.find(step, at)
+        assert found >= 0, f"{step!r} not found after offset {at}"
+        at = found + len(step)
+
+
+def test_make_sandbox_reports_every_eks_workload(first_up: FirstUp) -> None:
+    report = json.loads(first_up.report.read_text())
+    names = {row["name"] for row in report}
+    assert set(first_up.outcomes) <= names
+    assert {"mlflow", "model-server (first start, no champion yet)"} <= names
 
 
 def _failed(outcome: Outcome) -> str:
@@ -132,6 +214,8 @@ def test_what_is_not_rehearsed_says_why(rehearsed: dict[str, Outcome]) -> None:
     skipped = {name: o.reason for name, o in rehearsed.items() if not o.rehearsed}
     assert set(NOT_REHEARSED) <= set(skipped)
     assert all(skipped.values())
+    for name, reason in skipped.items():  # in the test output too (pytest's warnings summary)
+        warnings.warn(NotRehearsedHere(f"{name}: {reason}"), stacklevel=1)
 
 
 def test_every_rehearsed_workload_kept_its_aws_requests(rehearsed: dict[str, Outcome]) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from chart_keys import CHART_VALUES, chart_defaults, helm_merge, unknown_keys
+from chart_keys import CHART_VALUES, chart_defaults, unknown_keys
 from crd_validation import is_custom_resource, validate_custom_resource
+from slipway.eks.helm import coalesce
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import ManifestError, manifests, reveal
 from slipway.testing import ProgramRun, iter_policy_statements
@@ -35,7 +36,7 @@ def _rendered_alertmanager_config(run: ProgramRun) -> dict[str, Any]:
     """The config Helm renders: our values coalesced over the chart's default config."""
     default = chart_defaults("kube-prometheus-stack-75.x.values.yaml")["alertmanager"]["config"]
     ours = _values(run, "kube-prometheus-stack")["alertmanager"]["config"]
-    return dict(helm_merge(default, ours))
+    return dict(coalesce(default, ours))
 
 
 def test_every_custom_resource_matches_its_crd_schema(eks_run: ProgramRun) -> None:

@@ -99,7 +99,7 @@ class Observability(pulumi.ComponentResource):
         ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         # node-exporter needs the host network and PID namespace: a privileged namespace.
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "privileged", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "privileged", k8s_opts)
         password = random.RandomPassword(
             f"{name}-grafana-password",
             length=24,

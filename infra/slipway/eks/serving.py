@@ -85,7 +85,7 @@ class ModelServing(pulumi.ComponentResource):
             else pulumi.Output.concat(repository.repository_url, ":", args.image_tag)
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "restricted", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "restricted", k8s_opts)
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
         # The model comes from MLflow over HTTP (artifacts are proxied): no S3 read at all.
         statements = [capture_write_statement(args.bucket_arn)] if args.capture_uri else []

@@ -97,7 +97,7 @@ class Tracking(pulumi.ComponentResource):
         ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         database, password = self._database(name, args)
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "baseline", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "baseline", k8s_opts)
         in_namespace = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=[namespace]
         )
