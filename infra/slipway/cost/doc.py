@@ -61,7 +61,8 @@ request preview comment of the generated CI shows it for each stack.
   source was found the table says so, and the estimate shows **no price** rather than a
   guess: such an item is left out of the total, which is then a lower bound.
 * Not included: the nodes' EBS volumes (created inside pulumi-eks, not declared by the
-  program), data transfer, Pulumi Cloud, GitHub Actions minutes, support plans, tax.
+  program), Prometheus' gp3 volume (claimed by the Helm release, `eks.prometheus_storage_gb`:
+  20, 40, 100 GiB), data transfer, Pulumi Cloud, GitHub Actions minutes, support plans, tax.
 """
 
 

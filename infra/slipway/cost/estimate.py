@@ -90,6 +90,9 @@ FREE = frozenset(
         "aws:appautoscaling/target:Target",
         "aws:appautoscaling/policy:Policy",
         "aws:sns/topicSubscription:TopicSubscription",
+        # EKS bills the control plane (and extended support) itself; an add-on's pods run on
+        # the priced nodes (metrics-server, the EBS CSI driver): no charge of its own.
+        "aws:eks/addon:Addon",
         *(
             f"aws:s3/{setting}"
             for setting in (

@@ -48,6 +48,7 @@ from slipway.eks.manifests import manifests, reveal
 from slipway.rehearsal import cluster_dns
 from slipway.rehearsal.context import RehearsalContext
 from slipway.rehearsal.image import ImageError, read_dockerfile, resolve_path
+from slipway.rehearsal.predictions import invocation_checks
 from slipway.rehearsal.process import free_port
 from slipway.rehearsal.runner import Running, launch
 from slipway.rehearsal.workload import CheckResult, HttpCheck, Outcome, Workload
@@ -346,10 +347,7 @@ def _error_code(code: str) -> Callable[[bytes], str]:
 def champion_checks(cluster: Cluster, model_uri: str) -> tuple[HttpCheck, ...]:
     """POST the champion's input example; the answer must be the model's own prediction
     (the model loaded here from the same MLflow, through its artifact proxy)."""
-    import mlflow.pyfunc
-    import numpy as np
     from mlflow.artifacts import download_artifacts
-    from mlflow.models import Model
     from mlflow.store.artifact.utils.models import _parse_model_uri
     from mlflow.tracking import MlflowClient
 
@@ -364,28 +362,7 @@ def champion_checks(cluster: Cluster, model_uri: str) -> tuple[HttpCheck, ...]:
         version = parsed.version or client.get_latest_versions(str(parsed.name))[-1].version
     source = client.get_model_version_download_uri(str(parsed.name), str(version))
     local = Path(download_artifacts(artifact_uri=source, dst_path=str(local), tracking_uri=url))
-    example = Model.load(str(local)).load_input_example(str(local))
-    if example is None or not hasattr(example, "to_dict"):
-        return ()
-    expected = np.asarray(mlflow.pyfunc.load_model(str(local)).predict(example))
-    body = json.dumps({"dataframe_split": example.to_dict(orient="split", index=False)})
-
-    def same(answer: bytes) -> str:
-        got = np.asarray(json.loads(answer).get("predictions"))
-        if got.shape == expected.shape and np.array_equal(got, expected):
-            return ""
-        return f"predictions {got.tolist()} != the model's own {expected.tolist()}"
-
-    return (
-        HttpCheck(
-            "POST /invocations: the champion's answer",
-            "POST",
-            "/invocations",
-            body=body.encode(),
-            headers={"Content-Type": "application/json"},
-            expect=same,
-        ),
-    )
+    return invocation_checks(local, "POST /invocations: the champion's answer")
 
 
 def run_release(cluster: Cluster, mlflow: MlflowProcess, release: Release) -> Outcome:
