@@ -140,12 +140,12 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
     else:
         port, isolated = free_port(), False
         argv = list(workload.command)
-        env = {**env, **fallback_env(workload, port)}
+        overrides = fallback_env(workload, port)
+        env = {**env, **overrides}
         why = "calls services on this machine" if not workload.isolate else "no namespaces here"
-        deviations.append(
-            f"{why}: port {port} on 127.0.0.1 instead of {workload.port}; "
-            + ", ".join(f"{k}={v}" for k, v in fallback_env(workload, port).items())
-        )
+        # a job (port 0) listens nowhere: no port to report
+        where = f"port {port} on 127.0.0.1 instead of {workload.port}; " if workload.port else ""
+        deviations.append(f"{why}: {where}" + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,
