@@ -38,7 +38,7 @@ def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:
     stacks = {key: stack_access(run, PROJECT, key[1]) for key, run in runs.items()}
     plans: list[tuple[tuple[str, str], list[Expectation], list[Case]]] = []
     for (combo, name), stack in stacks.items():
-        siblings = [stacks[combo, s] for s in STACKS if s != name]
+        siblings = [other for (c, s), other in stacks.items() if c == combo and s != name]
         others = [*siblings, other_project(stack)]
         expected = expectations(stack, runs[combo, name], others, recordings)
         world: list[StackAccess] = [stack, *others]

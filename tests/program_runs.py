@@ -13,12 +13,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.testing import ProgramRun, config_from_stack_file, run_program
 from stack_config import configure_eks
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
+# One more stack, ``public``, in the first combo of each flavor with GitHub CI: the prod
+# stack's config with the public API on (slipway:publicApi), so the access matrix and the
+# policy pack judge its resources and roles (the cost estimate's documented stacks stay the
+# defaults). SageMaker: the stack's Cognito issuer; EKS: an OIDC issuer of its own, a host
+# and WAF. tests/publicapi rehearses both.
+PUBLIC_STACK = "public"
+EKS_PUBLIC_API = {
+    "issuer": "https://login.example.com/oauth2",
+    "audiences": ["churn-api"],
+    "scopes": ["churn/invoke"],
+    "jwksUri": "https://login.example.com/oauth2/keys",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e-aaaa-bbbb",
+    "host": "api.churn.example.com",
+    "waf": True,
+}
+PUBLIC_API: dict[str, object] = {"sagemaker": True, "eks": EKS_PUBLIC_API}
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,21 @@ class StackRun:
         return config_from_stack_file(self.infra / f"Pulumi.{self.stack}.yaml", PROJECT)
 
 
+PUBLIC_COMBOS = [
+    combo_id(next(c for c in STRUCTURAL_COMBOS if c["compute"] == compute and c["ci"] == "github"))
+    for compute in ("sagemaker", "eks")
+]
+
+
+def stack_cases() -> list[tuple[dict[str, str], str]]:
+    """(combo, stack) of every shared run: every combo's three stacks, and ``public``."""
+    return [
+        (combo, stack)
+        for combo in STRUCTURAL_COMBOS
+        for stack in (*STACKS, *([PUBLIC_STACK] if combo_id(combo) in PUBLIC_COMBOS else []))
+    ]
+
+
 def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
     from cookiecutter.main import cookiecutter
 
@@ -45,9 +77,20 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
         infra = configure_eks(Path(project) / "infra")  # as a user sets it before `up`
-        for stack in STACKS:
+        stacks = list(STACKS)
+        if combo_id(combo) in PUBLIC_COMBOS:
+            with_public_api(infra, PUBLIC_API[combo["compute"]])
+            stacks.append(PUBLIC_STACK)
+        for stack in stacks:
             runs[combo_id(combo), stack] = StackRun(combo, stack, infra, run_program(infra, stack))
     return runs
+
+
+def with_public_api(infra: Path, value: object) -> None:
+    """``Pulumi.public.yaml``: the prod stack's config with ``slipway:publicApi`` set."""
+    config = yaml.safe_load((infra / "Pulumi.prod.yaml").read_text())["config"]
+    stack = infra / f"Pulumi.{PUBLIC_STACK}.yaml"
+    stack.write_text(yaml.safe_dump({"config": {**config, "slipway:publicApi": value}}))
 
 
 def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:

@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from access_matrix import STACKS, Evaluated, evaluate_all, finding
+from access_matrix import Evaluated, evaluate_all, finding
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
-from program_runs import StackRun
+from program_runs import StackRun, stack_cases
 from slipway.access.expectations import MLFLOW_CALLS
 from slipway.access.report import render, tsv
 from tools import iam_engine
@@ -142,7 +142,7 @@ NOTHING_TO_ALLOW: dict[str, Callable[[str], bool]] = {
     "exec": lambda combo: combo.startswith("eks"),
     "infer": lambda combo: combo.startswith("eks"),
 }
-CASES = [(c, s) for c in STRUCTURAL_COMBOS for s in STACKS]
+CASES = stack_cases()  # every combo's dev, staging, prod; and two `public` stacks
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,25 @@ def test_calls_become_iam_requests(moto: None, tmp_path: Path) -> None:
     assert {r.principal for r in read_jsonl(log)} == {ROLE}
 
 
+def test_a_model_card_is_authorized_on_its_arn(moto: None, tmp_path: Path) -> None:
+    """The deploy flow's SageMaker model card (resource type model-card): on its ARN, which
+    the deploy role's grants on the stack prefix cover, not on ``*``."""
+    import boto3
+
+    log = tmp_path / "requests.jsonl"
+    sagemaker = boto3.client("sagemaker")
+    assert recorder.install(sagemaker, log=log, principal=ROLE)
+    sagemaker.create_model_card(
+        ModelCardName="churn-dev-models-v1", Content="{}", ModelCardStatus="PendingReview"
+    )
+    sagemaker.describe_model_card(ModelCardName="churn-dev-models-v1")
+    card = "arn:aws:sagemaker:us-east-1:123456789012:model-card/churn-dev-models-v1"
+    assert [(r.action, r.resource) for r in read_jsonl(log)] == [
+        ("sagemaker:CreateModelCard", card),
+        ("sagemaker:DescribeModelCard", card),
+    ]
+
+
 def test_install_honours_the_environment_and_hooks_new_sessions(
     moto: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,9 +4,10 @@ How it runs: ``make -o <venv>/.installed VENV=<this venv> PYTHONPATH=src ...`` -
 project's own Makefile targets in the shared environment (``-o`` skips ``setup``, so
 nothing is installed) against the project's embedded MLflow (``mlflow.db`` + ``mlruns/``).
 
-Sequence: a good run crowns version 1; a deliberately worse configuration is refused by
-the gate (non-zero exit, nothing registered, champion unchanged); a second good run
-crowns version 2; ``make rollback`` restores version 1.
+Sequence: a good run crowns version 1; the identical rerun trains and registers nothing; a
+deliberately worse configuration is refused by the gate on the same evaluation data as the
+champion (exit 1, both scores shown, nothing registered); a changed but equally good
+configuration crowns version 2; ``make rollback`` restores version 1.
 """
 
 from __future__ import annotations
@@ -66,15 +67,25 @@ def test_pipeline_refuses_a_worse_model_and_rollback_restores_the_champion(cooki
     ):
         assert (project / produced).exists(), produced
 
+    again = make(project, "pipeline")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "unchanged: training data, code and config are those of champion version 1" in (
+        again.stdout
+    )
+    assert (champion(project, name), versions(project, name)) == ("1", 1)
+
     config = yaml.safe_load((project / "config" / "pipeline.yaml").read_text())
     config["model"].update(estimator="random_forest", params={"n_estimators": 1, "max_depth": 1})
     (project / "config" / "worse.yaml").write_text(yaml.safe_dump(config))
     worse = make(project, "pipeline", "CONFIG=config/worse.yaml")
-    assert worse.returncode != 0
-    assert "error: gate:" in worse.stderr and "short by" in worse.stderr, worse.stderr[-3000:]
+    assert worse.returncode != 0, worse.stderr[-3000:]  # make says 2 when the CLI exits 1
+    assert "error: gate: champion v1 wins on data/evaluation.csv" in worse.stderr
+    assert "(champion v1)" in worse.stderr and "short by" in worse.stderr, worse.stderr[-3000:]
     assert (champion(project, name), versions(project, name)) == ("1", 1)
 
-    second = make(project, "pipeline")
+    config["model"].update(estimator="logistic_regression", params={"C": 1.0, "max_iter": 1000})
+    (project / "config" / "longer.yaml").write_text(yaml.safe_dump(config))
+    second = make(project, "pipeline", "CONFIG=config/longer.yaml")
     assert second.returncode == 0, second.stderr[-3000:]
     assert champion(project, name) == "2"
 

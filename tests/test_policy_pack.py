@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from matrix import STRUCTURAL_COMBOS, combo_id
-from program_runs import PROJECT, STACKS, StackRun
+from program_runs import PROJECT, StackRun, stack_cases
 from slipway.policies import POLICIES, pack_policies
 from slipway.policies.offline import Report, analyze
 from slipway.testing import ProgramRun, RecordedResource
 
 Runs = dict[tuple[str, str], StackRun]
-CASES = [(combo_id(c), s) for c in STRUCTURAL_COMBOS for s in STACKS]
+CASES = [(combo_id(c), s) for c, s in stack_cases()]
 SAGEMAKER_REALTIME = combo_id(
     next(c for c in STRUCTURAL_COMBOS if c["compute"] == "sagemaker" and c["monitoring"] == "yes")
 )
@@ -166,18 +166,21 @@ def _disable_rules(props: dict[str, Any]) -> None:
 
 
 def _add_serverless_capture(props: dict[str, Any]) -> None:
-    props["dataCaptureConfig"] = {
-        "enableCapture": True,
-        "initialSamplingPercentage": 100,
-        "destinationS3Uri": "s3://bucket/data-capture/",
-        "kmsKeyId": props.get("kmsKeyArn") or "arn:aws:kms:us-east-1:123456789012:key/k",
-        "captureOptions": [{"captureMode": "Input"}],
+    props["data_capture"] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": "s3://bucket/data-capture/",
+        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k",
+        "CaptureOptions": [{"CaptureMode": "Input"}],
     }
 
 
 S3 = "aws:s3/"
 ENCRYPTION = "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+# The endpoint is the deploy runtime's: the pack judges the serving spec, which the
+# Endpoint component registers as its inputs (ServingSpec names, SageMaker API names inside).
+ENDPOINT = "slipway:aws:Endpoint"
+MONITORING_JOB = "monitoring_schedule.MonitoringScheduleConfig.MonitoringJobDefinition"
 BREAKS = [
     Break(
         "s3-buckets-encrypted-with-kms",
@@ -239,22 +242,29 @@ BREAKS = [
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "dev",
-        _type(ENDPOINT_CONFIG),
-        _set("dataCaptureConfig.kmsKeyId", ...),
+        _type(ENDPOINT),
+        _set("data_capture.KmsKeyId", ...),
     ),
     Break(
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "prod",
-        _type(ENDPOINT_CONFIG),
-        _set("kmsKeyArn", ...),
+        _type(ENDPOINT),
+        _set("kms_key_id", ...),
     ),
     Break(
         "stores-encrypted-with-kms",
         SAGEMAKER_REALTIME,
         "dev",
-        _type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"),
-        _set("jobResources.clusterConfig.volumeKmsKeyId", ...),
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringResources.ClusterConfig.VolumeKmsKeyId", ...),
+    ),
+    Break(
+        "stores-encrypted-with-kms",
+        SAGEMAKER_REALTIME,
+        "staging",
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringOutputConfig.KmsKeyId", ""),
     ),
     Break(
         "kms-keys-rotate",
@@ -338,8 +348,15 @@ BREAKS = [
         "instance-types-allowed",
         SAGEMAKER_REALTIME,
         "dev",
-        _type(ENDPOINT_CONFIG),
-        _set("productionVariants.0.instanceType", "ml.p4d.24xlarge"),
+        _type(ENDPOINT),
+        _set("variants.0.InstanceType", "ml.p4d.24xlarge"),
+    ),
+    Break(
+        "instance-types-allowed",
+        SAGEMAKER_REALTIME,
+        "prod",
+        _type(ENDPOINT),
+        _set(f"{MONITORING_JOB}.MonitoringResources.ClusterConfig.InstanceType", "ml.p4d.24xlarge"),
     ),
     Break(
         "instance-types-allowed",
@@ -352,7 +369,7 @@ BREAKS = [
         "serverless-endpoints-without-capture",
         SAGEMAKER_SERVERLESS,
         "staging",
-        _type(ENDPOINT_CONFIG),
+        _type(ENDPOINT),
         _add_serverless_capture,
     ),
     Break(

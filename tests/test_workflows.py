@@ -5,6 +5,7 @@ project CLI commands that exist, OIDC-only AWS access, protected environments)."
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -168,13 +169,21 @@ def _assumed_roles(job: dict[str, Any]) -> list[str]:
 
 
 def _trusted_environment(secret: str) -> str:
-    """The GitHub environment the role stored in ``secret`` trusts (infra Roles)."""
+    """The GitHub environment the role stored in ``secret`` trusts (infra Roles; the
+    candidate role, which trains but may not approve, trusts ``<stack>-candidate``)."""
     if secret == "deploy-role":  # reusable workflows: the deploy role of inputs.stack
         return "${{ inputs.stack }}"
-    match = re.fullmatch(r"AWS_(DEPLOY|PREVIEW|MONITOR)_ROLE_ARN_(\w+)", secret)
+    if secret == "candidate-role":
+        return "${{ inputs.stack }}-candidate"
+    match = re.fullmatch(r"AWS_(DEPLOY|CANDIDATE|PREVIEW|MONITOR)_ROLE_ARN_(\w+)", secret)
     assert match, f"unexpected role secret {secret}"
     kind, stack = match.groups()
-    return {"DEPLOY": stack.lower(), "PREVIEW": "preview", "MONITOR": "monitor"}[kind]
+    return {
+        "DEPLOY": stack.lower(),
+        "CANDIDATE": f"{stack.lower()}-candidate",
+        "PREVIEW": "preview",
+        "MONITOR": "monitor",
+    }[kind]
 
 
 @pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
@@ -209,11 +218,15 @@ def test_each_role_is_assumed_in_the_environment_it_trusts(
             for secret in _assumed_roles(job):
                 assert job.get("environment") == _trusted_environment(secret), where
                 assumed.add(secret)
-            passed = job.get("secrets") != "inherit" and job.get("secrets", {}).get("deploy-role")
-            if passed:  # a caller of stack-up.yml / release.yml
-                stack = job["with"]["stack"]
-                assert passed == f"${{{{ secrets.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}", where
-    expected = {"deploy-role"} | {f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")}
+            for role in ("deploy", "candidate"):
+                secrets = job.get("secrets")
+                passed = secrets != "inherit" and (secrets or {}).get(f"{role}-role")
+                if passed:  # a caller of stack-up.yml / release.yml
+                    secret = f"AWS_{role.upper()}_ROLE_ARN_{job['with']['stack'].upper()}"
+                    assert passed == f"${{{{ secrets.{secret} }}}}", where
+    expected = {"deploy-role", "candidate-role"} | {
+        f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")
+    }
     if combo["monitoring"] == "yes":
         expected.add("AWS_MONITOR_ROLE_ARN_PROD")
     assert assumed == expected
@@ -233,8 +246,14 @@ def test_staging_and_prod_run_in_their_environments_after_dev(
         for stack in ("dev", "staging", "prod"):
             assert jobs[stack]["uses"] == f"./.github/workflows/{reusable}"
             assert jobs[stack]["secrets"]["deploy-role"].endswith(f"_{stack.upper()} }}}}")
-        (job,) = load(github / reusable)["jobs"].values()
-        assert job["environment"] == "${{ inputs.stack }}"
+        environments = {n: j["environment"] for n, j in load(github / reusable)["jobs"].items()}
+        if reusable == "release.yml":  # trains unreviewed, releases where reviewers apply
+            assert environments == {
+                "candidate": "${{ inputs.stack }}-candidate",
+                "release": "${{ inputs.stack }}",
+            }
+        else:
+            assert list(environments.values()) == ["${{ inputs.stack }}"]
     assert set(load(github / "deploy.yml")["on"]) == {"workflow_call"}
     assert load(github / "ci.yml")["on"]["push"]["branches"] == ["main"]
     train_on = load(github / "train.yml")["on"]
@@ -316,7 +335,7 @@ def test_eks_stack_up_pushes_this_commits_image_and_deploys_it(
     uses = [str(step.get("uses", "")) for step in job["steps"]]
     if combo["compute"] != "eks":
         assert action_file.exists() and "./.github/actions/image" not in uses
-        (release,) = load(project / ".github" / "workflows" / "release.yml")["jobs"].values()
+        release = load(project / ".github" / "workflows" / "release.yml")["jobs"]["release"]
         steps = release["steps"]
         image = next(i for i, s in enumerate(steps) if s.get("uses") == "./.github/actions/image")
         deploy = next(i for i, s in enumerate(steps) if " deploy " in str(s.get("run", "")))
@@ -370,6 +389,199 @@ def test_eks_preview_shows_the_image_of_the_pull_request(
             "secret": False,
         }
     }
+
+
+def _release_jobs(project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    jobs = load(project / ".github" / "workflows" / "release.yml")["jobs"]
+    return jobs["candidate"], jobs["release"]
+
+
+def _status_values(project: Path) -> set[str]:
+    """The values of the project's pipeline ``Status`` (what candidate.json's status holds)."""
+    source = project / "src" / project.name.replace("-", "_") / "pipeline.py"
+    tree = ast.parse(source.read_text())
+    status = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Status")
+    return {
+        node.value.value
+        for node in status.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+def _step(job: dict[str, Any], text: str) -> tuple[int, dict[str, Any]]:
+    return next((i, s) for i, s in enumerate(job["steps"]) if text in str(s.get("run", "")))
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_release_waits_for_a_reviewer_who_saw_the_evaluation(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Issue 15: the candidate job trains with a role that cannot approve and puts both
+    models' scores in its summary; the release job runs only for a new candidate, in the
+    environment whose reviewers approve it, records the reviewer (never the trigger) with
+    the evaluation they saw, and only then ships."""
+    project = baked[combo_id(combo)]
+    candidate, release = _release_jobs(project)
+    assert _assumed_roles(candidate) == ["candidate-role"]
+    assert _assumed_roles(release) == ["deploy-role"]
+    _, train = _step(candidate, "$CLI pipeline run")
+    assert '$CLI pipeline run --stack "$STACK"' in train["run"]
+    assert 'outputs/evaluation/summary.md >> "$GITHUB_STEP_SUMMARY"' in train["run"]
+    assert candidate["outputs"] == {
+        key: f"${{{{ steps.{train['id']}.outputs.{key} }}}}"
+        for key in ("status", "version", "evaluation")
+    }
+
+    assert release["needs"] == "candidate"
+    statuses = set(re.findall(r"needs\.candidate\.outputs\.status == '([\w-]+)'", release["if"]))
+    assert statuses == {"promoted", "awaiting-approval"}
+    assert statuses <= _status_values(project)  # "unchanged" and "refused" release nothing
+    assert release["permissions"]["actions"] == "read"
+    caller = load(project / ".github" / "workflows" / "train.yml")
+    assert caller["permissions"]["actions"] == "read"  # a called workflow cannot add it
+    promote, step = _step(release, "$CLI promote")
+    ship, _ = _step(release, "$CLI deploy" if combo["compute"] == "sagemaker" else "kubectl")
+    assert promote < ship
+    assert step["if"] == "needs.candidate.outputs.status == 'awaiting-approval'"
+    assert "actions/runs/$GITHUB_RUN_ID/approvals" in step["run"]
+    assert release["env"]["EVALUATION"] == "${{ needs.candidate.outputs.evaluation }}"
+    assert "github.actor" not in json.dumps([candidate, release])
+
+
+APPROVER_CASES = {
+    "no-reviewers": ([], None),
+    "other-environment": (
+        [
+            {
+                "state": "approved",
+                "environments": [{"name": "dev"}],
+                "user": {"login": "eve"},
+                "comment": "",
+            }
+        ],
+        None,
+    ),
+    "reviewer": (
+        [
+            {
+                "state": "rejected",
+                "environments": [{"name": "staging"}],
+                "user": {"login": "mallory"},
+                "comment": "no",
+            },
+            {
+                "state": "approved",
+                "environments": [{"name": "staging"}],
+                "user": {"login": "bob"},
+                "comment": "scores look right",
+            },
+        ],
+        "bob",
+    ),
+}
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq (gh --jq is jq's language)")
+@pytest.mark.parametrize("case", list(APPROVER_CASES))
+def test_the_approval_recorded_is_the_environment_reviewers(
+    case: str, baked: dict[str, Path], tmp_path: Path
+) -> None:
+    """The release job's approval step, run by bash as Actions runs it (``bash -eo pipefail``)
+    against GitHub's review-history response, with ``gh`` and the project CLI stubbed."""
+    approvals, approver = APPROVER_CASES[case]
+    _, release = _release_jobs(baked[combo_id(GITHUB_COMBOS[0])])
+    _, step = _step(release, "$CLI promote")
+    (tmp_path / "approvals.json").write_text(json.dumps(approvals))
+    gh = tmp_path / "gh"
+    gh.write_text(
+        '#!/bin/bash\n[ "$1 $2 $3" = "api repos/o/r/actions/runs/42/approvals --jq" ] || exit 9\n'
+        'jq -r "$4" "$APPROVALS"\n'
+    )
+    cli = tmp_path / "cli"
+    cli.write_text('#!/bin/bash\necho "$@" > "$CALLS"\n')
+    for stub in (gh, cli):
+        stub.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "APPROVALS": str(tmp_path / "approvals.json"),
+        "CALLS": str(tmp_path / "calls"),
+        "CLI": str(cli),
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_RUN_ID": "42",
+        "STACK": "staging",
+        "VERSION": "3",
+        "EVALUATION": "run-abc",
+    }
+    run = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if approver is None:
+        assert run.returncode == 1, run.stderr
+        assert "::error::nobody approved environment staging in this run" in run.stdout
+        assert not (tmp_path / "calls").exists()
+    else:
+        assert run.returncode == 0, run.stderr
+        assert (tmp_path / "calls").read_text().split() == [
+            "promote",
+            "--stack",
+            "staging",
+            "--version",
+            "3",
+            "--evaluation",
+            "run-abc",
+            "--approved-by",
+            approver,
+        ]
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq (the step reads candidate.json)")
+@pytest.mark.parametrize("exit_code", [0, 1])
+def test_the_candidate_step_hands_over_its_evaluation_even_when_refused(
+    exit_code: int, baked: dict[str, Path], tmp_path: Path
+) -> None:
+    """The summary reaches the job summary and the outputs reach the release job; a gate
+    refusal (exit 1) still shows both models' scores, then fails the job."""
+    candidate, _ = _release_jobs(baked[combo_id(GITHUB_COMBOS[0])])
+    _, step = _step(candidate, "$CLI pipeline run")
+    cli = tmp_path / "cli"
+    cli.write_text(
+        "#!/bin/bash\nmkdir -p outputs/evaluation\n"
+        "echo '| roc_auc | 0.9532 | 0.9993 |' > outputs/evaluation/summary.md\n"
+        """echo '{"status": "refused", "version": "", "evaluation": "run-9", "model": "m",'"""
+        """' "message": "m"}' > outputs/evaluation/candidate.json\n"""
+        f"exit {exit_code}\n"
+    )
+    cli.chmod(0o755)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CLI": str(cli),
+        "STACK": "dev",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    run = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert run.returncode == exit_code, run.stderr
+    assert (tmp_path / "summary").read_text() == "| roc_auc | 0.9532 | 0.9993 |\n"
+    assert (tmp_path / "output").read_text().split() == [
+        "status=refused",
+        "version=",
+        "evaluation=run-9",
+    ]
 
 
 # --- The path from an empty repository (issue 12, items 15-19; docs/ci.md) ---
@@ -461,11 +673,13 @@ def test_a_missing_role_secret_fails_first_naming_it(
 
 def _expected_secret(reference: str, values: dict[str, str]) -> str:
     """The repository secret behind ``secrets.X`` / ``secrets[matrix.role]`` /
-    ``secrets.deploy-role`` (the caller's AWS_DEPLOY_ROLE_ARN_<STACK>)."""
+    ``secrets.deploy-role`` / ``secrets.candidate-role`` (the caller's
+    AWS_DEPLOY_ROLE_ARN_<STACK> / AWS_CANDIDATE_ROLE_ARN_<STACK>)."""
     if reference == "secrets[matrix.role]":
         return values["matrix.role"]
-    if reference == "secrets.deploy-role":
-        return f"AWS_DEPLOY_ROLE_ARN_{values['inputs.stack'].upper()}"
+    if reference in ("secrets.deploy-role", "secrets.candidate-role"):
+        role = reference.removeprefix("secrets.").removesuffix("-role").upper()
+        return f"AWS_{role}_ROLE_ARN_{values['inputs.stack'].upper()}"
     return reference.removeprefix("secrets.")
 
 
@@ -623,7 +837,7 @@ def test_one_concurrency_group_per_stack_for_every_change(
                 concurrency = job.get("concurrency", {})
                 assert concurrency.get("cancel-in-progress") is False, f"{path.name}:{name}"
                 groups[f"{path.name}:{name}"] = concurrency.get("group")
-    assert set(groups) == {"release.yml:release", "stack-up.yml:up"}
+    assert set(groups) == {"release.yml:candidate", "release.yml:release", "stack-up.yml:up"}
     assert len(set(groups.values())) == 1, groups
     assert "${{ inputs.stack }}" in next(iter(groups.values()))
 
@@ -635,17 +849,21 @@ def _used_environments_and_secrets(project: Path) -> tuple[set[str], dict[str, s
     for path in workflows(project):
         for job in load(path)["jobs"].values():
             environment = str(job.get("environment", ""))
-            if environment == "${{ inputs.stack }}":
-                environments |= {"dev", "staging", "prod"}
+            if "${{ inputs.stack }}" in environment:  # a reusable workflow's, per stack
+                environments |= {
+                    environment.replace("${{ inputs.stack }}", s)
+                    for s in ("dev", "staging", "prod")
+                }
             elif environment:
                 environments.add(environment)
+            passed = job.get("secrets")
             names = _assumed_roles(job) + [
-                f"AWS_DEPLOY_ROLE_ARN_{job['with']['stack'].upper()}"
-                for _ in [0]
-                if job.get("secrets") not in (None, "inherit") and "deploy-role" in job["secrets"]
+                f"AWS_{role.upper()}_ROLE_ARN_{job['with']['stack'].upper()}"
+                for role in ("deploy", "candidate")
+                if passed not in (None, "inherit") and f"{role}-role" in passed
             ]
             for name in names:
-                if name == "deploy-role":
+                if name in ("deploy-role", "candidate-role"):
                     continue
                 kind = name.split("_")[1].lower()
                 secrets[name] = f"{kind}RoleArn"

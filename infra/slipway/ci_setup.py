@@ -22,12 +22,19 @@ import yaml
 
 BACKEND_FILE = Path("infra") / "pulumi-backend.env"
 STACKS = ("dev", "staging", "prod")
-ROLE_SECRET = re.compile(r"\bAWS_(DEPLOY|PREVIEW|MONITOR)_ROLE_ARN_(DEV|STAGING|PROD)\b")
-ROLE_OUTPUT = {"DEPLOY": "deployRoleArn", "PREVIEW": "previewRoleArn", "MONITOR": "monitorRoleArn"}
+ROLE_SECRET = re.compile(r"\bAWS_(DEPLOY|CANDIDATE|PREVIEW|MONITOR)_ROLE_ARN_(DEV|STAGING|PROD)\b")
+ROLE_OUTPUT = {
+    "DEPLOY": "deployRoleArn",
+    "CANDIDATE": "candidateRoleArn",  # release.yml's candidate job: trains, never approves
+    "PREVIEW": "previewRoleArn",
+    "MONITOR": "monitorRoleArn",
+}
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 # What each GitHub environment must enforce (docs/security.md: each role trusts one).
 REVIEWED = {"staging", "prod"}  # required reviewers: a person approves each job
-MAIN_ONLY = {"dev", "staging", "prod", "monitor"}  # deployment branches: main only
+CANDIDATES = {f"{stack}-candidate" for stack in STACKS}  # release.yml trains there, unreviewed
+MAIN_ONLY = {"dev", "staging", "prod", "monitor", *CANDIDATES}  # deployment branches: main only
+STACK_INPUT = "${{ inputs.stack }}"
 
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 
@@ -80,16 +87,16 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
 def _workflow_environments(workflows: list[dict[str, Any]]) -> tuple[str, ...]:
     """GitHub environments the jobs name; ``${{ inputs.stack }}`` stands for each stack the
-    callers of a reusable workflow pass."""
+    callers of a reusable workflow pass (``${{ inputs.stack }}-candidate``: dev-candidate...)."""
     found: set[str] = set()
     for workflow in workflows:
         for job in workflow.get("jobs", {}).values():
             environment = str(job.get("environment", ""))
-            if "inputs.stack" in environment:
-                found |= set(STACKS)
+            if STACK_INPUT in environment:
+                found |= {environment.replace(STACK_INPUT, stack) for stack in STACKS}
             elif environment:
                 found.add(environment)
-    order = ["preview", *STACKS, "monitor"]
+    order = ["preview", *STACKS, *(f"{stack}-candidate" for stack in STACKS), "monitor"]
     return tuple(sorted(found, key=lambda e: (order.index(e) if e in order else len(order), e)))
 
 
@@ -131,6 +138,10 @@ PURPOSES = {
     "monitor": "main only",
     "staging": "a required reviewer approves each job; main only",
     "prod": "a required reviewer approves each job; main only",
+    **{
+        name: "main only, no reviewers: its candidate role trains and registers, never approves"
+        for name in CANDIDATES
+    },
 }
 
 

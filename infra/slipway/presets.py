@@ -173,6 +173,9 @@ class Eks(_Strict):
     mlflow_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     prometheus_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     pushgateway_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    # aws/eks-charts aws-load-balancer-controller (the public API's Ingress; 3.x serves
+    # the `jwt-validation` annotation, added in controller v2.15.0).
+    lb_controller_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     prometheus_retention_days: int = Field(ge=1, le=365)
     # Prometheus' EBS volume (gp3, the project key); keep it >= 2 GiB per retention day.
     prometheus_storage_gb: int = Field(ge=10, le=16384)
@@ -199,6 +202,18 @@ class Eks(_Strict):
         return self
 
 
+class PublicApi(_Strict):
+    """The optional public API (``slipway:publicApi``, docs/public-api.md)."""
+
+    # API Gateway stage throttling: steady requests per second and burst (token bucket).
+    throttle_rate: int = Field(ge=1, le=10_000)
+    throttle_burst: int = Field(ge=1, le=5_000)
+    # AWS WAF rate-based rule (EKS with waf): requests per client IP per 5 minutes.
+    waf_rate_limit: int = Field(ge=10, le=2_000_000_000)
+    # Lifetime of the access tokens of the stack's Cognito app client.
+    token_minutes: int = Field(ge=5, le=1440)
+
+
 class Alarms(_Strict):
     latency_p99_ms: int = Field(ge=1)
     errors_5xx: int = Field(ge=0)
@@ -219,6 +234,7 @@ class Preset(_Strict):
     retention: Retention
     sagemaker: SageMaker
     eks: Eks
+    public_api: PublicApi
     alarms: Alarms
 
 

@@ -22,7 +22,9 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from mlflow.tracking import MlflowClient
 from moto import mock_aws
+from slipway.lifecycle import Approval, promote, register_challenger
 from slipway.testing.moto_stack import IMAGE_TAG, Clients, create_stack, image_uri
 from typer.testing import CliRunner, Result
 
@@ -32,6 +34,10 @@ from {{ cookiecutter.package_name }}.pipeline import Outcome
 PROJECT = Path(__file__).resolve().parents[1]
 STACK_FILE = PROJECT / "infra" / "Pulumi.dev.yaml"
 REGION = yaml.safe_load(STACK_FILE.read_text())["config"]["aws:region"]
+CARD_SECTIONS = {
+    "model_overview", "intended_uses", "training_details", "evaluation_details",
+    "additional_information",
+}
 SERVERLESS = {{ "True" if cookiecutter.endpoint == "serverless" else "False" }}
 OUTPUTS = "build/outputs.json"
 
@@ -54,7 +60,8 @@ def aws(
         monkeypatch.setenv(key, "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     (in_project / "infra").mkdir(exist_ok=True)
-    shutil.copy(STACK_FILE, in_project / "infra" / STACK_FILE.name)
+    for stack in ("dev", "staging"):
+        shutil.copy(PROJECT / "infra" / f"Pulumi.{stack}.yaml", in_project / "infra")
     with mock_aws():  # which sets boto3.DEFAULT_SESSION aside until it ends
         boto3.DEFAULT_SESSION = boto_session  # the session `boto3.client` (the command) uses
         clients = Clients(REGION, boto_session)
@@ -75,10 +82,10 @@ def aws_calls(aws: Clients, boto_session: boto3.Session) -> Iterator[list[str]]:
     boto_session.events.unregister("before-call", record)
 
 
-def _write_outputs(root: Path, outputs: dict[str, str]) -> None:
+def _write_outputs(root: Path, outputs: dict[str, str], preset: str = "dev") -> None:
     """As ``pulumi stack output --json --show-secrets > build/outputs.json`` would."""
     (root / "build").mkdir(exist_ok=True)
-    (root / OUTPUTS).write_text(json.dumps({**outputs, "preset": "dev"}))
+    (root / OUTPUTS).write_text(json.dumps({**outputs, "preset": preset}))
 
 
 @pytest.fixture
@@ -121,7 +128,7 @@ def _assert_nothing_written(aws: Clients, stack: dict[str, str]) -> None:
 
 
 def test_deploy_ships_the_champion_and_deploy_rollback_returns(
-    aws: Clients, stack: dict[str, str], outcome: Outcome, settings: Any
+    aws: Clients, stack: dict[str, str], outcome: Outcome
 ) -> None:
     missing = deploy()
     assert missing.exit_code == 2
@@ -138,22 +145,32 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     with tarfile.open(fileobj=io.BytesIO(obj["Body"].read()), mode="r:gz") as tar:
         assert "MLmodel" in tar.getnames()
 
-    # approved package, approver from the config, the project's image from the stack repository
+    # approved package: the approval on record (the gate's, allowed in dev); the project's
+    # image from the stack repository; the SageMaker model card of that version
     (package,) = _packages(aws, stack)
     assert package["ModelApprovalStatus"] == "Approved"
-    assert package["CustomerMetadataProperties"]["approved-by"] == settings.gate.approved_by
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"]) == ("quality-gate", "automated")
+    assert meta["approved-evaluation"] == outcome.report.run_id
+    card_name = f"{stack['modelPackageGroupName']}-v{outcome.version}"
+    card = aws("sagemaker").describe_model_card(ModelCardName=card_name)
+    assert card["ModelCardStatus"] == "PendingReview"
+    assert json.loads(card["Content"])["additional_information"]["custom_details"][
+        "model_package_arn"] == package["ModelPackageArn"]
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["Image"] == image_uri(REGION, "{{ cookiecutter.project_slug }}-dev")
     assert container["ModelDataUrl"] == f"s3://{stack['bucketName']}/{key}"
     created = _endpoint_config(aws, stack)
     assert created != "(none)" and aws.hook.requests == []
 
-    second = deploy("--image-tag", IMAGE_TAG, "--approved-by", "alice")
+    # the same version again: a new package, and a new version of the same model card
+    second = deploy("--image-tag", IMAGE_TAG)
     assert second.exit_code == 0, second.output
     (request,) = aws.hook.requests
     new_config = request["EndpointConfigName"]
     assert _endpoint_config(aws, stack) == new_config != created
-    assert _packages(aws, stack)[-1]["CustomerMetadataProperties"]["approved-by"] == "alice"
+    assert len(_packages(aws, stack)) == 2
+    assert aws("sagemaker").describe_model_card(ModelCardName=card_name)["ModelCardVersion"] == 2
     if SERVERLESS:
         assert "DeploymentConfig" not in request
         assert "all at once" in second.output
@@ -176,6 +193,75 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     assert again.output.strip() == (
         f"error: rollback: {created} is the endpoint's first release; nothing to return to"
     )
+
+
+STAGED = "staging-deploy"  # its own model: the session champion stays approved by the gate
+
+
+def _champion(client: MlflowClient, outcome: Outcome, approval: Callable[[str], Approval]) -> str:
+    """A new version of the session's model as STAGED's champion, with ``approval(trainer)``."""
+    source = client.get_model_version(outcome.model_name, outcome.version)
+    lineage = {k: v for k, v in source.tags.items() if not k.startswith("approv")}
+    version = register_challenger(client, source.source, STAGED, lineage)
+    promote(client, STAGED, approval(lineage["trained_by"]), str(version.version))
+    return str(version.version)
+
+
+def test_staging_deploys_only_what_a_person_other_than_the_trainer_approved(
+    aws: Clients, in_project: Path, client: MlflowClient, outcome: Outcome,
+    write_config: Callable[..., Path],
+) -> None:
+    """Outside dev the gate's approval is not enough, nor the trainer's own: both are refused
+    before anything is written; a reviewer's approval ships, with an Approved model card."""
+    outputs = create_stack(aws, "{{ cookiecutter.project_slug }}-staging", serverless=SERVERLESS)
+    _write_outputs(in_project, outputs, preset="staging")
+    config = str(write_config(in_project / "staged", model={"name": STAGED}))
+    run = outcome.report.run_id
+
+    def ship() -> Result:
+        return cli(
+            "deploy", "--stack", "staging", "--outputs", OUTPUTS, "--config", config,
+            "--image-tag", IMAGE_TAG,
+        )
+
+    gate = _champion(client, outcome, lambda trainer: Approval.automated(run))
+    refused = ship()
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.strip() == (
+        f"error: approval: champion version {gate}: approved only by the automated gate "
+        "(quality-gate); outside dev a person approves (promote --approved-by)"
+    )
+    _assert_nothing_written(aws, outputs)
+
+    self_approved = _champion(client, outcome, lambda trainer: Approval.human(trainer, run))
+    refused = ship()
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.strip().startswith(
+        f"error: approval: champion version {self_approved}: "
+    ) and "trained this model and cannot approve it" in refused.output
+    _assert_nothing_written(aws, outputs)
+
+    reviewed = _champion(client, outcome, lambda trainer: Approval.human("reviewer-bob", run))
+    shipped = ship()
+    assert shipped.exit_code == 0, shipped.output
+    (package,) = _packages(aws, outputs)
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"], meta["approved-evaluation"]) == (
+        "reviewer-bob", "human", run,
+    )
+    assert meta["trained-by"] != "reviewer-bob"
+    assert "human approval by reviewer-bob" in package["ApprovalDescription"]
+    card = aws("sagemaker").describe_model_card(
+        ModelCardName=f"{outputs['modelPackageGroupName']}-v{reviewed}"
+    )
+    assert card["ModelCardStatus"] == "Approved"
+    content = json.loads(card["Content"])
+    assert CARD_SECTIONS <= set(content)
+    [evaluation] = content["evaluation_details"]
+    assert evaluation["datasets"] == [outcome.report.evaluation_data.uri]
+    challenger = {m["name"]: m["value"] for m in evaluation["metric_groups"][0]["metric_data"]}
+    assert challenger == pytest.approx(outcome.report.challenger)
+    assert content["additional_information"]["custom_details"]["approved_by"] == "reviewer-bob"
 
 
 @pytest.mark.parametrize(

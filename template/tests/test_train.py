@@ -1,4 +1,4 @@
-"""Step 2: train and log to MLflow."""
+"""Step 2: train on the training data and log it, with its inputs' versions, to MLflow."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from mlflow.entities import Run
 from mlflow.models import get_model_info
 from mlflow.tracking import MlflowClient
 
-from {{ cookiecutter.package_name }}.config import DataConfig
 from {{ cookiecutter.package_name }}.pipeline import Outcome
-from {{ cookiecutter.package_name }}.train import PROFILE_ARTIFACT
+from {{ cookiecutter.package_name }}.train import OUTPUT_SCHEMA, PROFILE_ARTIFACT
 
 
 def _run(client: MlflowClient, outcome: Outcome) -> Run:
@@ -16,21 +15,37 @@ def _run(client: MlflowClient, outcome: Outcome) -> Run:
     return client.get_run(version.run_id)
 
 
-def test_run_logs_params_data_digest_and_commit(client: MlflowClient, outcome: Outcome) -> None:
+def test_run_logs_params_and_the_versions_of_its_inputs(
+    client: MlflowClient, outcome: Outcome
+) -> None:
     run = _run(client, outcome)
+    report = outcome.report
+    assert report is not None
     assert run.data.params["estimator"] == "logistic_regression"
     assert run.data.params["C"] == "1.0"
-    assert len(run.data.tags["training_data_sha256"]) == 64
-    assert run.data.tags["git_commit"]  # a sha, or "unknown" outside git
-    [dataset_input] = run.inputs.dataset_inputs
-    assert dataset_input.dataset.digest == run.data.tags["dataset_digest"]
-    assert dataset_input.dataset.name == DataConfig().path.name
+    tags = run.data.tags
+    assert tags["training_data_sha256"] == report.training_data.sha256
+    assert tags["evaluation_data_sha256"] == report.evaluation_data.sha256
+    assert tags["training_data_uri"] == "data/train.csv"
+    assert tags["evaluation_data_rows"] == str(report.evaluation_data.rows)
+    assert len(tags["code_sha256"]) == len(tags["config_sha256"]) == 64
+    assert tags["git_commit"] and tags["trained_by"]  # a sha or "unknown"; who ran it
+    inputs = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
+    assert {name: d.name for name, d in inputs.items()} == {
+        "training": "train.csv",
+        "evaluation": "evaluation.csv",
+    }
 
 
-def test_model_has_signature_and_input_example(client: MlflowClient, outcome: Outcome) -> None:
+def test_model_is_saved_with_skops_and_a_declared_signature(
+    client: MlflowClient, outcome: Outcome
+) -> None:
     version = client.get_model_version(outcome.model_name, outcome.version)
     info = get_model_info(version.source)
+    assert info.flavors["sklearn"]["serialization_format"] == "skops"
     assert info.signature is not None and "mean_radius" in info.signature.inputs.input_names()
+    assert "cohort" not in info.signature.inputs.input_names()
+    assert info.signature.outputs == OUTPUT_SCHEMA  # declared: one int64 label per row
     assert info.saved_input_example_info is not None
 
 

@@ -73,6 +73,7 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "kubernetes:core/v1:Service": 1,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,  # who may reach the model server
     # MLflow port-forward Role + RoleBinding (the drift check's Kubernetes group)
     "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from slipway.aws.deploy_permissions import RESOURCE_ACTIONS, aws_types
+from slipway.eks.lb_controller import LISTENER_WRITES
 from slipway.testing import ProgramRun, iter_policy_statements, run_program
 from stack_config import configure_eks
 
 ROOT = Path(__file__).resolve().parents[2]
-# (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server.
+# (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server; prod
+# of each flavor has the public API on (slipway:publicApi, PUBLIC_API).
 PROGRAMS = {
     "eks": (["compute=eks", "monitoring=no"], ["prod"]),
     "sagemaker": (["compute=sagemaker", "endpoint=realtime", "monitoring=yes"], ["dev", "prod"]),
@@ -30,6 +33,22 @@ NEWER_THAN_PARLIAMENT = {
     "sagemaker:CreateMlflowApp",
     "sagemaker:DescribeMlflowApp",
     "sagemaker:DeleteMlflowApp",
+}
+PUBLIC_API = {
+    "sagemaker": True,
+    "eks": {
+        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0d4f5c1e",
+        "waf": True,
+    },
+}
+# Condition keys of API Gateway V2 resource types (apis, routes) in the IAM reference that
+# parliament's copy predates (the access matrix's iam-data 0.21 lists them).
+NEWER_CONDITION_KEYS = ("apigateway:Request/ApiName", "apigateway:Request/RouteAuthorizationType")
+# parliament's is_arn_match never matches the ELBv2 resource types listener/app and
+# listener-rule/app (not even a full listener ARN), so it reports these actions as mismatched
+# on the listener and rule ARNs they are granted on; the access matrix evaluates them.
+PARLIAMENT_UNMATCHED = {
+    a for sid in ("OwnListeners", "OwnListenerRules") for a in LISTENER_WRITES[sid]
 }
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 # Multi-resource actions whose second resource has its own statement (Ec2SecurityGroupRules:
@@ -66,6 +85,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]
             capture_output=True,
         )
         infra = configure_eks(out / flavor / "churn-model" / "infra")
+        prod = infra / "Pulumi.prod.yaml"
+        config = yaml.safe_load(prod.read_text())["config"]
+        prod.write_text(
+            yaml.safe_dump({"config": {**config, "slipway:publicApi": PUBLIC_API[flavor]}})
+        )
         result[flavor] = [run_program(infra, stack) for stack in stacks]
     return result
 
@@ -155,7 +179,8 @@ def test_no_policy_allows_every_action_on_every_resource(
         assert len(policies) > 10
         for name, document in policies:
             for s in iter_policy_statements(document):
-                if s["Effect"] != "Allow" or "Action" not in s:
+                # "*" in a key policy (a Principal's statement) is the key itself
+                if s["Effect"] != "Allow" or "Action" not in s or "Principal" in s:
                     continue
                 assert "*" not in s["Action"], f"{name} {s.get('Sid')}: Action *"
                 if "*" in s.get("Resource", []):
@@ -247,9 +272,16 @@ def _parliament_findings(name: str, document: dict[str, Any]) -> list[str]:
             if SEVERITIES.index(finding.severity) <= SEVERITIES.index("LOW"):
                 continue
             detail = finding.detail
+            if finding.issue == "UNKNOWN_CONDITION_FOR_ACTION" and any(
+                key in str(detail) for key in NEWER_CONDITION_KEYS
+            ):
+                continue
             if finding.issue == "RESOURCE_MISMATCH":
                 # a wildcard's other actions do not apply to the resource: not granted
-                detail = sorted({d["action"] for d in detail} & explicit - SPLIT_ACROSS_STATEMENTS)
+                detail = sorted(
+                    {d["action"] for d in detail}
+                    & explicit - SPLIT_ACROSS_STATEMENTS - PARLIAMENT_UNMATCHED
+                )
                 if not detail:
                     continue
             found.append(f"{name} {statement.get('Sid')}: {finding.issue} {detail}")

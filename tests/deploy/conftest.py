@@ -1,4 +1,4 @@
-"""Fixtures of the deploy tests: emulated AWS in-process (moto, no sockets) and a champion.
+"""Fixtures of the deploy tests: emulated AWS in-process (moto, no sockets) and a registry.
 
 ``slipway.testing.moto_stack`` answers UpdateEndpoint, which moto lacks, with a botocore
 ``before-call`` hook (see its docstring); nothing else is stubbed.
@@ -6,16 +6,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from evaluation_records import evaluation_report
 from isolation import undo_mlflow_globals
+from slipway.lifecycle import Approval
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
 ENDPOINT = "churn-dev-endpoint"
 IMAGE = image_uri(REGION, "churn-dev")
+TRAINER = "carol"
+STAGED = "churn-staged"
 
 
 @pytest.fixture
@@ -37,11 +41,16 @@ def stack(aws: Clients) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A sqlite MLflow registry whose model ``churn`` has a champion (version 1)."""
+def champion_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, str, Callable[[Approval], str]]:
+    """A sqlite MLflow registry whose model ``churn`` has a champion (version 1, approved by
+    the gate), and ``approve(approval)``: a new version of model STAGED (the same model
+    files, trained by TRAINER) made its champion with ``approval``; returns its version."""
     import mlflow
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
+    from slipway.lifecycle import REPORT_ARTIFACT, promote
 
     with pytest.MonkeyPatch.context() as patch:
         undo_mlflow_globals(patch)  # set_tracking_uri and set_experiment set them
@@ -50,7 +59,7 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, st
         mlflow.set_tracking_uri(uri)
         mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())
         mlflow.set_experiment("deploy-test")
-        with mlflow.start_run():
+        with mlflow.start_run() as run:
             model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
             mlflow.sklearn.log_model(
                 model,
@@ -58,6 +67,18 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, st
                 registered_model_name="churn",
                 pip_requirements=["scikit-learn"],  # no requirement inference: keeps the test fast
             )
+            report = evaluation_report(run.info.run_id)
+            mlflow.log_dict(report.model_dump(mode="json"), REPORT_ARTIFACT)
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        client.set_registered_model_alias("churn", "champion", "1")
-    return uri, str(Path(root))
+        client.set_model_version_tag("churn", "1", "trained_by", TRAINER)
+        promote(client, "churn", Approval.automated(run.info.run_id), "1")
+    source = client.get_model_version_download_uri("churn", "1")  # files, not models:/m-id
+    client.create_registered_model(STAGED)
+
+    def approve(approval: Approval) -> str:
+        version = client.create_model_version(STAGED, source, run_id=run.info.run_id)
+        client.set_model_version_tag(STAGED, version.version, "trained_by", TRAINER)
+        promote(client, STAGED, approval, str(version.version))
+        return str(version.version)
+
+    return uri, str(Path(root)), approve

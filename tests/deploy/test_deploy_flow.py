@@ -8,29 +8,45 @@ before-call hooks (slipway.testing.moto_stack), with SageMaker's rollback semant
 from __future__ import annotations
 
 import io
+import json
 import tarfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from evaluation_records import evaluation_report
 from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, RolledBack, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PACKAGE_TAG, PREVIOUS_TAG
+from slipway.lifecycle import Approval
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
-from .conftest import ENDPOINT, IMAGE, REGION
+from .conftest import ENDPOINT, IMAGE, REGION, STAGED, TRAINER
 
 
-def _deploy(aws: Clients, stack: dict[str, str], registry: tuple[str, str], **kw: Any) -> Any:
+def _deploy(
+    aws: Clients, stack: dict[str, str], registry: tuple[str, ...], name: str = "churn", **kw: Any
+) -> Any:
     return deploy_champion(
         MlflowClient(tracking_uri=registry[0], registry_uri=registry[0]),
-        "churn",
+        name,
         aws,
         StackOutputs.from_mapping(stack),
         kw.pop("image", IMAGE),
-        "alice",
         poll_seconds=1,
         **kw,
     )
+
+
+def _assert_nothing_written(aws: Clients, stack: dict[str, str]) -> None:
+    """Refused before the export: no archive, no package, no card, no endpoint."""
+    assert aws.hook.requests == []
+    assert aws("s3").list_objects_v2(Bucket=stack["bucketName"])["KeyCount"] == 0
+    group = stack["modelPackageGroupName"]
+    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName=group)
+    assert packages["ModelPackageSummaryList"] == []
+    assert aws("sagemaker").list_model_cards()["ModelCardSummaries"] == []
+    assert aws("sagemaker").list_endpoints()["Endpoints"] == []
 
 
 def _serving(aws: Clients, endpoint: str = ENDPOINT) -> str:
@@ -49,10 +65,18 @@ def test_first_release_creates_the_endpoint_and_the_next_rolls_it(
     with tarfile.open(fileobj=io.BytesIO(obj["Body"].read()), mode="r:gz") as tar:
         assert {"MLmodel", "model.skops", "requirements.txt"} <= set(tar.getnames())
 
-    # model package: in the group, approved, approver recorded, the stack's own image
+    # model package: in the group, approved with the approval on record (the gate's: dev),
+    # the stack's own image
     package = aws("sagemaker").describe_model_package(ModelPackageName=first.package_arn)
+    assert package["ModelPackageGroupName"] == "churn-dev-models"
     assert package["ModelApprovalStatus"] == "Approved"
-    assert package["CustomerMetadataProperties"]["approved-by"] == "alice"
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"], meta["trained-by"]) == (
+        "quality-gate",
+        "automated",
+        TRAINER,
+    )
+    assert package["ApprovalDescription"].startswith("automated approval by quality-gate at ")
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["Image"] == IMAGE == f"{stack['modelRepositoryUrl']}:0123abc"
 
@@ -160,11 +184,7 @@ def test_deploy_refused_while_an_alarm_fires(aws, stack, champion_registry) -> N
     )
     with pytest.raises(DeployError, match=r"alarms: .*ModelLatency already firing"):
         _deploy(aws, stack, champion_registry)
-    # refused before the export: no archive, no (approved) package, no endpoint
-    assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
-    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName="churn-dev-models")
-    assert packages["ModelPackageSummaryList"] == []
-    assert aws("sagemaker").list_endpoints()["Endpoints"] == []
+    _assert_nothing_written(aws, stack)
 
 
 def test_an_image_that_was_never_pushed_is_refused_before_any_write(
@@ -173,7 +193,7 @@ def test_an_image_that_was_never_pushed_is_refused_before_any_write(
     unpushed = f"{stack['modelRepositoryUrl']}:never-pushed"
     with pytest.raises(DeployError, match=f"image: {unpushed} is not in ECR"):
         _deploy(aws, stack, champion_registry, image=unpushed)
-    assert aws("s3").list_objects_v2(Bucket="churn-dev-bucket")["KeyCount"] == 0
+    _assert_nothing_written(aws, stack)
 
 
 def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
@@ -197,6 +217,53 @@ def test_endpoint_without_alarms_is_refused_unless_auto_rollback_is_off(
     assert _serving(aws, bare["endpointName"]) == deployed.rollout.new_config
 
 
+CAPTURE = {"EnableCapture": True, "InitialSamplingPercentage": 10, "DestinationS3Uri": "s3://b/c"}
+
+
+def _drop_key(spec: dict[str, Any]) -> None:
+    spec["kms_key_id"] = ""
+
+
+def _oversize(spec: dict[str, Any]) -> None:
+    spec["variants"][0]["InstanceType"] = "ml.p4d.24xlarge"
+
+
+def _capture(key: str) -> Callable[[dict[str, Any]], None]:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["data_capture"] = {**CAPTURE, "KmsKeyId": key} if key else CAPTURE
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("serverless", "edit", "problem"),
+    [
+        (False, _drop_key, "endpoint instance volumes are not encrypted with a KMS key"),
+        (False, _capture(""), "captured requests are not encrypted with a KMS key"),
+        (False, _oversize, "ml.p4d.24xlarge is not in the preset's sagemaker.allowed_instance"),
+        (True, _capture("arn:aws:kms:us-east-1:1:key/k"), "data capture on a serverless endpoint"),
+    ],
+    ids=["instance-volumes-key", "capture-key", "instance-type", "serverless-capture"],
+)
+def test_a_spec_breaking_the_policy_packs_rules_is_refused_before_any_write(
+    aws: Clients,
+    champion_registry: tuple[str, ...],
+    serverless: bool,
+    edit: Callable[[dict[str, Any]], None],
+    problem: str,
+) -> None:
+    """The rules the policy pack judges the spec by (slipway.deploy.rules), again at
+    release: a spec the pack never saw (no --policy-pack, or unknown in a preview)."""
+    broken = create_stack(aws, "broken", serverless=serverless)
+    spec = json.loads(broken["serving"])
+    edit(spec)
+    broken["serving"] = json.dumps(spec)
+    with pytest.raises(DeployError, match=f"^serving: {problem}"):
+        _deploy(aws, broken, champion_registry, image=image_uri(REGION, "broken"))
+    assert aws("s3").list_objects_v2(Bucket="broken-bucket")["KeyCount"] == 0
+    assert aws("sagemaker").list_endpoints()["Endpoints"] == []
+
+
 def test_missing_stack_output_is_named() -> None:
     with pytest.raises(DeployError, match="stack outputs: missing endpointName, serving"):
         StackOutputs.from_mapping(
@@ -215,3 +282,97 @@ def test_canary_share_bounds(share: int) -> None:
 
     with pytest.raises(DeployError, match="canary_percent: must be between 1 and 50"):
         blue_green(["a"], share, 60)
+
+
+def test_outside_dev_only_a_person_other_than_the_trainer_approves(aws, champion_registry) -> None:
+    """Issue 15: a staging stack refuses a champion approved only by the gate or by the
+    person who trained it (before any write); a reviewer's approval ships with its card."""
+    staging = create_stack(aws, "churn-staging", preset="staging")
+    image = image_uri(REGION, "churn-staging")
+    approve = champion_registry[2]
+
+    refusals = {
+        Approval.automated("run-1"): "approved only by the automated gate (quality-gate); "
+        "outside dev a person approves (promote --approved-by)",
+        Approval.human(TRAINER, "run-1"): f"{TRAINER} trained this model and cannot approve "
+        "it; another person approves",
+    }
+    for approval, rule in refusals.items():
+        version = approve(approval)
+        with pytest.raises(DeployError) as refused:
+            _deploy(aws, staging, champion_registry, STAGED, image=image)
+        assert str(refused.value) == f"approval: champion version {version}: {rule}"
+        _assert_nothing_written(aws, staging)
+
+    reviewed = approve(Approval.human("bob", "run-1"))
+    deployed = _deploy(aws, staging, champion_registry, STAGED, image=image)
+    assert deployed.approval.by == "bob"
+    package = aws("sagemaker").describe_model_package(ModelPackageName=deployed.package_arn)
+    meta = package["CustomerMetadataProperties"]
+    assert (meta["approved-by"], meta["approval-kind"], meta["approved-evaluation"]) == (
+        "bob",
+        "human",
+        "run-1",
+    )
+    card = aws("sagemaker").describe_model_card(ModelCardName=f"churn-staging-models-v{reviewed}")
+    assert card["ModelCardArn"] == deployed.model_card_arn
+    assert card["ModelCardStatus"] == "Approved"
+    assert card["SecurityConfig"] == {"KmsKeyId": staging["kmsKeyArn"]}
+    content = json.loads(card["Content"])
+    report = evaluation_report("any")
+    [evaluation] = content["evaluation_details"]
+    groups = {
+        g["name"]: {m["name"]: m["value"] for m in g["metric_data"]}
+        for g in evaluation["metric_groups"]
+    }
+    assert groups["challenger (this model)"] == report.challenger
+    assert groups["previous champion v1"] == report.champion
+    assert groups["per cohort group"] == {
+        "A recall": 1.0,
+        "B recall": 0.97,
+        "recall difference": 0.03,
+    }
+    assert content["model_overview"]["model_artifact"] == [deployed.model.uri]
+    details = content["additional_information"]["custom_details"]
+    assert (details["approved_by"], details["model_package_arn"]) == ("bob", deployed.package_arn)
+
+
+def test_a_package_approved_only_by_the_gate_is_refused_outside_dev(aws, stack) -> None:
+    """The package check on its own: whoever approved a package out of band, deploy reads
+    the approval it records."""
+    from slipway.deploy.artifact import ExportedModel
+    from slipway.deploy.packages import (
+        approve_package,
+        package_metadata,
+        register_package,
+        require_approved,
+    )
+
+    model = ExportedModel("churn", "7", "s3://churn-dev-bucket/models/churn/v7/model.tar.gz", "0")
+    meta = package_metadata(model, Approval.automated("run-7"), TRAINER)
+    sagemaker = aws("sagemaker")
+    arn = register_package(sagemaker, stack["modelPackageGroupName"], model, IMAGE, meta)
+    with pytest.raises(DeployError, match=r"is PendingManualApproval, not Approved"):
+        require_approved(sagemaker, arn, needs_human=False)
+    approve_package(sagemaker, arn, meta)
+    assert require_approved(sagemaker, arn, needs_human=False)["ModelPackageArn"] == arn
+    with pytest.raises(DeployError) as refused:
+        require_approved(sagemaker, arn, needs_human=True)
+    assert str(refused.value).startswith(f"model package: {arn}: approved only by the automated")
+
+
+@pytest.mark.parametrize(
+    ("preset", "needs_human"), [("dev", False), ("staging", True), ("prod", True), ("", True)]
+)
+def test_only_dev_stacks_take_the_gates_approval(preset: str, needs_human: bool) -> None:
+    outputs = {
+        "bucketName": "b",
+        "kmsKeyArn": "k",
+        "modelPackageGroupName": "g",
+        "inferenceRoleArn": "r",
+        "endpointName": "e",
+        "serving": json.dumps({"endpoint_name": "e", "role_arn": "r", "variants": []}),
+    }
+    if preset:
+        outputs["preset"] = preset
+    assert StackOutputs.from_mapping(outputs).needs_human_approval is needs_human

@@ -24,14 +24,16 @@ from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
-from eks_support import PROJECT, ROOT
+from eks_support import PROJECT, ROOT, with_config
+from program_runs import EKS_PUBLIC_API
 from slipway.access.request import read_jsonl
 from slipway.rehearsal import eks
-from slipway.rehearsal.eks import NOT_REHEARSED, Release
+from slipway.rehearsal.eks import NOT_REHEARSED, Declared, Release, not_rehearsed
 from slipway.rehearsal.stack import REPORT
 from slipway.rehearsal.workload import CheckResult, Outcome
 from slipway.sandbox import apply
 from slipway.sandbox.engine import ApplyReport, rehearse
+from slipway.testing import run_program
 from stack_config import configure_eks
 
 REGISTER = textwrap.dedent(
@@ -216,6 +218,18 @@ def test_what_is_not_rehearsed_says_why(rehearsed: dict[str, Outcome]) -> None:
     assert all(skipped.values())
     for name, reason in skipped.items():  # in the test output too (pytest's warnings summary)
         warnings.warn(NotRehearsedHere(f"{name}: {reason}"), stacklevel=1)
+
+
+def test_a_declared_chart_that_cannot_run_here_is_listed(eks_infra: Path, tmp_path: Path) -> None:
+    """With the public API on, the load balancer controller is declared: a NOT row, not
+    silence (and the model server is still the one found, by name)."""
+    infra = with_config(eks_infra, tmp_path / "infra", "prod", publicApi=EKS_PUBLIC_API)
+    declared = Declared.read(run_program(infra, "prod"))
+    assert declared.deployment is not None
+    assert declared.deployment["metadata"]["name"] == "model-server"
+    rows = {o.name: o for o in not_rehearsed(declared)}
+    assert not rows["aws-load-balancer-controller"].rehearsed
+    assert "tests/publicapi" in rows["aws-load-balancer-controller"].reason
 
 
 def test_every_rehearsed_workload_kept_its_aws_requests(rehearsed: dict[str, Outcome]) -> None:

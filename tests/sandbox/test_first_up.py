@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from cookiecutter.main import cookiecutter
+from evaluation_records import evaluation_report
 from matrix import ROOT, STRUCTURAL_COMBOS
 from slipway.access import recorder
 from slipway.access.request import read_jsonl
@@ -51,18 +52,20 @@ class FirstUp:
 
 
 def _champion(root: Path) -> tuple[str, Any]:
-    """A registered MLflow model with an input example, aliased champion."""
+    """A registered MLflow model with an input example and its evaluation record, made
+    champion with the gate's approval (what a dev stack deploys)."""
     import mlflow
     import pandas as pd
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
+    from slipway.lifecycle import REPORT_ARTIFACT, Approval, promote
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.create_experiment("first-up", artifact_location=(root / "artifacts").as_uri())
     mlflow.set_experiment("first-up")
     x = pd.DataFrame({"tenure": [1.0, 5.0, 20.0, 40.0], "charges": [90.0, 70.0, 40.0, 20.0]})
-    with mlflow.start_run():
+    with mlflow.start_run() as run:
         mlflow.sklearn.log_model(
             LogisticRegression().fit(x, [1, 1, 0, 0]),
             name="model",
@@ -70,8 +73,11 @@ def _champion(root: Path) -> tuple[str, Any]:
             input_example=x.head(3),
             pip_requirements=["scikit-learn"],
         )
+        report = evaluation_report(run.info.run_id)
+        mlflow.log_dict(report.model_dump(mode="json"), REPORT_ARTIFACT)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_registered_model_alias("churn", "champion", "1")
+    client.set_model_version_tag("churn", "1", "trained_by", "carol")
+    promote(client, "churn", Approval.automated(run.info.run_id), "1")
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
     return uri, client
 
@@ -99,7 +105,7 @@ def _release(infra: Path, first: ApplyReport, before: list[Outcome], client: Any
         deploy_role = str(first.run.outputs["deployRoleArn"])
         recorder.install(aws, log=release_log(infra), principal=deploy_role)
         image = push_image(aws("ecr"), outputs.repository, TAG)  # what `docker push` records
-        release = deploy_champion(client, "churn", aws, outputs, image, "alice", poll_seconds=1)
+        release = deploy_champion(client, "churn", aws, outputs, image, poll_seconds=1)
         after_release = aws("sagemaker").describe_endpoint(EndpointName=outputs.endpoint)
     second = apply(infra, "dev")
     outcomes = rehearse(infra, "dev", second.run)  # reads what serves after the second up

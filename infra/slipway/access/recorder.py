@@ -67,6 +67,7 @@ SAGEMAKER_NAMES = {
     "PipelineName": "pipeline",
     "TrackingServerName": "mlflow-tracking-server",
     "JobDefinitionName": "data-quality-job-definition",
+    "ModelCardName": "model-card",
 }
 
 _lock = threading.Lock()

@@ -30,6 +30,9 @@ class StackContext:
     preset: Preset
     """Environment defaults (sizes, retention, alarms, protection) from ``stacks/*.yaml``."""
     """Environment defaults (sizes, retention, alarms, protection) from ``stacks/*.yaml``."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Default ``None``. The permissions boundary every role of the stack carries
+    (``Roles.context`` sets it when GitHub Actions deploy the stack)."""
 
     def __post_init__(self) -> None:
         for field, value in (("project", self.project), ("environment", self.environment)):

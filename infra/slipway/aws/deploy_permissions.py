@@ -12,6 +12,8 @@ here or when the deploy role's policy does not allow a listed action.
 
 from __future__ import annotations
 
+from slipway.aws import public_api_permissions
+
 _ROLE = (
     "iam:CreateRole",
     "iam:GetRole",
@@ -301,7 +303,11 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:PassRole",
         "iam:CreateServiceLinkedRole",
     ),
+    # the public API (slipway:publicApi)
+    **public_api_permissions.RESOURCE_ACTIONS,
 }
+# Actions without a resource type (IAM authorizes them on "*").
+NO_RESOURCE = public_api_permissions.NO_RESOURCE
 
 REMOTE_CHILDREN: dict[str, tuple[str, ...]] = {
     "eks:index:Cluster": (

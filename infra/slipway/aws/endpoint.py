@@ -5,7 +5,9 @@ runtime (``slipway.deploy``) owns them and what exists only with them (autoscali
 Model Monitor schedule), so a later ``pulumi up`` or ``up --refresh`` never rolls a
 release back, and the first ``pulumi up`` on an empty account needs no model and no image
 (docs/decisions.md). This component decides how they look, from the preset, and exports
-it as ``spec`` (``slipway.deploy.spec.ServingSpec``; the stack output ``serving``):
+it as ``spec`` (``slipway.deploy.spec.ServingSpec``; the stack output ``serving``). The
+spec is also the component's registered inputs, where the policy pack judges it
+(``slipway.deploy.rules``, the rules the runtime checks again at release):
 
 ``realtime``: instance variants, data capture to S3 under the project's KMS key,
 Application Auto Scaling on invocations per instance (bounds from the preset), blue/green
@@ -17,7 +19,8 @@ registered. The serving image is the project's own (``slipway.aws.images``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import pulumi
@@ -25,6 +28,7 @@ import pulumi_aws as aws
 
 from slipway.aws.context import StackContext
 from slipway.aws.images import image_repository
+from slipway.deploy.rules import ENDPOINT_COMPONENT
 from slipway.deploy.spec import Autoscaling, Deployment, ServingSpec
 
 EndpointKind = Literal["realtime", "serverless"]
@@ -114,16 +118,16 @@ class Endpoint(pulumi.ComponentResource):
         self, name: str, args: EndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         args.validate()
-        super().__init__("slipway:aws:Endpoint", name, None, opts)
         ctx = args.context
-        repository = image_repository(name, ctx, args.kms_key_arn, self)
+        # Before the component registers: its inputs are the spec, which names this image.
+        # The invoke only needs a provider, inherited from the component's parent.
         monitor_image = (
             None
             if args.data_quality is None
             else aws.sagemaker.get_prebuilt_ecr_image_output(
                 repository_name=MONITOR_IMAGE,
                 image_tag="latest",
-                opts=pulumi.InvokeOutputOptions(parent=self),
+                opts=pulumi.InvokeOutputOptions(parent=opts.parent if opts else None),
             ).registry_path
         )
         dq = args.data_quality
@@ -136,9 +140,17 @@ class Endpoint(pulumi.ComponentResource):
             reports=dq.reports_uri if dq else None,
             monitor_role=dq.role_arn if dq else None,
         )
+        spec = inputs.apply(lambda values: serving_spec(ctx, args, values).to_json())
+        # The spec (as the stack output carries it) is the component's inputs, so the policy
+        # pack judges it like any resource's (slipway.deploy.rules): nothing else declares
+        # the endpoint.
+        as_props = spec.apply(json.loads)
+        props = {key.name: as_props[key.name] for key in fields(ServingSpec)}
+        super().__init__(ENDPOINT_COMPONENT, name, props, opts)
+        repository = image_repository(name, ctx, args.kms_key_arn, self)
         self.endpoint_name = pulumi.Output.from_input(endpoint_name(ctx))
         self.repository_url = repository.repository_url
-        self.spec = inputs.apply(lambda values: serving_spec(ctx, args, values).to_json())
+        self.spec = spec
         self.variant_names = args.variants
         self.register_outputs(
             {
@@ -182,6 +194,7 @@ def serving_spec(ctx: StackContext, args: EndpointArgs, values: dict[str, Any]) 
         else None,
         monitoring_schedule=_schedule(ctx, name, values) if args.data_quality else None,
         tags=ctx.tags,
+        allowed_instance_types=sagemaker.allowed_instance_types,
     )
 
 

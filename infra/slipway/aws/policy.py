@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from slipway.names import BUCKET_PREFIXES
 
@@ -15,6 +17,31 @@ ECR_TOKEN = {
     "Action": ["ecr:GetAuthorizationToken"],
     "Resource": "*",
 }
+
+
+@dataclass(frozen=True)
+class Account:
+    """The stack's account, region and partition, to build ARNs of its resources."""
+
+    id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    partition: pulumi.Output[str]
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
+        region = self.region if regional else ""
+        return pulumi.Output.concat(
+            "arn:", self.partition, ":", service, ":", region, ":", self.id, ":", resource
+        )
+
+
+def stack_account(parent: pulumi.Resource) -> Account:
+    """The account, region and partition the stack deploys to (provider invokes)."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    return Account(
+        id=aws.get_caller_identity_output(opts=invoke).account_id,
+        region=aws.get_region_output(opts=invoke).region,
+        partition=aws.get_partition_output(opts=invoke).partition,
+    )
 
 
 def document(*statements: dict[str, Any]) -> pulumi.Output[str]:

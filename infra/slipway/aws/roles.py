@@ -27,9 +27,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.aws import policy
+from slipway.aws import policy, public_api_permissions
 from slipway.aws.context import StackContext
 from slipway.aws.policy import ECR_TOKEN, bucket_prefix_statements, kms_key_statement
+from slipway.aws.policy import Account as _Account
 from slipway.names import DRIFT_NAMESPACE, MODEL_REPOSITORY
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -43,6 +44,7 @@ OIDC_PROVIDER_ARN = re.compile(
 )
 SAGEMAKER = "sagemaker.amazonaws.com"
 EKS = "eks.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"  # the public API's proxy (slipway.aws.public_api)
 # AWS managed policies the EKS program attaches: the cluster's service role (pulumi-eks),
 # the node role (slipway.eks.cluster.NODE_POLICIES) and the EBS CSI driver's IRSA role.
 EKS_MANAGED_POLICIES = (
@@ -123,19 +125,9 @@ class RolesArgs:
     """``Registry.group_arn``: the only group the execution role writes."""
     github: GithubDeployment | None = None
     """Default ``None``: no GitHub OIDC roles (``ci=none``)."""
-
-
-@dataclass(frozen=True)
-class _Account:
-    id: pulumi.Output[str]
-    region: pulumi.Output[str]
-    partition: pulumi.Output[str]
-
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
-        region = self.region if regional else ""
-        return pulumi.Output.concat(
-            "arn:", self.partition, ":", service, ":", region, ":", self.id, ":", resource
-        )
+    public_api: bool = False
+    """Default ``False``. The stack has ``slipway:publicApi``: the deploy role also manages
+    its resources (``slipway.aws.public_api_permissions``)."""
 
 
 class Roles(pulumi.ComponentResource):
@@ -238,10 +230,13 @@ class Roles(pulumi.ComponentResource):
             account,
             manages_oidc_provider=github.oidc_provider_arn is None,
             eks_cluster=github.eks_cluster,
+            lambda_proxy=args.public_api and not github.eks_cluster,
         )
         deploy += _image_push_statements(ctx, account)
         if github.eks_cluster:
             deploy.append(_find_cluster_statement(ctx, account))
+        if args.public_api:
+            deploy += public_api_permissions.deploy_statements(ctx, account, eks=github.eks_cluster)
         self.deploy_role_arn = self._role(name, "deploy", ctx, trust(ctx.environment), deploy).arn
         preview = self._role(name, "preview", ctx, trust(PREVIEW_ENVIRONMENT), [])
         aws.iam.RolePolicyAttachment(
@@ -378,7 +373,12 @@ def _image_push_statements(ctx: StackContext, account: _Account) -> list[dict[st
 
 
 def _deploy_statements(
-    ctx: StackContext, account: _Account, *, manages_oidc_provider: bool, eks_cluster: bool
+    ctx: StackContext,
+    account: _Account,
+    *,
+    manages_oidc_provider: bool,
+    eks_cluster: bool,
+    lambda_proxy: bool = False,
 ) -> list[dict[str, Any]]:
     """What `pulumi up` of this stack needs, scoped to resources named after the stack
     (``slipway.aws.deploy_permissions`` lists the actions per resource type).
@@ -388,7 +388,9 @@ def _deploy_statements(
     deploy role cannot attach e.g. AdministratorAccess; it passes the stack's roles only to
     the services that run them."""
     prefix = ctx.prefix
-    passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else set())
+    passed_to = (
+        {SAGEMAKER} | ({EKS} if eks_cluster else set()) | ({LAMBDA} if lambda_proxy else set())
+    )
     attachable = [VIEW_ONLY_POLICY, *(EKS_MANAGED_POLICIES if eks_cluster else ())]
     service_linked = {"sagemaker.application-autoscaling.amazonaws.com"} | (
         EKS_SERVICE_LINKED if eks_cluster else set()

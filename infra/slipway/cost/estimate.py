@@ -1,5 +1,7 @@
 """A stack's monthly cost from its declarations: what the program registers under mocks,
-priced with the package's table (``prices.yaml``).
+priced with the package's table (``prices.yaml``). The SageMaker endpoint and its Model
+Monitor schedule are the deploy runtime's, so they are priced from the serving spec the
+stack declares for them (the inputs of ``slipway:aws:Endpoint``).
 
 Idle items accrue whether or not anything uses the stack (instance-hours, clusters, NAT
 gateways, keys, alarms); per-use items depend on traffic and data (requests, GB stored or
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from slipway.cost.prices import PriceTable, load_prices
+from slipway.deploy.rules import ENDPOINT_COMPONENT
 
 if TYPE_CHECKING:
     from slipway.testing import ProgramRun, RecordedResource
@@ -83,16 +86,20 @@ FREE = frozenset(
         "aws:ec2/securityGroup:SecurityGroup",
         "aws:rds/subnetGroup:SubnetGroup",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-        "aws:sagemaker/model:Model",
-        "aws:sagemaker/endpoint:Endpoint",
         "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
-        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
-        "aws:appautoscaling/target:Target",
-        "aws:appautoscaling/policy:Policy",
         "aws:sns/topicSubscription:TopicSubscription",
         # EKS bills the control plane (and extended support) itself; an add-on's pods run on
         # the priced nodes (metrics-server, the EBS CSI driver): no charge of its own.
         "aws:eks/addon:Addon",
+        # the public API's parts billed through their API, pool or function
+        "aws:apigatewayv2/authorizer:Authorizer",
+        "aws:apigatewayv2/integration:Integration",
+        "aws:apigatewayv2/route:Route",
+        "aws:apigatewayv2/stage:Stage",
+        "aws:lambda/permission:Permission",
+        "aws:cognito/resourceServer:ResourceServer",
+        "aws:cognito/userPoolClient:UserPoolClient",
+        "aws:cognito/userPoolDomain:UserPoolDomain",
         *(
             f"aws:s3/{setting}"
             for setting in (
@@ -118,10 +125,12 @@ def _hours(table: PriceTable) -> int:
     return table.hours_per_month
 
 
-def _endpoint_config(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
-    for variant in r.inputs.get("productionVariants") or []:
-        if variant.get("serverlessConfig"):
-            memory = variant["serverlessConfig"].get("memorySizeInMb")
+def _endpoint(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    """The serving spec's variants (instance-hours, or serverless use) and monitoring runs."""
+    for variant in r.inputs.get("variants") or []:
+        serverless = variant.get("ServerlessConfig")
+        if serverless:
+            memory = serverless.get("MemorySizeInMB")
             yield (
                 "per use",
                 f"serverless inference, {memory} MB",
@@ -129,33 +138,25 @@ def _endpoint_config(r: RecordedResource, run: ProgramRun, table: PriceTable) ->
                 1,
             )
         else:
-            count = int(variant.get("initialInstanceCount") or 1)
-            size = variant.get("instanceType")
+            count = int(variant.get("InitialInstanceCount") or 1)
+            size = variant.get("InstanceType")
             yield (
                 "idle",
                 f"{count} x {size} endpoint instance",
                 f"sagemaker:hosting:{size}",
                 count * _hours(table),
             )
+    schedule = r.inputs.get("monitoring_schedule")
+    if schedule:
+        job = schedule["MonitoringScheduleConfig"]["MonitoringJobDefinition"]
+        size = job["MonitoringResources"]["ClusterConfig"]["InstanceType"]
+        yield "per use", f"Model Monitor run on {size}", f"sagemaker:processing:{size}", 1
 
 
 def _tracking_server(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
     size = r.inputs.get("trackingServerSize")
     key = f"sagemaker:mlflow-tracking-server:{size}"
     yield "idle", f"MLflow tracking server ({size})", key, _hours(table)
-
-
-def _monitoring(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
-    job = next(
-        (d for d in run.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")),
-        None,
-    )
-    size = (
-        ((job.inputs.get("jobResources") or {}).get("clusterConfig") or {}).get("instanceType")
-        if job
-        else None
-    )
-    yield "per use", f"Model Monitor run on {size}", f"sagemaker:processing:{size}", 1
 
 
 def _node_group(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
@@ -187,13 +188,26 @@ def _fixed(kind: Kind, item: str, key: str, hourly: bool = False) -> Pricer:
     return price
 
 
+def _web_acl(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    yield "idle", "web ACL", "wafv2:web-acl-month", 1
+    yield "idle", "web ACL rules", "wafv2:rule-month", len(r.inputs.get("rules") or [])
+    yield "per use", "requests inspected", "wafv2:requests-million", 1
+
+
+def _ingress(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    """An Ingress of class ``alb``: the ALB the load balancer controller creates for it."""
+    if (r.inputs.get("spec") or {}).get("ingressClassName") != "alb":
+        return
+    yield "idle", "Application Load Balancer", "elb:alb-hour", _hours(table)
+    yield "per use", "load balancer capacity units", "elb:alb-lcu-hour", 1
+
+
 PRICERS: dict[str, list[Pricer]] = {
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": [_endpoint_config],
+    ENDPOINT_COMPONENT: [_endpoint],
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": [_tracking_server],
     "aws:sagemaker/mlflowApp:MlflowApp": [
         _fixed("per use", "MLflow App (serverless)", "sagemaker:mlflow-app")
     ],
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": [_monitoring],
     "eks:index:Cluster": [_cluster],
     "eks:index:ManagedNodeGroup": [_node_group],
     "aws:ec2/natGateway:NatGateway": [
@@ -213,6 +227,22 @@ PRICERS: dict[str, list[Pricer]] = {
         _fixed("idle", "dashboard", "cloudwatch:dashboard-month")
     ],
     "aws:sns/topic:Topic": [_fixed("per use", "notifications", "sns:notifications")],
+    # the public API (slipway:publicApi)
+    "aws:apigatewayv2/api:Api": [
+        _fixed("per use", "HTTP API requests", "apigateway:http-requests-million")
+    ],
+    "aws:lambda/function:Function": [
+        _fixed("per use", "proxy requests", "lambda:requests-million"),
+        _fixed("per use", "proxy compute", "lambda:arm-gb-second"),
+    ],
+    "aws:cloudwatch/logGroup:LogGroup": [
+        _fixed("per use", "log ingestion", "cloudwatch:logs-ingestion-gb")
+    ],
+    "aws:cognito/userPool:UserPool": [
+        _fixed("per use", "client credentials tokens", "cognito:m2m-token-requests")
+    ],
+    "aws:wafv2/webAcl:WebAcl": [_web_acl],
+    "kubernetes:networking.k8s.io/v1:Ingress": [_ingress],
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
 from slipway.deploy.errors import DeployError
@@ -40,16 +41,22 @@ def build_archive(model_dir: Path, archive: Path) -> str:
     return hashlib.sha256(archive.read_bytes()).hexdigest()
 
 
-def export_champion(
-    client: MlflowClient, name: str, s3: Any, bucket: str, kms_key_arn: str
-) -> ExportedModel:
-    """Download ``models:/<name>@champion``, archive it, upload it encrypted; return its URI."""
+def champion_version(client: MlflowClient, name: str) -> ModelVersion:
+    """``models:/<name>@champion``, or a refusal when there is none."""
     champion = version_by_alias(client, name, CHAMPION)
     if champion is None:
         raise DeployError("champion", f"model {name!r} has no champion to deploy")
-    key = f"models/{name}/v{champion.version}/model.tar.gz"
+    return champion
+
+
+def export_version(
+    client: MlflowClient, version: ModelVersion, s3: Any, bucket: str, kms_key_arn: str
+) -> ExportedModel:
+    """Download model ``version``, archive it, upload it encrypted; return its URI."""
+    name = version.name
+    key = f"models/{name}/v{version.version}/model.tar.gz"
     with tempfile.TemporaryDirectory() as tmp:
-        source = client.get_model_version_download_uri(name, str(champion.version))
+        source = client.get_model_version_download_uri(name, str(version.version))
         local = Path(
             mlflow.artifacts.download_artifacts(
                 artifact_uri=source,
@@ -66,7 +73,7 @@ def export_champion(
             ExtraArgs={
                 "ServerSideEncryption": "aws:kms",
                 "SSEKMSKeyId": kms_key_arn,
-                "Metadata": {"mlflow-model": f"{name}/{champion.version}", "sha256": digest},
+                "Metadata": {"mlflow-model": f"{name}/{version.version}", "sha256": digest},
             },
         )
-    return ExportedModel(name, str(champion.version), f"s3://{bucket}/{key}", digest)
+    return ExportedModel(name, str(version.version), f"s3://{bucket}/{key}", digest)

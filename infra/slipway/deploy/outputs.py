@@ -18,6 +18,9 @@ REQUIRED = (
     "endpointName",
     "serving",
 )
+# Presets whose stacks take a model the automated gate approved; on any other (or unknown)
+# preset, a person must have approved it (slipway.lifecycle.approval).
+AUTOMATED_APPROVAL_PRESETS = ("dev",)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,13 @@ class StackOutputs:
     serving: ServingSpec
     repository: str = ""
     """``modelRepositoryUrl``: the stack's ECR repository of the serving image."""
+    preset: str = ""
+    """``preset``: the stack's slipway preset (dev, staging, prod)."""
+
+    @property
+    def needs_human_approval(self) -> bool:
+        """Outside dev a person approves what is deployed (an unknown preset counts as not dev)."""
+        return self.preset not in AUTOMATED_APPROVAL_PRESETS
 
     @classmethod
     def from_mapping(cls, outputs: dict[str, Any]) -> StackOutputs:
@@ -46,6 +56,7 @@ class StackOutputs:
             endpoint=str(outputs["endpointName"]),
             serving=ServingSpec.from_value(outputs["serving"]),
             repository=str(outputs.get("modelRepositoryUrl") or ""),
+            preset=str(outputs.get("preset") or ""),
         )
 
     @classmethod

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.deploy.errors import DeployError
+from slipway.deploy.rules import refuse_broken
 from slipway.deploy.spec import ServingSpec, canary_fits
 
 PREVIOUS_TAG = "slipway:previous-endpoint-config"
@@ -125,7 +126,9 @@ def plan_rollout(
     wait_seconds: int | None = None,
     auto_rollback: bool = True,
 ) -> Plan:
-    """Check every refusal of a rollout without writing: run it before exporting anything."""
+    """Check every refusal of a rollout without writing: run it before exporting anything.
+    The spec first: a spec breaking the policy pack's rules is refused (``rules``)."""
+    refuse_broken(spec)
     endpoint = spec.endpoint_name
     current = current_config(sagemaker, endpoint)
     alarms = endpoint_alarms(cloudwatch, endpoint)

@@ -59,6 +59,9 @@ class ServingSpec:
     deployment: Deployment | None = None
     monitoring_schedule: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    allowed_instance_types: tuple[str, ...] = ()
+    """The preset's ``sagemaker.allowed_instance_types``: what the runtime judges sizes
+    against at release (``slipway.deploy.rules``)."""
 
     @property
     def serverless(self) -> bool:
@@ -74,8 +77,10 @@ class ServingSpec:
             data = json.loads(value) if isinstance(value, str) else dict(value)
             autoscaling = data.pop("autoscaling", None)
             deployment = data.pop("deployment", None)
+            allowed = tuple(data.pop("allowed_instance_types", ()))
             return cls(
                 **data,
+                allowed_instance_types=allowed,
                 autoscaling=Autoscaling(**autoscaling) if autoscaling else None,
                 deployment=Deployment(**deployment) if deployment else None,
             )

@@ -3,7 +3,9 @@
 from slipway.eks.cluster import Cluster, ClusterArgs
 from slipway.eks.network import Network, NetworkArgs
 from slipway.eks.observability import Observability, ObservabilityArgs
+from slipway.eks.public_ingress import PublicIngress, PublicIngressArgs, TokenRules
 from slipway.eks.serving import ModelServing, ModelServingArgs
+from slipway.eks.serving_access import ServingAccess, ServingAccessArgs
 from slipway.eks.tracking import Tracking, TrackingArgs
 
 __all__ = [
@@ -15,6 +17,11 @@ __all__ = [
     "NetworkArgs",
     "Observability",
     "ObservabilityArgs",
+    "PublicIngress",
+    "PublicIngressArgs",
+    "ServingAccess",
+    "ServingAccessArgs",
+    "TokenRules",
     "Tracking",
     "TrackingArgs",
 ]

@@ -4,6 +4,9 @@
   endpoint is always on, the public one only for the CIDRs the stack config lists (the
   machines that run ``pulumi up`` must reach one of them: docs/eks.md#api-access);
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
+* the VPC CNI's network policy agent on (``enableNetworkPolicy``), without which
+  NetworkPolicies are accepted but not enforced (EKS user guide, "Restrict Pod network
+  traffic with Kubernetes network policies"); serving_access.py's policy depends on it;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
 * EKS add-ons: ``metrics-server`` (the HPA's resource metrics; EKS installs none) and
@@ -191,6 +194,7 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=LOG_TYPES,
             encryption_config_key_arn=args.kms_key_arn,
             create_oidc_provider=True,
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=ctx.preset.deletion_protection,

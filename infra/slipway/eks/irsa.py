@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from slipway.aws import policy
 from slipway.aws.context import StackContext
+from slipway.aws.service_role import role_with_policy
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -31,7 +32,8 @@ def service_account_role(
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
 ) -> aws.iam.Role:
-    """Role only ``namespace/service_account`` of this cluster can assume; inline policy."""
+    """Role only ``namespace/service_account`` of this cluster can assume; inline policy; the
+    stack's permissions boundary (``ctx.permissions_boundary``)."""
     issuer = pulumi.Output.from_input(oidc.issuer)
     trust = policy.document(
         {
@@ -48,13 +50,4 @@ def service_account_role(
             },
         }
     )
-    role = aws.iam.Role(
-        name, assume_role_policy=trust, tags=ctx.tags, opts=pulumi.ResourceOptions(parent=parent)
-    )
-    aws.iam.RolePolicy(
-        f"{name}-policy",
-        role=role.id,
-        policy=policy.document(*statements),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    return role
+    return role_with_policy(name, ctx, trust, statements, parent)

@@ -39,7 +39,7 @@ def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 class Network(pulumi.ComponentResource):
-    """Outputs: vpc_id, public_subnet_ids, private_subnet_ids, cidr."""
+    """Outputs: vpc_id, public_subnet_ids, private_subnet_ids, cidr; public_cidrs (plain)."""
 
     vpc_id: pulumi.Output[str]
     public_subnet_ids: list[pulumi.Output[str]]
@@ -118,6 +118,7 @@ class Network(pulumi.ComponentResource):
             self.private_subnet_ids.append(private.id)
         self.vpc_id = vpc.id
         self.cidr = vpc.cidr_block
+        self.public_cidrs = tuple(public_cidrs)
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,

@@ -36,4 +36,12 @@ def from_schema_error(err: Exception) -> LifecycleError:
 
 
 class GateRejected(LifecycleError):
-    """The candidate missed a quality threshold; ``rule`` says which and by how much."""
+    """The candidate missed a quality threshold; ``rule`` says which and by how much.
+
+    ``details``: what a person needs to see the refusal (both models' scores, per group),
+    shown before the one-line error.
+    """
+
+    def __init__(self, field: str, rule: str, details: str = "") -> None:
+        super().__init__(field, rule)
+        self.details = details

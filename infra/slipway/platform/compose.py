@@ -31,9 +31,12 @@ from slipway.aws import (
     Tracking,
     TrackingArgs,
 )
+from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArgs
 from slipway.aws.endpoint import DataQuality
+from slipway.aws.public_api import PublicApi, PublicApiArgs
 from slipway.names import IMAGE_CONFIG_DIR
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
+from slipway.platform.public_api import PublicApiOptions
 
 if TYPE_CHECKING:  # the eks extra: imported only when compute is eks
     from slipway import eks
@@ -56,6 +59,12 @@ class Platform:
     cluster: eks.Cluster | None = None
     serving: eks.ModelServing | None = None
     observability: eks.Observability | None = None
+    serving_access: eks.ServingAccess | None = None
+    """EKS only: the model server's NetworkPolicy."""
+    identity: ApiIdentity | None = None
+    """With ``slipway:publicApi`` and no issuer: the stack's Cognito token issuer."""
+    public_api: PublicApi | eks.PublicIngress | None = None
+    """With ``slipway:publicApi``: the HTTP API (SageMaker) or the ALB Ingress (EKS)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack output name -> value; names are a contract with the workflows and runtime."""
 
@@ -80,6 +89,7 @@ def compose(config: StackConfig, cli: str) -> Platform:
             kms_key_arn=store.kms_key_arn,
             model_package_group_arn=registry.group_arn,
             github=config.github,
+            public_api=config.public_api is not None,
         ),
     )
     platform = Platform(config, store, registry, roles, monitoring=None)
@@ -141,6 +151,19 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
     platform.outputs["endpointName"] = endpoint.endpoint_name
     platform.outputs["modelRepositoryUrl"] = endpoint.repository_url
     platform.outputs["serving"] = endpoint.spec
+    if config.public_api is not None:
+        tokens = _tokens(platform, config.public_api)
+        platform.public_api = PublicApi(
+            name,
+            PublicApiArgs(
+                ctx,
+                endpoint_name=endpoint.endpoint_name,
+                issuer=tokens.issuer,
+                audiences=tokens.audiences,
+                scopes=tokens.scopes,
+            ),
+        )
+        platform.outputs["publicApiUrl"] = platform.public_api.url
     if not config.monitoring:
         return
     platform.monitoring = Monitoring(
@@ -155,6 +178,40 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
         ),
     )
     platform.outputs["dashboardUrl"] = platform.monitoring.dashboard_url
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """The bearer tokens the public API accepts."""
+
+    issuer: pulumi.Input[str]
+    jwks_uri: pulumi.Input[str] | None
+    audience_claim: str
+    """``aud``; ``client_id`` for the stack's Cognito pool (its access tokens carry no aud)."""
+    audiences: list[pulumi.Input[str]]
+    scopes: list[pulumi.Input[str]]
+
+
+def _tokens(platform: Platform, options: PublicApiOptions) -> _Tokens:
+    """The configured issuer's tokens, or the stack's own Cognito pool (created here)."""
+    if not options.cognito:
+        return _Tokens(
+            str(options.issuer),
+            options.jwks_uri,
+            "aud",
+            list(options.audiences),
+            list(options.scopes),
+        )
+    ctx = platform.config.context
+    identity = platform.identity = ApiIdentity(ctx.prefix, ApiIdentityArgs(ctx))
+    platform.outputs |= {
+        "publicApiTokenUrl": identity.token_url,
+        "publicApiClientId": identity.audience,
+        "publicApiScope": identity.scope,
+    }
+    return _Tokens(
+        identity.issuer, identity.jwks_uri, AUDIENCE_CLAIM, [identity.audience], [identity.scope]
+    )
 
 
 def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]) -> None:
@@ -216,6 +273,17 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
         ),
     )
+    platform.serving_access = eks.ServingAccess(
+        name,
+        eks.ServingAccessArgs(
+            ctx,
+            provider=cluster.provider,
+            serving=serving,
+            load_balancer_cidrs=network.public_cidrs if config.public_api is not None else (),
+        ),
+    )
+    if config.public_api is not None:
+        _public_ingress(platform, config.public_api)
     platform.outputs |= {
         "clusterName": cluster.cluster_name,
         "kubeconfig": cluster.kubeconfig,
@@ -223,6 +291,8 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
         "modelRepositoryUrl": serving.repository_url,
         "modelServiceName": serving.service_name,
     }
+    if platform.public_api is not None:
+        platform.outputs["publicApiUrl"] = platform.public_api.url
     if platform.monitoring is None:
         return
     platform.observability = eks.Observability(
@@ -242,3 +312,35 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password
+
+
+def _public_ingress(platform: Platform, options: PublicApiOptions) -> None:
+    """The ALB Ingress of the public API (its load balancer controller included)."""
+    from slipway import eks
+
+    ctx = platform.config.context
+    assert platform.network and platform.cluster and platform.serving
+    tokens = _tokens(platform, options)
+    assert tokens.jwks_uri is not None and options.certificate_arn is not None
+    platform.public_api = eks.PublicIngress(
+        ctx.prefix,
+        eks.PublicIngressArgs(
+            ctx,
+            provider=platform.cluster.provider,
+            oidc=platform.cluster.oidc,
+            serving=platform.serving,
+            vpc_id=platform.network.vpc_id,
+            public_subnet_ids=platform.network.public_subnet_ids,
+            cluster_security_group_id=platform.cluster.security_group_id,
+            certificate_arn=options.certificate_arn,
+            tokens=eks.TokenRules(
+                issuer=tokens.issuer,
+                jwks_uri=tokens.jwks_uri,
+                audience_claim=tokens.audience_claim,
+                audience=tokens.audiences[0],
+                scope=tokens.scopes[0] if tokens.scopes else None,
+            ),
+            host=options.host,
+            waf=options.waf,
+        ),
+    )

@@ -26,6 +26,7 @@ from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointKind
 from slipway.aws.monitoring import EMAIL
 from slipway.aws.roles import GithubDeployment
+from slipway.platform.public_api import PublicApiError, PublicApiOptions, parse_public_api
 from slipway.presets import Preset, PresetError, load_preset
 
 NAMESPACE = "slipway"
@@ -95,6 +96,9 @@ KEYS = (
     Key("modelUri", "an MLflow model URI", "required",
         "The registered model the server loads, e.g. `models:/churn-model@champion`.",
         ("eks",)),
+    Key("publicApi", "false, true or a mapping (public-api.md)", "`false`: none",
+        "An OAuth2/OIDC-authenticated API for callers outside AWS: API Gateway HTTP API "
+        "(SageMaker) or an ALB Ingress (EKS); `true`: the stack's own Cognito user pool."),
 )  # fmt: skip
 KNOWN = {key.name: key for key in KEYS}
 
@@ -136,6 +140,8 @@ class StackConfig:
     github: GithubDeployment | None
     sagemaker: SageMakerOptions | None = None
     eks: EksOptions | None = None
+    public_api: PublicApiOptions | None = None
+    """``None``: no public API (``slipway:publicApi`` off)."""
 
     @classmethod
     def parse(cls, values: Mapping[str, str], project: str, stack: str) -> StackConfig:
@@ -187,6 +193,7 @@ class StackConfig:
             if compute == "sagemaker"
             else None,
             eks=_eks_options(raw) if compute == "eks" else None,
+            public_api=_public_api(raw, compute, context.prefix),
         )
 
     @property
@@ -224,6 +231,13 @@ def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptio
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
     )
+
+
+def _public_api(raw: _Raw, compute: str, prefix: str) -> PublicApiOptions | None:
+    try:
+        return parse_public_api(raw.json("publicApi", None, "value"), compute, prefix)
+    except PublicApiError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _eks_options(raw: _Raw) -> EksOptions:
@@ -293,14 +307,16 @@ class _Raw:
             raise ConfigError(f"slipway:{key}: must be true or false (got {value!r})")
         return value.lower() == "true"
 
-    def json(self, key: str, default: object) -> object:
+    def json(self, key: str, default: object, what: str = "list") -> object:
         value = self.get(key)
         if value is None:
             return default
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise ConfigError(f"slipway:{key}: must be a YAML/JSON list (got {value!r})") from None
+            raise ConfigError(
+                f"slipway:{key}: must be a YAML/JSON {what} (got {value!r})"
+            ) from None
 
     @staticmethod
     def wrap(build: Callable[[], T]) -> T:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 
 from pulumi_policy import ResourceValidationArgs
 
+from slipway.deploy import rules
 from slipway.policies.base import ADVISORY, as_list, resource_policy
 
 KEY = "aws:kms/key:Key"
@@ -13,8 +14,7 @@ RDS = "aws:rds/instance:Instance"
 ECR = "aws:ecr/repository:Repository"
 EKS_COMPONENT = "eks:index:Cluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-DATA_QUALITY = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
+ENDPOINT = rules.ENDPOINT_COMPONENT
 TOPIC = "aws:sns/topic:Topic"
 
 
@@ -46,23 +46,8 @@ def _stores(args: ResourceValidationArgs) -> Iterator[str]:
             for c in configs
         ):
             yield "Kubernetes Secrets are not encrypted with a KMS key (encryption_config)"
-    elif type_ == ENDPOINT_CONFIG:
-        yield from _endpoint_config(props)
-    elif type_ == DATA_QUALITY:
-        if not _get(props, "dataQualityJobOutputConfig", "kmsKeyId"):
-            yield "monitoring reports are not encrypted with a KMS key (output kms_key_id)"
-        if not _get(props, "jobResources", "clusterConfig", "volumeKmsKeyId"):
-            yield "monitoring job volumes are not encrypted with a KMS key (volume_kms_key_id)"
-
-
-def _endpoint_config(props: Mapping[str, object]) -> Iterator[str]:
-    variants = as_list(props.get("productionVariants"))
-    # Instance variants have ML storage volumes; serverless ones have none to encrypt.
-    if any(v.get("instanceType") for v in variants) and not props.get("kmsKeyArn"):
-        yield "endpoint instance volumes are not encrypted with a KMS key (kms_key_arn)"
-    capture = props.get("dataCaptureConfig")
-    if isinstance(capture, Mapping) and not capture.get("kmsKeyId"):
-        yield "captured requests are not encrypted with a KMS key (data_capture_config.kms_key_id)"
+    elif type_ == ENDPOINT:
+        yield from rules.unencrypted(props)
 
 
 def _rotation(args: ResourceValidationArgs) -> Iterator[str]:
@@ -79,9 +64,10 @@ def _topic(args: ResourceValidationArgs) -> Iterator[str]:
 POLICIES = [
     resource_policy(
         "stores-encrypted-with-kms",
-        "Data stores encrypt with a KMS key: RDS, ECR, Kubernetes Secrets, SageMaker endpoint "
-        "volumes and data capture, Model Monitor outputs and volumes.",
-        (RDS, ECR, EKS_COMPONENT, EKS_CLUSTER, ENDPOINT_CONFIG, DATA_QUALITY),
+        "Data stores encrypt with a KMS key: RDS, ECR, Kubernetes Secrets, and in the serving "
+        "spec (slipway:aws:Endpoint) SageMaker endpoint volumes and data capture, Model "
+        "Monitor outputs and volumes.",
+        (RDS, ECR, EKS_COMPONENT, EKS_CLUSTER, ENDPOINT),
         _stores,
         remediation="Pass the project key (ArtifactStore.kms_key_arn) to the store.",
     ),

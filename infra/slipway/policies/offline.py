@@ -21,8 +21,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pulumi
 from google.protobuf import struct_pb2
-from pulumi.runtime import proto
+from pulumi.runtime import proto, rpc
 from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
@@ -154,8 +155,27 @@ def _policy_pack_environment(project: str, stack: str, config: dict[str, str]) -
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     result = struct_pb2.Struct()
-    result.update(values)
+    result.update(_wire(values))
     return result
+
+
+def _wire(value: Any) -> Any:
+    """``value`` as the engine sends it to an analyzer: assets and archives (a Lambda
+    function's code) in Pulumi's wire form, everything else as is."""
+    key = rpc._special_sig_key
+    if isinstance(value, pulumi.Asset):
+        fields = {k: getattr(value, k) for k in ("path", "text", "uri") if hasattr(value, k)}
+        return {key: rpc._special_asset_sig, **fields}
+    if isinstance(value, pulumi.Archive):
+        if isinstance(value, pulumi.AssetArchive):
+            return {key: rpc._special_archive_sig, "assets": _wire(value.assets)}
+        fields = {k: getattr(value, k) for k in ("path", "uri") if hasattr(value, k)}
+        return {key: rpc._special_archive_sig, **fields}
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    return value
 
 
 def _options(resource: RecordedResource) -> Any:

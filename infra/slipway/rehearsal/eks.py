@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from slipway.eks import mlflow_chart, observability, serving, tracking
+from slipway.eks import lb_controller, mlflow_chart, observability, serving, tracking
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import manifests, reveal
 from slipway.rehearsal import cluster_dns
@@ -70,11 +70,19 @@ NOT_REHEARSED = {
     "mlflow-db-migration (the chart's init container)": "needs the stack's PostgreSQL; the "
     "rehearsed MLflow runs on SQLite, whose tables `mlflow server` creates itself",
     "Kubernetes control plane (Pulumi's await of the Deployment, the HPA scaling, Pod "
-    "Security admission, release.yml's kubectl rollout)": "no API server here; settled from "
-    "their documentation (docs/eks.md), the pods' probes are rehearsed above",
+    "Security admission, NetworkPolicy enforcement, release.yml's kubectl rollout)": "no API "
+    "server or CNI here; settled from their documentation (docs/eks.md), the pods' probes "
+    "are rehearsed above",
     "IRSA (the pods' web-identity token exchange)": "no EKS OIDC issuer here: the pods run "
     "with emulated AWS's static credentials, their requests recorded under their role; the "
     "trust policies are evaluated by the access matrix",
+}
+
+# Declared only with some options: chart -> why it is not started here.
+NOT_REHEARSED_CHARTS = {
+    lb_controller.CHART: "the public API's AWS Load Balancer Controller (a Go binary that "
+    "calls the ELB API; no container engine, no ELB here); its Ingress and the ALB's JWT "
+    "checks are rehearsed in tests/publicapi (docs/public-api.md)",
 }
 
 Release = Callable[[str, Path], list[CheckResult]]
@@ -90,13 +98,17 @@ class Declared:
     cronjob: dict[str, Any] | None
     roles: dict[tuple[str, str], str]
     """(namespace, service account) -> IRSA role ARN."""
+    charts: tuple[str, ...] = ()
+    """The Helm charts the stack installs."""
 
     @classmethod
     def read(cls, run: Any) -> Declared:
         found = manifests(run)
 
-        def one(kind: str) -> dict[str, Any] | None:
-            return next((m for m in found if m["kind"] == kind), None)
+        def one(kind: str, name: str) -> dict[str, Any] | None:
+            return next(
+                (m for m in found if m["kind"] == kind and m["metadata"]["name"] == name), None
+            )
 
         release = next(
             r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "mlflow"
@@ -112,7 +124,14 @@ class Declared:
         }
         account = values["serviceAccount"]
         roles[tracking.NAMESPACE, account["name"]] = account["annotations"][ROLE_ANNOTATION]
-        return cls(values, one("Deployment"), one("CronJob"), roles)
+        charts = tuple(r.inputs["chart"] for r in run.of_type("kubernetes:helm.sh/v3:Release"))
+        return cls(
+            values,
+            one("Deployment", serving.APP),
+            one("CronJob", observability.DRIFT_JOB),
+            roles,
+            charts,
+        )
 
 
 @dataclass
@@ -190,11 +209,20 @@ def rehearse(ctx: RehearsalContext, release: Release | None = None) -> list[Outc
             else:
                 outcomes.extend(_without(declared, "no champion: the release failed", 1))
     outcomes.insert(0, mlflow.outcome(first, mlflow.stopped))
-    outcomes.extend(
+    return [*outcomes, *not_rehearsed(declared)]
+
+
+def not_rehearsed(declared: Declared) -> list[Outcome]:
+    """What the cluster runs that cannot be started here, each with the reason."""
+    always = [
         Outcome(name, ENGINE, "not started here", rehearsed=False, reason=reason)
         for name, reason in NOT_REHEARSED.items()
-    )
-    return outcomes
+    ]
+    return always + [
+        Outcome(chart, ENGINE, f"helm.v3.Release {chart}", rehearsed=False, reason=reason)
+        for chart, reason in NOT_REHEARSED_CHARTS.items()
+        if chart in declared.charts
+    ]
 
 
 def _without(declared: Declared, reason: str, skip: int = 0) -> list[Outcome]:
@@ -540,4 +568,4 @@ def pushgateway_recorder() -> Iterator[tuple[int, set[str]]]:
         server.server_close()
 
 
-__all__ = ["NOT_REHEARSED", "Declared", "Release", "rehearse"]
+__all__ = ["NOT_REHEARSED", "Declared", "Release", "not_rehearsed", "rehearse"]

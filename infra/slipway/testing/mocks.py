@@ -40,6 +40,15 @@ ARN_RESOURCE = {
     "aws:cloudwatch/dashboard:Dashboard": "dashboard/{name}",
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config/{name}",
     "aws:sagemaker/mlflowApp:MlflowApp": "mlflow-app/app-{hash}",
+    "aws:lambda/function:Function": "function:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "log-group:{name}",
+    "aws:cognito/userPool:UserPool": "userpool/{name}",
+    "aws:wafv2/webAcl:WebAcl": "regional/webacl/{name}/{uuid}",
+}
+# ARN service, when it is not the Pulumi module's name.
+ARN_SERVICE = {
+    "aws:cloudwatch/logGroup:LogGroup": "logs",
+    "aws:cognito/userPool:UserPool": "cognito-idp",
 }
 GLOBAL_SERVICES = {"iam", "s3", "cloudwatch/dashboard"}
 
@@ -72,19 +81,32 @@ class SlipwayMocks(pulumi.runtime.Mocks):
             state.setdefault("result", f"mock-{_short_hash(args.name)}-Pw0")
             return f"{args.name}_id", state
         name_key = NAME_PROPERTY.get(args.typ, "name")
+        if args.typ in API_GATEWAY:
+            return API_GATEWAY[args.typ](self, args.name, state)
+        if args.typ == "aws:cognito/userPoolClient:UserPoolClient":
+            client_id = hashlib.sha256(args.name.encode()).hexdigest()[:26]
+            state.setdefault("clientSecret", f"mock-secret-{_short_hash(args.name)}")
+            return client_id, state
         if args.typ == "aws:kms/key:Key":
             physical = str(uuid.UUID(hashlib.md5(args.name.encode()).hexdigest()))
+        elif args.typ == "aws:cognito/userPool:UserPool":  # the id, e.g. us-east-1_AbC123
+            physical = f"{self.region}_{_short_hash(args.name).upper()}Ab"
+            name_key = "userPoolId"
         else:
             physical = str(state.get(name_key) or f"{args.name}-{_short_hash(args.typ, args.name)}")
         state.setdefault(name_key, physical)
-        service = args.typ.split(":")[1].split("/")[0]
+        service = ARN_SERVICE.get(args.typ) or args.typ.split(":")[1].split("/")[0]
         module_type = args.typ.split(":")[1]
         if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             physical = str(state.get("url", physical)).removeprefix("https://")
         kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", module_type.split("/")[1]).lower()
         template = ARN_RESOURCE.get(args.typ, kebab + "/{name}")
         regional = service not in GLOBAL_SERVICES and module_type not in GLOBAL_SERVICES
-        resource = template.format(name=physical, hash=_short_hash(args.typ, physical).upper())
+        resource = template.format(
+            name=physical,
+            hash=_short_hash(args.typ, physical).upper(),
+            uuid=str(uuid.UUID(hashlib.md5(physical.encode()).hexdigest())),
+        )
         arn = self.arn(service, resource, regional=regional)
         if service == "s3" and args.typ == "aws:s3/bucket:Bucket":
             arn = f"arn:{PARTITION}:s3:::{physical}"
@@ -103,6 +125,12 @@ class SlipwayMocks(pulumi.runtime.Mocks):
             address = f"{physical}.c{_short_hash(physical)}.{self.region}.rds.amazonaws.com"
             state.setdefault("address", address)
             state.setdefault("endpoint", f"{address}:{state.get('port', 5432)}")
+        if args.typ == "aws:lambda/function:Function":
+            state.setdefault(
+                "invokeArn",
+                f"arn:{PARTITION}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+                f"{arn}/invocations",
+            )
         if args.typ == "aws:ecr/repository:Repository":
             state.setdefault(
                 "repositoryUrl", f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
@@ -178,6 +206,39 @@ class SlipwayMocks(pulumi.runtime.Mocks):
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return _policy_document(inputs), []
         raise NotImplementedError(f"SlipwayMocks: no mock for invoke {token}")
+
+
+def _http_api(mocks: SlipwayMocks, name: str, state: dict[str, Any]) -> tuple[str, dict]:
+    """An API Gateway HTTP API: a 10-character id, its endpoint and execution ARN."""
+    api_id = _short_hash("api", name) + "x1a"
+    state.setdefault("apiEndpoint", f"https://{api_id}.execute-api.{mocks.region}.amazonaws.com")
+    state.setdefault("executionArn", mocks.arn("execute-api", api_id))
+    state.setdefault("arn", f"arn:{PARTITION}:apigateway:{mocks.region}::/apis/{api_id}")
+    return api_id, state
+
+
+def _http_api_part(
+    collection: str,
+) -> Callable[[SlipwayMocks, str, dict[str, Any]], tuple[str, dict]]:
+    """Authorizers, integrations, routes and stages: an id (a stage's is its name) and the
+    ARN ``arn:aws:apigateway:<region>::/apis/<api id>/<collection>/<id>``."""
+
+    def part(mocks: SlipwayMocks, name: str, state: dict[str, Any]) -> tuple[str, dict]:
+        part_id = str(state.get("name")) if collection == "stages" else _short_hash("part", name)
+        api = f"arn:{PARTITION}:apigateway:{mocks.region}::/apis/{state.get('apiId')}"
+        state.setdefault("arn", f"{api}/{collection}/{part_id}")
+        return part_id, state
+
+    return part
+
+
+API_GATEWAY: dict[str, Callable[[SlipwayMocks, str, dict[str, Any]], tuple[str, dict]]] = {
+    "aws:apigatewayv2/api:Api": _http_api,
+    "aws:apigatewayv2/authorizer:Authorizer": _http_api_part("authorizers"),
+    "aws:apigatewayv2/integration:Integration": _http_api_part("integrations"),
+    "aws:apigatewayv2/route:Route": _http_api_part("routes"),
+    "aws:apigatewayv2/stage:Stage": _http_api_part("stages"),
+}
 
 
 # DescribeAvailabilityZones filter names -> zone fields (EC2 API reference).

@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 
 from slipway.deploy.spec import Autoscaling, Deployment, ServingSpec
+from slipway.presets import load_preset
 
 ACCOUNT = "123456789012"  # moto's default account
 IMAGE_TAG = "0123abc"
@@ -223,6 +224,7 @@ def serving_spec(
         if serverless
         else Deployment(*(("CANARY", 120, 50) if instances > 1 else ("ALL_AT_ONCE", 120, 0))),
         tags={"project": prefix, "managed-by": "slipway"},
+        allowed_instance_types=load_preset("dev").sagemaker.allowed_instance_types,
     )
 
 
@@ -233,6 +235,7 @@ def create_stack(
     serverless: bool = False,
     alarms: bool = True,
     instances: int = 1,
+    preset: str = "dev",
 ) -> dict[str, str]:
     """What the infra stack creates and exports (``pulumi stack output --json``).
 
@@ -240,7 +243,8 @@ def create_stack(
     serving image repository with one pushed image (tag ``IMAGE_TAG``) and the serving
     spec of ``<prefix>-endpoint`` (realtime with ``instances`` instances, or serverless);
     no endpoint: the first release creates it. With ``alarms``, the endpoint's 5XX and
-    latency alarms, plus another endpoint's alarm that a deploy must not use.
+    latency alarms, plus another endpoint's alarm that a deploy must not use. ``preset``:
+    the stack's preset output (outside dev, only a person's approval deploys).
     """
     endpoint = f"{prefix}-endpoint"
     bucket = f"{prefix}-bucket"
@@ -271,4 +275,5 @@ def create_stack(
         "endpointName": endpoint,
         "modelRepositoryUrl": repository["repositoryUri"],
         "serving": spec.to_json(),
+        "preset": preset,
     }

@@ -50,6 +50,8 @@ class RecordedResource:
     registered_outputs: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[dict[str, Any], ...] = ()
     """Alias specs the resource was registered with (e.g. ``{"type": <old type token>}``)."""
+    id: str = ""
+    """The id the provider gave it (what other resources' inputs refer to)."""
     dependencies: tuple[str, ...] = ()
     """URNs of the resources whose outputs flow into this one's inputs."""
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -144,6 +146,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     registered_outputs=self.outputs.get(urn, {}),
                     aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
+                    id=str(registration.id or ""),
                     dependencies=tuple(request.dependencies),
                     property_dependencies={
                         key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()

@@ -1,6 +1,7 @@
 """Command line of {{ cookiecutter.project_slug }}: ``{{ cookiecutter.package_name }} --help``.
 
-Exit codes: 0 ok, 1 quality gate refused the candidate, 2 bad input (one line
+Exit codes: 0 ok (also: nothing changed, nothing trained), 1 quality gate refused the
+candidate (both models' scores shown), 2 bad input or a refused promotion/deploy (one line
 ``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed,
 4 a call to AWS or the Pushgateway failed (``monitor`` reading captures or publishing{% if cookiecutter.compute == "sagemaker" %},
 ``deploy``/``deploy-rollback``{% endif %}).
@@ -9,6 +10,7 @@ Exit codes: 0 ok, 1 quality gate refused the candidate, 2 bad input (one line
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
 app.add_typer(pipeline, name="pipeline")
+data = typer.Typer(help="Data versions a model was trained and evaluated on.", no_args_is_help=True)
+app.add_typer(data, name="data")
 
 OPTIONS = {
     "compute": "{{ cookiecutter.compute }}",
@@ -42,6 +46,13 @@ CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-l
 )
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
+STAGE = typer.Option(
+    None, "--stack",
+    help="Stack whose MLflow this is (approval.automated lists where the gate may promote; "
+    "default: local, the embedded MLflow; required with MLFLOW_TRACKING_URI).",
+)
+VERSION = typer.Option(None, "--version", help="Model version (default: the champion).")
+LOCAL_STORES = ("sqlite:", "file:")  # a tracking server (http, arn) belongs to a stack
 EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN, EXIT_REMOTE = 1, 2, 3, 4  # 4: AWS (or Pushgateway) failed
 T = TypeVar("T")
 
@@ -51,6 +62,8 @@ def guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except GateRejected as exc:
+        if exc.details:
+            typer.echo(exc.details, err=True)
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_GATE) from exc
     except LifecycleError as exc:
@@ -73,6 +86,20 @@ def _registry(config: Path) -> tuple[PipelineConfig, MlflowClient]:
     return settings, open_registry(Path.cwd(), settings)[1]
 
 
+def _stack(stack: str | None) -> str:
+    """The stack named, or ``local`` when MLflow keeps its state in local files."""
+    if stack:
+        return stack
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if uri and not uri.startswith(LOCAL_STORES):
+        typer.echo(
+            "error: --stack: required with MLFLOW_TRACKING_URI (name the stack whose MLflow "
+            "this is: it decides who may approve)", err=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return "local"
+
+
 def _exit_if_drifted(retrain_needed: bool) -> None:
     if retrain_needed:
         typer.echo("drift: retrain needed", err=True)
@@ -88,33 +115,54 @@ def info() -> None:
 
 
 @pipeline.command("run")
-def run_pipeline(config: Path = CONFIG) -> None:
+def run_pipeline(
+    config: Path = CONFIG,
+    stack: str = STAGE,
+    force: bool = typer.Option(False, "--force", help="Train even if nothing changed."),
+) -> None:
     """Run the lifecycle steps in order and say where everything went."""
-    from {{ cookiecutter.package_name }}.pipeline import run
+    from {{ cookiecutter.package_name }}.pipeline import Status, run
 
+    where = _stack(stack)
     settings = _settings(config)
-    outcome = guarded(lambda: run(settings, Path.cwd()))
+    outcome = guarded(lambda: run(settings, Path.cwd(), where, force))
     typer.echo(f"MLflow tracking: {outcome.tracking.uri}")
     if outcome.tracking.artifact_root:
         typer.echo(f"MLflow artifacts: {outcome.tracking.artifact_root}")
-    typer.echo(f"model: models:/{outcome.model_name}@champion (version {outcome.version})")
-    typer.echo(f"predictions: {outcome.predictions.path}")
-    typer.echo(f"drift report: {outcome.drift.html} (summary {outcome.drift.json})")
-    _exit_if_drifted(outcome.drift.result.retrain_needed)
+    if outcome.report:
+        typer.echo(f"gate: {outcome.report.gate}")
+    typer.echo(outcome.message)
+    if outcome.status is Status.promoted:
+        typer.echo(f"model: models:/{outcome.model_name}@champion (version {outcome.version})")
+    if outcome.predictions and outcome.drift:
+        typer.echo(f"predictions: {outcome.predictions.path}")
+        typer.echo(f"drift report: {outcome.drift.html} (summary {outcome.drift.json})")
+        _exit_if_drifted(outcome.drift.result.retrain_needed)
 
 
 @app.command()
 def promote(
     version: str = typer.Option(None, help="Model version (default: the challenger)."),
     approved_by: str = typer.Option(getpass.getuser(), help="Who approves the promotion."),
+    evaluation: str = typer.Option(
+        None, "--evaluation",
+        help="MLflow run of the evaluation the approver saw (default: the version's own; "
+        "required where a person must approve).",
+    ),
+    stack: str = STAGE,
     config: Path = CONFIG,
 ) -> None:
-    """Move the ``champion`` alias to the challenger (or a given version)."""
-    from slipway.lifecycle import promote as promote_alias
+    """Move ``champion`` to the challenger (or a given version), recording who approved it,
+    when, and after which evaluation."""
+    from {{ cookiecutter.package_name }}.register import approve_by
 
+    where = _stack(stack)
     settings, client = _registry(config)
-    move = guarded(lambda: promote_alias(client, settings.model.name, approved_by, version))
-    typer.echo(f"champion: version {move.previous or '-'} -> {move.current}")
+    moved = guarded(lambda: approve_by(client, settings, where, approved_by, evaluation, version))
+    typer.echo(f"champion: version {moved.previous or '-'} -> {moved.current}")
+    record = client.get_model_version(settings.model.name, moved.current).tags
+    typer.echo(f"approved by {approved_by} at {record['approved_at']} after evaluation "
+               f"{record['approved_evaluation']}")
 
 
 @app.command()
@@ -125,6 +173,57 @@ def rollback(config: Path = CONFIG) -> None:
     settings, client = _registry(config)
     move = guarded(lambda: rollback_alias(client, settings.model.name))
     typer.echo(f"champion: version {move.previous} -> {move.current}")
+
+
+def _lineage(client: MlflowClient, name: str, version: str | None) -> dict[str, str]:
+    """Tags of ``version`` of ``name`` (default: the champion)."""
+    from slipway.lifecycle import CHAMPION, candidate, require_alias
+
+    found = candidate(client, name, version) if version else require_alias(client, name, CHAMPION)
+    return {"version": str(found.version), **found.tags}
+
+
+@data.command("show")
+def data_show(version: str = VERSION, config: Path = CONFIG) -> None:
+    """The exact data, code and config versions a model version was trained and evaluated on."""
+    from slipway.lifecycle import DataVersion
+
+    settings, client = _registry(config)
+    tags = guarded(lambda: _lineage(client, settings.model.name, version))
+    typer.echo(f"model: {settings.model.name} version {tags['version']}")
+    for role in ("training_data", "evaluation_data"):
+        found = DataVersion.from_tags(tags, role)
+        typer.echo(f"{role.replace('_', ' ')}: {found.describe() if found else 'not recorded'}")
+    for key in ("code_sha256", "config_sha256", "git_commit", "trained_by"):
+        typer.echo(f"{key.replace('_', ' ')}: {tags.get(key, 'not recorded')}")
+
+
+@data.command("checkout")
+def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
+    """Put back the exact training and evaluation files a model version used (data.path and
+    data.evaluation), from data/.versions; check out its git commit for the code."""
+    from slipway.lifecycle import DataVersion, LifecycleError
+
+    from {{ cookiecutter.package_name }}.data import checkout
+
+    settings, client = _registry(config)
+    tags = guarded(lambda: _lineage(client, settings.model.name, version))
+    root = Path.cwd()
+
+    def restore() -> list[Path]:
+        written = []
+        for role, path in (("training_data", settings.data.path),
+                           ("evaluation_data", settings.data.evaluation)):
+            found = DataVersion.from_tags(tags, role)
+            if found is None:
+                raise LifecycleError(role, f"version {tags['version']} records no {role} version")
+            written.append(checkout(found, root / path, root))
+        return written
+
+    for path in remote_guarded(restore):  # an S3 version is fetched by its version id
+        typer.echo(f"restored: {path}")
+    typer.echo(f"code: git checkout {tags.get('git_commit', 'unknown')} (config sha256 "
+               f"{tags.get('config_sha256', '?')[:12]})")
 
 
 @app.command()
@@ -247,7 +346,6 @@ def deploy(
         None, help="Canary share, 1-50 (default: the stack preset's traffic shifting)."
     ),
     wait_seconds: int = typer.Option(None, help="Baking period (default: the preset's)."),
-    approved_by: str = typer.Option(None, help="Package approver (default: gate.approved_by)."),
     auto_rollback: bool = typer.Option(
         True,
         "--auto-rollback/--no-auto-rollback",
@@ -256,8 +354,12 @@ def deploy(
     ),
     config: Path = CONFIG,
 ) -> None:
-    """Ship the champion to the stack's endpoint (the first release creates it)."""
+    """Ship the champion to the stack's endpoint (the first release creates it).
+
+    The package is approved with the champion's approval on record; outside dev that must
+    be a person's (promote --approved-by), else the deploy is refused before any write."""
     from {{ cookiecutter.package_name }} import deploy as shipping
+    from {{ cookiecutter.package_name }}.register import card_notes
 
     def ship() -> shipping.Deployed:
         if canary_percent is not None:
@@ -266,15 +368,16 @@ def deploy(
         settings, client = _registry(config)
         return shipping.deploy(
             client, settings.model.name, where, canary_percent=canary_percent,
-            wait_seconds=wait_seconds, approved_by=approved_by or settings.gate.approved_by,
-            image=shipping.image(where, image_uri, image_tag), auto_rollback=auto_rollback,
+            wait_seconds=wait_seconds, image=shipping.image(where, image_uri, image_tag),
+            auto_rollback=auto_rollback, notes=card_notes(settings),
         )
 
     deployed = deploy_guarded(ship)
     rollout = deployed.rollout
     model = deployed.model
     typer.echo(f"model: {model.name} v{model.version} -> {model.uri} (sha256 {model.sha256})")
-    typer.echo(f"package: {deployed.package_arn} (Approved)")
+    typer.echo(f"package: {deployed.package_arn} (Approved: {deployed.approval.describe()})")
+    typer.echo(f"model card: {deployed.model_card_arn}")
     before = rollout.previous_config or "(created)"
     typer.echo(f"endpoint: {rollout.endpoint}: {before} -> {rollout.new_config}")
     deployment = rollout.deployment_config

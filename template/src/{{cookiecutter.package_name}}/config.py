@@ -16,7 +16,11 @@ DEFAULT_CONFIG = Path("config/pipeline.yaml")
 
 class DataConfig(StrictModel):
     path: Path = Path("data/train.csv")
-    # Bundled sample written to `path` (and `batch.input`) when `path` is missing; null: never.
+    # Held-out evaluation set, versioned apart from the training data: the challenger and
+    # the champion are both scored on it.
+    evaluation: Path = Path("data/evaluation.csv")
+    # Bundled sample written to `path`, `evaluation` (and `batch.input`) when `path` is
+    # missing; null: never.
     sample: Literal["breast_cancer"] | None = "breast_cancer"
 
 
@@ -24,7 +28,6 @@ class ModelConfig(StrictModel):
     name: str = Field(default="{{ cookiecutter.project_slug }}", min_length=1)
     estimator: Literal["logistic_regression", "random_forest"] = "logistic_regression"
     params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
-    test_size: float = Field(default=0.25, gt=0, lt=1)
     seed: int = 42
 
     @model_validator(mode="after")
@@ -41,10 +44,27 @@ class GateConfig(StrictModel):
     min_f1: float = Field(default=0.85, ge=0, le=1)
     compare_metric: Literal["roc_auc", "f1", "accuracy"] = "roc_auc"
     champion_margin: float = Field(default=0.0, ge=-1, le=1)
-    approved_by: str = Field(default="quality-gate", min_length=1)
 
     def minimums(self) -> dict[str, float]:
         return {"roc_auc": self.min_roc_auc, "f1": self.min_f1}
+
+
+class FairnessConfig(StrictModel):
+    # Columns of the training and evaluation data that name groups of people. They are
+    # never model inputs; evaluation reports `metric` per group and the gate refuses a
+    # candidate whose largest gap between two groups exceeds `max_difference`.
+    sensitive_columns: list[str] = Field(default_factory=lambda: ["cohort"])
+    metric: Literal["recall", "precision", "accuracy", "selection_rate"] = "recall"
+    max_difference: float = Field(default=0.25, ge=0, le=1)
+
+
+class ApprovalConfig(StrictModel):
+    # Stacks where the gate's verdict is enough to crown a champion (`local`: the embedded
+    # MLflow). On any other stack a person approves: `promote --approved-by`.
+    automated: list[str] = Field(default_factory=lambda: ["local", "dev"])
+
+    def needs_human(self, stack: str) -> bool:
+        return stack not in self.automated
 
 
 class BatchConfig(StrictModel):
@@ -62,6 +82,8 @@ class PipelineConfig(StrictModel):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 

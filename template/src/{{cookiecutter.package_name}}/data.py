@@ -1,54 +1,89 @@
-"""Step 1, ingest + validate: read the training data and check it against the schema."""
+"""Step 1, ingest + validate: read the training and evaluation data, check them against the
+schema and against what training needs, and record their content versions.
+
+Each local file's version is its sha256; a copy of every version read is kept under
+``data/.versions/<sha256>.csv`` so that ``{{ cookiecutter.package_name }} data checkout``
+can put back the exact files a past model was trained and evaluated on (data in the stack's
+versioned bucket is restored by its S3 version id: ``slipway.lifecycle.datastore``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
-from slipway.lifecycle import LifecycleError, file_sha256, from_schema_error
+from slipway.lifecycle import DataVersion, LifecycleError, file_sha256, from_schema_error
+from slipway.lifecycle.datastore import keep, restore
 
 from {{ cookiecutter.package_name }}.config import DataConfig
-from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, TARGET, TRAINING_SCHEMA
+from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, TARGET, labelled_schema
 
 BATCH_SHARE = 0.2
+EVALUATION_SHARE = 0.25  # of the labelled rows left after the batch
+VERSIONS = Path("data/.versions")
+MIN_ROWS_PER_CLASS = 5
+# The bundled data names no group of people. `cohort` is SYNTHETIC: drawn at random (seeded),
+# it carries no information about the patients; it exists so that the per-group metrics
+# and the fairness gate have a column to work on. Replace it with a real sensitive column.
+SYNTHETIC_COLUMN = "cohort"
+SYNTHETIC_GROUPS = ("A", "B")
 
 
 @dataclass(frozen=True)
 class Dataset:
     frame: pd.DataFrame
     path: Path
-    sha256: str
+    version: DataVersion
 
     @property
     def features(self) -> pd.DataFrame:
-        return self.frame.drop(columns=[TARGET])
+        return self.frame[FEATURES]
 
     @property
     def target(self) -> pd.Series:
         return self.frame[TARGET]
 
 
-def write_sample(train_path: Path, batch_path: Path, seed: int = 0) -> None:
-    """Write scikit-learn's bundled breast-cancer data (offline): training rows with
-    labels to ``train_path``, unseen rows without labels to ``batch_path``."""
+@dataclass(frozen=True)
+class Datasets:
+    """The training data and the held-out evaluation data, each with its version."""
+
+    training: Dataset
+    evaluation: Dataset
+
+
+def write_sample(train_path: Path, evaluation_path: Path, batch_path: Path, seed: int = 0) -> None:
+    """Write scikit-learn's bundled breast-cancer data (offline): labelled training and
+    evaluation rows (with the synthetic ``cohort`` column) and unlabelled batch rows."""
     bundled = load_breast_cancer(as_frame=True).frame
     bundled.columns = [str(c).replace(" ", "_") for c in bundled.columns]
-    train, batch = train_test_split(
+    bundled[SYNTHETIC_COLUMN] = np.random.default_rng(seed).choice(SYNTHETIC_GROUPS, len(bundled))
+    labelled, batch = train_test_split(
         bundled, test_size=BATCH_SHARE, random_state=seed, stratify=bundled[TARGET]
     )
-    for path, frame in ((train_path, train), (batch_path, batch.drop(columns=[TARGET]))):
+    train, evaluation = train_test_split(
+        labelled, test_size=EVALUATION_SHARE, random_state=seed, stratify=labelled[TARGET]
+    )
+    for path, frame in (
+        (train_path, train),
+        (evaluation_path, evaluation),
+        (batch_path, batch[FEATURES]),
+    ):
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False)
 
 
 def read_csv(path: Path, field: str) -> pd.DataFrame:
-    """Read a CSV file; a missing or unparsable file is a one-line error naming ``field``."""
+    """Read a CSV file; a missing, empty or unparsable file is a one-line error naming ``field``."""
     if not path.is_file():
         raise LifecycleError(field, f"file not found: {path}")
+    if path.stat().st_size == 0:
+        raise LifecycleError(field, f"{path} is empty (no header, no rows)")
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -63,13 +98,64 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
         raise from_schema_error(exc) from exc
 
 
-def ingest(config: DataConfig, root: Path, batch_path: Path) -> Dataset:
-    """Load and validate the training data (writing the bundled sample if configured)."""
-    path = root / config.path
-    if not path.exists() and config.sample:
-        write_sample(path, root / batch_path)
-    frame = validate(read_csv(path, "data.path"), TRAINING_SCHEMA)
-    return Dataset(frame=frame, path=path, sha256=file_sha256(path))
+def check_learnable(frame: pd.DataFrame, field: str, path: Path) -> None:
+    """Refuse data a classifier cannot be trained or scored on, naming the problem."""
+    least = 2 * MIN_ROWS_PER_CLASS
+    if frame.empty:
+        raise LifecycleError(field, f"{path} has a header but no rows")
+    distinct = frame.drop_duplicates()
+    if len(distinct) == 1 and len(frame) > 1:
+        raise LifecycleError(field, f"all {len(frame)} rows of {path} are the same row")
+    if len(distinct) < least:
+        rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+        unique = "" if len(distinct) == len(frame) else f" ({len(distinct)} distinct)"
+        raise LifecycleError(
+            field,
+            f"{path} has {rows}{unique}; needs at least {least} distinct rows, "
+            f"{MIN_ROWS_PER_CLASS} of each class",
+        )
+    counts = distinct[TARGET].value_counts()
+    if len(counts) < 2:
+        raise LifecycleError(
+            TARGET, f"{path} has only class {counts.index[0]}; needs rows of both 0 and 1"
+        )
+    if counts.min() < MIN_ROWS_PER_CLASS:
+        raise LifecycleError(
+            field,
+            f"{path} has {counts.min()} distinct rows of class {counts.idxmin()}; "
+            f"needs at least {MIN_ROWS_PER_CLASS} of each class",
+        )
+
+
+def load_labelled(path: Path, field: str, sensitive: list[str], root: Path) -> Dataset:
+    """Read, validate and check one labelled file; keep a copy of its version."""
+    for column in sensitive:
+        if column in (*FEATURES, TARGET):
+            raise LifecycleError("fairness.sensitive_columns", f"{column} is a model column")
+    frame = validate(read_csv(path, field), labelled_schema(sensitive))
+    check_learnable(frame, field, path)
+    sha256 = file_sha256(path)
+    keep(path, sha256, root / VERSIONS)
+    uri = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    return Dataset(frame, path, DataVersion(uri=uri, sha256=sha256, rows=len(frame)))
+
+
+def ingest(config: DataConfig, sensitive: list[str], root: Path, batch_path: Path) -> Datasets:
+    """Load and validate the training and evaluation data (writing the bundled sample if
+    configured); nothing is written when either is bad."""
+    train, evaluation = root / config.path, root / config.evaluation
+    if not train.exists() and config.sample:
+        write_sample(train, evaluation, root / batch_path)
+    return Datasets(
+        load_labelled(train, "data.path", sensitive, root),
+        load_labelled(evaluation, "data.evaluation", sensitive, root),
+    )
+
+
+def checkout(version: DataVersion, destination: Path, root: Path) -> Path:
+    """Put the recorded ``version`` back at ``destination``: a local file from
+    ``data/.versions``, an S3 object by its recorded version id."""
+    return restore(version, destination, root / VERSIONS)
 
 
 def load_features(path: Path, field: str) -> pd.DataFrame:

@@ -1,19 +1,21 @@
 """Ship the champion to the stack's SageMaker endpoint, or roll the endpoint back.
 
-Project glue over ``slipway.deploy`` (export, approved model package, the first release
-creates the endpoint, later ones roll it blue/green with alarm rollback;
-``auto_rollback=False`` lets an endpoint without alarms, as a ``monitoring=no`` stack has,
-be updated without rollback): the model name and approver come from the pipeline config,
-the bucket, key, package group, serving spec and image repository from the stack outputs
-(``pulumi stack output --json``), the region from ``infra/Pulumi.<stack>.yaml``. The
-serving image is the project's own Dockerfile, pushed to the stack's repository.
+Project glue over ``slipway.deploy`` (export, model package approved with the champion's
+approval on record, SageMaker model card, the first release creates the endpoint, later
+ones roll it blue/green with alarm rollback; ``auto_rollback=False`` lets an endpoint
+without alarms, as a ``monitoring=no`` stack has, be updated without rollback): the model
+name comes from the pipeline config, the bucket, key, package group, serving spec, image
+repository and preset from the stack outputs (``pulumi stack output --json``), the region
+from ``infra/Pulumi.<stack>.yaml``. The serving image is the project's own Dockerfile,
+pushed to the stack's repository. Outside dev, a champion approved only by the automated
+gate (or by its trainer) is refused.
 AWS credentials come from boto3's default chain (OIDC role in CI).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,10 +95,10 @@ def deploy(
     where: Target,
     *,
     image: str,
-    approved_by: str,
     canary_percent: int | None = None,
     wait_seconds: int | None = None,
     auto_rollback: bool = True,
+    notes: Sequence[str] = (),
 ) -> Deployed:
     """``models:/<model_name>@champion`` -> the stack's endpoint, served by ``image``."""
     aws = aws_clients(where.region)
@@ -106,10 +108,10 @@ def deploy(
         aws,
         where.outputs,
         image,
-        approved_by,
         canary_percent=canary_percent,
         wait_seconds=wait_seconds,
         auto_rollback=auto_rollback,
+        notes=notes,
     )
 
 

@@ -15,6 +15,12 @@ ESTIMATORS: Mapping[str, Callable[..., BaseEstimator]] = {
     "logistic_regression": LogisticRegression,
     "random_forest": RandomForestClassifier,
 }
+# Types beyond skops' defaults that loading each model needs (models are saved with skops,
+# which refuses unlisted types): reviewed here, recorded in the model's MLmodel file.
+TRUSTED_TYPES: Mapping[str, list[str]] = {
+    "logistic_regression": [],
+    "random_forest": ["sklearn.tree._tree.Tree"],
+}
 
 
 def build_pipeline(estimator: str, params: Mapping[str, Any], seed: int) -> Pipeline:

@@ -37,3 +37,11 @@ FEATURE_SCHEMA = pa.DataFrameSchema(
 TRAINING_SCHEMA = FEATURE_SCHEMA.add_columns(
     {TARGET: pa.Column(int, pa.Check.isin([0, 1]), nullable=False)}
 )
+
+
+def labelled_schema(sensitive_columns: list[str]) -> pa.DataFrameSchema:
+    """Training/evaluation data: features, target and the configured sensitive columns
+    (group labels, read as text, never model inputs)."""
+    return TRAINING_SCHEMA.add_columns(
+        {name: pa.Column(str, nullable=False) for name in sensitive_columns}
+    )

@@ -1,26 +1,30 @@
-"""Step 2, train: fit the configured scikit-learn pipeline and log it to MLflow."""
+"""Step 2, train: fit the configured scikit-learn pipeline on the training data and log it,
+with the versions of its inputs, to MLflow."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import mlflow
-import pandas as pd
+import numpy as np
 from mlflow.data.pandas_dataset import from_pandas
-from mlflow.models import infer_signature
-from sklearn.model_selection import train_test_split
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import Schema, TensorSpec
 from sklearn.pipeline import Pipeline
 from slipway.drift import build_profile
-from slipway.lifecycle import git_commit
+from slipway.lifecycle import Inputs
 
 from {{ cookiecutter.package_name }}.config import ModelConfig
-from {{ cookiecutter.package_name }}.data import Dataset
-from {{ cookiecutter.package_name }}.estimators import build_pipeline
+from {{ cookiecutter.package_name }}.data import Datasets
+from {{ cookiecutter.package_name }}.estimators import TRUSTED_TYPES, build_pipeline
 from {{ cookiecutter.package_name }}.schema import TARGET
 
 MODEL_ARTIFACT = "model"
 PROFILE_ARTIFACT = "drift/reference_profile.json"
+# predict() returns one int64 class label per row: declared, so MLflow infers no integer
+# output column (and prints no "integer column" hint).
+OUTPUT_SCHEMA = Schema([TensorSpec(np.dtype(np.int64), (-1,))])
 
 
 @dataclass(frozen=True)
@@ -28,34 +32,56 @@ class TrainedModel:
     run_id: str
     model_uri: str
     pipeline: Pipeline
-    x_test: pd.DataFrame
-    y_test: pd.Series
 
 
-def train(dataset: Dataset, config: ModelConfig, root: Path) -> TrainedModel:
-    """Fit on the training split; log params, data digest, commit, model and drift profile."""
-    x_train, x_test, y_train, y_test = train_test_split(
-        dataset.features, dataset.target, test_size=config.test_size,
-        random_state=config.seed, stratify=dataset.target,
-    )
+def log_inputs(data: Datasets) -> None:
+    """The training and evaluation files as MLflow dataset inputs of the active run."""
+    with warnings.catch_warnings():
+        # Both filtered here, where they arise, and nowhere else:
+        # - MLflow registers its local-file source for both "" and "file" URIs, then warns
+        #   that a path matches both (they are the same class of source);
+        # - the dataset schema MLflow infers hints that integer columns cannot hold missing
+        #   values: the target is an integer that the schema already declares non-null.
+        warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+        warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer column")
+        for dataset, context in ((data.training, "training"), (data.evaluation, "evaluation")):
+            source = from_pandas(
+                dataset.frame, source=str(dataset.path), targets=TARGET, name=dataset.path.name
+            )
+            mlflow.log_input(source, context=context)
+
+
+def train(
+    data: Datasets, config: ModelConfig, inputs: Inputs, lineage: dict[str, str]
+) -> TrainedModel:
+    """Fit on every training row; log params, inputs and their versions, model and drift profile.
+
+    The evaluation data is only logged as an input here: it is scored in the next step.
+    """
+    training = data.training
     pipeline = build_pipeline(config.estimator, config.params, config.seed)
     with mlflow.start_run() as run:
-        mlflow.log_params({"estimator": config.estimator, "test_size": config.test_size,
-                           "seed": config.seed, **config.params})
-        source = from_pandas(
-            dataset.frame, source=str(dataset.path), targets=TARGET, name=dataset.path.name
+        mlflow.log_params({"estimator": config.estimator, "seed": config.seed, **config.params})
+        log_inputs(data)
+        mlflow.set_tags(
+            {
+                **training.version.tags("training_data"),
+                **data.evaluation.version.tags("evaluation_data"),
+                **inputs.tags(),
+                **lineage,
+            }
         )
-        mlflow.log_input(source, context="training")
-        mlflow.set_tags({"training_data_sha256": dataset.sha256, "dataset_digest": source.digest,
-                         "git_commit": git_commit(root)})
-        pipeline.fit(x_train, y_train)
+        pipeline.fit(training.features, training.target)
         info = mlflow.sklearn.log_model(
-            pipeline, name=MODEL_ARTIFACT,
-            signature=infer_signature(x_train, pipeline.predict(x_train)),
-            input_example=x_train.head(3),
+            pipeline,
+            name=MODEL_ARTIFACT,
+            signature=ModelSignature(infer_signature(training.features).inputs, OUTPUT_SCHEMA),
+            input_example=training.features.head(3),
+            # skops: loading cannot run arbitrary code, unlike pickle (types allow-listed)
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=TRUSTED_TYPES[config.estimator],
             # Declared, not inferred: inference re-imports the model in a subprocess (slow).
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_cloudpickle=True),
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
         )
-        mlflow.log_dict(build_profile(dataset.features).model_dump(mode="json"), PROFILE_ARTIFACT)
-    return TrainedModel(run.info.run_id, info.model_uri, pipeline, x_test, y_test)
+        mlflow.log_dict(build_profile(training.features).model_dump(mode="json"), PROFILE_ARTIFACT)
+    return TrainedModel(run.info.run_id, info.model_uri, pipeline)
