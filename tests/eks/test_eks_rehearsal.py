@@ -41,15 +41,16 @@ REGISTER = textwrap.dedent(
     import sys
     from pathlib import Path
     import mlflow
-    from {package} import config, data, train
+    from {package} import config, data, pipeline, train
 
     settings = config.load(Path("config/pipeline.yaml"))
-    mlflow.set_experiment(settings.experiment)
     root = Path(sys.argv[1])
-    dataset = data.ingest(settings.data, root, settings.batch.input)
-    trained = train.train(dataset, settings.model, root)
+    _, client = pipeline.open_registry(root, settings)
+    sensitive = settings.fairness.sensitive_columns
+    dataset = data.ingest(settings.data, sensitive, root, settings.batch.input)
+    trained = train.train(dataset, settings.model, pipeline.model_inputs(dataset, settings), {{}})
     version = mlflow.register_model(trained.model_uri, settings.model.name).version
-    mlflow.MlflowClient().set_registered_model_alias(settings.model.name, "champion", version)
+    client.set_registered_model_alias(settings.model.name, "champion", version)
     """
 )
 
