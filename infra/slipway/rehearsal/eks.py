@@ -410,22 +410,50 @@ def run_release(cluster: Cluster, mlflow: MlflowProcess, release: Release) -> Ou
     )
 
 
+# The project's candidate summary (pipeline.SUMMARY_DIR) and who approves in the rehearsal.
+CANDIDATE = Path("outputs/evaluation/candidate.json")
+APPROVER = "slipway-rehearsal"
+
+
 def project_release(ctx: RehearsalContext) -> Release:
-    """The project's own ``pipeline run`` (release.yml's step), in the project directory."""
+    """release.yml's steps with the project's CLI, in the project directory: ``pipeline run
+    --stack <stack>``, then, where the stack needs a person's approval, ``promote`` with the
+    evaluation it names (the environment reviewer's step; ``APPROVER`` stands for them)."""
 
     def release(url: str, work: Path) -> list[CheckResult]:
-        argv, env, _ = project_cli(ctx, ["pipeline", "run"])
-        done = subprocess.run(
-            argv,
-            cwd=ctx.project_dir,
-            env={**env, "MLFLOW_TRACKING_URI": url},
-            capture_output=True,
-            timeout=JOB_SECONDS,
-            check=False,
-        )
-        (work / "output.log").write_bytes(done.stdout + done.stderr)
-        ok = done.returncode in (0, 3)  # 3: the batch step saw drift; release.yml goes on
-        return [CheckResult("pipeline run", ok, f"exit {done.returncode}")]
+        log = work / "output.log"
+
+        def cli(args: list[str]) -> int:
+            argv, env, _ = project_cli(ctx, args)
+            done = subprocess.run(
+                argv,
+                cwd=ctx.project_dir,
+                env={**env, "MLFLOW_TRACKING_URI": url},
+                capture_output=True,
+                timeout=JOB_SECONDS,
+                check=False,
+            )
+            with log.open("ab") as out:
+                out.write(done.stdout + done.stderr)
+            return done.returncode
+
+        code = cli(["pipeline", "run", "--stack", ctx.stack])
+        ok = code in (0, 3)  # 3: the batch step saw drift; release.yml goes on
+        checks = [CheckResult(f"pipeline run --stack {ctx.stack}", ok, f"exit {code}")]
+        candidate = ctx.project_dir / CANDIDATE
+        if ok and candidate.is_file():
+            facts = json.loads(candidate.read_text())
+            if facts.get("status") == "awaiting-approval":
+                version, evaluation = str(facts["version"]), str(facts["evaluation"])
+                code = cli(
+                    [
+                        *("promote", "--stack", ctx.stack, "--version", version),
+                        *("--evaluation", evaluation, "--approved-by", APPROVER),
+                    ]
+                )
+                name = f"promote (approved by {APPROVER} for the reviewer)"
+                checks.append(CheckResult(name, code == 0, f"exit {code}"))
+        return checks
 
     return release
 
