@@ -52,6 +52,7 @@ from slipway.rehearsal.predictions import invocation_checks
 from slipway.rehearsal.process import free_port
 from slipway.rehearsal.runner import Running, launch
 from slipway.rehearsal.workload import CheckResult, HttpCheck, Outcome, Workload
+from slipway.serving import capture
 from slipway.serving.app import MODEL_URI_ENV
 
 ENGINE = "kubernetes"
@@ -328,6 +329,15 @@ def model_server(cluster: Cluster, declared: Declared, champion: bool) -> list[O
     container = spec["containers"][0]
     env = {e["name"]: str(e["value"]) for e in container["env"]}
     probe = container["readinessProbe"]["httpGet"]
+    deviations = cluster.pod_deviations()
+    sampled = env.get(capture.SAMPLING_ENV)
+    if sampled is not None and float(sampled) < 100:
+        # one rehearsed request must reach the drift check's input, whatever the preset keeps
+        env[capture.SAMPLING_ENV] = "100"
+        deviations.append(
+            f"{capture.SAMPLING_ENV}=100 instead of the preset's {sampled}: the one rehearsed "
+            "request is captured for the drift check"
+        )
     if champion:
         checks = champion_checks(cluster, env[MODEL_URI_ENV])
     else:
@@ -353,7 +363,7 @@ def model_server(cluster: Cluster, declared: Declared, champion: bool) -> list[O
         checks=checks,
         principal=declared.roles[serving.NAMESPACE, spec["serviceAccountName"]],
         isolate=False,
-        deviations=tuple(cluster.pod_deviations()),
+        deviations=tuple(deviations),
         startup_seconds=120.0,
     )
     running = launch(workload, cluster.work_dir)
