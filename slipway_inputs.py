@@ -22,6 +22,7 @@ plain ``cookiecutter``, ``cruft`` or ``slipway new``. See docs/template.md.
 
 from __future__ import annotations
 
+import inspect
 import json
 import keyword
 import logging
@@ -313,7 +314,16 @@ def md(value: object) -> str:
 
 
 def slipway_check(cookiecutter: Mapping[str, Any]) -> str:
-    check(cookiecutter)
+    try:
+        check(cookiecutter)
+    except InvalidInput as exc:
+        if _called_from("cruft._cli"):
+            # cruft's command line shows an exception as a rich traceback of ~100 lines,
+            # ending in this one; say it alone, as plain cookiecutter does. Exiting leaves
+            # nothing behind: the project directory is not created yet.
+            print(exc, file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
     return "passed"
 
 
@@ -368,6 +378,18 @@ class Authored:
             names=frozenset(names),
             project_dir=tops[0].name if tops else "",
         )
+
+
+def _called_from(module: str) -> bool:
+    """Whether a function of ``module`` is on the call stack: ``cruft._cli`` when the cruft
+    command renders the template (cruft's typer vendors its own click, so no click context
+    tells), not when cruft's Python API or another library does."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        if frame.f_globals.get("__name__") == module:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _cookiecutter_cli_answers() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Slim launcher: run one command, write its wall time, own peak RSS and exit code as JSON.
+"""Slim launcher: run one command, write its wall time, own peak RSS, CPU time and exit code
+as JSON.
 
 Usage: ``python -I -S peak.py OUT.json -- CMD [ARG...]`` (``benchmarks.measure`` calls it).
 
@@ -26,6 +27,9 @@ def main() -> None:
     result = {
         "seconds": seconds,
         "peak_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        # user + system time of the program and the children it waited for (wait4 reports
+        # both on Linux): what the program costs, whatever else shares the CPU
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "exit": os.waitstatus_to_exitcode(status),
     }
     with open(out, "w") as handle:

@@ -2,7 +2,8 @@
 
 Load: wrk (C, separate process) on 127.0.0.1, 8 keep-alive connections, bounded by a request
 count per server and a duration: 1-row JSON, then 100-row batches. Cold start: from spawning
-the server to its first ``GET /ping`` 200 (median of a few starts). Also the in-process
+the server to its first ``GET /ping`` 200 (median of a few starts), and the CPU its process
+group used by then (which other jobs on the machine do not inflate). Also the in-process
 floor: one prediction, and one full ASGI request without the network. The machine load
 around each figure is printed beside it (``load.py``).
 """
@@ -24,6 +25,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from load import watch
+from measure import group_cpu_seconds, program_env
 from slipway.serving.probe import free_port, wait_until_ready
 from summary import Figure
 
@@ -120,20 +122,23 @@ def run(args: argparse.Namespace) -> list[Figure]:
                 name: cold_start(cmd, flag, args.cold_starts)
                 for name, (cmd, flag) in servers.items()
             }
-            for name, seconds in starts.items():
+            for name, (seconds, cpu) in starts.items():
                 print(
-                    f"{name:8s} first /ping 200 after {seconds:.2f} s "
-                    f"(median of {args.cold_starts} starts)"
+                    f"{name:8s} first /ping 200 after {seconds:.2f} s, {cpu:.2f} s of CPU "
+                    f"(medians of {args.cold_starts} starts)"
                 )
     ours, theirs = one["slipway"], one["mlflow"]
     rps = ours["rps"] / theirs["rps"]
     p99 = theirs["p99_us"] / max(ours["p99_us"], 1)
     batch_rps = hundred["slipway"]["rps"] / hundred["mlflow"]["rps"]
+    (wall, cpu), (mlflow_wall, mlflow_cpu) = starts["slipway"], starts["mlflow"]
     return [
         Figure("serve", f"{rps:.1f}x rps", single.load),
         Figure("p99", f"1/{p99:.0f}", single.load),
         Figure("batch100", f"{batch_rps:.1f}x rps", batched.load),
-        Figure("cold start", f"1/{starts['mlflow'] / starts['slipway']:.1f}", cold.load),
+        Figure(
+            "cold start", f"1/{mlflow_wall / wall:.1f}", cold.load, f"cpu 1/{mlflow_cpu / cpu:.1f}"
+        ),
     ]
 
 
@@ -162,9 +167,10 @@ def load_both(
     return results
 
 
-def cold_start(cmd: list[str], port_flag: str, times: int) -> float:
-    """Median seconds from spawning the server to its first ``GET /ping`` 200."""
-    seconds = []
+def cold_start(cmd: list[str], port_flag: str, times: int) -> tuple[float, float]:
+    """Medians of the seconds from spawning the server to its first ``GET /ping`` 200 and of
+    the CPU seconds its processes used by then."""
+    seconds, cpu = [], []
     for _ in range(times):
         port = free_port()
         start = time.perf_counter()
@@ -176,7 +182,8 @@ def cold_start(cmd: list[str], port_flag: str, times: int) -> float:
                     raise SystemExit(f"error: server: no /ping 200 on port {port} in 300 s")
                 time.sleep(0.01)
             seconds.append(time.perf_counter() - start)
-    return sorted(seconds)[len(seconds) // 2]
+            cpu.append(group_cpu_seconds(proc.pid))
+    return sorted(seconds)[len(seconds) // 2], sorted(cpu)[len(cpu) // 2]
 
 
 def pinged(port: int) -> bool:
@@ -191,6 +198,7 @@ def pinged(port: int) -> bool:
 
 
 def save_model(path: Path) -> Path:
+    """The iris model, saved as a generated project's train step logs its model (skops)."""
     import mlflow.sklearn
     import pandas as pd
     from mlflow.models import infer_signature
@@ -199,7 +207,14 @@ def save_model(path: Path) -> Path:
 
     X = pd.DataFrame(load_iris().data, columns=FEATURES)
     fitted = LogisticRegression(max_iter=500).fit(X, load_iris().target)
-    mlflow.sklearn.save_model(fitted, str(path), signature=infer_signature(X, fitted.predict(X)))
+    mlflow.sklearn.save_model(
+        fitted,
+        str(path),
+        signature=infer_signature(X, fitted.predict(X)),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=[],
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+    )
     return path
 
 
@@ -268,7 +283,7 @@ def keepalive_median_ms(port: int, n: int = 200) -> float:
 @contextmanager
 def spawned(cmd: list[str]) -> Iterator[subprocess.Popen[bytes]]:
     """A server process in its own session, stopped with its whole group on exit."""
-    env = dict(os.environ)  # mlflow serve runs `uvicorn` from PATH: use this venv's
+    env = program_env()  # mlflow serve runs `uvicorn` from PATH: use this venv's
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env

@@ -55,7 +55,6 @@ OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "compute": {
         "sagemaker": ["src/{pkg}/deploy.py", "tests/test_deploy.py"],
     },
-    "monitoring": {"yes": [".github/workflows/drift.yml"]},
 }
 
 

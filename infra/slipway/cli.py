@@ -305,14 +305,19 @@ INFRA = typer.Option(
 )
 
 
+def _infra_dir(infra: Path | None) -> Path:
+    if infra is not None:
+        return infra
+    return Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
+
+
 def _program(infra: Path | None, stack: str) -> tuple[Path, str, Any]:
     """(program dir, project name, the program run under mocks) or a one-line error."""
     import yaml
 
     from slipway.testing import run_program
 
-    if infra is None:
-        infra = Path("infra") if (Path("infra") / "Pulumi.yaml").is_file() else Path(".")
+    infra = _infra_dir(infra)
     try:
         project = yaml.safe_load((infra / "Pulumi.yaml").read_text())["name"]
         if not (infra / f"Pulumi.{stack}.yaml").is_file():
@@ -385,6 +390,20 @@ def policy_pack_check(stack: str = STACK, infra: Path | None = INFRA) -> None:
     )
     if mandatory:
         raise typer.Exit(1)
+
+
+@app.command()
+def monitoring(stack: str = STACK, infra: Path | None = INFRA) -> None:
+    """Print true or false: slipway:monitoring of the stack's Pulumi.<stack>.yaml, as the
+    program reads it (the drift workflow and `deploy` follow it)."""
+    from slipway.platform.config import ConfigError, stack_monitoring
+
+    try:
+        enabled = stack_monitoring(_infra_dir(infra), stack)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("true" if enabled else "false")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,4 +1,4 @@
-"""Pulumi program of {{ cookiecutter.project_slug }}: the slipway platform, as its stack config says.
+"""Pulumi program of {{ cookiecutter.project_slug }}: the slipway platform, per its stack config.
 
 Every option is a `slipway:*` key of Pulumi.<stack>.yaml (docs/configuration.md), so
 `pulumi config set slipway:monitoring true` turns monitoring on without re-templating.

@@ -21,8 +21,11 @@ from {{ cookiecutter.package_name }}.cli import app
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_config: Callable[..., Path],
-    overrides: dict, expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write_config: Callable[..., Path],
+    overrides: dict,
+    expected: str,
 ) -> None:
     config = write_config(tmp_path, **overrides)
     monkeypatch.chdir(tmp_path)

@@ -35,7 +35,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 STACK_FILE = PROJECT / "infra" / "Pulumi.dev.yaml"
 REGION = yaml.safe_load(STACK_FILE.read_text())["config"]["aws:region"]
 CARD_SECTIONS = {
-    "model_overview", "intended_uses", "training_details", "evaluation_details",
+    "model_overview",
+    "intended_uses",
+    "training_details",
+    "evaluation_details",
     "additional_information",
 }
 SERVERLESS = {{ "True" if cookiecutter.endpoint == "serverless" else "False" }}
@@ -155,8 +158,10 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
     card_name = f"{stack['modelPackageGroupName']}-v{outcome.version}"
     card = aws("sagemaker").describe_model_card(ModelCardName=card_name)
     assert card["ModelCardStatus"] == "PendingReview"
-    assert json.loads(card["Content"])["additional_information"]["custom_details"][
-        "model_package_arn"] == package["ModelPackageArn"]
+    assert (
+        json.loads(card["Content"])["additional_information"]["custom_details"]["model_package_arn"]
+        == package["ModelPackageArn"]
+    )
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["Image"] == image_uri(REGION, "{{ cookiecutter.project_slug }}-dev")
     assert container["ModelDataUrl"] == f"s3://{stack['bucketName']}/{key}"
@@ -208,7 +213,10 @@ def _champion(client: MlflowClient, outcome: Outcome, approval: Callable[[str], 
 
 
 def test_staging_deploys_only_what_a_person_other_than_the_trainer_approved(
-    aws: Clients, in_project: Path, client: MlflowClient, outcome: Outcome,
+    aws: Clients,
+    in_project: Path,
+    client: MlflowClient,
+    outcome: Outcome,
     write_config: Callable[..., Path],
 ) -> None:
     """Outside dev the gate's approval is not enough, nor the trainer's own: both are refused
@@ -220,8 +228,15 @@ def test_staging_deploys_only_what_a_person_other_than_the_trainer_approved(
 
     def ship() -> Result:
         return cli(
-            "deploy", "--stack", "staging", "--outputs", OUTPUTS, "--config", config,
-            "--image-tag", IMAGE_TAG,
+            "deploy",
+            "--stack",
+            "staging",
+            "--outputs",
+            OUTPUTS,
+            "--config",
+            config,
+            "--image-tag",
+            IMAGE_TAG,
         )
 
     gate = _champion(client, outcome, lambda trainer: Approval.automated(run))
@@ -236,9 +251,10 @@ def test_staging_deploys_only_what_a_person_other_than_the_trainer_approved(
     self_approved = _champion(client, outcome, lambda trainer: Approval.human(trainer, run))
     refused = ship()
     assert refused.exit_code == 2, refused.output
-    assert refused.output.strip().startswith(
-        f"error: approval: champion version {self_approved}: "
-    ) and "trained this model and cannot approve it" in refused.output
+    assert (
+        refused.output.strip().startswith(f"error: approval: champion version {self_approved}: ")
+        and "trained this model and cannot approve it" in refused.output
+    )
     _assert_nothing_written(aws, outputs)
 
     reviewed = _champion(client, outcome, lambda trainer: Approval.human("reviewer-bob", run))
@@ -247,7 +263,9 @@ def test_staging_deploys_only_what_a_person_other_than_the_trainer_approved(
     (package,) = _packages(aws, outputs)
     meta = package["CustomerMetadataProperties"]
     assert (meta["approved-by"], meta["approval-kind"], meta["approved-evaluation"]) == (
-        "reviewer-bob", "human", run,
+        "reviewer-bob",
+        "human",
+        run,
     )
     assert meta["trained-by"] != "reviewer-bob"
     assert "human approval by reviewer-bob" in package["ApprovalDescription"]

@@ -1,4 +1,7 @@
-"""The Pulumi program runs under slipway's mocks for every stack, with only its stack files."""
+"""The Pulumi program runs under slipway's mocks for every stack, with only its stack files.
+
+What monitoring adds is expected where the stack file turns it on (`slipway:monitoring`, as
+`pulumi config set` leaves it), so the tests follow a stack whose monitoring changes later."""
 
 {% if cookiecutter.ci == "github" or cookiecutter.compute == "sagemaker" -%}
 import json
@@ -9,34 +12,47 @@ import shutil
 from pathlib import Path
 
 import pytest
+from slipway.platform.config import stack_monitoring
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_program, untagged
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 STACKS = ["dev", "staging", "prod"]
 OUTPUTS = {
-    "bucketName", "kmsKeyArn", "modelPackageGroupName",
-    "executionRoleArn", "trainingRoleArn", "inferenceRoleArn",
+    "bucketName",
+    "kmsKeyArn",
+    "modelPackageGroupName",
+    "executionRoleArn",
+    "trainingRoleArn",
+    "inferenceRoleArn",
 {%- if cookiecutter.ci == "github" %}
-    "deployRoleArn", "previewRoleArn",
-{%- if cookiecutter.monitoring == "yes" %}
-    "monitorRoleArn",
-{%- endif %}
+    "deployRoleArn",
+    "previewRoleArn",
 {%- endif %}
 {%- if cookiecutter.compute == "sagemaker" %}
-    "trackingUri", "endpointName", "modelRepositoryUrl", "serving",
+    "trackingUri",
+    "endpointName",
+    "modelRepositoryUrl",
+    "serving",
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
-    "clusterName", "kubeconfig", "trackingUri", "modelRepositoryUrl", "modelServiceName",
+    "clusterName",
+    "kubeconfig",
+    "trackingUri",
+    "modelRepositoryUrl",
+    "modelServiceName",
 {%- endif %}
-{%- if cookiecutter.monitoring == "yes" %}
+}
+# Outputs a stack has only with slipway:monitoring true.
+MONITORING_OUTPUTS = {
     "alarmTopicArn",
 {%- if cookiecutter.compute == "sagemaker" %}
     "dashboardUrl",
-{%- endif %}
-{%- if cookiecutter.compute == "eks" %}
+{%- else %}
     "grafanaAdminPassword",
 {%- endif %}
+{%- if cookiecutter.ci == "github" %}
+    "monitorRoleArn",
 {%- endif %}
 }
 
@@ -51,8 +67,18 @@ DEPLOYED: dict[str, object] = {}
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def run(request: pytest.FixtureRequest) -> ProgramRun:
-    return run_program(INFRA, request.param, config=DEPLOYED)
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def run(stack: str) -> ProgramRun:
+    return run_program(INFRA, stack, config=DEPLOYED)
+
+
+@pytest.fixture(scope="module")
+def monitoring(stack: str) -> bool:
+    return stack_monitoring(INFRA, stack)
 {%- if cookiecutter.ci == "github" %}
 
 
@@ -64,38 +90,38 @@ def _oidc_condition(run: ProgramRun, output: str) -> dict[str, object]:
     return dict(statement["Condition"])
 
 
-def test_github_roles_trust_one_environment_each(run: ProgramRun) -> None:
+def test_github_roles_trust_one_environment_each(run: ProgramRun, monitoring: bool) -> None:
     environments = {"deployRoleArn": run.outputs["preset"], "previewRoleArn": "preview"}
-{%- if cookiecutter.monitoring == "yes" %}
-    environments["monitorRoleArn"] = "monitor"
-{%- endif %}
+    if monitoring:
+        environments["monitorRoleArn"] = "monitor"
+    subject = "repo:{{ cookiecutter.github_repository }}:environment:"  # noqa: E501
     for output, environment in environments.items():
-        assert _oidc_condition(run, output) == {"StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub":
-                "repo:{{ cookiecutter.github_repository }}:environment:" + environment,
-        }}, output
+        assert _oidc_condition(run, output) == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": subject + environment,
+            }
+        }, output
 
 
 def test_an_existing_oidc_provider_is_reused(tmp_path: Path) -> None:
     existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")
     stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
-    stack_file.write_text(
-        stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n"
-    )
+    stack_file.write_text(stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n")
     reused = run_program(tmp_path / "infra", "prod", config=DEPLOYED)
     assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
     github = [t for t in trusts if "token.actions.githubusercontent.com:sub" in t]
-    assert len(github) == {{ 3 if cookiecutter.monitoring == "yes" else 2 }}
+    assert len(github) == (3 if stack_monitoring(INFRA, "prod") else 2)
     assert all(json.loads(t)["Statement"][0]["Principal"]["Federated"] == existing for t in github)
 {%- endif %}
 
 
-def test_exports_every_output(run: ProgramRun) -> None:
-    assert set(run.outputs) == OUTPUTS | {"preset"}
-    assert all(run.outputs[key] for key in OUTPUTS)
+def test_exports_every_output(run: ProgramRun, monitoring: bool) -> None:
+    expected = OUTPUTS | (MONITORING_OUTPUTS if monitoring else set())
+    assert set(run.outputs) == expected | {"preset"}
+    assert all(run.outputs[key] for key in expected)
 
 
 def test_every_taggable_resource_is_tagged(run: ProgramRun) -> None:
@@ -115,7 +141,7 @@ def test_data_is_protected_only_where_the_preset_says(run: ProgramRun) -> None:
         assert (stateful.protect, stateful.retain_on_delete) == (keep, keep), stateful.name
 
 
-def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
+def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> None:
     counts = run.type_counts()
     # The endpoint, its model, config, autoscaling and monitoring schedule belong to the
     # deploy runtime (the first release creates them); the program only describes them.
@@ -128,28 +154,30 @@ def test_chosen_options_shape_the_stack(run: ProgramRun) -> None:
     ):
         assert owned_by_the_runtime not in counts
     assert counts.get("aws:ecr/repository:Repository", 0) == 1  # the project's serving image
-    assert counts.get("aws:cloudwatch/metricAlarm:MetricAlarm", 0) {{ "> 0" if cookiecutter.monitoring == "yes" and cookiecutter.compute == "sagemaker" else "== 0" }}
 {%- if cookiecutter.compute == "sagemaker" %}
+    assert (counts.get("aws:cloudwatch/metricAlarm:MetricAlarm", 0) > 0) is monitoring
     spec = json.loads(run.outputs["serving"])
     assert spec["endpoint_name"] == run.outputs["endpointName"]
-    assert spec["monitoring_schedule"] {{ "is not None" if cookiecutter.monitoring == "yes" and cookiecutter.endpoint == "realtime" else "is None" }}
-    assert spec["autoscaling"] {{ "is not None" if cookiecutter.endpoint == "realtime" else "is None" }}
+    realtime = {{ "True" if cookiecutter.endpoint == "realtime" else "False" }}  # slipway:endpoint
+    assert (spec["autoscaling"] is not None) is realtime
+    assert (spec["monitoring_schedule"] is not None) is (monitoring and realtime)
 {%- endif %}
     assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == {{ 1 if cookiecutter.ci == "github" else 0 }}
 {%- if cookiecutter.compute == "eks" %}
+    assert counts.get("aws:cloudwatch/metricAlarm:MetricAlarm", 0) == 0
     assert counts.get("kubernetes:apps/v1:Deployment", 0) == 1
     assert counts.get("aws:rds/instance:Instance", 0) == 1
-    assert counts.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
-    assert counts.get("kubernetes:batch/v1:CronJob", 0) == {{ 1 if cookiecutter.monitoring == "yes" else 0 }}
+    assert counts.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", 0) == monitoring
+    assert counts.get("kubernetes:batch/v1:CronJob", 0) == monitoring
     # GitHub roles reach the Kubernetes API only through their access entries (ci=github).
     entries = run.one("eks:index:Cluster").inputs.get("accessEntries") or {}
 {%- if cookiecutter.ci == "github" %}
     roles = {"deploy": "deployRoleArn", "preview": "previewRoleArn"}
-{%- if cookiecutter.monitoring == "yes" %}
-    roles["monitor"] = "monitorRoleArn"
-{%- endif %}
+    if monitoring:
+        roles["monitor"] = "monitorRoleArn"
     assert {k: e["principalArn"] for k, e in entries.items()} == {
-        k: run.outputs[output] for k, output in roles.items()}
+        k: run.outputs[output] for k, output in roles.items()
+    }
 {%- else %}
     assert entries == {}
 {%- endif %}

@@ -44,10 +44,20 @@ def test_shifted_inputs_say_retrain_needed(
 def _capture(rows: pd.DataFrame) -> str:
     """One SageMaker data-capture record of a CSV request (no header, model input order)."""
     body = rows[list(FEATURE_MAX)].to_csv(header=False, index=False).strip()
-    return json.dumps({"captureData": {"endpointInput": {
-        "observedContentType": "text/csv", "mode": "INPUT", "data": body, "encoding": "CSV",
-    }}, "eventMetadata": {"eventId": "e", "inferenceTime": "2026-01-01T00:00:00Z"},
-        "eventVersion": "0"})
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": body,
+                    "encoding": "CSV",
+                }
+            },
+            "eventMetadata": {"eventId": "e", "inferenceTime": "2026-01-01T00:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,60 +69,94 @@ def captured(project: Path, outcome: Outcome) -> Iterator[EmulatedAws]:
         env.setenv("AWS_ENDPOINT_URL", aws.aws.endpoint_url)
         env.setenv("AWS_DEFAULT_REGION", REGION)
         s3 = aws.aws("s3")
-        location = {} if REGION == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": REGION}}
+        location = (
+            {}
+            if REGION == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": REGION}}
+        )
         s3.create_bucket(Bucket=BUCKET, **location)
         for hour, part in enumerate((batch.iloc[::2], batch.iloc[1::2])):
             lines = [_capture(part.iloc[i : i + 10]) for i in range(0, len(part), 10)]
-            s3.put_object(Bucket=BUCKET, Body="\n".join(lines).encode(),
-                          Key=f"data-capture/ep/AllTraffic/2026/01/01/0{hour}/c.jsonl")
+            s3.put_object(
+                Bucket=BUCKET,
+                Body="\n".join(lines).encode(),
+                Key=f"data-capture/ep/AllTraffic/2026/01/01/0{hour}/c.jsonl",
+            )
         yield aws
 
 
 def test_captured_requests_in_s3_are_checked_published_and_uploaded(
-    in_project: Path, outcome: Outcome, captured: EmulatedAws,
+    in_project: Path,
+    outcome: Outcome,
+    captured: EmulatedAws,
     write_config: Callable[..., Path],
 ) -> None:
     config = write_config(in_project / "s3", monitor={"report_dir": "outputs/s3"})
-    result = CliRunner().invoke(app, [
-        "monitor", "--input", f"s3://{BUCKET}/data-capture/", "--publish", "cloudwatch",
-        "--upload-report", "-c", str(config),
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "monitor",
+            "--input",
+            f"s3://{BUCKET}/data-capture/",
+            "--publish",
+            "cloudwatch",
+            "--upload-report",
+            "-c",
+            str(config),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((in_project / "outputs" / "s3" / "drift_summary.json").read_text())
     assert summary["retrain_needed"] is False
     assert summary["current_rows"] == len(pd.read_csv(in_project / "data" / "batch.csv"))
     metrics = captured.aws("cloudwatch").list_metrics(
-        Namespace="Slipway/Drift", MetricName="DriftedShare")["Metrics"]
+        Namespace="Slipway/Drift", MetricName="DriftedShare"
+    )["Metrics"]
     assert [m["Dimensions"] for m in metrics] == [[{"Name": "Model", "Value": outcome.model_name}]]
-    keys = [o["Key"] for o in captured.aws("s3").list_objects_v2(
-        Bucket=BUCKET, Prefix="monitoring/drift/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in captured.aws("s3").list_objects_v2(Bucket=BUCKET, Prefix="monitoring/drift/")[
+            "Contents"
+        ]
+    ]
     assert sorted(k.rsplit("/", 1)[1] for k in keys) == ["drift_report.html", "drift_summary.json"]
 
 
 def test_an_out_of_range_captured_value_is_a_one_line_error_and_nothing_is_written(
-    in_project: Path, outcome: Outcome, captured: EmulatedAws,
+    in_project: Path,
+    outcome: Outcome,
+    captured: EmulatedAws,
     write_config: Callable[..., Path],
 ) -> None:
     bad = pd.read_csv(in_project / "data" / "batch.csv").head(3).assign(mean_radius=-1.0)
-    captured.aws("s3").put_object(Bucket=BUCKET, Body=_capture(bad).encode(),
-                                  Key="bad-capture/ep/AllTraffic/2026/01/01/09/bad.jsonl")
+    captured.aws("s3").put_object(
+        Bucket=BUCKET,
+        Body=_capture(bad).encode(),
+        Key="bad-capture/ep/AllTraffic/2026/01/01/09/bad.jsonl",
+    )
     config = write_config(in_project / "s3-bad", monitor={"report_dir": "outputs/s3-bad"})
-    result = CliRunner().invoke(app, [
-        "monitor", "--input", f"s3://{BUCKET}/bad-capture/", "-c", str(config)])
+    result = CliRunner().invoke(
+        app, ["monitor", "--input", f"s3://{BUCKET}/bad-capture/", "-c", str(config)]
+    )
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert line.startswith("error: mean_radius: ") and "greater_than_or_equal_to(0)" in line
     assert not (in_project / "outputs" / "s3-bad").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--publish", "prometheus"], "error: --pushgateway: required with --publish prometheus"),
-    (["--publish", "email"], "error: --publish: must be one of none, cloudwatch, prometheus"),
-    (["--upload-report"], "error: --upload-report: needs an s3:// --input"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--publish", "prometheus"], "error: --pushgateway: required with --publish prometheus"),
+        (["--publish", "email"], "error: --publish: must be one of none, cloudwatch, prometheus"),
+        (["--upload-report"], "error: --upload-report: needs an s3:// --input"),
+    ],
+)
 def test_unusable_publish_options_are_refused_before_any_work(
-    in_project: Path, outcome: Outcome, args: list[str], message: str,
+    in_project: Path,
+    outcome: Outcome,
+    args: list[str],
+    message: str,
 ) -> None:
     result = CliRunner().invoke(app, ["monitor", *args])
     assert result.exit_code == 2
@@ -120,13 +164,23 @@ def test_unusable_publish_options_are_refused_before_any_work(
 
 
 def test_an_unreachable_pushgateway_exits_4_after_the_report(
-    in_project: Path, outcome: Outcome, write_config: Callable[..., Path],
+    in_project: Path,
+    outcome: Outcome,
+    write_config: Callable[..., Path],
 ) -> None:
     config = write_config(in_project / "push", monitor={"report_dir": "outputs/push"})
-    result = CliRunner().invoke(app, [
-        "monitor", "--publish", "prometheus", "--pushgateway", "http://127.0.0.1:9",
-        "-c", str(config),
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "monitor",
+            "--publish",
+            "prometheus",
+            "--pushgateway",
+            "http://127.0.0.1:9",
+            "-c",
+            str(config),
+        ],
+    )
     assert result.exit_code == 4
     assert result.output.strip().splitlines()[-1].startswith("error: URLError: ")
     assert (in_project / "outputs" / "push" / "drift_summary.json").is_file()

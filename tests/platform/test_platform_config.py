@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 from slipway.platform import ConfigError, StackConfig, compose, load_config
-from slipway.platform.config import KEYS, render_reference
+from slipway.platform.config import KEYS, render_reference, stack_monitoring
 from slipway.testing import ProgramRun, run_pulumi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,3 +171,26 @@ def test_the_configuration_page_lists_every_key() -> None:
     page = (ROOT / "docs" / "configuration.md").read_text()
     assert render_reference() in page, "regenerate: python -m slipway.platform"
     assert len(KEYS) == len({key.name for key in KEYS})
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('  slipway:monitoring: "true"\n', True),  # as `pulumi config set` writes it
+        ("  slipway:monitoring: false\n", False),
+        ("  slipway:owner: x\n", False),  # unset: the program's default
+        ('  slipway:monitoring: "on"\n', "slipway:monitoring: must be true or false (got 'on')"),
+    ],
+)
+def test_the_stack_files_monitoring_is_read_by_the_programs_rule(
+    tmp_path: Path, line: str, expected: bool | str
+) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n" + line)
+    if isinstance(expected, bool):
+        assert stack_monitoring(tmp_path, "prod") is expected
+        return
+    with pytest.raises(ConfigError) as refused:
+        stack_monitoring(tmp_path, "prod")
+    assert str(refused.value) == expected
+    with pytest.raises(ConfigError, match=r"Pulumi.dev.yaml: No such file or directory$"):
+        stack_monitoring(tmp_path, "dev")

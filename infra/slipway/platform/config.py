@@ -17,9 +17,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar, cast
 
 import pulumi
+import yaml
 from pulumi.runtime import config as pulumi_config
 
 from slipway.aws.context import StackContext
@@ -30,6 +32,7 @@ from slipway.platform.public_api import PublicApiError, PublicApiOptions, parse_
 from slipway.presets import Preset, PresetError, load_preset
 
 NAMESPACE = "slipway"
+MONITORING_DEFAULT = False
 Compute = Literal["sagemaker", "eks"]
 BOTH: tuple[Compute, ...] = ("sagemaker", "eks")
 T = TypeVar("T")
@@ -158,7 +161,7 @@ class StackConfig:
                 preset=_preset(raw.required("preset")),
             )
         )
-        monitoring = raw.boolean("monitoring", default=False)
+        monitoring = raw.boolean("monitoring", default=MONITORING_DEFAULT)
         alarm_email = raw.get("alarmEmail")
         if monitoring and alarm_email is None:
             raise ConfigError("slipway:alarmEmail: required when slipway:monitoring is true")
@@ -214,6 +217,26 @@ def load_config() -> StackConfig:
         if key.startswith(prefix)
     }
     return StackConfig.parse(values, pulumi.get_project(), pulumi.get_stack())
+
+
+def stack_monitoring(infra: Path, stack: str) -> bool:
+    """``slipway:monitoring`` of ``infra/Pulumi.<stack>.yaml`` by the program's rule: what
+    ``pulumi config set --stack <stack> slipway:monitoring ...`` wrote last. The project's
+    workflows and deploy command read it, so they follow the stack, not the template answer."""
+    path = Path(infra) / f"Pulumi.{stack}.yaml"
+    try:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    value = config.get(f"{NAMESPACE}:monitoring")
+    values = (
+        {}
+        if value is None
+        else {"monitoring": value if isinstance(value, str) else json.dumps(value)}
+    )
+    return _Raw(values).boolean("monitoring", default=MONITORING_DEFAULT)
 
 
 def _preset(name: str) -> Preset:

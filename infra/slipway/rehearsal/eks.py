@@ -53,7 +53,7 @@ from slipway.rehearsal.process import free_port
 from slipway.rehearsal.runner import Running, launch
 from slipway.rehearsal.workload import CheckResult, HttpCheck, Outcome, Workload
 from slipway.serving import capture
-from slipway.serving.app import MODEL_URI_ENV
+from slipway.serving.variables import MODEL_URI_ENV
 
 ENGINE = "kubernetes"
 WORKERS_ENV = "SLIPWAY_WORKERS"  # slipway.serving's worker count (default: one per CPU)

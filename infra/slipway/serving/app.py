@@ -19,6 +19,7 @@ from slipway.serving.errors import INTERNAL_ERROR, BadRequest, error_body, first
 from slipway.serving.metrics import Metrics
 from slipway.serving.model import LoadedModel, load
 from slipway.serving.payload import PayloadParser, Rows
+from slipway.serving.variables import MODEL_URI_ENV
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-MODEL_URI_ENV = "SLIPWAY_MODEL_URI"
 MAX_BODY_ENV = "SLIPWAY_MAX_BODY_BYTES"
 MAX_ROWS_ENV = "SLIPWAY_MAX_ROWS"
 DEFAULT_MAX_BODY = 6 * 1024 * 1024  # SageMaker's real-time payload limit
@@ -160,19 +160,32 @@ class ServingApp:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def create_app(model_uri: str) -> ServingApp:
-    """Load the model now (``ModelLoadError`` when it cannot be served) and build the app;
-    request capture as the environment says (``ValueError`` naming a bad variable)."""
+def create_app(model_uri: str, model: LoadedModel | None = None) -> ServingApp:
+    """Load the model now unless given (``ModelLoadError`` when it cannot be served) and build
+    the app; request capture as the environment says (``ValueError`` naming a bad variable)."""
     max_body = _int_env(MAX_BODY_ENV, DEFAULT_MAX_BODY)
     max_rows = _int_env(MAX_ROWS_ENV, DEFAULT_MAX_ROWS)
-    app = ServingApp(load(model_uri), max_body=max_body, max_rows=max_rows)
+    app = ServingApp(model or load(model_uri), max_body=max_body, max_rows=max_rows)
     app.capture = writer_from_env(app.metrics)
     return app
 
 
+_preloaded: dict[str, LoadedModel] = {}
+
+
+def preload(model_uri: str) -> LoadedModel:
+    """Load the model in the launcher, before workers are forked: each worker's app then
+    serves this copy (``app_from_env``) instead of importing and loading it again."""
+    _preloaded[model_uri] = model = load(model_uri)
+    return model
+
+
 def app_from_env() -> ServingApp:
-    """uvicorn factory for worker processes: the model URI comes from ``SLIPWAY_MODEL_URI``."""
-    return create_app(os.environ[MODEL_URI_ENV])
+    """uvicorn factory for worker processes: the model URI comes from ``SLIPWAY_MODEL_URI``;
+    the model is the launcher's (``preload``) when the worker was forked from it. The app
+    itself (metrics, capture thread, batcher) is each worker's own."""
+    uri = os.environ[MODEL_URI_ENV]
+    return create_app(uri, _preloaded.get(uri))
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -213,7 +226,15 @@ def _default(value: Any) -> Any:
 
 @functools.cache
 def _mlflow_version() -> bytes:
-    """What ``GET /version`` of ``mlflow models serve`` answers: the MLflow version."""
+    """What ``GET /version`` of ``mlflow models serve`` answers: the MLflow version (from the
+    installed distribution's metadata: importing ``mlflow.version`` imports all of MLflow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("mlflow", "mlflow-skinny"):
+        try:
+            return version(dist).encode()
+        except PackageNotFoundError:
+            continue
     from mlflow.version import VERSION
 
     return VERSION.encode()

@@ -66,8 +66,32 @@ def first_line(exc: BaseException) -> str:
 
 def error_body(message: str, code: str = BAD_REQUEST, error_class: str | None = None) -> bytes:
     """MLflow's error document for ``code``, with MLflow's ``sqlstate``/``error_class``."""
-    doc = {"error_code": code, "message": message, **_classification(code, error_class)}
+    doc = {"error_code": code, "message": message, **_classified(code, error_class)}
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+# MLflow's classification of the errors this server answers, as MLflow 3.17 computes it
+# (``_classification`` below): a worker that loaded its model without MLflow answers its first
+# bad request without importing MLflow (seconds of a blocked event loop). A test checks every
+# entry against MLflow's own computation; any other pair is computed by MLflow.
+_CLIENT = {"sqlstate": "KAM00", "error_class": "INVALID_PARAMETER_VALUE"}
+CLASSIFIED: dict[tuple[str, str | None], dict[str, str]] = {
+    (BAD_REQUEST, None): _CLIENT,
+    (INVALID_PARAMETER_VALUE, None): _CLIENT,
+    (INVALID_PARAMETER_VALUE, SCHEMA_ENFORCEMENT_FAILED): {
+        "sqlstate": "KAM01",
+        "error_class": SCHEMA_ENFORCEMENT_FAILED,
+    },
+    ("ENDPOINT_NOT_FOUND", None): {"sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"},
+    ("METHOD_NOT_ALLOWED", None): _CLIENT,
+    ("PAYLOAD_TOO_LARGE", None): _CLIENT,
+    ("UNSUPPORTED_MEDIA_TYPE", None): _CLIENT,
+    (INTERNAL_ERROR, None): {"sqlstate": "XXM00", "error_class": "CLIENT_INTERNAL_ERROR"},
+}
+
+
+def _classified(code: str, error_class: str | None) -> dict[str, str]:
+    return CLASSIFIED.get((code, error_class)) or _classification(code, error_class)
 
 
 @functools.cache

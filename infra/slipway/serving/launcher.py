@@ -1,5 +1,9 @@
 """Run the app under uvicorn, with TCP_NODELAY on every accepted connection.
 
+The model is loaded once, here, before any worker starts: one worker serves it in this
+process, several are forked from this process (``prefork.py``), so none imports or loads
+it again (issue 17: cold start).
+
 uvicorn with ``--workers > 1`` binds the listening socket itself with ``proto=0``; accepted
 sockets inherit it and asyncio only sets TCP_NODELAY when ``proto == IPPROTO_TCP``
 (uvicorn issue 3149). Nagle then holds each keep-alive response for the client's delayed
@@ -20,13 +24,13 @@ from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.supervisors import Multiprocess
 
-from slipway.serving import pending
-from slipway.serving.app import MODEL_URI_ENV
-from slipway.serving.capture import CaptureConfig
-from slipway.serving.errors import ModelLoadError
-from slipway.serving.metrics import MULTIPROC_ENV
+from slipway.serving.prefork import Preforked
+from slipway.serving.variables import MODEL_URI_ENV, MULTIPROC_ENV
+
+# prometheus-client picks its value class (one process, or files shared by workers) when it is
+# first imported: this module imports it (through ``slipway.serving.app``) only after ``serve``
+# has set PROMETHEUS_MULTIPROC_DIR.
 
 
 class NoDelayHttpToolsProtocol(HttpToolsProtocol):
@@ -55,49 +59,72 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
-    """Check the model loads, then serve it; raises ``ModelLoadError`` before binding if not."""
-    from slipway.serving.model import load
-
+    """Load the model, then serve it; raises ``ModelLoadError`` before binding if it cannot."""
     if workers < 1:
         raise ValueError(f"workers: must be at least 1 (got {workers})")
     loop = _loop()
-    CaptureConfig.from_env()  # a bad SLIPWAY_CAPTURE_* value stops the server, naming it
-    factory = "slipway.serving.app:app_from_env"
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        metrics_dir = tempfile.mkdtemp(prefix="slipway-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir
     try:
-        load(model_uri)  # refuse to start, with the reason, before any worker is spawned
+        _share_metrics(workers)
+        from slipway.serving.capture import CaptureConfig
+
+        CaptureConfig.from_env()  # a bad SLIPWAY_CAPTURE_* value stops the server, naming it
+        factory = _load_or_pending(model_uri)
+        os.environ[MODEL_URI_ENV] = model_uri
+        config = uvicorn.Config(
+            factory,
+            factory=True,
+            host=host,
+            port=port,
+            http=NoDelayHttpToolsProtocol,
+            loop=loop,
+            lifespan="on",  # the shutdown event writes the buffered request captures
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=75,  # above the 60 s idle timeout of AWS load balancers
+        )
+        sock = bind_socket(host, port)
+        if workers == 1:
+            uvicorn.Server(config).run(sockets=[sock])
+        else:
+            Preforked(
+                lambda sockets: uvicorn.Server(config).run(sockets=sockets), sock, workers
+            ).run()
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _load_or_pending(model_uri: str) -> str:
+    """Load the model (refusing to start, with the reason, before any worker exists); the
+    uvicorn app factory. With ``SLIPWAY_ALLOW_NO_MODEL`` a model the registry does not have
+    *yet* starts the no-model app instead (slipway.serving.pending, docs/eks.md#bootstrap)."""
+    from slipway.serving import pending
+    from slipway.serving.app import preload
+    from slipway.serving.errors import ModelLoadError
+
+    try:
+        preload(model_uri)
     except ModelLoadError:
         reason = pending.missing_registration(model_uri) if pending.allowed() else None
         if reason is None:
             raise
         print(f"warning: model: {reason}: serving without a model", file=sys.stderr)
         os.environ[pending.REASON_ENV] = reason
-        factory = "slipway.serving.pending:app_from_env"
-    os.environ[MODEL_URI_ENV] = model_uri
-    metrics_dir = None
-    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
-        metrics_dir = tempfile.mkdtemp(prefix="slipway-metrics-")
-        os.environ[MULTIPROC_ENV] = metrics_dir
-    config = uvicorn.Config(
-        factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http=NoDelayHttpToolsProtocol,
-        loop=loop,
-        lifespan="on",  # the shutdown event writes the buffered request captures
-        access_log=False,
-        log_level="warning",
-        timeout_keep_alive=75,  # above the 60 s idle timeout of AWS load balancers
-    )
-    try:
-        if workers == 1:
-            uvicorn.Server(config).run(sockets=[bind_socket(host, port)])
-        else:
-            Multiprocess(config, sockets=[bind_socket(host, port)]).run()
-    finally:
-        if metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        return "slipway.serving.pending:app_from_env"
+    return "slipway.serving.app:app_from_env"
+
+
+def _share_metrics(workers: int) -> None:
+    """With several workers, metrics made before the fork must be multiprocess values: when
+    prometheus-client was imported before ``PROMETHEUS_MULTIPROC_DIR`` was set (a caller
+    imported it), choose its value class again, as its import would have."""
+    values = sys.modules.get("prometheus_client.values")
+    if workers > 1 and values is not None:
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
 
 
 def _loop() -> str:

@@ -18,7 +18,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from slipway.serving.variables import MULTIPROC_ENV
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 ENDPOINTS = ("/invocations", "/ping", "/metrics", "other")
 

@@ -70,8 +70,21 @@ class LoadedModel:
         return True
 
 
-def load(uri: str) -> LoadedModel:
-    """Load ``uri``; raise ``ModelLoadError`` with a one-line reason when it cannot be served."""
+def load(uri: str, native: bool = True) -> LoadedModel:
+    """Load ``uri``; raise ``ModelLoadError`` with a one-line reason when it cannot be served.
+
+    A local sklearn model is read without importing MLflow (``mlmodel.py``) unless
+    ``native`` is false; every other model is loaded by ``mlflow.pyfunc``."""
+    local = None
+    if native:
+        from slipway.serving.mlmodel import read_sklearn
+
+        local = read_sklearn(uri)
+    if local is not None:
+        examples = _example_rows(uri, local.schema, local.path)
+        return _sklearn_model(
+            uri, local.estimator, local.predict_fn, local.schema, local.version, examples, None
+        )
     try:
         import mlflow.pyfunc
 
@@ -86,28 +99,48 @@ def load(uri: str) -> LoadedModel:
     version = _version(uri, pyfunc)
     examples = _example_rows(uri, schema)
     if flavor == "sklearn":
-        estimator = pyfunc.get_raw_model()
         method = flavors.get("python_function", {}).get("predict_fn") or "predict"
-        fn = _fast_config(getattr(estimator, method))
-        schema = replace(schema, allow_nan=_allows_nan(estimator))
-        fast = _numpy_predict(fn, estimator, schema)
-        slow = _frame_predict(fn, schema)
-        if fast is not None and _agrees(fast, slow, examples):
-            return LoadedModel(uri, schema, fast, "numpy", flavor, version, examples, params_schema)
-        model = LoadedModel(uri, schema, slow, "pandas", flavor, version, examples, params_schema)
-    else:
-        schema = replace(schema, allow_nan=True)  # the model decides; it sees what was sent
-        model = LoadedModel(
-            uri,
-            schema,
-            _frame_predict(pyfunc.predict, schema),
-            "pandas",
-            flavor,
-            version,
-            examples,
-            params_schema,
-            _frame_predict_with_params(pyfunc.predict, schema),
+        return _sklearn_model(
+            uri, pyfunc.get_raw_model(), method, schema, version, examples, params_schema
         )
+    schema = replace(schema, allow_nan=True)  # the model decides; it sees what was sent
+    model = LoadedModel(
+        uri,
+        schema,
+        _frame_predict(pyfunc.predict, schema),
+        "pandas",
+        flavor,
+        version,
+        examples,
+        params_schema,
+        _frame_predict_with_params(pyfunc.predict, schema),
+    )
+    return _checked(model)
+
+
+def _sklearn_model(
+    uri: str,
+    estimator: Any,
+    method: str,
+    schema: InputSchema,
+    version: str,
+    examples: Rows,
+    params_schema: Any,
+) -> LoadedModel:
+    """The estimator called directly: on a float array when that gives the DataFrame's
+    answer on the example rows, else on a DataFrame."""
+    fn = _fast_config(getattr(estimator, method))
+    schema = replace(schema, allow_nan=_allows_nan(estimator))
+    fast = _numpy_predict(fn, estimator, schema)
+    slow = _frame_predict(fn, schema)
+    if fast is not None and _agrees(fast, slow, examples):
+        return LoadedModel(uri, schema, fast, "numpy", "sklearn", version, examples, params_schema)
+    return _checked(
+        LoadedModel(uri, schema, slow, "pandas", "sklearn", version, examples, params_schema)
+    )
+
+
+def _checked(model: LoadedModel) -> LoadedModel:
     if not model.predicts_its_examples():
         log.warning("the model fails on its input example: every failed prediction is a 500")
         model = replace(model, examples=[])
@@ -200,13 +233,16 @@ def _allows_nan(estimator: Any) -> bool:
         return False
 
 
-def _example_rows(uri: str, schema: InputSchema) -> list[list[Any]]:
+def _example_rows(uri: str, schema: InputSchema, local: Path | None = None) -> Rows:
     """The logged input example when there is one, else one synthetic row from the schema."""
     try:
-        from mlflow.artifacts import download_artifacts
+        if local is not None:
+            example = local / "input_example.json"
+        else:
+            from mlflow.artifacts import download_artifacts
 
-        local = Path(download_artifacts(artifact_uri=f"{uri.rstrip('/')}/input_example.json"))
-        doc = json.loads(local.read_text())
+            example = Path(download_artifacts(artifact_uri=f"{uri.rstrip('/')}/input_example.json"))
+        doc = json.loads(example.read_text())
         if isinstance(doc, dict) and "columns" in doc and "data" in doc:
             names = list(schema.names)
             position = {c: i for i, c in enumerate(doc["columns"])}

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 # Commands import their steps (mlflow, scikit-learn, pandas) when they run: `--help` stays fast.
 
-app = typer.Typer(help={{ cookiecutter.description | py }}, no_args_is_help=True)  # noqa: E501
+app = typer.Typer(
+    help={{ cookiecutter.description | py }},  # noqa: E501
+    no_args_is_help=True,
+)
 pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
 app.add_typer(pipeline, name="pipeline")
 data = typer.Typer(help="Data versions a model was trained and evaluated on.", no_args_is_help=True)
@@ -47,7 +50,8 @@ CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-l
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
 STAGE = typer.Option(
-    None, "--stack",
+    None,
+    "--stack",
     help="Stack whose MLflow this is (approval.automated lists where the gate may promote; "
     "default: local, the embedded MLflow; required with MLFLOW_TRACKING_URI).",
 )
@@ -94,7 +98,8 @@ def _stack(stack: str | None) -> str:
     if uri and not uri.startswith(LOCAL_STORES):
         typer.echo(
             "error: --stack: required with MLFLOW_TRACKING_URI (name the stack whose MLflow "
-            "this is: it decides who may approve)", err=True,
+            "this is: it decides who may approve)",
+            err=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     return "local"
@@ -109,7 +114,8 @@ def _exit_if_drifted(retrain_needed: bool) -> None:
 @app.command()
 def info() -> None:
     """Show the project's template options and the platform version."""
-    typer.echo(f"{{ cookiecutter.project_slug }} {__version__} (slipway-mlops {slipway.__version__})")
+    typer.echo(f"{{ cookiecutter.project_slug }} {__version__}")
+    typer.echo(f"slipway-mlops {slipway.__version__}")
     for key, value in OPTIONS.items():
         typer.echo(f"{key}: {value}")
 
@@ -145,7 +151,8 @@ def promote(
     version: str = typer.Option(None, help="Model version (default: the challenger)."),
     approved_by: str = typer.Option(getpass.getuser(), help="Who approves the promotion."),
     evaluation: str = typer.Option(
-        None, "--evaluation",
+        None,
+        "--evaluation",
         help="MLflow run of the evaluation the approver saw (default: the version's own; "
         "required where a person must approve).",
     ),
@@ -161,8 +168,10 @@ def promote(
     moved = guarded(lambda: approve_by(client, settings, where, approved_by, evaluation, version))
     typer.echo(f"champion: version {moved.previous or '-'} -> {moved.current}")
     record = client.get_model_version(settings.model.name, moved.current).tags
-    typer.echo(f"approved by {approved_by} at {record['approved_at']} after evaluation "
-               f"{record['approved_evaluation']}")
+    typer.echo(
+        f"approved by {approved_by} at {record['approved_at']} after evaluation "
+        f"{record['approved_evaluation']}"
+    )
 
 
 @app.command()
@@ -212,8 +221,10 @@ def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
 
     def restore() -> list[Path]:
         written = []
-        for role, path in (("training_data", settings.data.path),
-                           ("evaluation_data", settings.data.evaluation)):
+        for role, path in (
+            ("training_data", settings.data.path),
+            ("evaluation_data", settings.data.evaluation),
+        ):
             found = DataVersion.from_tags(tags, role)
             if found is None:
                 raise LifecycleError(role, f"version {tags['version']} records no {role} version")
@@ -222,8 +233,10 @@ def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
 
     for path in remote_guarded(restore):  # an S3 version is fetched by its version id
         typer.echo(f"restored: {path}")
-    typer.echo(f"code: git checkout {tags.get('git_commit', 'unknown')} (config sha256 "
-               f"{tags.get('config_sha256', '?')[:12]})")
+    typer.echo(
+        f"code: git checkout {tags.get('git_commit', 'unknown')} (config sha256 "
+        f"{tags.get('config_sha256', '?')[:12]})"
+    )
 
 
 @app.command()
@@ -236,10 +249,14 @@ def predict(
     from {{ cookiecutter.package_name }}.predict import batch_predict
 
     settings, client = _registry(config)
-    result = guarded(lambda: batch_predict(
-        client, settings.model.name, input_path or settings.batch.input,
-        output_path or settings.batch.output,
-    ))
+    result = guarded(
+        lambda: batch_predict(
+            client,
+            settings.model.name,
+            input_path or settings.batch.input,
+            output_path or settings.batch.output,
+        )
+    )
     typer.echo(f"predictions: {result.path} ({result.rows} rows, version {result.model_version})")
 
 
@@ -259,21 +276,27 @@ def remote_guarded(action: Callable[[], T], network: bool = False) -> T:
 @app.command()
 def monitor(
     location: str = typer.Option(
-        None, "--input",
+        None,
+        "--input",
         help="CSV / Parquet / JSONL file, or s3://bucket/prefix of captured requests "
         "(default: batch.input).",
     ),
     publish: str = typer.Option(
-        "none", "--publish", envvar="SLIPWAY_DRIFT_PUBLISH",
+        "none",
+        "--publish",
+        envvar="SLIPWAY_DRIFT_PUBLISH",
         help="Where drift metrics go: none, cloudwatch or prometheus (default none; "
         "SLIPWAY_DRIFT_PUBLISH sets it for a scheduled job).",
     ),
     pushgateway: str = typer.Option(
-        None, "--pushgateway", envvar="SLIPWAY_PUSHGATEWAY_URL",
+        None,
+        "--pushgateway",
+        envvar="SLIPWAY_PUSHGATEWAY_URL",
         help="Pushgateway URL for --publish prometheus.",
     ),
     upload_report: bool = typer.Option(
-        False, "--upload-report/--no-upload-report",
+        False,
+        "--upload-report/--no-upload-report",
         help="Also copy the report to s3://<input bucket>/monitoring/drift/<timestamp>/.",
     ),
     config: Path = CONFIG,
@@ -285,14 +308,16 @@ def monitor(
     where = location or str(settings.batch.input)
     target = guarded(lambda: drift.parse_publish(publish))
     guarded(lambda: drift.check_publish(target, pushgateway, upload_report, where))
-    report = remote_guarded(lambda: drift.monitor(
-        client, settings.model.name, where, settings.monitor, Path.cwd(),
-    ))
+    report = remote_guarded(
+        lambda: drift.monitor(client, settings.model.name, where, settings.monitor, Path.cwd())
+    )
     drifted = ", ".join(f.feature for f in report.result.drifted) or "none"
     typer.echo(f"drifted features: {drifted}")
     typer.echo(f"drift report: {report.html} (summary {report.json})")
-    sent = remote_guarded(lambda: drift.publish(
-        report.result, settings.model.name, target, pushgateway), network=True)
+    sent = remote_guarded(
+        lambda: drift.publish(report.result, settings.model.name, target, pushgateway),
+        network=True,
+    )
     typer.echo(f"drift metrics: {sent}")
     if upload_report:
         typer.echo(f"drift report uploaded: {remote_guarded(lambda: drift.upload(report, where))}")
@@ -367,9 +392,14 @@ def deploy(
         where = shipping.target(stack, outputs)
         settings, client = _registry(config)
         return shipping.deploy(
-            client, settings.model.name, where, canary_percent=canary_percent,
-            wait_seconds=wait_seconds, image=shipping.image(where, image_uri, image_tag),
-            auto_rollback=auto_rollback, notes=card_notes(settings),
+            client,
+            settings.model.name,
+            where,
+            canary_percent=canary_percent,
+            wait_seconds=wait_seconds,
+            image=shipping.image(where, image_uri, image_tag),
+            auto_rollback=auto_rollback,
+            notes=card_notes(settings),
         )
 
     deployed = deploy_guarded(ship)
