@@ -230,6 +230,9 @@ class Preset(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     deletion_protection: bool
+    reviewed_releases: bool = True
+    """A person reviews each release (staging, prod): the deploy role trusts only the deploy
+    workflows on the default branch and may not approve model packages."""
     access_logging: bool
     retention: Retention
     sagemaker: SageMaker

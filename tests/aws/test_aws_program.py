@@ -34,8 +34,8 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+GITHUB = {  # the boundary; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
+    "aws:iam/policy:Policy": 1,
     "aws:iam/role:Role": 3,
     "aws:iam/rolePolicy:RolePolicy": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
@@ -104,9 +104,17 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
+        {"aws:iam/rolePolicy:RolePolicy": 2},  # the deploy and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
-    "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],
+    "eks-realtime-yes-github": [
+        GITHUB,
+        TOPIC,
+        EKS,
+        EKS_OBSERVABILITY,
+        # the deploy role's EKS policy (managed: an inline one would outgrow the IAM quota)
+        {"aws:iam/policy:Policy": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1},
+    ],
 }
 
 

@@ -49,6 +49,8 @@ def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
     # read-backs: encryption, public access block, trust policies
     props = {c.prop.split("[")[0] for c in report.checks}
     assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
+    # with CI, every role of the stack carries its permissions boundary, read back from moto
+    assert ("permissionsBoundary" in props) == (combo["ci"] == "github")
     assert report.checks and report.failed_checks == []
 
     gone = destroy(infra, "dev")

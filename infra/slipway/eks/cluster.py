@@ -85,8 +85,9 @@ class CiAccess:
     * deploy: cluster admin, cluster-wide: ``pulumi up`` (stack-up.yml) creates Namespaces
       and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
       allows; release.yml's rollout and port-forward are within it;
-    * monitor (drift check): no access policy, only the group of the Role that
-      ``kubectl port-forward service/mlflow`` needs (tracking.py): no Secrets, no writes;
+    * monitor (drift check) and candidate (release.yml's training job): no access policy,
+      only the group of the Role that ``kubectl port-forward service/mlflow`` needs
+      (tracking.py): no Secrets, no writes;
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
 
@@ -98,6 +99,9 @@ class CiAccess:
     """Default ``None``: no monitor entry. ``Roles.monitor_role_arn``: port-forward
     to MLflow only.
     """
+    candidate_role_arn: pulumi.Input[str] | None = None
+    """Default ``None``: no candidate entry. ``Roles.candidate_role_arn`` (release.yml's
+    job `candidate`): port-forward to MLflow only."""
 
     def grants(self) -> dict[str, Grant]:
         """Entry name -> what the role may do."""
@@ -107,6 +111,10 @@ class CiAccess:
         }
         if self.monitor_role_arn is not None:
             grants["monitor"] = Grant(self.monitor_role_arn, groups=(tracking.PORT_FORWARD_GROUP,))
+        if self.candidate_role_arn is not None:
+            grants["candidate"] = Grant(
+                self.candidate_role_arn, groups=(tracking.PORT_FORWARD_GROUP,)
+            )
         return grants
 
 

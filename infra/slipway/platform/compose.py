@@ -11,7 +11,7 @@ resources next to the components (``platform.store.bucket_arn``, ``platform.role
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -30,6 +30,7 @@ from slipway.aws import (
     RolesArgs,
     Tracking,
     TrackingArgs,
+    TrackingClient,
 )
 from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArgs
 from slipway.aws.endpoint import DataQuality
@@ -92,6 +93,8 @@ def compose(config: StackConfig, cli: str) -> Platform:
             public_api=config.public_api is not None,
         ),
     )
+    # every later component creates its roles with the stack's permissions boundary
+    config = replace(config, context=roles.context)
     platform = Platform(config, store, registry, roles, monitoring=None)
     platform.outputs = {
         "preset": ctx.preset.name,
@@ -104,6 +107,7 @@ def compose(config: StackConfig, cli: str) -> Platform:
     }
     if config.github is not None:
         platform.outputs["deployRoleArn"] = roles.deploy_role_arn
+        platform.outputs["candidateRoleArn"] = roles.candidate_role_arn
         platform.outputs["previewRoleArn"] = roles.preview_role_arn
         if config.monitoring:
             platform.outputs["monitorRoleArn"] = roles.monitor_role_arn
@@ -126,7 +130,10 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
     platform.tracking = Tracking(
         name,
         TrackingArgs(
-            ctx, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+            ctx,
+            artifact_store_uri=store.uri("mlflow"),
+            role_arn=roles.execution_role_arn,
+            clients=_tracking_clients(roles),
         ),
     )
     # The endpoint itself is the deploy runtime's: the first release creates it.
@@ -178,6 +185,20 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
         ),
     )
     platform.outputs["dashboardUrl"] = platform.monitoring.dashboard_url
+
+
+def _tracking_clients(roles: Roles) -> list[TrackingClient]:
+    """release.yml trains and registers (job `candidate`, candidate role), records the
+    approval and reads the champion (job `release`, deploy role); drift.yml reads the
+    champion's profile (monitor role)."""
+    clients = []
+    if roles.candidate_role_arn is not None:
+        clients.append(TrackingClient("candidate", roles.candidate_role_arn, "write"))
+    if roles.deploy_role_arn is not None:
+        clients.append(TrackingClient("deploy", roles.deploy_role_arn, "manage"))
+    if roles.monitor_role_arn is not None:
+        clients.append(TrackingClient("monitor", roles.monitor_role_arn, "read"))
+    return clients
 
 
 @dataclass(frozen=True)
@@ -233,7 +254,12 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     ci_access = None
     if config.github is not None:
         assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
-        ci_access = CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn)
+        ci_access = CiAccess(
+            roles.deploy_role_arn,
+            roles.preview_role_arn,
+            roles.monitor_role_arn,
+            roles.candidate_role_arn,
+        )
     network = platform.network = eks.Network(name, eks.NetworkArgs(ctx))
     cluster = platform.cluster = eks.Cluster(
         name,

@@ -75,9 +75,15 @@ KEYS = (
     Key("githubRepository", "owner/name", "none: no GitHub roles",
         "The only repository whose GitHub Actions may assume the stack's roles (OIDC)."),
     Key("githubOidcProviderArn", "`arn:<partition>:iam::<account>:oidc-provider/"
-        "token.actions.githubusercontent.com`", "none: create it",
-        "The account's existing GitHub OIDC provider: set it in every stack but the first "
-        "one of an AWS account."),
+        "token.actions.githubusercontent.com`", "that ARN in the stack's account",
+        "The account's GitHub OIDC provider, which an administrator creates once per "
+        "account (no stack creates or changes it: security.md)."),
+    Key("githubDefaultBranch", "a branch name", "`main`",
+        "The branch whose deploy workflows alone may assume the deploy role of a stack "
+        "whose preset reviews releases (staging, prod)."),
+    Key("pulumiStateBucket", "an S3 bucket name", "none: Pulumi Cloud",
+        "The bucket of a self-managed `s3://` Pulumi backend: each stack's roles reach that "
+        "stack's state and secrets key only (security.md)."),
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
@@ -167,17 +173,20 @@ class StackConfig:
             raise ConfigError("slipway:alarmEmail: required when slipway:monitoring is true")
         if alarm_email is not None and not EMAIL.match(alarm_email):
             raise ConfigError(f"slipway:alarmEmail: must be an email address (got {alarm_email!r})")
-        repository, provider = raw.get("githubRepository"), raw.get("githubOidcProviderArn")
-        if provider is not None and repository is None:
-            raise ConfigError("slipway:githubOidcProviderArn: needs slipway:githubRepository")
+        repository = raw.get("githubRepository")
+        for key in ("githubOidcProviderArn", "githubDefaultBranch", "pulumiStateBucket"):
+            if raw.get(key) is not None and repository is None:
+                raise ConfigError(f"slipway:{key}: needs slipway:githubRepository")
         github = None
         if repository is not None:
             github = raw.wrap(
                 lambda: GithubDeployment(
                     repository,
-                    oidc_provider_arn=provider,
+                    oidc_provider_arn=raw.get("githubOidcProviderArn"),
                     drift_monitor=monitoring,
                     eks_cluster=compute == "eks",
+                    default_branch=raw.get("githubDefaultBranch") or "main",
+                    state_bucket=raw.get("pulumiStateBucket"),
                 )
             )
         endpoint = raw.choice("endpoint", ("realtime", "serverless"), default="realtime")
