@@ -336,6 +336,10 @@ def _deploy_arn(
         return f"arn:aws:ec2:{region}:{account}:{EC2_TYPES[module]}/{resource.state['name']}"
     if module == "ec2/routeTableAssociation":
         return f"arn:aws:ec2:{region}:{account}:route-table/{resource.inputs['routeTableId']}"
+    if module == "eks/addon" and "clusterName" in resource.inputs:  # the stack's add-ons:
+        # addon/<cluster>/<add-on name>/<uuid> (pulumi-eks's own are REMOTE_CHILDREN)
+        cluster, addon = resource.inputs["clusterName"], resource.inputs["addonName"]
+        return f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{uuid_like(addon)}"
     if module == "rds/instance":
         return f"arn:aws:rds:{region}:{account}:db:{resource.state['name']}"
     if module == "rds/subnetGroup":

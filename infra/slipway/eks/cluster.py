@@ -306,6 +306,10 @@ class Cluster(pulumi.ComponentResource):
                 },
             ],
             parent=self,
+            # The driver's AWS managed policy creates, attaches and deletes EBS volumes, which
+            # the stack's boundary does not allow; like the node role, this role carries no
+            # boundary, so only an administrator's `pulumi up` creates or changes it.
+            bounded=False,
         )
         self._attach(f"{name}-ebs-csi-driver", role, partition, EBS_CSI_POLICY)
         return role
