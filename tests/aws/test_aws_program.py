@@ -99,7 +99,9 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
-        {"aws:iam/rolePolicy:RolePolicy": 3},  # the deploy, candidate and monitor roles' MLflow grants
+        {
+            "aws:iam/rolePolicy:RolePolicy": 3
+        },  # the deploy, candidate and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
     "eks-realtime-yes-github": [
