@@ -33,7 +33,8 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # the boundary; deploy, candidate and monitor roles (inline), preview role (ViewOnlyAccess)
+# the boundary; deploy, candidate and monitor roles (inline), preview role (ViewOnlyAccess)
+GITHUB = {
     "aws:iam/policy:Policy": 1,
     "aws:iam/role:Role": 4,
     "aws:iam/rolePolicy:RolePolicy": 3,
