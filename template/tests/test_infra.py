@@ -112,7 +112,7 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
     prod: the job must also run release.yml or stack-up.yml from main."""
     condition = _oidc_condition(run, "deployRoleArn")["StringEquals"]
     reviewed = load_preset(run.outputs["preset"]).reviewed_releases
-    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"
+    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"  # noqa: E501
     candidate = _oidc_condition(run, "candidateRoleArn")["StringEquals"]
     if reviewed:
         assert condition["token.actions.githubusercontent.com:ref"] == "refs/heads/main"

@@ -34,10 +34,11 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # the boundary; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
+# the boundary; deploy, candidate and monitor roles (inline), preview role (ViewOnlyAccess)
+GITHUB = {
     "aws:iam/policy:Policy": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
@@ -104,7 +105,9 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
-        {"aws:iam/rolePolicy:RolePolicy": 2},  # the deploy and monitor roles' MLflow grants
+        {
+            "aws:iam/rolePolicy:RolePolicy": 3
+        },  # the deploy, candidate and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
     "eks-realtime-yes-github": [
