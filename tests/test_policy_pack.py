@@ -323,7 +323,8 @@ BREAKS = [
         EKS,
         "staging",
         _type("eks:index:Cluster"),
-        _set("endpointPublicAccess", True),
+        # the public endpoint is on (slipway:apiAccessCidrs is required): open it to everyone
+        _set("publicAccessCidrs", ["0.0.0.0/0"]),
     ),
     Break(
         "nothing-open-to-the-internet",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from slipway.testing import run_program
+from stack_config import configure_eks
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {
@@ -53,9 +54,13 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "aws:ec2/eip:Eip": 1,
     "aws:ec2/natGateway:NatGateway": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # node role, MLflow's, the model server's and the EBS CSI driver's IRSA roles
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    # cluster add-ons (metrics-server, aws-ebs-csi-driver) and the encrypted gp3 class
+    "aws:eks/addon:Addon": 2,
+    "kubernetes:storage.k8s.io/v1:StorageClass": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
     "aws:rds/instance:Instance": 1,
     "random:index/randomPassword:RandomPassword": 1,
@@ -159,7 +164,7 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             check=True,
             capture_output=True,
         )
-        projects[combo] = out / combo / "churn-model" / "infra"
+        projects[combo] = configure_eks(out / combo / "churn-model" / "infra")
     return projects
 
 

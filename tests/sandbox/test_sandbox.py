@@ -16,6 +16,7 @@ from slipway.sandbox.contents import emulator_contents
 from slipway.sandbox.server import AwsClients, EmulatedAws
 from slipway.sandbox.state import SandboxState, state_dir
 from slipway.testing import run_program
+from stack_config import configure_eks
 from typer.testing import CliRunner
 
 MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
@@ -23,7 +24,7 @@ MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
     project = cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=str(tmp))
-    return Path(project) / "infra"
+    return configure_eks(Path(project) / "infra")
 
 
 @pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)

@@ -35,6 +35,7 @@ from slipway.aws import (
 from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArgs
 from slipway.aws.endpoint import DataQuality
 from slipway.aws.public_api import PublicApi, PublicApiArgs
+from slipway.names import IMAGE_CONFIG_DIR
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 from slipway.platform.public_api import PublicApiOptions
 
@@ -113,7 +114,8 @@ def compose(config: StackConfig, cli: str) -> Platform:
     if config.sagemaker is not None:
         _sagemaker(platform, config.sagemaker)
     if config.eks is not None:
-        _eks(platform, config.eks, [cli, "monitor"])
+        config_file = f"{IMAGE_CONFIG_DIR}/pipeline.yaml"  # the image's copy (Dockerfile)
+        _eks(platform, config.eks, [cli, "monitor", "--config", config_file])
     if platform.monitoring is not None:
         platform.outputs["alarmTopicArn"] = platform.monitoring.topic_arn
     return platform
@@ -332,6 +334,7 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
+            storage_class=cluster.storage_class,
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password
