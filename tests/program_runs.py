@@ -16,6 +16,7 @@ import pytest
 import yaml
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.testing import ProgramRun, config_from_stack_file, run_program
+from stack_config import configure_eks
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
@@ -75,7 +76,7 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
         project = cookiecutter(
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
-        infra = Path(project) / "infra"
+        infra = configure_eks(Path(project) / "infra")  # as a user sets it before `up`
         stacks = list(STACKS)
         if combo_id(combo) in PUBLIC_COMBOS:
             with_public_api(infra, PUBLIC_API[combo["compute"]])

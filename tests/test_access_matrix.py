@@ -2,9 +2,10 @@
 combination, evaluated by a real IAM engine (npm @cloud-copilot/iam-simulate, AGPL-3.0, test
 time only) for what it must be allowed and what it must be denied.
 
-``KNOWN`` lists today's findings, each a mismatch the engine reports; the comparison is
-strict, so a new mismatch fails and so does a finding that went away without its entry
-being removed. Each group is a finding of issue 13 to fix (docs/security.md).
+``KNOWN`` lists the findings still open, each a mismatch the engine reports; the comparison
+is strict, so a new mismatch fails and so does a finding that went away without its entry
+being removed (docs/security.md lists the findings of issue 13 and their fixes). A variant of
+the first combination runs with a self-managed Pulumi backend (``<combo>+state``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from access_matrix import Evaluated, evaluate_all, finding
+from access_matrix import STACKS, STATE, Evaluated, evaluate_all, finding, with_state_variant
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from program_runs import StackRun, stack_cases
-from slipway.access.expectations import MLFLOW_CALLS
 from slipway.access.report import render, tsv
 from tools import iam_engine
 
@@ -26,141 +26,45 @@ pytestmark = pytest.mark.skipif(
 )
 REPORT = ROOT / "build" / "access-matrix"
 Combo = dict[str, str]
-_SAGEMAKER_UP = (
-    "CreateModel",
-    "DeleteModel",
-    "CreateEndpointConfig",
-    "DeleteEndpointConfig",
-    "CreateEndpoint",
-    "UpdateEndpoint",
-    "DeleteEndpoint",
-)
-_MONITOR_UP = (
-    "CreateDataQualityJobDefinition",
-    "DeleteDataQualityJobDefinition",
-    "CreateMonitoringSchedule",
-    "UpdateMonitoringSchedule",
-    "DeleteMonitoringSchedule",
-)
-_TRACKING_UP = (
-    "CreateMlflowTrackingServer",
-    "UpdateMlflowTrackingServer",
-    "DeleteMlflowTrackingServer",
-)
-_MLFLOW_CALLS = MLFLOW_CALLS["deploy"]
 
-
-def _sagemaker(combo: Combo, stack: str) -> bool:
-    return combo["compute"] == "sagemaker"
-
-
-def _github(combo: Combo, stack: str) -> bool:
-    return combo["ci"] == "github"
-
-
-# finding -> where it shows (combo, stack); every role not deploy/monitor is clean today.
-def _mlflow_app_gap(where: str) -> Callable[[Combo, str], bool]:
-    """Where `sagemaker:*` on `mlflow-app/*` reaches another stack's or project's MLflow App."""
-    return lambda c, s: (
-        _github(c, s)
-        and _sagemaker(c, s)
-        and (s != "dev" if where == "other stack" else s == "dev")
-    )
-
-
-KNOWN: dict[str, Callable[[Combo, str], bool]] = {
-    # ProjectSageMaker: `arn:...:*/<prefix>-*` puts a wildcard in the resource-type part of the
-    # ARN, which IAM does not match ("Incorrect wildcard usage", IAM User Guide reference-arns):
-    # the deploy role cannot `pulumi up` any SageMaker resource it names.
-    **{
-        f"deploy must allow sagemaker:{a} [deploy]": _github
-        for a in ("CreateModelPackageGroup", "DeleteModelPackageGroup", "AddTags")
-    },
-    **{
-        f"deploy must allow sagemaker:{a} [deploy]": lambda c, s: _github(c, s) and _sagemaker(c, s)
-        for a in _SAGEMAKER_UP
-    },
-    **{
-        f"deploy must allow sagemaker:{a} [deploy]": lambda c, s: (
-            _github(c, s)
-            and _sagemaker(c, s)
-            and c["endpoint"] == "realtime"
-            and c["monitoring"] == "yes"
-        )
-        for a in _MONITOR_UP
-    },
-    **{
-        f"deploy must allow sagemaker:{a} [deploy]": lambda c, s: (
-            _github(c, s) and _sagemaker(c, s) and s != "dev"
-        )
-        for a in _TRACKING_UP
-    },
-    # No sagemaker-mlflow actions on the deploy role: `pipeline run` gets 403 on the tracking
-    # server of staging and prod.
-    **{
-        f"deploy must allow sagemaker-mlflow:{a} [workload]": lambda c, s: (
-            _github(c, s) and _sagemaker(c, s) and s != "dev"
-        )
-        for a in _MLFLOW_CALLS
-    },
-    # The monitor role lacks sagemaker:CallMlflowAppApi (dev's MLflow App).
-    "monitor must allow sagemaker:CallMlflowAppApi [workload]": lambda c, s: (
-        _github(c, s) and _sagemaker(c, s) and c["monitoring"] == "yes" and s == "dev"
-    ),
-    # `sagemaker:*` on `mlflow-app/*`: every stack's (and project's) MLflow App.
-    **{
-        f"deploy must deny sagemaker:{a} [deny:{where}]": _mlflow_app_gap(where)
-        for a in ("DeleteMlflowApp", "CallMlflowAppApi")
-        for where in ("other stack", "other project")
-    },
-    # ProjectKeys: kms:* on key/* conditioned on the project tag only, and the default key
-    # policy delegates to IAM: a dev deploy role may delete prod's key.
-    **{
-        f"deploy must deny kms:{a} [deny:other stack]": _github
-        for a in ("ScheduleKeyDeletion", "PutKeyPolicy", "Decrypt")
-    },
-    # ProjectRoles on role/<prefix>-* includes the deploy role itself; no boundary.
-    "deploy must deny iam:PutRolePolicy [deny:own role]": _github,
-    "deploy must deny iam:UpdateAssumeRolePolicy [deny:own role]": _github,
-    "deploy must deny iam:CreateRole [deny:role without boundary]": _github,
-    # GithubOidcProvider: every stack's deploy role manages the account's shared provider.
-    "deploy must deny iam:DeleteOpenIDConnectProvider [deny:shared GitHub OIDC provider]": _github,
-    "deploy must deny iam:AddClientIDToOpenIDConnectProvider [deny:shared GitHub OIDC provider]": (
-        _github
-    ),
-    # The in-cluster MLflow does not proxy artifacts (community chart: proxiedArtifactStorage
-    # defaults to false), so the model server downloads models:/ from S3 mlflow/ itself; its
-    # IRSA role reads models/ only.
-    "serving must allow s3:GetObject [service]": lambda c, s: c["compute"] == "eks",
-}
+# finding -> where it shows (combo, stack). Every finding of issue 13 is fixed (their
+# entries are gone: docs/security.md lists them); what remains belongs to another workstream.
+KNOWN: dict[str, Callable[[Combo, str], bool]] = {}
 # Roles no workload uses (yet), so nothing must be allowed: the unused-grant report lists
 # every statement of theirs (docs/security.md).
 NOTHING_TO_ALLOW: dict[str, Callable[[str], bool]] = {
-    # No program or workflow starts a SageMaker training job: the pipeline trains in the job.
+    # No program or workflow starts a SageMaker training job: the pipeline trains in the job
+    # (issue 14 will).
     "train": lambda combo: True,
-    # `pulumi preview` of a SageMaker program makes no AWS call the provider does not answer
-    # itself (getRegion, getPartition, getPrebuiltEcrImage; GetCallerIdentity needs none).
-    "preview": lambda combo: combo.startswith("sagemaker"),
     # An EKS stack still declares the SageMaker execution and inference roles; nothing runs
     # with them there (tracking is the in-cluster MLflow, serving the cluster's Deployment).
     "exec": lambda combo: combo.startswith("eks"),
     "infer": lambda combo: combo.startswith("eks"),
 }
-CASES = stack_cases()  # every combo's dev, staging, prod; and two `public` stacks
+FIRST = STRUCTURAL_COMBOS[0]
+# every combo's dev, staging, prod and two `public` stacks; the first combo's stacks once
+# more with a self-managed Pulumi backend
+CASES = [
+    *((combo_id(c), c, s) for c, s in stack_cases()),
+    *((combo_id(FIRST) + STATE, FIRST, s) for s in STACKS),
+]
 
 
 @pytest.fixture(scope="module")
-def evaluated(structural_runs: dict[tuple[str, str], StackRun]) -> Evaluated:
-    return evaluate_all({key: stack.run for key, stack in structural_runs.items()})
+def evaluated(
+    structural_runs: dict[tuple[str, str], StackRun], tmp_path_factory: pytest.TempPathFactory
+) -> Evaluated:
+    runs = with_state_variant(structural_runs, tmp_path_factory.mktemp("state"))
+    return evaluate_all(runs)
 
 
-@pytest.mark.parametrize(("combo", "stack"), CASES, ids=[f"{combo_id(c)}-{s}" for c, s in CASES])
+@pytest.mark.parametrize(("key", "combo", "stack"), CASES, ids=[f"{k}-{s}" for k, _, s in CASES])
 def test_every_role_gets_exactly_what_it_must(
-    evaluated: Evaluated, combo: Combo, stack: str
+    evaluated: Evaluated, key: str, combo: Combo, stack: str
 ) -> None:
-    matrix = evaluated.matrices[combo_id(combo), stack]
+    matrix = evaluated.matrices[key, stack]
     REPORT.mkdir(parents=True, exist_ok=True)
-    (REPORT / f"{combo_id(combo)}-{stack}.tsv").write_text(tsv(matrix))
+    (REPORT / f"{key}-{stack}.tsv").write_text(tsv(matrix))
     found = sorted({finding(row) for row in matrix.mismatches()})
     expected = sorted(label for label, where in KNOWN.items() if where(combo, stack))
     assert found == expected

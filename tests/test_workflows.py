@@ -226,11 +226,35 @@ def test_each_role_is_assumed_in_the_environment_it_trusts(
                 if passed:  # a caller of stack-up.yml / release.yml
                     secret = f"AWS_{role.upper()}_ROLE_ARN_{job['with']['stack'].upper()}"
                     assert passed == f"${{{{ secrets.{secret} }}}}", where
-    expected = {"deploy-role", "candidate-role"} | {
-        f"AWS_PREVIEW_ROLE_ARN_{s}" for s in ("DEV", "STAGING", "PROD")
-    }
+    # pull requests preview dev only: their code must not read a reviewed stack's state
+    expected = {"deploy-role", "candidate-role", "AWS_PREVIEW_ROLE_ARN_DEV"}
     # drift.yml, in every project: its check runs only when prod's stack config has monitoring
     assert assumed == expected | {"AWS_MONITOR_ROLE_ARN_PROD"}
+
+
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_the_github_roles_are_assumed_by_the_workflows_their_trust_names(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Reviewed stacks' deploy roles trust only DEPLOY_WORKFLOWS on the default branch, the
+    candidate role only CANDIDATE_WORKFLOWS and the monitor role only MONITOR_WORKFLOWS
+    (job_workflow_ref): a job of another workflow that assumes them would be refused."""
+    from slipway.aws.github import CANDIDATE_WORKFLOWS, DEPLOY_WORKFLOWS, MONITOR_WORKFLOWS
+
+    project = baked[combo_id(combo)]
+    users: dict[str, set[str]] = {
+        "deploy-role": set(),
+        "candidate-role": set(),
+        "AWS_MONITOR_ROLE_ARN_PROD": set(),
+    }
+    for path in workflows(project):
+        for job in load(path)["jobs"].values():
+            for secret in _assumed_roles(job):
+                if secret in users:
+                    users[secret].add(path.name)
+    assert users["deploy-role"] == set(DEPLOY_WORKFLOWS)
+    assert users["candidate-role"] == set(CANDIDATE_WORKFLOWS)
+    assert users["AWS_MONITOR_ROLE_ARN_PROD"] == set(MONITOR_WORKFLOWS)
 
 
 @pytest.mark.parametrize("combo", GITHUB_COMBOS[:1], ids=combo_id)
@@ -922,7 +946,12 @@ def test_ci_setup_prints_every_environment_secret_and_the_pulumi_trust(
     for stack in ("dev", "staging", "prod"):
         assert f"--alias-name alias/churn-model-{stack}-pulumi" in text
         assert f"--stack organization/{stack})" in text
-    assert "urn:pulumi:org" not in text and "slipway does not\n   grant them yet" in text
+    assert "urn:pulumi:org" not in text
+    # the stacks' roles get their own state: each key tagged, the bucket set in each stack
+    for stack in ("dev", "staging", "prod"):
+        assert f"TagKey=environment,TagValue={stack})" in text
+        assert f"--stack organization/{stack} slipway:pulumiStateBucket acme-state" in text
+    assert "aws iam create-open-id-connect-provider" in text
 
 
 def test_drift_check_follows_prods_stack_config(baked: dict[str, Path], tmp_path: Path) -> None:

@@ -298,6 +298,49 @@ def sandbox_destroy(program_dir: Path = PROGRAM_DIR, stack: str = STACK) -> None
     print_destroy(_sandbox_step(lambda: destroy(program_dir, stack)), Console())
 
 
+@app.command()
+def access(
+    online: Annotated[
+        bool,
+        typer.Option("--online", help="Ask IAM (SimulatePrincipalPolicy); needs credentials."),
+    ] = False,
+    stack: Annotated[str, typer.Option("--stack", help="The deployed stack to check.")] = "dev",
+    cwd: Annotated[Path, typer.Option("--cwd", help="The Pulumi program's directory.")] = Path(
+        "infra"
+    ),
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="A `pulumi stack export` file (default: run it)."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region of IAM.")] = None,
+) -> None:
+    """Check a deployed stack's roles against its access matrix with IAM's policy simulator:
+    every request each role must be allowed, and what it must never do (docs: security)."""
+    from slipway.access import online as online_check
+
+    if not online:
+        typer.echo(
+            "error: --online: required; the offline matrix is a test of the slipway "
+            "repository (its IAM engine is not shipped)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        matrix = online_check.check(stack, cwd, export, region)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(2) from None
+    from slipway.access.report import render
+
+    typer.echo(render(matrix, only_mismatches=True))
+    skipped = matrix.not_evaluated()
+    if skipped:
+        typer.echo(f"not evaluated by IAM: {len(skipped)} requests ({skipped[0].decision.error})")
+    mismatches = matrix.mismatches()
+    typer.echo(f"{len(matrix.rows)} requests, {len(mismatches)} mismatches")
+    raise typer.Exit(1 if mismatches else 0)
+
+
 INFRA = typer.Option(
     None,
     "--infra",

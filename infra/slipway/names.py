@@ -25,3 +25,6 @@ DRIFT_METRICS_JOB = "slipway_drift"
 # ECR repository of the model server image on EKS (slipway.eks.serving creates it; the
 # deploy role may push there only).
 MODEL_REPOSITORY = "{prefix}-model"
+# Where the generated Dockerfile copies the project's config/ (config/pipeline.yaml): the
+# EKS drift CronJob runs in an empty working directory and reads its config from there.
+IMAGE_CONFIG_DIR = "/home/app/config"

@@ -27,6 +27,7 @@ OUTPUTS = {
     "inferenceRoleArn",
 {%- if cookiecutter.ci == "github" %}
     "deployRoleArn",
+    "candidateRoleArn",
     "previewRoleArn",
 {%- endif %}
 {%- if cookiecutter.compute == "sagemaker" %}
@@ -57,6 +58,15 @@ MONITORING_OUTPUTS = {
 }
 
 
+{%- if cookiecutter.compute == "eks" %}
+# What you set before `pulumi up` (the stack files leave both unset): the networks that reach
+# the Kubernetes API (here RFC 5737's TEST-NET-3) and, once pushed, the model server image.
+DEPLOYED = {"slipway:apiAccessCidrs": ["203.0.113.0/24"], "slipway:modelImageTag": "0.1.0"}
+{%- else %}
+DEPLOYED: dict[str, object] = {}
+{%- endif %}
+
+
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -64,7 +74,7 @@ def stack(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def run(stack: str) -> ProgramRun:
-    return run_program(INFRA, stack)
+    return run_program(INFRA, stack, config=DEPLOYED)
 
 
 @pytest.fixture(scope="module")
@@ -82,29 +92,54 @@ def _oidc_condition(run: ProgramRun, output: str) -> dict[str, object]:
 
 
 def test_github_roles_trust_one_environment_each(run: ProgramRun, monitoring: bool) -> None:
-    environments = {"deployRoleArn": run.outputs["preset"], "previewRoleArn": "preview"}
+    stack = run.outputs["preset"]
+    environments = {
+        "deployRoleArn": stack,
+        "candidateRoleArn": stack + "-candidate",
+        "previewRoleArn": "preview",
+    }
     if monitoring:
         environments["monitorRoleArn"] = "monitor"
     subject = "repo:{{ cookiecutter.github_repository }}:environment:"  # noqa: E501
     for output, environment in environments.items():
-        assert _oidc_condition(run, output) == {
-            "StringEquals": {
-                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": subject + environment,
-            }
-        }, output
+        condition = _oidc_condition(run, output)["StringEquals"]
+        assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        assert condition["token.actions.githubusercontent.com:sub"] == subject + environment, output
 
 
-def test_an_existing_oidc_provider_is_reused(tmp_path: Path) -> None:
-    existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun) -> None:
+    """An environment GitHub created without protection rules is not enough for staging or
+    prod: the job must also run release.yml or stack-up.yml from main."""
+    condition = _oidc_condition(run, "deployRoleArn")["StringEquals"]
+    reviewed = load_preset(run.outputs["preset"]).reviewed_releases
+    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"  # noqa: E501
+    candidate = _oidc_condition(run, "candidateRoleArn")["StringEquals"]
+    if reviewed:
+        assert condition["token.actions.githubusercontent.com:ref"] == "refs/heads/main"
+        assert condition["token.actions.githubusercontent.com:job_workflow_ref"] == [
+            workflows + "stack-up.yml@refs/heads/main",
+            workflows + "release.yml@refs/heads/main",
+        ]
+        assert candidate["token.actions.githubusercontent.com:job_workflow_ref"] == [
+            workflows + "release.yml@refs/heads/main",
+        ]
+    else:
+        assert "token.actions.githubusercontent.com:ref" not in condition
+        assert "token.actions.githubusercontent.com:ref" not in candidate
+
+
+def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:
+    run = run_program(INFRA, "prod")
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    existing = "arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")
     stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n")
-    reused = run_program(tmp_path / "infra", "prod")
+    reused = run_program(tmp_path / "infra", "prod", config=DEPLOYED)
     assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
     github = [t for t in trusts if "token.actions.githubusercontent.com:sub" in t]
-    assert len(github) == (3 if stack_monitoring(INFRA, "prod") else 2)
+    assert len(github) == (4 if stack_monitoring(INFRA, "prod") else 3)
     assert all(json.loads(t)["Statement"][0]["Principal"]["Federated"] == existing for t in github)
 {%- endif %}
 
@@ -153,7 +188,9 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
     assert (spec["autoscaling"] is not None) is realtime
     assert (spec["monitoring_schedule"] is not None) is (monitoring and realtime)
 {%- endif %}
-    assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == {{ 1 if cookiecutter.ci == "github" else 0 }}
+    # no stack creates the account's GitHub OIDC provider; CI's stacks carry a boundary
+    assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == 0
+    assert counts.get("aws:iam/policy:Policy", 0) {{ ">= 1" if cookiecutter.ci == "github" else "== 0" }}
 {%- if cookiecutter.compute == "eks" %}
     assert counts.get("aws:cloudwatch/metricAlarm:MetricAlarm", 0) == 0
     assert counts.get("kubernetes:apps/v1:Deployment", 0) == 1
@@ -163,7 +200,11 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
     # GitHub roles reach the Kubernetes API only through their access entries (ci=github).
     entries = run.one("eks:index:Cluster").inputs.get("accessEntries") or {}
 {%- if cookiecutter.ci == "github" %}
-    roles = {"deploy": "deployRoleArn", "preview": "previewRoleArn"}
+    roles = {
+        "deploy": "deployRoleArn",
+        "candidate": "candidateRoleArn",
+        "preview": "previewRoleArn",
+    }
     if monitoring:
         roles["monitor"] = "monitorRoleArn"
     assert {k: e["principalArn"] for k, e in entries.items()} == {
@@ -172,6 +213,22 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
 {%- else %}
     assert entries == {}
 {%- endif %}
+
+
+def test_the_stack_says_what_to_set_before_the_first_up() -> None:
+    from slipway.platform import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^slipway:apiAccessCidrs: required with compute eks"):
+        run_program(INFRA, "dev")
+
+
+def test_the_first_up_creates_no_model_server_until_an_image_is_pushed() -> None:
+    api_access = {"slipway:apiAccessCidrs": DEPLOYED["slipway:apiAccessCidrs"]}
+    first = run_program(INFRA, "dev", config=api_access)
+    counts = first.type_counts()
+    assert counts.get("aws:ecr/repository:Repository") == 1
+    assert counts.get("kubernetes:apps/v1:Deployment", 0) == 0
+    assert counts.get("kubernetes:batch/v1:CronJob", 0) == 0
 
 
 def test_every_kubernetes_object_matches_its_schema(run: ProgramRun) -> None:

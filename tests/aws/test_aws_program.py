@@ -28,10 +28,11 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # OIDC provider; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+# the boundary; deploy, candidate and monitor roles (inline), preview role (ViewOnlyAccess)
+GITHUB = {
+    "aws:iam/policy:Policy": 1,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
@@ -47,9 +48,13 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "aws:ec2/eip:Eip": 1,
     "aws:ec2/natGateway:NatGateway": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # node role, MLflow's, the model server's and the EBS CSI driver's IRSA roles
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    # cluster add-ons (metrics-server, aws-ebs-csi-driver) and the encrypted gp3 class
+    "aws:eks/addon:Addon": 2,
+    "kubernetes:storage.k8s.io/v1:StorageClass": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
     "aws:rds/instance:Instance": 1,
     "random:index/randomPassword:RandomPassword": 1,
@@ -94,9 +99,19 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
+        {
+            "aws:iam/rolePolicy:RolePolicy": 3
+        },  # the deploy, candidate and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
-    "eks-realtime-yes-github": [GITHUB, TOPIC, EKS, EKS_OBSERVABILITY],
+    "eks-realtime-yes-github": [
+        GITHUB,
+        TOPIC,
+        EKS,
+        EKS_OBSERVABILITY,
+        # the deploy role's EKS policy (managed: an inline one would outgrow the IAM quota)
+        {"aws:iam/policy:Policy": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1},
+    ],
 }
 
 

@@ -1,5 +1,8 @@
-"""Roles: least privilege (no * on *), scoping to prefixes/key/group, GitHub OIDC trust
-(one exact environment subject per role), the preview and monitor roles."""
+"""Roles: least privilege (no * on *), scoping to prefixes/key, the stack's permissions
+boundary on every role, GitHub OIDC trust (one exact environment subject per role; the deploy
+workflows on the default branch for reviewed stacks), the preview and monitor roles. The
+access matrix (tests/test_access_matrix.py) evaluates these policies with an IAM engine;
+these tests pin their shape."""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import json
 from fnmatch import fnmatchcase
 from typing import Any
 
+import pulumi
 import pytest
 from aws_helpers import policy_of, stack_context, trust_of
+from hook_loader import load_inputs
 from slipway.aws import GithubDeployment, Roles, RolesArgs
 from slipway.aws.roles import VIEW_ONLY_POLICY
 from slipway.names import DRIFT_NAMESPACE
@@ -18,7 +23,9 @@ BUCKET_ARN = "arn:aws:s3:::churn-dev-bucket-1234567"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0000-1111"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-dev-models"
 REPO = "example-org/churn"
-EXISTING_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+EXISTING_PROVIDER = "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+BOUNDARY = "arn:aws:iam::123456789012:policy/churn-{stack}-boundary"
 VIEW_ONLY_ARN = f"arn:aws:iam::aws:policy/{VIEW_ONLY_POLICY}"
 OIDC = "token.actions.githubusercontent.com"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -119,7 +126,8 @@ def _every_statement(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
 def test_no_statement_allows_every_action_on_every_resource(with_github: ProgramRun) -> None:
     names = {name for name, _ in _every_statement(with_github)}
     assert names == {
-        f"churn-dev-{r}-policy" for r in ("exec", "train", "infer", "deploy", "monitor")
+        f"churn-dev-{r}-policy"
+        for r in ("exec", "train", "infer", "deploy", "candidate", "monitor")
     }
     for name, statement in _every_statement(with_github):
         assert "*" not in statement["Action"], f"{name} {statement.get('Sid')}: Action *"
@@ -129,32 +137,43 @@ def test_no_statement_allows_every_action_on_every_resource(with_github: Program
 
 
 @pytest.mark.parametrize(
-    ("role", "reads", "writes"),
+    ("role", "reads", "writes", "lists"),
     [
-        ("churn-dev-train", {"data/"}, {"models/", "mlflow/"}),
-        ("churn-dev-infer", {"models/"}, {"data-capture/"}),
-        ("churn-dev-exec", {"data/", "models/", "data-capture/"}, {"mlflow/", "monitoring/"}),
-        ("churn-dev-monitor", {"data-capture/", "mlflow/"}, set()),
+        ("churn-dev-train", {"data/"}, {"models/", "mlflow/"}, True),
+        ("churn-dev-infer", {"models/"}, {"data-capture/"}, False),
+        ("churn-dev-exec", {"data/", "models/", "data-capture/"}, {"mlflow/", "monitoring/"}, True),
+        ("churn-dev-monitor", {"data-capture/", "mlflow/"}, set(), True),
     ],
 )
 def test_object_access_is_scoped_to_prefixes(
-    with_github: ProgramRun, role: str, reads: set[str], writes: set[str]
+    with_github: ProgramRun, role: str, reads: set[str], writes: set[str], lists: bool
 ) -> None:
     by_sid = {s["Sid"]: s for s in policy_of(with_github, role)}
     as_prefixes = lambda arns: {a.removeprefix(BUCKET_ARN + "/").removesuffix("*") for a in arns}  # noqa: E731
     assert as_prefixes(by_sid.get("WriteObjects", {}).get("Resource", [])) == writes
     assert as_prefixes(by_sid["ReadObjects"]["Resource"]) == reads | writes
-    assert by_sid["ListOwnPrefixes"]["Resource"] == [BUCKET_ARN]
-    condition = by_sid["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
-    assert {p.removesuffix("*") for p in condition} == reads | writes
+    # an endpoint reads one model.tar.gz and writes capture objects: it lists nothing
+    assert ("ListOwnPrefixes" in by_sid) == lists
+    if lists:
+        assert by_sid["ListOwnPrefixes"]["Resource"] == [BUCKET_ARN]
+        condition = by_sid["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
+        assert {p.removesuffix("*") for p in condition} == reads | writes
+    # only SageMaker's own jobs (execution role) look the bucket's region up
+    assert ("BucketLocation" in by_sid) == (role == "churn-dev-exec")
 
 
-def test_only_the_execution_role_uses_the_model_package_group(with_github: ProgramRun) -> None:
-    exec_sids = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-exec")}
-    packages = GROUP_ARN.replace("model-package-group/", "model-package/") + "/*"
-    assert exec_sids["UseModelPackageGroup"]["Resource"] == [GROUP_ARN, packages]
-    for role in ("churn-dev-train", "churn-dev-infer", "churn-dev-monitor"):
-        assert "UseModelPackageGroup" not in {s["Sid"] for s in policy_of(with_github, role)}
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_no_data_role_uses_the_model_registry_and_the_candidate_role_never_approves(
+    stack: str,
+) -> None:
+    """Only the deploy role approves (job `release`, after a reviewer: docs/promotion.md)."""
+    run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
+    for role in ("exec", "train", "infer", "monitor", "candidate"):
+        allowed = [s for s in policy_of(run, f"churn-{stack}-{role}") if s["Effect"] == "Allow"]
+        assert [a for s in allowed for a in s["Action"] if "ModelPackage" in a] == [], role
+    [denial] = [s for s in policy_of(run, f"churn-{stack}-candidate") if s["Effect"] == "Deny"]
+    assert denial["Action"] == ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"]
+    assert denial["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}
 
 
 def test_sagemaker_roles_trust_sagemaker_of_this_account_only(with_github: ProgramRun) -> None:
@@ -164,21 +183,39 @@ def test_sagemaker_roles_trust_sagemaker_of_this_account_only(with_github: Progr
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_each_github_role_trusts_exactly_one_environment_subject(stack: str) -> None:
+def test_each_github_role_trusts_one_environment_and_reviewed_stacks_one_branch(
+    stack: str,
+) -> None:
     run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
-    provider = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert provider.inputs["url"] == f"https://{OIDC}"
-    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-    expected = {"deploy": stack, "preview": "preview", "monitor": "monitor"}
-    for role, environment in expected.items():
+    # no stack creates the account's GitHub OIDC provider: an administrator does, once
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    main = "refs/heads/main"
+    workflows = lambda *names: [f"{REPO}/.github/workflows/{n}@{main}" for n in names]  # noqa: E731
+    pinned = {"ref": main}
+    expected = {
+        "deploy": (
+            stack,
+            {**pinned, "job_workflow_ref": workflows("stack-up.yml", "release.yml")}
+            if stack != "dev"
+            else {},
+        ),
+        "candidate": (
+            f"{stack}-candidate",
+            {**pinned, "job_workflow_ref": workflows("release.yml")} if stack != "dev" else {},
+        ),
+        "preview": ("preview", {}),
+        "monitor": ("monitor", {**pinned, "job_workflow_ref": workflows("drift.yml")}),
+    }
+    for role, (environment, claims) in expected.items():
         [trust] = trust_of(run, f"churn-{stack}-{role}")
-        assert trust["Principal"] == {"Federated": provider.state["arn"]}
+        assert trust["Principal"] == {"Federated": PROVIDER}
         assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
-        # StringEquals only: no StringLike, so no wildcard can widen the subject.
+        # StringEquals only: no StringLike, so no wildcard can widen a claim.
         assert trust["Condition"] == {
             "StringEquals": {
                 f"{OIDC}:aud": "sts.amazonaws.com",
                 f"{OIDC}:sub": f"repo:{REPO}:environment:{environment}",
+                **{f"{OIDC}:{claim}": value for claim, value in claims.items()},
             }
         }, role
         assert "*" not in json.dumps(trust["Condition"]), role
@@ -187,21 +224,80 @@ def test_each_github_role_trusts_exactly_one_environment_subject(stack: str) -> 
         assert outputs[f"{role}_role_arn"] == run.named(f"churn-{stack}-{role}").state["arn"]
 
 
-def test_existing_oidc_provider_is_reused_not_created() -> None:
+def test_a_named_oidc_provider_is_trusted_instead() -> None:
     run = _run(GithubDeployment(REPO, oidc_provider_arn=EXISTING_PROVIDER, drift_monitor=True))
-    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     for role in ("deploy", "preview", "monitor"):
         [trust] = trust_of(run, f"churn-dev-{role}")
         assert trust["Principal"] == {"Federated": EXISTING_PROVIDER}
-    # the deploy role manages the provider only where the stack owns it
-    assert "GithubOidcProvider" not in {s["Sid"] for s in policy_of(run, "churn-dev-deploy")}
 
 
-def test_a_stack_that_creates_the_provider_may_manage_it(with_github: ProgramRun) -> None:
-    by_sid = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-deploy")}
-    assert by_sid["GithubOidcProvider"]["Resource"] == [
-        f"arn:aws:iam::123456789012:oidc-provider/{OIDC}"
+def test_no_role_may_change_the_github_oidc_provider(with_github: ProgramRun) -> None:
+    for name, statement in _every_statement(with_github):
+        if statement["Effect"] == "Allow":
+            assert not any("OpenIDConnectProvider" in a for a in statement["Action"]), name
+    [guard] = [s for s in _boundary(with_github) if s["Sid"] == "GuardGithubOidc"]
+    assert (guard["Effect"], guard["Resource"]) == ("Deny", [PROVIDER])
+
+
+def _boundary(run: ProgramRun) -> list[dict[str, Any]]:
+    return list(iter_policy_statements(run.one("aws:iam/policy:Policy").inputs["policy"]))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_role_carries_the_stack_boundary_which_guards_escalation(stack: str) -> None:
+    run = _run(GithubDeployment(REPO, drift_monitor=True), stack)
+    boundary = run.one("aws:iam/policy:Policy")
+    assert boundary.inputs["name"] == f"churn-{stack}-boundary"
+    arn = BOUNDARY.format(stack=stack)
+    for role in run.of_type("aws:iam/role:Role"):
+        assert role.inputs["permissionsBoundary"] == arn, role.name
+    by_sid = {s["Sid"]: s for s in _boundary(run)}
+    required = by_sid["GuardBoundary"]
+    assert "iam:CreateRole" in required["Action"]
+    assert required["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": arn}}
+    assert "iam:DeleteRolePermissionsBoundary" in by_sid["GuardPolicies"]["Action"]
+    assert by_sid["GuardDeployRoles"]["Resource"] == [
+        f"arn:aws:iam::123456789012:role/churn-{stack}-deploy-*"
     ]
+    # the deploy role also denies changes to its own role, by its exact ARN
+    [own] = [s for s in policy_of(run, f"churn-{stack}-deploy") if s["Sid"] == "ProtectOwnRole"]
+    assert own["Effect"] == "Deny"
+    assert own["Resource"] == [run.named(f"churn-{stack}-deploy").state["arn"]]
+    assert "iam:PutRolePolicy" in [a.replace("Put*", "PutRolePolicy") for a in own["Action"]]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+@pytest.mark.parametrize("public_api", [False, True], ids=["", "public"])
+@pytest.mark.parametrize("eks", [False, True], ids=["sagemaker", "eks"])
+def test_the_boundary_fits_iam_quota_for_the_longest_names(
+    eks: bool, public_api: bool, stack: str
+) -> None:
+    """The longest project slug, the longest S3 bucket name for the state (63)."""
+    project = "p" * load_inputs().MAX_SLUG
+    run = run_pulumi(
+        lambda: Roles(
+            f"{project}-{stack}",
+            RolesArgs(
+                stack_context(stack, project=project),
+                bucket_arn=f"arn:aws:s3:::{project}-{stack}-bucket-1234567",
+                kms_key_arn=KEY_ARN,
+                model_package_group_arn=GROUP_ARN,
+                github=GithubDeployment(
+                    REPO, drift_monitor=True, eks_cluster=eks, state_bucket="x" * 63
+                ),
+                public_api=public_api,
+            ),
+        )
+    )
+    for managed in run.of_type("aws:iam/policy:Policy"):
+        assert len("".join(managed.inputs["policy"].split())) <= 6144, managed.name
+
+
+def test_a_policy_over_the_iam_quota_fails_the_program() -> None:
+    from slipway.aws import policy
+
+    with pytest.raises(Exception, match=r"policy: \d+ characters, IAM allows 10 "):
+        run_pulumi(lambda: pulumi.export("p", policy.document({"Sid": "x" * 20}, limit=10)))
 
 
 @pytest.mark.parametrize(
@@ -222,6 +318,8 @@ def test_a_stack_that_creates_the_provider_may_manage_it(with_github: ProgramRun
             },
             "githubOidcProviderArn",
         ),
+        ({"repository": REPO, "default_branch": "main..x"}, "githubDefaultBranch"),
+        ({"repository": REPO, "state_bucket": "No_Such"}, "pulumiStateBucket"),
     ],
 )
 def test_bad_github_settings_are_refused_naming_the_field(
@@ -249,6 +347,36 @@ def test_preview_role_is_view_only_access_and_nothing_else(with_github: ProgramR
     assert len(with_github.of_type(ATTACHMENT)) == 1
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_with_a_self_managed_backend_each_role_reaches_its_own_stack_state(stack: str) -> None:
+    run = _run(GithubDeployment(REPO, drift_monitor=True, state_bucket="org-state"), stack)
+    objects = "arn:aws:s3:::org-state/.pulumi/"
+
+    def sids(role: str) -> dict[str, dict[str, Any]]:
+        return (
+            {s["Sid"]: s for s in policy_of(run, f"churn-{stack}-{role}")}
+            if role != "preview" or stack == "dev"
+            else {}
+        )
+
+    deploy = sids("deploy")
+    assert deploy["WriteStackState"]["Resource"] == [
+        f"{objects}stacks/churn/{stack}.json*",
+        f"{objects}history/churn/{stack}/*",
+        f"{objects}backups/churn/{stack}/*",
+        f"{objects}journal/churn/{stack}/*",
+        f"{objects}locks/organization/churn/{stack}/*",
+    ]
+    assert deploy["DecryptStackSecrets"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/churn-{stack}-pulumi"}
+    }
+    monitor = sids("monitor")
+    assert "WriteStackState" not in monitor and "DecryptStackSecrets" not in monitor
+    # a pull request's preview runs unreviewed code: it reads dev's state, never prod's
+    preview = sids("preview")
+    assert ("DecryptStackSecrets" in preview) == (stack == "dev")
+
+
 def test_view_only_access_has_no_write_or_data_read_actions(view_only_actions: list[str]) -> None:
     assert len(view_only_actions) > 100
     writes = [a for a in view_only_actions if a.split(":", 1)[1].startswith(WRITE_VERBS)]
@@ -268,17 +396,15 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
     statements = policy_of(run, "churn-dev-deploy")
 
     def granting(action: str) -> list[dict[str, Any]]:
-        return [s for s in statements if any(fnmatchcase(action, a) for a in s["Action"])]
+        return [
+            s
+            for s in statements
+            if s["Effect"] == "Allow" and any(fnmatchcase(action, a) for a in s["Action"])
+        ]
 
-    eks_policies = [
-        "AmazonEKSClusterPolicy",
-        "AmazonEKSWorkerNodePolicy",
-        "AmazonEKS_CNI_Policy",
-        "AmazonEC2ContainerRegistryReadOnly",
-    ]
-    attachable = [VIEW_ONLY_ARN, *(f"arn:aws:iam::aws:policy/{p}" for p in eks_policies if eks)]
+    # the EKS node and cluster roles' policies are attached by an administrator's `pulumi up`
     assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [
-        {"ArnEquals": {"iam:PolicyARN": attachable}}
+        {"ArnEquals": {"iam:PolicyARN": VIEW_ONLY_ARN}}
     ]
     services = (
         ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else ["sagemaker.amazonaws.com"]
@@ -286,33 +412,38 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
     [passing] = granting("iam:PassRole")
     assert passing["Resource"] == ["arn:aws:iam::123456789012:role/churn-dev-*"]
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": services}}
+    # the EKS parts of `pulumi up` are a managed policy of their own (inline policies of one
+    # role hold at most 10,240 characters)
+    attached = [a.inputs["policyArn"] for a in run.of_type(ATTACHMENT)]
+    eks_policy = "arn:aws:iam::123456789012:policy/churn-dev-deploy-eks"
+    assert (eks_policy in attached) == eks
 
 
-def test_monitor_role_reads_and_puts_drift_metrics_only(with_github: ProgramRun) -> None:
-    by_sid = {s["Sid"]: s for s in policy_of(with_github, "churn-dev-monitor")}
-    metrics = by_sid["PutDriftMetrics"]
-    assert metrics["Action"] == ["cloudwatch:PutMetricData"]
-    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}}
+@pytest.mark.parametrize("eks", [False, True], ids=["sagemaker", "eks"])
+def test_monitor_role_reads_and_puts_drift_metrics_only(eks: bool) -> None:
+    run = _run(GithubDeployment(REPO, drift_monitor=True, eks_cluster=eks))
+    by_sid = {s["Sid"]: s for s in policy_of(run, "churn-dev-monitor")}
     assert by_sid["DecryptWithProjectKey"]["Action"] == ["kms:Decrypt"]
     assert by_sid["DecryptWithProjectKey"]["Resource"] == [KEY_ARN]
     others = [a for sid, s in by_sid.items() if sid != "PutDriftMetrics" for a in s["Action"]]
     assert [a for a in others if a.split(":", 1)[1].startswith(WRITE_VERBS)] == []
-    mlflow = by_sid["ReadStackMlflow"]
-    assert mlflow["Condition"] == {
-        "StringEquals": {
-            "aws:ResourceTag/project": "churn",
-            "aws:ResourceTag/environment": "dev",
-        }
-    }
-    assert by_sid["FindStackCluster"]["Resource"] == [
-        "arn:aws:eks:us-east-1:123456789012:cluster/churn-dev"
-    ]
+    if eks:  # the cluster's drift CronJob publishes; drift.yml port-forwards to MLflow
+        assert "PutDriftMetrics" not in by_sid
+        assert by_sid["FindStackCluster"]["Resource"] == [
+            "arn:aws:eks:us-east-1:123456789012:cluster/churn-dev"
+        ]
+    else:
+        metrics = by_sid["PutDriftMetrics"]
+        assert metrics["Action"] == ["cloudwatch:PutMetricData"]
+        assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": DRIFT_NAMESPACE}}
+        assert "FindStackCluster" not in by_sid
 
 
 def test_no_github_no_oidc_provider_nor_github_roles() -> None:
     run = _run(None)
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     assert run.of_type(ATTACHMENT) == []
+    assert run.of_type("aws:iam/policy:Policy") == []  # no CI, no boundary
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
         "churn-dev-exec",
         "churn-dev-infer",
@@ -323,6 +454,7 @@ def test_no_github_no_oidc_provider_nor_github_roles() -> None:
 def test_no_monitor_role_without_drift_monitor() -> None:
     run = _run(GithubDeployment(REPO))
     assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
+        "churn-dev-candidate",
         "churn-dev-deploy",
         "churn-dev-exec",
         "churn-dev-infer",

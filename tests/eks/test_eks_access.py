@@ -67,13 +67,15 @@ def test_each_github_role_gets_its_policy_in_its_namespaces_only(
 ) -> None:
     arn = {
         role: with_monitor.named(f"churn-dev-{role}").state["arn"]
-        for role in ("deploy", "preview", "monitor")
+        for role in ("deploy", "preview", "monitor", "candidate")
     }
     assert _grants(with_monitor) == {
         # stack-up.yml: pulumi up installs Namespaces, CRDs, ClusterRoles (cluster-wide)
         "deploy": (arn["deploy"], ADMIN, "cluster", [], []),
         # drift.yml: port-forward to MLflow through the group's Role only (no Edit: Secrets)
         "monitor": (arn["monitor"], None, "", [], [PORT_FORWARD_GROUP]),
+        # release.yml's job candidate: the same, to train and register in MLflow
+        "candidate": (arn["candidate"], None, "", [], [PORT_FORWARD_GROUP]),
         # pulumi preview: reads the flavor's objects
         "preview": (arn["preview"], VIEW, "namespace", ["mlflow", "monitoring", "serving"], []),
     }
@@ -151,7 +153,7 @@ def test_a_wider_port_forward_role_is_caught(
 
 def test_no_monitor_entry_without_the_monitor_role(eks_infra: Path, tmp_path: Path) -> None:
     run = _with_github(eks_infra, tmp_path / "infra", monitoring=False)
-    assert sorted(_entries(run)) == ["deploy", "preview"]
+    assert sorted(_entries(run)) == ["candidate", "deploy", "preview"]
 
 
 def test_no_access_entries_without_ci(eks_run: ProgramRun) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from evaluation_records import evaluation_report
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from program_runs import STACKS, StackRun
 from slipway.access import recorder
+from slipway.access.expectations import expectations
+from slipway.access.release import FIRST, Release, release_requests
 from slipway.access.request import read_jsonl
+from slipway.access.stack import stack_access
 from slipway.deploy import StackOutputs, deploy_champion
 from slipway.deploy.spec import RUNTIME_OWNED
 from slipway.rehearsal import Outcome
@@ -172,6 +176,39 @@ def test_the_release_requests_of_the_deploy_role_are_kept(first_up: FirstUp) -> 
     made = {(r.action, r.resource) for r in requests}
     assert ("sagemaker:CreateEndpoint", endpoint) in made
     assert any(a == "application-autoscaling:RegisterScalableTarget" for a, _ in made)
+
+
+def test_the_access_matrix_expects_exactly_what_the_release_makes(first_up: FirstUp) -> None:
+    """The deploy role's must-allow rows of the IAM matrix name every request the release
+    made (so the engine checks each), and the release made every first-release call of
+    slipway.access.release's table (so the table is not stale). A recorded resource may
+    end in ``/*``: a package's version is not known before CreateModelPackage."""
+    run = first_up.first.run
+    stack = stack_access(run, "churn-model", "dev")
+    made = {(r.action, r.resource) for r in read_jsonl(release_log(first_up.infra))}
+    allowed = {
+        (e.request.action, e.request.resource)
+        for e in expectations(stack, run)
+        if e.role == "deploy" and e.allow
+    }
+
+    def matches(resource: str, recorded: str) -> bool:
+        return resource == recorded or (recorded.endswith("/*") and fnmatchcase(resource, recorded))
+
+    def unmatched(recorded: set[tuple[str, str]], table: set[tuple[str, str]]) -> list[Any]:
+        return sorted(
+            (a, r) for a, r in recorded if not any(a == ta and matches(tr, r) for ta, tr in table)
+        )
+
+    assert unmatched(made, allowed) == []
+    first = {
+        (r.action, r.resource)
+        for _, r in release_requests(stack, Release("churn", "1"))
+        if r.origin == f"release:{FIRST}"
+    }
+    assert [
+        (a, r) for a, r in sorted(first) if not any(a == ma and matches(r, mr) for ma, mr in made)
+    ] == []
 
 
 def test_the_readme_first_deploy_follows_the_rehearsed_order(first_up: FirstUp) -> None:

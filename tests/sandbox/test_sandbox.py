@@ -16,6 +16,7 @@ from slipway.sandbox.appliers import APPLIERS
 from slipway.sandbox.contents import emulator_contents
 from slipway.sandbox.server import AwsClients, EmulatedAws
 from slipway.sandbox.state import SandboxState, state_dir
+from stack_config import configure_eks
 from typer.testing import CliRunner
 
 MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
@@ -23,7 +24,7 @@ MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
     project = cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=str(tmp))
-    return Path(project) / "infra"
+    return configure_eks(Path(project) / "infra")
 
 
 @pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)
@@ -52,6 +53,8 @@ def test_apply_then_destroy(
     # read-backs: encryption, public access block, trust policies
     props = {c.prop.split("[")[0] for c in report.checks}
     assert {"sseAlgorithm", "kmsMasterKeyId", "blockPublicAcls", "assumeRolePolicy"} <= props
+    # with CI, every role of the stack carries its permissions boundary, read back from moto
+    assert ("permissionsBoundary" in props) == (combo["ci"] == "github")
     assert report.checks and report.failed_checks == []
 
     gone = destroy(infra, "dev")

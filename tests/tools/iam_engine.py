@@ -58,6 +58,7 @@ class IamSimulate:
                 "identityPolicies": [ref(n, d) for n, d in case.identity],
                 "permissionBoundaries": [ref(n, d) for n, d in case.boundary],
                 "resourcePolicy": ref(*case.resource_policy) if case.resource_policy else None,
+                "documentedKeys": case.documented_keys,
             }
             fingerprint = json.dumps(entry, sort_keys=True)
             if fingerprint not in slots:

@@ -3,7 +3,7 @@
 // batch: {"policies": {"<id>": <policy document>, ...},
 //         "cases": [{"id", "principal", "action", "resource", "accountId", "context",
 //                    "identityPolicies": ["<id>", ...], "resourcePolicy": "<id>" | null,
-//                    "permissionBoundaries": ["<id>", ...]}]}
+//                    "permissionBoundaries": ["<id>", ...], "documentedKeys": false}]}
 // (policies are sent once and referenced by id: a matrix reuses each a few hundred times).
 // One output line per case: {"id", "decision": "Allowed" | "ExplicitlyDenied" |
 // "ImplicitlyDenied" | "Error", "grants": [...], "denials": [...], "errors": "...",
@@ -28,6 +28,48 @@ function load() {
   }
 }
 
+// "documentedKeys": the request's condition keys are documented by AWS outside the service
+// authorization reference (an OIDC token's <issuer>:sub and :aud), which runSimulation would
+// drop as unknown for the action. Such a case goes to the engine's core authorize() with
+// the context as given (what the package's runUnsafeSimulation does, minus its missing
+// resource policy name).
+function coreAuthorize(c, policies) {
+  const dir = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const { loadPolicy } = require(require.resolve("@cloud-copilot/iam-policy", { paths: [moduleRoot] }));
+  const core = require(path.join(dir, "core_engine", "CoreSimulatorEngine.js"));
+  const { RequestContextImpl } = require(path.join(dir, "requestContext.js"));
+  const { AwsRequestImpl } = require(path.join(dir, "request", "request.js"));
+  const { DiscoveryContextKeyConstraints } = require(
+    path.join(dir, "context_keys", "discoveryContextKeyConstraints.js")
+  );
+  const request = new AwsRequestImpl(
+    c.principal,
+    { resource: c.resource, accountId: c.accountId },
+    c.action,
+    new RequestContextImpl(c.context || {})
+  );
+  const load = (ids, kind) => named(policies, ids, kind).map((p) => loadPolicy(p.policy, { name: p.name }));
+  return core.authorize({
+    request,
+    sessionPolicy: undefined,
+    identityPolicies: load(c.identityPolicies, "identity policy"),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: c.resourcePolicy
+      ? loadPolicy(policies[c.resourcePolicy], { name: c.resourcePolicy })
+      : undefined,
+    permissionBoundaries: c.permissionBoundaries?.length
+      ? load(c.permissionBoundaries, "permissions boundary")
+      : undefined,
+    vpcEndpointPolicies: undefined,
+    simulationParameters: {
+      simulationMode: "Strict",
+      discoveryContextKeyConstraints: new DiscoveryContextKeyConstraints([]),
+    },
+    serviceSettings: { s3: {} },
+  });
+}
+
 async function readStdin() {
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
@@ -42,6 +84,17 @@ function named(policies, ids, kind) {
 }
 
 async function evaluate(engine, policies, c) {
+  if (c.documentedKeys) {
+    const analysis = coreAuthorize(c, policies);
+    return {
+      id: c.id,
+      resource: c.resource,
+      decision: analysis.result,
+      grants: engine.getGrantReasons(analysis),
+      denials: engine.getDenialReasons(analysis),
+      ignoredContextKeys: [],
+    };
+  }
   // An action without resource-level permissions is authorized on "*" only.
   const [service, name] = c.action.split(":");
   const resource = (await engine.isWildcardOnlyAction(service, name)) ? "*" : c.resource;
@@ -84,9 +137,24 @@ async function evaluate(engine, policies, c) {
   };
 }
 
+// A matrix asks about the same resource for many roles: the resource type of an ARN is
+// looked up once per (service, action, resource), not once per request.
+function memoizeResourceTypes() {
+  const dir = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const module = require(path.join(dir, "simulation_engine", "resourceTypes.js"));
+  const lookup = module.getResourceTypesForAction;
+  const seen = new Map();
+  module.getResourceTypesForAction = (service, action, resource) => {
+    const key = `${service}\u0000${action}\u0000${resource}`;
+    if (!seen.has(key)) seen.set(key, lookup(service, action, resource));
+    return seen.get(key);
+  };
+}
+
 async function main() {
   const engine = load();
   if (engine === null) return 2;
+  memoizeResourceTypes();
   let batch;
   try {
     batch = JSON.parse(await readStdin());

@@ -2,114 +2,93 @@
 
 Must allow:
 * ``deploy``: ``pulumi up`` of every declared resource (the actions of
-  ``slipway.aws.deploy_permissions.RESOURCE_ACTIONS`` on that resource, with its tags);
+  ``slipway.aws.deploy_permissions.RESOURCE_ACTIONS`` on that resource, with its tags),
+  but what only an administrator's `pulumi up` may do (``administrator_only``: must deny);
+  the release (``slipway.access.release``: the image push, and on SageMaker the deploy
+  runtime's calls on what ``pulumi up`` leaves to it, read from the ``serving`` spec);
 * every workload's recorded requests (``recorded``: JSON lines of ``slipway.access.recorder``,
   with the stack's names in place of the rehearsal's);
-* what each role's job needs from MLflow and what AWS services do with the roles
-  (``slipway.access.services``, cited);
+* what each role's job needs (``slipway.access.workloads``), what AWS services do with the
+  roles (``slipway.access.services``, cited), who may assume the GitHub roles
+  (``slipway.access.trust``);
 * the public API's proxy and load balancer controller (``slipway.access.public_api``).
 
-Must deny (generated): any request on another stack's or another project's resources, a
-role changing its own policies or trust, creating a role without the permissions boundary,
-reading secrets, changing the account's GitHub OIDC provider.
+Must deny (generated, ``slipway.access.denials``): any request on another stack's or another
+project's resources, a role changing its own policies or trust, creating a role without the
+permissions boundary, reading secrets, changing the account's GitHub OIDC provider; the
+workloads' and the trusts' own must-deny rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from fnmatch import fnmatchcase
 
+from slipway.access.denials import foreign_requests, self_requests
 from slipway.access.matrix import Expectation
-from slipway.access.public_api import foreign_public_api, public_api_requests
+from slipway.access.public_api import public_api_requests
+from slipway.access.release import release_requests
 from slipway.access.request import AccessRequest
-from slipway.access.services import s3_object, service_requests
-from slipway.access.stack import StackAccess, StackResource
-from slipway.aws.deploy_permissions import NO_RESOURCE, RESOURCE_ACTIONS
+from slipway.access.services import service_requests
+from slipway.access.stack import Role, StackAccess, StackResource, uuid_like
+from slipway.access.trust import trust_requests
+from slipway.access.workloads import MLFLOW_CALLS, workload_requests
+from slipway.aws.boundary import BOUNDED_CHANGES
+from slipway.aws.deploy_permissions import (
+    ADMINISTRATOR_ONLY,
+    NO_RESOURCE,
+    REMOTE_CHILDREN,
+    RESOURCE_ACTIONS,
+)
+from slipway.aws.deploy_policy import EC2_TAGGED_CREATES, ROLE_CHANGES
+from slipway.presets import load_preset
 from slipway.testing import ProgramRun, RecordedResource
 
-GITHUB_OIDC = "token.actions.githubusercontent.com"
+__all__ = ["MLFLOW_CALLS", "expectations", "other_project", "record_placeholders", "retarget"]
+
 # Which role runs each recorded workload (the GitHub environment or service account).
 WORKLOAD_ROLES = {
     "deploy-flow": ("deploy",),  # release.yml: `deploy` (slipway.deploy)
     "drift-monitor": ("monitor", "drift"),  # drift.yml and the EKS drift CronJob
     "capture-writer": ("serving",),  # the EKS model server's request capture
 }
-# Which MLflow calls each role's job makes (MLflow client API -> the REST call IAM names).
-MLFLOW_CALLS = {
-    # release.yml `pipeline run`: train, track, gate, register, alias the champion
-    "deploy": (
-        "GetExperimentByName",
-        "CreateExperiment",
-        "CreateRun",
-        "LogBatch",
-        "UpdateRun",
-        "CreateRegisteredModel",
-        "CreateModelVersion",
-        "SetRegisteredModelAlias",
-        "GetModelVersionByAlias",
-    ),
-    # drift.yml `monitor`: the champion's reference profile
-    "monitor": ("GetModelVersionByAlias", "GetRun", "ListArtifacts"),
-}
 SERVICE_LINKED = {
     "aws:appautoscaling/target:Target": "sagemaker.application-autoscaling.amazonaws.com",
     "aws:eks/cluster:Cluster": "eks.amazonaws.com",
     "aws:eks/nodeGroup:NodeGroup": "eks-nodegroup.amazonaws.com",
+    "aws:rds/instance:Instance": "rds.amazonaws.com",
 }
 PASSED_TO = {
     "sagemaker": "sagemaker.amazonaws.com",
     "eks": "eks.amazonaws.com",
     "lambda": "lambda.amazonaws.com",
 }
-ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn", "role")
+# The action that creates a resource of a type, where it is not Create<Kind>.
+CREATES = {
+    "aws:ec2/eip:Eip": "AllocateAddress",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "CreateEndpointConfig",
+    "aws:rds/instance:Instance": "CreateDBInstance",
+    "aws:rds/subnetGroup:SubnetGroup": "CreateDBSubnetGroup",
+    "aws:eks/nodeGroup:NodeGroup": "CreateNodegroup",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "CreateOpenIDConnectProvider",
+}
+# Actions authorized on a second resource besides the declared one: the new security group
+# rule, the engine's default parameter and option groups of a database.
+RULE = "arn:aws:ec2:{region}:{account}:security-group-rule/sgr-1"
+SECOND_RESOURCES = {
+    "ec2:AuthorizeSecurityGroupIngress": RULE,
+    "ec2:AuthorizeSecurityGroupEgress": RULE,
+    "rds:CreateDBInstance": "arn:aws:rds:{region}:{account}:pg:default.postgres16",
+    "rds:ModifyDBInstance": "arn:aws:rds:{region}:{account}:og:default:postgres-16",
+}
+CREATED_IN_CLUSTER = {"eks:CreateAddon", "eks:CreateAccessEntry", "eks:CreateNodegroup"}
+ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn", "serviceAccountRoleArn", "role")
 # EC2 resource types whose ARN name differs from the Pulumi type (service authorization
 # reference, "Resource types defined by Amazon EC2").
 EC2_TYPES = {"ec2/eip": "elastic-ip", "ec2/natGateway": "natgateway"}
-# What no role may do to another stack's resource, by resource type.
-FOREIGN_ACTIONS: dict[str, tuple[str, ...]] = {
-    "aws:kms/key:Key": ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:Decrypt"),
-    "aws:s3/bucket:Bucket": ("s3:PutBucketPolicy", "s3:DeleteBucket"),
-    "aws:sagemaker/endpoint:Endpoint": (
-        "sagemaker:UpdateEndpoint",
-        "sagemaker:DeleteEndpoint",
-        "sagemaker:InvokeEndpoint",
-    ),
-    "aws:sagemaker/mlflowApp:MlflowApp": (
-        "sagemaker:DeleteMlflowApp",
-        "sagemaker:CallMlflowAppApi",
-    ),
-    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": (
-        "sagemaker:DeleteMlflowTrackingServer",
-        "sagemaker-mlflow:CreateRegisteredModel",
-        "sagemaker-mlflow:GetModelVersionByAlias",
-    ),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker:DeleteModelPackageGroup",),
-    "aws:iam/role:Role": (
-        "iam:PutRolePolicy",
-        "iam:UpdateAssumeRolePolicy",
-        "iam:DeleteRole",
-        "iam:PassRole",
-    ),
-    "aws:ecr/repository:Repository": ("ecr:PutImage", "ecr:DeleteRepository"),
-    "aws:sns/topic:Topic": ("sns:Publish", "sns:DeleteTopic"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch:DeleteAlarms",),
-    "aws:lambda/function:Function": ("lambda:UpdateFunctionCode", "lambda:InvokeFunction"),
-    "aws:cognito/userPool:UserPool": ("cognito-idp:DeleteUserPool",),
-    "aws:cloudwatch/logGroup:LogGroup": ("logs:DeleteLogGroup",),
-    "aws:wafv2/webAcl:WebAcl": ("wafv2:DeleteWebACL", "wafv2:AssociateWebACL"),
-}
-FOREIGN_OBJECTS = ("data/x.csv", "models/x/model.tar.gz")
-OWN_ROLE_ACTIONS = (
-    "iam:PutRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-)
-ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
 # Services the engine cannot evaluate: API Gateway V2 (HTTP APIs) shares the ``apigateway``
 # prefix with REST APIs, and the engine's data (iam-data 0.21.202609261) gives its actions
 # only REST API resource types ("no.resource.types" on /apis/...). Their grants are checked
@@ -131,6 +110,7 @@ def expectations(
     whose resources its roles must not touch)."""
     found: list[Expectation] = []
     seen: set[tuple[str, tuple[str, str, str, str], bool]] = set()
+    reviewed = load_preset(str(run.outputs.get("preset", stack.environment))).reviewed_releases
 
     def add(role: str, request: AccessRequest, allow: bool, why: str) -> None:
         if role not in stack.roles or request.action.split(":")[0] in UNEVALUATED_SERVICES:
@@ -140,12 +120,16 @@ def expectations(
             seen.add(key)
             found.append(Expectation(role, request, allow, why))
 
-    for request in deploy_requests(stack, run):
-        add("deploy", request, True, request.origin)
+    for request, allow in deploy_requests(stack, run):
+        add("deploy", request, allow, request.origin)
     for role, request in service_requests(stack, run):
         add(role, request, True, request.origin)
-    for role, request in workload_requests(stack):
+    for role, request in release_requests(stack):
         add(role, request, True, request.origin)
+    for role, request, allow in workload_requests(stack, reviewed):
+        add(role, request, allow, request.origin)
+    for role, request, allow in trust_requests(stack, reviewed):
+        add(role, request, allow, request.origin)
     for role, request in public_api_requests(stack, run):
         add(role, request, True, request.origin)
     for workload, requests in (recorded or {}).items():
@@ -154,62 +138,174 @@ def expectations(
                 add(role, request, True, f"recorded:{workload}")
     for role in sorted(stack.roles):
         for other in others:
-            for request in foreign_requests(other):
-                add(role, request, False, f"deny:{other.prefix}")
+            for request in foreign_requests(other, stack):
+                add(role, request, False, request.origin)
         for request in self_requests(stack, role):
             add(role, request, False, request.origin)
     return found
 
 
-def deploy_requests(stack: StackAccess, run: ProgramRun) -> Iterator[AccessRequest]:
-    """`pulumi up` of each declared AWS resource: create, read, update, delete it."""
+def deploy_requests(stack: StackAccess, run: ProgramRun) -> Iterator[tuple[AccessRequest, bool]]:
+    """`pulumi up` of each declared AWS resource (and of the ones pulumi-eks creates inside
+    its components, ``remote_resources``): create, read, update, delete it; whether the
+    deploy role may (``administrator_only``)."""
     buckets = {b.state["bucket"]: b.state["arn"] for b in run.of_type("aws:s3/bucket:Bucket")}
-    for resource in run.cloud_resources:
+    by_name = {role.name: role for role in stack.roles.values()}
+    resources = [*run.cloud_resources, *remote_resources(stack, run)]
+    for role in remote_roles(stack, run):
+        by_name[role.name] = role
+    for resource in resources:
         for action in RESOURCE_ACTIONS.get(resource.type, ()):
-            built = _deploy_request(stack, resource, action, buckets)
-            if built is not None:
-                yield built
+            for built in _deploy_request(stack, resource, action, buckets, by_name):
+                yield built, not administrator_only(resource, action, by_name)
+
+
+def administrator_only(resource: RecordedResource, action: str, roles: Mapping[str, Role]) -> bool:
+    """An administrator's `pulumi up` only: the boundary and cluster OIDC provider changes, and
+    changes to the deploy role and to roles without the boundary (slipway.aws.boundary)."""
+    if action in ADMINISTRATOR_ONLY.get(resource.type, ()):
+        return True
+    role = roles.get(_role_name(resource) or "")
+    if role is None:
+        return False
+    if role.kind == "deploy" and any(fnmatchcase(action, p) for p in ROLE_CHANGES):
+        return True
+    return role.boundary is None and any(fnmatchcase(action, p) for p in BOUNDED_CHANGES)
+
+
+def _role_name(resource: RecordedResource) -> str | None:
+    if resource.type == "aws:iam/role:Role":
+        return str(resource.state.get("name"))
+    if resource.type in (
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ):
+        return str(resource.inputs.get("role"))
+    return None
 
 
 def _deploy_request(
-    stack: StackAccess, resource: RecordedResource, action: str, buckets: Mapping[str, str]
-) -> AccessRequest | None:
+    stack: StackAccess,
+    resource: RecordedResource,
+    action: str,
+    buckets: Mapping[str, str],
+    roles: Mapping[str, Role],
+) -> Iterator[AccessRequest]:
     origin = f"deploy:{resource.type.split(':')[1]}"
     service = action.split(":")[0]
     account = stack.account
     if action == "iam:PassRole":
         role = next((resource.inputs[k] for k in ROLE_ARN_INPUTS if resource.inputs.get(k)), None)
         target = PASSED_TO.get(resource.type.split(":")[1].split("/")[0])
-        if role is None or target is None:
-            return None
-        return _req(action, role, origin, **{"iam:PassedToService": target})
+        if role is not None and target is not None:
+            yield _req(action, role, origin, **{"iam:PassedToService": target})
+        return
     if action == "iam:CreateServiceLinkedRole":
         name = SERVICE_LINKED.get(resource.type)
-        if name is None:
-            return None
-        arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/x"
-        return _req(action, arn, origin, **{"iam:AWSServiceName": name})
+        if name is not None:
+            arn = f"arn:aws:iam::{account}:role/aws-service-role/{name}/x"
+            yield _req(action, arn, origin, **{"iam:AWSServiceName": name})
+        return
     target = "*" if action in NO_RESOURCE else _deploy_arn(stack, resource, buckets, action)
+    if action in CREATED_IN_CLUSTER:  # authorized on the cluster they are created in
+        target = _remote_arn(stack, "aws:eks/cluster:Cluster")
     if target is None or (target != "*" and target.split(":")[2] != service):
-        return None
+        return
     context: dict[str, object] = {}
     if resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
         context["iam:PolicyARN"] = resource.inputs["policyArn"]
+    role = roles.get(_role_name(resource) or "")
+    if role is not None and role.boundary:
+        context["iam:PermissionsBoundary"] = role.boundary
     verb = action.split(":")[1]
     tags = resource.tags
-    if tags and (verb.startswith(("Create", "Allocate")) or verb in ("TagResource", "AddTags")):
-        context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
+    creates = verb == CREATES.get(resource.type, f"Create{resource.type.split(':')[2]}")
+    if target.startswith("arn:aws:cognito-idp:") and ":userpool/" in target:
+        # a pool's client, domain or resource server is created in the pool, which exists
+        # (and carries the stack's tags): authorized on the pool (_deploy_arn)
+        creates = creates and resource.type == "aws:cognito/userPool:UserPool"
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    if tags and (creates or verb in ("TagResource", "AddTags", "CreateTags")):
+        context.update(request_tags)
         context["aws:TagKeys"] = tuple(tags)
-        if service == "ec2" and verb == "CreateTags":
-            context["ec2:CreateAction"] = _ec2_create(resource.type)
-    if not verb.startswith(("Create", "Allocate")):
+    if not creates:
         context.update({f"aws:ResourceTag/{k}": v for k, v in tags.items()})
-    return _req(action, target, origin, **context)
+    yield replace(_req(action, target, origin, **context), creates=creates)
+    if action in SECOND_RESOURCES:
+        second = SECOND_RESOURCES[action].format(region=stack.region, account=account)
+        yield replace(_req(action, second, origin), creates=True)
+    if creates and tags and action in EC2_TAGGED_CREATES:
+        # tag-on-create: EC2 authorizes the tags of the create as ec2:CreateTags
+        on_create = {**request_tags, "aws:TagKeys": tuple(tags), "ec2:CreateAction": verb}
+        yield replace(_req("ec2:CreateTags", target, origin, **on_create), creates=True)
 
 
-def _ec2_create(type_: str) -> str:
-    kind = type_.split(":")[2]
-    return {"Eip": "AllocateAddress"}.get(kind, f"Create{kind}")
+def remote_resources(stack: StackAccess, run: ProgramRun) -> list[RecordedResource]:
+    """The AWS resources pulumi-eks creates inside its components (``REMOTE_CHILDREN``), as
+    the mocks cannot show them: their ARNs follow AWS's formats with ids standing for the
+    real ones; their tags are the component's."""
+    found = []
+    for component in run.resources:
+        for type_ in REMOTE_CHILDREN.get(component.type, ()):
+            arn = _remote_arn(stack, type_)
+            inputs: dict[str, object] = {"tags": component.inputs.get("tags") or {}}
+            if type_ == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+                inputs["policyArn"] = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+                inputs["role"] = arn.rsplit("/", 1)[-1]
+            if type_ == "aws:eks/cluster:Cluster":
+                inputs["roleArn"] = _remote_arn(stack, "aws:iam/role:Role")
+            if type_ == "aws:eks/nodeGroup:NodeGroup" and "node" in stack.roles:
+                inputs["nodeRoleArn"] = stack.roles["node"].arn
+            state = {"arn": arn, "name": arn.rsplit("/", 1)[-1]}
+            found.append(
+                RecordedResource(
+                    type_,
+                    f"{component.name}-{type_}",
+                    "",
+                    component.urn,
+                    True,
+                    inputs,
+                    state,
+                    False,
+                    False,
+                    False,
+                )
+            )
+    return found
+
+
+def remote_roles(stack: StackAccess, run: ProgramRun) -> list[Role]:
+    """pulumi-eks's cluster service role: AWS managed policies only, no boundary."""
+    if not run.of_type("eks:index:Cluster"):
+        return []
+    arn = _remote_arn(stack, "aws:iam/role:Role")
+    return [Role("eks-service", arn.rsplit("/", 1)[-1], arn, {}, {})]
+
+
+def _remote_arn(stack: StackAccess, type_: str) -> str:
+    region, account, prefix = stack.region, stack.account, stack.prefix
+    cluster = str(stack.outputs.get("clusterName") or prefix)
+    return {
+        "aws:eks/cluster:Cluster": f"arn:aws:eks:{region}:{account}:cluster/{cluster}",
+        "aws:eks/addon:Addon": f"arn:aws:eks:{region}:{account}:addon/{cluster}/vpc-cni/1",
+        "aws:eks/accessEntry:AccessEntry": (
+            f"arn:aws:eks:{region}:{account}:access-entry/{cluster}/role/{account}/deploy/1"
+        ),
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+            f"arn:aws:eks:{region}:{account}:access-entry/{cluster}/role/{account}/deploy/1"
+        ),
+        "aws:eks/nodeGroup:NodeGroup": (
+            f"arn:aws:eks:{region}:{account}:nodegroup/{cluster}/{cluster}-nodes/1"
+        ),
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+            f"arn:aws:iam::{account}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/"
+            + uuid_like(prefix).replace("-", "")[:32].upper()
+        ),
+        "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{prefix}-eks-eksRole-0000000",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+            f"arn:aws:iam::{account}:role/{prefix}-eks-eksRole-0000000"
+        ),
+    }[type_]
 
 
 def _deploy_arn(
@@ -240,59 +336,16 @@ def _deploy_arn(
         return f"arn:aws:ec2:{region}:{account}:{EC2_TYPES[module]}/{resource.state['name']}"
     if module == "ec2/routeTableAssociation":
         return f"arn:aws:ec2:{region}:{account}:route-table/{resource.inputs['routeTableId']}"
+    if module == "eks/addon" and "clusterName" in resource.inputs:  # the stack's add-ons:
+        # addon/<cluster>/<add-on name>/<uuid> (pulumi-eks's own are REMOTE_CHILDREN)
+        cluster, addon = resource.inputs["clusterName"], resource.inputs["addonName"]
+        return f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{uuid_like(addon)}"
     if module == "rds/instance":
         return f"arn:aws:rds:{region}:{account}:db:{resource.state['name']}"
     if module == "rds/subnetGroup":
         return f"arn:aws:rds:{region}:{account}:subgrp:{resource.state['name']}"
     arn = resource.state.get("arn")
     return str(arn) if isinstance(arn, str) else None
-
-
-def workload_requests(stack: StackAccess) -> Iterator[tuple[str, AccessRequest]]:
-    """What the roles' jobs need besides their recorded AWS calls: MLflow on the stack's
-    tracking server or app (SigV4 REST calls, not botocore), the EKS release's image push and
-    kubeconfig, the preview's availability-zone lookup."""
-    region, account = stack.region, stack.account
-    tracking = str(stack.outputs.get("trackingUri", ""))
-    for role, calls in MLFLOW_CALLS.items():
-        origin = "workload:mlflow (docs/security.md)"
-        if ":mlflow-app/" in tracking:
-            yield role, _req("sagemaker:CallMlflowAppApi", tracking, origin)
-        elif ":mlflow-tracking-server/" in tracking:
-            for call in calls:
-                yield role, _req(f"sagemaker-mlflow:{call}", tracking, origin)
-    cluster = stack.outputs.get("clusterName")
-    if cluster:
-        arn = f"arn:aws:eks:{region}:{account}:cluster/{cluster}"
-        yield "deploy", _req("eks:DescribeCluster", arn, "workload:release.yml kubeconfig")
-        yield "monitor", _req("eks:DescribeCluster", arn, "workload:drift.yml kubeconfig")
-        repository = str(stack.outputs.get("modelRepositoryUrl", "")).split("/", 1)[-1]
-        repo = f"arn:aws:ecr:{region}:{account}:repository/{repository}"
-        for action in ("ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:CompleteLayerUpload"):
-            yield "deploy", _req(action, repo, "workload:stack-up.yml image push")
-        yield "deploy", _req("ecr:GetAuthorizationToken", "*", "workload:stack-up.yml image push")
-        yield (
-            "preview",
-            _req("ec2:DescribeAvailabilityZones", "*", "workload:pulumi preview invoke"),
-        )
-    bucket = stack.outputs.get("bucketName")
-    if cluster and bucket:
-        artifact = f"s3://{bucket}/mlflow/1/run/artifacts/model/MLmodel"
-        capture = f"s3://{bucket}/data-capture/model-server/2026/01/01/00/x.jsonl"
-        in_cluster = (
-            ("mlflow", artifact, True, "workload:MLflow server artifact store (eks/mlflow.py)"),
-            ("mlflow", artifact, False, "workload:MLflow server artifact store (eks/mlflow.py)"),
-            ("serving", artifact, False, "workload:model server loads models:/ from S3"),
-            ("serving", capture, True, "workload:model server request capture (SSE-KMS header)"),
-            ("drift", capture, False, "workload:drift CronJob reads the capture"),
-            ("drift", artifact, False, "workload:drift CronJob reads the champion's profile"),
-        )
-        for role, uri, write, origin in in_cluster:
-            for request in s3_object(stack, uri, write, origin, sse_header="SSE-KMS" in origin):
-                yield role, request
-    topic = stack.outputs.get("alarmTopicArn")
-    if topic:
-        yield "alertmanager", _req("sns:Publish", str(topic), "workload:Alertmanager SNS receiver")
 
 
 def retarget(requests: Iterable[AccessRequest], stack: StackAccess) -> Iterator[AccessRequest]:
@@ -324,68 +377,24 @@ def record_placeholders(
     return result
 
 
-def foreign_requests(other: StackAccess) -> Iterator[AccessRequest]:
-    """What no role of another stack may do to ``other``'s resources."""
-    for resource in other.resources:
-        for action in FOREIGN_ACTIONS.get(resource.type, ()):
-            context = (
-                {"iam:PassedToService": PASSED_TO["sagemaker"]} if action == "iam:PassRole" else {}
-            )
-            yield _req(action, resource.arn, f"deny:{other.prefix}", **context)
-        if resource.type == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
-            package = resource.arn.replace(":model-package-group/", ":model-package/") + "/1"
-            for action in ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"):
-                yield _req(action, package, f"deny:{other.prefix}")
-        if resource.type == "aws:s3/bucket:Bucket":
-            for key in FOREIGN_OBJECTS:
-                for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
-                    yield _req(action, f"{resource.arn}/{key}", f"deny:{other.prefix}")
-    cluster = other.outputs.get("clusterName")
-    if cluster:
-        arn = f"arn:aws:eks:{other.region}:{other.account}:cluster/{cluster}"
-        for action in ("eks:DeleteCluster", "eks:CreateAccessEntry"):
-            yield _req(action, arn, f"deny:{other.prefix}")
-    yield from foreign_public_api(other)
-
-
-def self_requests(stack: StackAccess, role: str) -> Iterator[AccessRequest]:
-    """A role changing its own policies or trust, a role without the boundary, secrets, the
-    account's GitHub OIDC provider."""
-    own = stack.roles[role].arn
-    for action in OWN_ROLE_ACTIONS:
-        context = {"iam:PolicyARN": ADMINISTRATOR} if action == "iam:AttachRolePolicy" else {}
-        yield _req(action, own, "deny:own role", **context)
-    new_role = f"arn:aws:iam::{stack.account}:role/{stack.prefix}-escalate"
-    yield _req("iam:CreateRole", new_role, "deny:role without boundary")
-    yield _req(
-        "secretsmanager:GetSecretValue",
-        f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:{stack.prefix}-db-AbCdEf",
-        "deny:secrets",
-    )
-    yield _req(
-        "ssm:GetParameter",
-        f"arn:aws:ssm:{stack.region}:{stack.account}:parameter/{stack.prefix}/secret",
-        "deny:secrets",
-    )
-    provider = f"arn:aws:iam::{stack.account}:oidc-provider/{GITHUB_OIDC}"
-    for action in ("iam:DeleteOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider"):
-        yield _req(action, provider, "deny:shared GitHub OIDC provider")
-
-
 def other_project(stack: StackAccess, project: str = "other-model") -> StackAccess:
     """``stack`` as another project in the same account would declare it (names, tags,
     ARNs renamed; key and user pool ids changed)."""
 
     def rename(value: str) -> str:
         value = value.replace(stack.project, project)
+        # ids AWS makes up (keys, MLflow apps) differ between projects too
+        value = re.sub(
+            r"key/([0-9a-f-]{36})", lambda m: "key/" + uuid_like(m.group(1) + project), value
+        )
         value = re.sub(
             r"userpool/([a-z0-9-]+)_(\w+)",
-            lambda m: f"userpool/{m.group(1)}_{_uuid_like(m.group(2) + project)[:9]}",
+            lambda m: f"userpool/{m.group(1)}_{uuid_like(m.group(2) + project)[:9]}",
             value,
         )
         return re.sub(
-            r"key/([0-9a-f-]{36})",
-            lambda m: "key/" + _uuid_like(m.group(1) + project),
+            r"mlflow-app/app-(\w+)",
+            lambda m: "mlflow-app/app-" + uuid_like(m.group(1) + project)[:7],
             value,
         )
 
@@ -411,8 +420,3 @@ def other_project(stack: StackAccess, project: str = "other-model") -> StackAcce
         resource_policies=policies,
         outputs=outputs,
     )
-
-
-def _uuid_like(seed: str) -> str:
-    h = hashlib.sha256(seed.encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import Protocol
 
 from slipway.access.request import AccessRequest, ContextValue
 from slipway.access.stack import Document, Role, StackAccess
 
 ALLOWED = "Allowed"
+NOT_EVALUATED = "NotEvaluated"  # an evaluator that cannot judge the request says so
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,17 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Case:
-    """Everything an evaluator needs for one request (policies as documents)."""
+    """Everything an evaluator needs for one request (policies as documents).
+
+    ``documented_keys``: the request's condition keys are ones AWS documents outside the
+    service authorization reference (an OIDC token's ``<issuer>:sub``/``:aud``, IAM User
+    Guide "Available keys for AWS OIDC federation"), so the evaluator must not drop them."""
 
     request: AccessRequest
     identity: tuple[tuple[str, Document], ...]
     boundary: tuple[tuple[str, Document], ...] = ()
     resource_policy: tuple[str, Document] | None = None
+    documented_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,10 @@ class Row:
     decision: Decision
 
     @property
+    def evaluated(self) -> bool:
+        return self.decision.decision != NOT_EVALUATED
+
+    @property
     def ok(self) -> bool:
         return self.decision.decision != "Error" and (
             self.decision.allowed == self.expectation.allow
@@ -81,7 +92,10 @@ class Matrix:
     rows: list[Row] = field(default_factory=list)
 
     def mismatches(self) -> list[Row]:
-        return [r for r in self.rows if not r.ok]
+        return [r for r in self.rows if r.evaluated and not r.ok]
+
+    def not_evaluated(self) -> list[Row]:
+        return [r for r in self.rows if not r.evaluated]
 
     def roles(self) -> list[str]:
         return sorted({r.expectation.role for r in self.rows})
@@ -91,13 +105,16 @@ class Matrix:
         return len(self.roles()), len(self.rows)
 
     def unused_grants(self) -> dict[str, list[str]]:
-        """Per role: its Allow statements (``<policy>#<Sid>``) no must-allow request used."""
-        used = {
-            (r.expectation.role, s)
-            for r in self.rows
-            if r.expectation.allow and r.decision.allowed
-            for s in r.decision.statements
-        }
+        """Per role: its Allow statements (``<policy>#<Sid>``) no must-allow request was
+        granted by, and of its own statements some request used, the actions none used
+        (``<policy>#<Sid>: <action>, ...``); an AWS managed policy is kept or dropped whole."""
+        used: dict[tuple[str, str], set[str]] = {}
+        for r in self.rows:
+            if r.expectation.allow and r.decision.allowed:
+                for s in r.decision.statements:
+                    used.setdefault((r.expectation.role, s), set()).add(
+                        r.expectation.request.action
+                    )
         unused: dict[str, list[str]] = {}
         for kind, role in sorted(self.stack.roles.items()):
             for name, document in self.stack.identity_policies(role):
@@ -105,9 +122,25 @@ class Matrix:
                     if statement.get("Effect") != "Allow":
                         continue
                     label = f"{name}#{statement.get('Sid') or index}"
-                    if (kind, label) not in used:
-                        unused.setdefault(kind, []).append(label)
+                    actions = used.get((kind, label))
+                    aws_managed = ":iam::aws:policy/" in name  # kept or dropped whole
+                    if actions is None or aws_managed:
+                        if actions is None:
+                            note = " (AWS managed)" if aws_managed else ""
+                            unused.setdefault(kind, []).append(label + note)
+                        continue
+                    idle = [
+                        a
+                        for a in _listed(statement.get("Action", []))
+                        if not any(fnmatchcase(u.lower(), a.lower()) for u in actions)
+                    ]
+                    if idle:
+                        unused.setdefault(kind, []).append(f"{label}: {', '.join(idle)}")
         return unused
+
+
+def _listed(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]  # type: ignore[attr-defined]
 
 
 def _statements(document: Document) -> list[Document]:
@@ -116,17 +149,17 @@ def _statements(document: Document) -> list[Document]:
 
 
 def case_for(expectation: Expectation, stack: StackAccess, world: Sequence[StackAccess]) -> Case:
-    """The role's policies and the request's full context (role and resource tags)."""
+    """The role's policies and the request's full context (role and resource tags); for a
+    web-identity request, the role's trust policy and the token's claims."""
     role = stack.role(expectation.role)
+    if expectation.request.action == "sts:AssumeRoleWithWebIdentity":
+        return Case(
+            expectation.request, (), resource_policy=("trust", role.trust), documented_keys=True
+        )
     request = expectation.request.with_principal(role.arn)
-    context: dict[str, ContextValue] = {
-        **role.principal_context,
-        **_resource_tags(request.resource, world),
-        **request.context,
-    }
-    request = AccessRequest(
-        request.principal, request.action, request.resource, context, request.origin
-    )
+    tags = {} if request.creates else _resource_tags(request.resource, world)
+    context: dict[str, ContextValue] = {**role.principal_context, **tags, **request.context}
+    request = replace(request, context=context)
     policy = None
     for owner in world:
         policy = owner.resource_policy(request.resource)

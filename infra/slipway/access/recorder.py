@@ -244,23 +244,33 @@ def _sagemaker(
     service: str, operation: str, params: Mapping[str, Any], region: str, account: str
 ) -> Built:
     action = f"sagemaker:{operation}"
-    for param in ("ModelPackageName", "ResourceArn", "ModelPackageGroupName"):
+    context = _sagemaker_context(operation, params)
+    group = str(params.get("ModelPackageGroupName") or "")
+    if operation == "CreateModelPackage" and group:
+        # authorized on the package it creates (resource type model-package, service
+        # authorization reference), whose version the call returns: the group's packages
+        name = group.rsplit("/", 1)[-1].lower()
+        return [(action, _arn("sagemaker", region, account, f"model-package/{name}/*"), context)]
+    for param in ("ModelPackageName", "ModelPackageArn", "ResourceArn", "ModelPackageGroupName"):
         value = str(params.get(param) or "")
         if value.startswith("arn:"):
-            return [(action, value, {})]
+            return [(action, value, context)]
     for param, kind in SAGEMAKER_NAMES.items():
         if params.get(param):
             resource = _arn("sagemaker", region, account, f"{kind}/{str(params[param]).lower()}")
-            return [(action, resource, _sagemaker_context(operation, params))]
+            return [(action, resource, context)]
     return [(action, "*", {})]
 
 
 def _sagemaker_context(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Condition keys SageMaker supplies on creates: the request's tags."""
+    """Condition keys SageMaker supplies: the tags of a create, a package's approval status."""
+    context: dict[str, Any] = {}
+    if params.get("ModelApprovalStatus"):
+        context["sagemaker:ModelApprovalStatus"] = str(params["ModelApprovalStatus"])
     tags = params.get("Tags") or []
     if not operation.startswith("Create") or not tags:
-        return {}
-    context: dict[str, Any] = {f"aws:RequestTag/{t['Key']}": str(t["Value"]) for t in tags}
+        return context
+    context.update({f"aws:RequestTag/{t['Key']}": str(t["Value"]) for t in tags})
     context["aws:TagKeys"] = tuple(str(t["Key"]) for t in tags)
     return context
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ class AccessRequest:
     ``context`` holds the request's condition keys (``aws:ResourceTag/environment``,
     ``iam:PassedToService``, ``kms:ViaService`` ...), multi-valued keys as tuples.
     ``origin`` says where the request comes from (``recorded:<workload>``,
-    ``service:<table>``, ``deploy:<resource type>``, ``deny:<rule>``).
+    ``service:<table>``, ``deploy:<resource type>``, ``deny:<rule>``). ``creates``: the
+    request creates its resource, which so has no tags yet (``aws:ResourceTag`` absent).
     """
 
     principal: str
@@ -26,6 +27,7 @@ class AccessRequest:
     resource: str
     context: Mapping[str, ContextValue] = field(default_factory=dict)
     origin: str = ""
+    creates: bool = False
 
     def __post_init__(self) -> None:
         if ":" not in self.action:
@@ -42,17 +44,18 @@ class AccessRequest:
         return parts[4] if len(parts) > 4 else ""
 
     def with_principal(self, principal: str) -> AccessRequest:
-        return AccessRequest(principal, self.action, self.resource, self.context, self.origin)
+        return replace(self, principal=principal)
 
     def to_dict(self) -> dict[str, Any]:
         context = {k: list(v) if isinstance(v, tuple) else v for k, v in self.context.items()}
-        return {
+        found = {
             "principal": self.principal,
             "action": self.action,
             "resource": self.resource,
             "context": context,
             "origin": self.origin,
         }
+        return {**found, "creates": True} if self.creates else found
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AccessRequest:
@@ -62,11 +65,13 @@ class AccessRequest:
             resource=str(data["resource"]),
             context=dict(data.get("context") or {}),
             origin=str(data.get("origin") or ""),
+            creates=bool(data.get("creates")),
         )
 
     def key(self) -> tuple[str, str, str, str]:
         """Identity of the request for de-duplication (origin left out)."""
-        return (self.principal, self.action, self.resource, json.dumps(self.to_dict()["context"]))
+        context = json.dumps(self.to_dict()["context"]) + ("+creates" if self.creates else "")
+        return (self.principal, self.action, self.resource, context)
 
 
 def write_jsonl(path: Path, requests: Iterable[AccessRequest], *, append: bool = False) -> None:

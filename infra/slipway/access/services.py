@@ -1,8 +1,9 @@
 """Requests AWS services make with the stack's roles, each row citing the AWS page it is from.
 
-A row applies when the stack declares what it needs (an endpoint, a data-quality job, a
-cluster ...); its resource is read from that declaration (the model's image and data, the
-endpoint configuration's capture destination and key, the job definition's image).
+A row applies when the stack declares what it needs (an MLflow server or App, a cluster);
+its resource is read from that declaration (the artifact store, the model image's
+repository). What SageMaker does for the endpoint and Model Monitor, which the release
+creates, is read from the serving spec (``slipway.access.release``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from slipway.access.request import AccessRequest
 from slipway.access.stack import StackAccess
 from slipway.testing import ProgramRun
 
-SAGEMAKER_ROLES = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html"
-DATA_CAPTURE = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html"
-MODEL_MONITOR = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-quality.html"
 MLFLOW_ROLE = (
     "https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-create-tracking-server-iam.html"
+)
+# SageMaker's own jobs look a bucket's region up: the managed policy AWS offers for
+# SageMaker execution roles grants s3:GetBucketLocation (AllowS3BucketActions).
+SAGEMAKER_FULL_ACCESS = (
+    "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerFullAccess.html"
 )
 SSE_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"
 EKS_NODE = "https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html"
@@ -69,6 +72,12 @@ def s3_object(
     return requests
 
 
+def s3_list(stack: StackAccess, prefix: str, origin: str) -> list[AccessRequest]:
+    """List ``prefix`` of the stack's bucket (``s3:ListBucket`` with ``s3:prefix``)."""
+    bucket = f"arn:aws:s3:::{stack.outputs['bucketName']}"
+    return [_r("s3:ListBucket", bucket, origin, **{"s3:prefix": prefix})]
+
+
 def logs(stack: StackAccess, group: str, origin: str) -> list[AccessRequest]:
     arn = f"arn:aws:logs:{stack.region}:{stack.account}:log-group:{group}"
     stream = f"{arn}:log-stream:x"
@@ -78,48 +87,6 @@ def logs(stack: StackAccess, group: str, origin: str) -> list[AccessRequest]:
 def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
     """Every service-made request of the stack, by the role it is made with."""
     roles = {role.arn: kind for kind, role in stack.roles.items()}
-    for model in run.of_type("aws:sagemaker/model:Model"):
-        kind = roles.get(model.inputs.get("executionRoleArn", ""), "infer")
-        container = model.inputs.get("primaryContainer") or {}
-        for request in image_pull(str(container.get("image", "")), SAGEMAKER_ROLES):
-            yield kind, request
-        if container.get("modelDataUrl"):
-            for request in s3_object(stack, container["modelDataUrl"], False, SAGEMAKER_ROLES):
-                yield kind, request
-        endpoint = stack.outputs.get("endpointName", "")
-        for request in logs(stack, f"/aws/sagemaker/Endpoints/{endpoint}", SAGEMAKER_ROLES):
-            yield kind, request
-    for config in run.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"):
-        capture = config.inputs.get("dataCaptureConfig")
-        variants = config.inputs.get("productionVariants") or []
-        if capture and variants:
-            found = next(
-                (
-                    m
-                    for m in run.of_type("aws:sagemaker/model:Model")
-                    if m.state.get("name") == variants[0].get("modelName")
-                ),
-                None,
-            )
-            kind = roles.get(found.inputs["executionRoleArn"], "infer") if found else "infer"
-            uri = capture["destinationS3Uri"].rstrip("/") + "/endpoint/variant/2026/01/01/00/"
-            for request in s3_object(stack, uri, True, DATA_CAPTURE):
-                yield kind, request
-    for job in run.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
-        kind = roles.get(job.inputs.get("roleArn", ""), "exec")
-        spec = job.inputs.get("dataQualityAppSpecification") or {}
-        for request in image_pull(str(spec.get("imageUri", "")), MODEL_MONITOR):
-            yield kind, request
-        bucket = stack.outputs["bucketName"]
-        for uri, write in (
-            (f"s3://{bucket}/data-capture/endpoint/variant/2026/01/01/00/x.jsonl", False),
-            (f"s3://{bucket}/monitoring/baseline/statistics.json", False),
-            (f"s3://{bucket}/monitoring/reports/endpoint/x/constraint_violations.json", True),
-        ):
-            for request in s3_object(stack, uri, write, MODEL_MONITOR):
-                yield kind, request
-        for request in logs(stack, "/aws/sagemaker/ProcessingJobs", MODEL_MONITOR):
-            yield kind, request
     for server in (
         *run.of_type("aws:sagemaker/mlflowApp:MlflowApp"),
         *run.of_type("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"),
@@ -131,6 +98,10 @@ def service_requests(stack: StackAccess, run: ProgramRun) -> Iterator[Row]:
                 stack, f"{store}/1/run/artifacts/model/MLmodel", write, MLFLOW_ROLE
             ):
                 yield kind, request
+        for request in s3_list(stack, "mlflow/1/run/artifacts/", MLFLOW_ROLE):
+            yield kind, request
+        bucket = f"arn:aws:s3:::{stack.outputs['bucketName']}"
+        yield kind, _r("s3:GetBucketLocation", bucket, SAGEMAKER_FULL_ACCESS)
     if "node" in stack.roles:
         repository = stack.outputs.get("modelRepositoryUrl", "")
         for request in image_pull(f"{repository}:0.1.0", EKS_NODE):

@@ -1,18 +1,20 @@
 """The access-relevant part of a stack, read from a mocked program run.
 
 Every role (its trust, inline and attached policies, permissions boundary, tags), every
-resource with an ARN and its tags, and the resource policies IAM evaluates with them: the
-bucket policies and the KMS key policies. A key declared without ``policy`` gets AWS's
-default key policy, which lets the account's IAM policies decide ("Default key policy",
-AWS KMS Developer Guide: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+resource with an ARN and its tags (the declared ones, then those the release creates from
+the ``serving`` spec: ``slipway.access.release.runtime_resources``), and the resource
+policies IAM evaluates with them: the bucket policies and the KMS key policies. A key
+declared without ``policy`` gets AWS's default key policy, which lets the account's IAM
+policies decide ("Default key policy", AWS KMS Developer Guide: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
 AWS managed policies come from ``managed_policy`` (default: moto's snapshot of them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -103,10 +105,23 @@ class StackAccess:
     resource_policies: dict[str, Document]
     outputs: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Document] = field(default_factory=dict)
+    state_bucket: str | None = None
+    """The bucket of the stack's self-managed Pulumi backend (``slipway:pulumiStateBucket``)."""
 
     @property
     def prefix(self) -> str:
         return f"{self.project}-{self.environment}"
+
+    @property
+    def account_key_arn(self) -> str:
+        """A KMS key of the account no stack made (no tags, the default key policy)."""
+        return f"arn:aws:kms:{self.region}:{self.account}:key/{uuid_like(self.account)}"
+
+    @property
+    def state_key_arn(self) -> str:
+        """The stack's Pulumi secrets key (made once by an administrator, alias
+        ``<project>-<stack>-pulumi``); its id here stands for the real one."""
+        return f"arn:aws:kms:{self.region}:{self.account}:key/{uuid_like(self.prefix + '-pulumi')}"
 
     def identity_policies(self, role: Role) -> list[tuple[str, Document]]:
         """(name, document) of every policy attached to ``role``: inline, then managed."""
@@ -129,14 +144,21 @@ class StackAccess:
         return self.roles[kind]
 
 
+def uuid_like(seed: str) -> str:
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
 def stack_access(
     run: ProgramRun,
     project: str,
     environment: str,
     *,
     managed_policy: Callable[[str], Document] = aws_managed_policy,
+    state_bucket: str | None = None,
 ) -> StackAccess:
-    """Read ``run`` (``slipway.testing.run_program`` of the stack's program)."""
+    """Read ``run`` (``slipway.testing.run_program`` of the stack's program);
+    ``state_bucket``: the program's ``slipway:pulumiStateBucket``, if set."""
     prefix = f"{project}-{environment}"
     account, region = _account_region(run)
     inline: dict[str, list[tuple[str, Document]]] = {}
@@ -171,17 +193,28 @@ def stack_access(
     for role_value in roles.values():
         if role_value.boundary and role_value.boundary not in policies:
             policies[role_value.boundary] = managed_policy(role_value.boundary)
-    return StackAccess(
+    resource_policies = _resource_policies(run, account)
+    stack = StackAccess(
+        project, environment, account, region, {}, (), {}, state_bucket=state_bucket
+    )
+    resource_policies[stack.account_key_arn] = default_key_policy(account)
+    if state_bucket is not None:
+        resource_policies[stack.state_key_arn] = default_key_policy(account)
+    declared = StackAccess(
         project=project,
         environment=environment,
         account=account,
         region=region,
         roles=roles,
         resources=tuple(_resources(run)),
-        resource_policies=_resource_policies(run, account),
+        resource_policies=resource_policies,
         outputs=dict(run.outputs),
         policies=policies,
+        state_bucket=state_bucket,
     )
+    from slipway.access.release import runtime_resources  # imports this module
+
+    return replace(declared, resources=(*declared.resources, *runtime_resources(declared)))
 
 
 def _missing(arn: str, role: RecordedResource) -> Document:

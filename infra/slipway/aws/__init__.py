@@ -6,7 +6,7 @@ from slipway.aws.endpoint import Endpoint, EndpointArgs, EndpointConfigError
 from slipway.aws.monitoring import MonitoredEndpoint, Monitoring, MonitoringArgs
 from slipway.aws.registry import Registry, RegistryArgs
 from slipway.aws.roles import GithubDeployment, Roles, RolesArgs
-from slipway.aws.tracking import Tracking, TrackingArgs
+from slipway.aws.tracking import Tracking, TrackingArgs, TrackingClient
 
 __all__ = [
     "ArtifactStore",
@@ -25,4 +25,5 @@ __all__ = [
     "StackContext",
     "Tracking",
     "TrackingArgs",
+    "TrackingClient",
 ]

@@ -92,6 +92,16 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:UpdateOpenIDConnectProviderThumbprint",
         "iam:TagOpenIDConnectProvider",
     ),
+    "aws:iam/policy:Policy": (
+        "iam:CreatePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:ListPolicyVersions",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:TagPolicy",
+    ),
     # SageMaker flavor
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": (
         "sagemaker:CreateModelPackageGroup",
@@ -250,6 +260,7 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "rds:DeleteDBInstance",
         "rds:AddTagsToResource",
         "rds:ListTagsForResource",
+        "iam:CreateServiceLinkedRole",
     ),
     "aws:ecr/repository:Repository": (
         "ecr:CreateRepository",
@@ -276,6 +287,7 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:CreateServiceLinkedRole",
     ),
     "aws:eks/addon:Addon": (
+        "iam:PassRole",  # serviceAccountRoleArn (the add-on's IRSA role)
         "eks:CreateAddon",
         "eks:DescribeAddon",
         "eks:UpdateAddon",
@@ -308,6 +320,21 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
 # Actions without a resource type (IAM authorizes them on "*").
 NO_RESOURCE = public_api_permissions.NO_RESOURCE
 
+ADMINISTRATOR_ONLY: dict[str, tuple[str, ...]] = {
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        "iam:CreateOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        "iam:TagOpenIDConnectProvider",
+    ),
+    "aws:iam/policy:Policy": (
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:TagPolicy",
+    ),
+}
 REMOTE_CHILDREN: dict[str, tuple[str, ...]] = {
     "eks:index:Cluster": (
         "aws:iam/role:Role",  # the EKS service role (ServiceRole `<name>-eksRole`)

@@ -44,9 +44,26 @@ def stack_account(parent: pulumi.Resource) -> Account:
     )
 
 
-def document(*statements: dict[str, Any]) -> pulumi.Output[str]:
-    """JSON policy document; nested Outputs are resolved."""
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+# IAM quotas: characters of a managed policy, of a role's inline policies together (not
+# counting white space; IAM User Guide, "IAM and AWS STS quotas").
+MANAGED_POLICY_CHARACTERS = 6144
+INLINE_POLICY_CHARACTERS = 10240
+
+
+def document(*statements: dict[str, Any], limit: int | None = None) -> pulumi.Output[str]:
+    """JSON policy document; nested Outputs are resolved. With ``limit``, a document longer
+    than IAM allows fails the program instead of `pulumi up` (half-way)."""
+    text = pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    if limit is None:
+        return text
+    return text.apply(lambda value: _within(value, limit))
+
+
+def _within(text: str, limit: int) -> str:
+    size = len("".join(text.split()))
+    if size > limit:
+        raise ValueError(f"policy: {size} characters, IAM allows {limit} (IAM and STS quotas)")
+    return text
 
 
 def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -74,56 +91,68 @@ def service_trust(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[
 
 
 def github_oidc_trust(
-    provider_arn: pulumi.Input[str], issuer_host: str, subject: str
+    provider_arn: pulumi.Input[str], issuer_host: str, claims: dict[str, str | list[str]]
 ) -> pulumi.Output[str]:
-    """Trust policy for GitHub Actions tokens of exactly one ``sub`` (no wildcard), audience STS."""
+    """Trust policy for GitHub Actions tokens whose ``claims`` (``sub``, ``aud``, ``ref`` ...)
+    equal the given values exactly (``StringEquals``: no wildcard; a list means one of them)."""
     return document(
         {
             "Effect": "Allow",
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
-                "StringEquals": {
-                    f"{issuer_host}:aud": "sts.amazonaws.com",
-                    f"{issuer_host}:sub": subject,
-                }
+                "StringEquals": {f"{issuer_host}:{claim}": value for claim, value in claims.items()}
             },
         }
     )
 
 
 def bucket_prefix_statements(
-    bucket_arn: pulumi.Input[str], reads: tuple[str, ...], writes: tuple[str, ...]
+    bucket_arn: pulumi.Input[str],
+    reads: tuple[str, ...],
+    writes: tuple[str, ...],
+    *,
+    lists: bool = True,
+    locates: bool = False,
 ) -> list[dict[str, Any]]:
-    """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket."""
+    """Read ``reads`` and read/write ``writes`` (ArtifactStore areas) of the project bucket;
+    ``lists``: list those prefixes; ``locates``: ``s3:GetBucketLocation`` (for AWS services
+    that look the bucket's region up; boto3 and MLflow do not)."""
 
     def objects(areas: tuple[str, ...]) -> list[pulumi.Output[str]]:
         return [pulumi.Output.concat(bucket_arn, "/", BUCKET_PREFIXES[a], "*") for a in areas]
 
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ListOwnPrefixes",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": bucket_arn,
-            "Condition": {
-                "StringLike": {"s3:prefix": [BUCKET_PREFIXES[a] + "*" for a in reads + writes]}
-            },
-        },
+    statements: list[dict[str, Any]] = []
+    if lists:
+        statements.append(
+            {
+                "Sid": "ListOwnPrefixes",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": {
+                    "StringLike": {"s3:prefix": [BUCKET_PREFIXES[a] + "*" for a in reads + writes]}
+                },
+            }
+        )
+    if locates:
         # GetBucketLocation supplies no s3:prefix: under ListOwnPrefixes it was never allowed.
-        {
-            "Sid": "BucketLocation",
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation"],
-            "Resource": bucket_arn,
-        },
+        statements.append(
+            {
+                "Sid": "BucketLocation",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation"],
+                "Resource": bucket_arn,
+            }
+        )
+    statements.append(
         {
             "Sid": "ReadObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
             "Resource": objects(reads + writes),
-        },
-    ]
+        }
+    )
     if writes:
         statements.append(
             {
@@ -134,6 +163,43 @@ def bucket_prefix_statements(
             }
         )
     return statements
+
+
+def sagemaker_runtime_statements(account: Account) -> list[dict[str, Any]]:
+    """Write SageMaker logs, pull container images (GetAuthorizationToken has no resource)."""
+    return [
+        {
+            "Sid": "WriteSageMakerLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": account.arn("logs", "log-group:/aws/sagemaker/*"),
+        },
+        ECR_TOKEN,
+        pull_images(
+            pulumi.Output.concat(
+                "arn:", account.partition, ":ecr:", account.region, ":*:repository/*"
+            )
+        ),
+    ]
+
+
+def pull_images(repositories: pulumi.Input[str]) -> dict[str, Any]:
+    """Pull images from ``repositories`` (the token: ``ECR_TOKEN``)."""
+    return {
+        "Sid": "PullImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchCheckLayerAvailability",
+        ],
+        "Resource": repositories,
+    }
 
 
 def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:

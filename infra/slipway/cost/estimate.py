@@ -88,6 +88,9 @@ FREE = frozenset(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
         "aws:sns/topicSubscription:TopicSubscription",
+        # EKS bills the control plane (and extended support) itself; an add-on's pods run on
+        # the priced nodes (metrics-server, the EBS CSI driver): no charge of its own.
+        "aws:eks/addon:Addon",
         # the public API's parts billed through their API, pool or function
         "aws:apigatewayv2/authorizer:Authorizer",
         "aws:apigatewayv2/integration:Integration",

@@ -13,7 +13,7 @@ comes from aws/eks-charts at the preset's pinned version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -156,9 +156,13 @@ class LoadBalancerController(pulumi.ComponentResource):
             certificate_arn=args.certificate_arn,
             web_acl_arn=args.web_acl_arn,
         )
+        # No stack boundary: the controller's grants (AWS's iam_policy.json shape: ELB, EC2
+        # security groups, ACM, WAF by the cluster's tag) do not fit the boundary's 6,144
+        # characters; like the node and cluster roles, an administrator's `pulumi up`
+        # creates and changes it, and the boundary stops every stack role from doing so.
         role = service_account_role(
             f"{name}-lb-controller",
-            ctx,
+            replace(ctx, permissions_boundary=None),
             args.oidc,
             NAMESPACE,
             SERVICE_ACCOUNT,

@@ -11,7 +11,7 @@ resources next to the components (``platform.store.bucket_arn``, ``platform.role
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -30,10 +30,12 @@ from slipway.aws import (
     RolesArgs,
     Tracking,
     TrackingArgs,
+    TrackingClient,
 )
 from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArgs
 from slipway.aws.endpoint import DataQuality
 from slipway.aws.public_api import PublicApi, PublicApiArgs
+from slipway.names import IMAGE_CONFIG_DIR
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 from slipway.platform.public_api import PublicApiOptions
 
@@ -91,6 +93,8 @@ def compose(config: StackConfig, cli: str) -> Platform:
             public_api=config.public_api is not None,
         ),
     )
+    # every later component creates its roles with the stack's permissions boundary
+    config = replace(config, context=roles.context)
     platform = Platform(config, store, registry, roles, monitoring=None)
     platform.outputs = {
         "preset": ctx.preset.name,
@@ -103,13 +107,15 @@ def compose(config: StackConfig, cli: str) -> Platform:
     }
     if config.github is not None:
         platform.outputs["deployRoleArn"] = roles.deploy_role_arn
+        platform.outputs["candidateRoleArn"] = roles.candidate_role_arn
         platform.outputs["previewRoleArn"] = roles.preview_role_arn
         if config.monitoring:
             platform.outputs["monitorRoleArn"] = roles.monitor_role_arn
     if config.sagemaker is not None:
         _sagemaker(platform, config.sagemaker)
     if config.eks is not None:
-        _eks(platform, config.eks, [cli, "monitor"])
+        config_file = f"{IMAGE_CONFIG_DIR}/pipeline.yaml"  # the image's copy (Dockerfile)
+        _eks(platform, config.eks, [cli, "monitor", "--config", config_file])
     if platform.monitoring is not None:
         platform.outputs["alarmTopicArn"] = platform.monitoring.topic_arn
     return platform
@@ -124,7 +130,10 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
     platform.tracking = Tracking(
         name,
         TrackingArgs(
-            ctx, artifact_store_uri=store.uri("mlflow"), role_arn=roles.execution_role_arn
+            ctx,
+            artifact_store_uri=store.uri("mlflow"),
+            role_arn=roles.execution_role_arn,
+            clients=_tracking_clients(roles),
         ),
     )
     # The endpoint itself is the deploy runtime's: the first release creates it.
@@ -176,6 +185,20 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
         ),
     )
     platform.outputs["dashboardUrl"] = platform.monitoring.dashboard_url
+
+
+def _tracking_clients(roles: Roles) -> list[TrackingClient]:
+    """release.yml trains and registers (job `candidate`, candidate role), records the
+    approval and reads the champion (job `release`, deploy role); drift.yml reads the
+    champion's profile (monitor role)."""
+    clients = []
+    if roles.candidate_role_arn is not None:
+        clients.append(TrackingClient("candidate", roles.candidate_role_arn, "write"))
+    if roles.deploy_role_arn is not None:
+        clients.append(TrackingClient("deploy", roles.deploy_role_arn, "manage"))
+    if roles.monitor_role_arn is not None:
+        clients.append(TrackingClient("monitor", roles.monitor_role_arn, "read"))
+    return clients
 
 
 @dataclass(frozen=True)
@@ -231,7 +254,12 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     ci_access = None
     if config.github is not None:
         assert roles.deploy_role_arn is not None and roles.preview_role_arn is not None
-        ci_access = CiAccess(roles.deploy_role_arn, roles.preview_role_arn, roles.monitor_role_arn)
+        ci_access = CiAccess(
+            roles.deploy_role_arn,
+            roles.preview_role_arn,
+            roles.monitor_role_arn,
+            roles.candidate_role_arn,
+        )
     network = platform.network = eks.Network(name, eks.NetworkArgs(ctx))
     cluster = platform.cluster = eks.Cluster(
         name,
@@ -306,6 +334,7 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
+            storage_class=cluster.storage_class,
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password

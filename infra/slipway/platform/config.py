@@ -36,6 +36,14 @@ MONITORING_DEFAULT = False
 Compute = Literal["sagemaker", "eks"]
 BOTH: tuple[Compute, ...] = ("sagemaker", "eks")
 T = TypeVar("T")
+PRIVATE_API = "private"
+API_ACCESS_UNSET = (
+    "slipway:apiAccessCidrs: required with compute eks: `pulumi up` applies the Kubernetes and "
+    "Helm resources through the cluster's API endpoint, so list the networks it runs from, "
+    "e.g. pulumi config set --path 'slipway:apiAccessCidrs[0]' "
+    '"$(curl -fsS https://checkip.amazonaws.com)/32" (GitHub-hosted runners have no fixed '
+    "addresses: docs/eks.md#api-access), or set it to private when pulumi runs inside the VPC"
+)
 
 
 @dataclass(frozen=True)
@@ -67,21 +75,33 @@ KEYS = (
     Key("githubRepository", "owner/name", "none: no GitHub roles",
         "The only repository whose GitHub Actions may assume the stack's roles (OIDC)."),
     Key("githubOidcProviderArn", "`arn:<partition>:iam::<account>:oidc-provider/"
-        "token.actions.githubusercontent.com`", "none: create it",
-        "The account's existing GitHub OIDC provider: set it in every stack but the first "
-        "one of an AWS account."),
+        "token.actions.githubusercontent.com`", "that ARN in the stack's account",
+        "The account's GitHub OIDC provider, which an administrator creates once per "
+        "account (no stack creates or changes it: security.md)."),
+    Key("githubDefaultBranch", "a branch name", "`main`",
+        "The branch whose deploy workflows alone may assume the deploy role of a stack "
+        "whose preset reviews releases (staging, prod)."),
+    Key("pulumiStateBucket", "an S3 bucket name", "none: Pulumi Cloud",
+        "The bucket of a self-managed `s3://` Pulumi backend: each stack's roles reach that "
+        "stack's state and secrets key only (security.md)."),
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
-    Key("modelImageTag", "an image tag", "required",
+    Key("modelImageTag", "an image tag", "none",
         "The model server image's tag in the stack's ECR repository (tags are immutable; CI "
-        "sets the commit SHA). SageMaker takes it per release instead (`deploy --image-tag`).",
+        "sets the commit SHA); unset, the first `up` creates the repository and no model "
+        "server (docs/eks.md#bootstrap). SageMaker takes it per release instead "
+        "(`deploy --image-tag`).",
         ("eks",)),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
-    Key("apiAccessCidrs", "a list of CIDR blocks, not 0.0.0.0/0", "`[]`: private only",
-        "Networks that may reach the public Kubernetes API endpoint.", ("eks",)),
+    Key("apiAccessCidrs", "a non-empty list of CIDR blocks, not 0.0.0.0/0; or `private`",
+        "required",
+        "Networks that may reach the public Kubernetes API endpoint: those `pulumi up`, "
+        "release.yml and drift.yml run from (they apply and call Kubernetes through it); "
+        "`private`: no public endpoint, for runners inside the VPC (docs/eks.md#api-access).",
+        ("eks",)),
     Key("modelUri", "an MLflow model URI", "required",
         "The registered model the server loads, e.g. `models:/churn-model@champion`.",
         ("eks",)),
@@ -111,7 +131,9 @@ class EksOptions:
     """Options of ``compute: eks``."""
 
     api_access_cidrs: tuple[str, ...]
-    model_image_tag: str
+    """Empty: ``private`` (no public endpoint)."""
+    model_image_tag: str | None
+    """``None`` until the first image is pushed: no model server yet (bootstrap)."""
     model_uri: str
 
 
@@ -151,17 +173,20 @@ class StackConfig:
             raise ConfigError("slipway:alarmEmail: required when slipway:monitoring is true")
         if alarm_email is not None and not EMAIL.match(alarm_email):
             raise ConfigError(f"slipway:alarmEmail: must be an email address (got {alarm_email!r})")
-        repository, provider = raw.get("githubRepository"), raw.get("githubOidcProviderArn")
-        if provider is not None and repository is None:
-            raise ConfigError("slipway:githubOidcProviderArn: needs slipway:githubRepository")
+        repository = raw.get("githubRepository")
+        for key in ("githubOidcProviderArn", "githubDefaultBranch", "pulumiStateBucket"):
+            if raw.get(key) is not None and repository is None:
+                raise ConfigError(f"slipway:{key}: needs slipway:githubRepository")
         github = None
         if repository is not None:
             github = raw.wrap(
                 lambda: GithubDeployment(
                     repository,
-                    oidc_provider_arn=provider,
+                    oidc_provider_arn=raw.get("githubOidcProviderArn"),
                     drift_monitor=monitoring,
                     eks_cluster=compute == "eks",
+                    default_branch=raw.get("githubDefaultBranch") or "main",
+                    state_bucket=raw.get("pulumiStateBucket"),
                 )
             )
         endpoint = raw.choice("endpoint", ("realtime", "serverless"), default="realtime")
@@ -250,12 +275,17 @@ def _public_api(raw: _Raw, compute: str, prefix: str) -> PublicApiOptions | None
 def _eks_options(raw: _Raw) -> EksOptions:
     from slipway.eks.cluster import api_access_cidrs  # eks extra: only EKS stacks import it
 
-    cidrs = raw.json("apiAccessCidrs", default=[])
-    if not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs):
-        raise ConfigError("slipway:apiAccessCidrs: must be a list of CIDR blocks")
+    private = raw.get("apiAccessCidrs") == PRIVATE_API
+    cidrs = [] if private else raw.json("apiAccessCidrs", default=None)
+    if cidrs is not None and (
+        not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs)
+    ):
+        raise ConfigError("slipway:apiAccessCidrs: must be a list of CIDR blocks or private")
+    if not private and not cidrs:
+        raise ConfigError(API_ACCESS_UNSET)
     return EksOptions(
-        api_access_cidrs=tuple(raw.wrap(lambda: api_access_cidrs(cidrs))),
-        model_image_tag=raw.required("modelImageTag"),
+        api_access_cidrs=tuple(raw.wrap(lambda: api_access_cidrs(cidrs or []))),
+        model_image_tag=raw.get("modelImageTag"),
         model_uri=raw.required("modelUri"),
     )
 

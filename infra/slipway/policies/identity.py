@@ -105,8 +105,9 @@ POLICIES = [
     ),
     resource_policy(
         "iam-roles-have-permissions-boundary",
-        "Every IAM role carries the stack's permissions boundary. Advisory until the stack "
-        "components attach one to every role (docs/policy-pack.md).",
+        "Every IAM role carries the stack's permissions boundary. Advisory: a stack without "
+        "CI has none, and the EKS node role (AWS managed policies only, changed by an "
+        "administrator) carries none by design (docs/security.md, Permissions boundary).",
         (ROLE,),
         _boundary,
         enforcement=ADVISORY,

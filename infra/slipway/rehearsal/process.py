@@ -134,17 +134,18 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
     deviations = []
     if workload.workdir:
         deviations.append(f"working directory {workdir} instead of the image's {workload.workdir}")
-    if namespaces_available():
+    if workload.isolate and namespaces_available():
         argv = _isolated(workload, run_dir, workdir)
         port, isolated = workload.port, workload.own_network
     else:
         port, isolated = free_port(), False
         argv = list(workload.command)
-        env = {**env, **fallback_env(workload, port)}
-        deviations.append(
-            f"no namespaces here: port {port} on 127.0.0.1 instead of {workload.port}; "
-            + ", ".join(f"{k}={v}" for k, v in fallback_env(workload, port).items())
-        )
+        overrides = fallback_env(workload, port)
+        env = {**env, **overrides}
+        why = "calls services on this machine" if not workload.isolate else "no namespaces here"
+        # a job (port 0) listens nowhere: no port to report
+        where = f"port {port} on 127.0.0.1 instead of {workload.port}; " if workload.port else ""
+        deviations.append(f"{why}: {where}" + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,
@@ -159,7 +160,7 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
 
 def fallback_env(workload: Workload, port: int) -> dict[str, str]:
     """The overrides the workload documents for a start without namespaces."""
-    env = {"SLIPWAY_HOST": "127.0.0.1", "SLIPWAY_PORT": str(port)}
+    env = {workload.host_env: "127.0.0.1", workload.port_env: str(port)}
     for target, host in workload.mounts.items():
         if target == "/opt/ml/model":
             env["SLIPWAY_MODEL_URI"] = str(host)

@@ -53,9 +53,13 @@ def _versioning(aws: AwsClients, entry: Entry) -> Iterator[Check]:
 
 
 def _trust_policy(aws: AwsClients, entry: Entry) -> Iterator[Check]:
-    document = aws("iam").get_role(RoleName=entry.id)["Role"]["AssumeRolePolicyDocument"]
+    role = aws("iam").get_role(RoleName=entry.id)["Role"]
+    document = role["AssumeRolePolicyDocument"]
     actual = json.loads(document) if isinstance(document, str) else document
     yield Check(entry.name, "assumeRolePolicy", json.loads(entry.state["assumeRolePolicy"]), actual)
+    if entry.state.get("permissionsBoundary"):
+        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        yield Check(entry.name, "permissionsBoundary", entry.state["permissionsBoundary"], boundary)
 
 
 def _variants(aws: AwsClients, entry: Entry) -> Iterator[Check]:

@@ -18,6 +18,11 @@ def _create_role(aws: AwsClients, d: Declared) -> Applied:
         Description=d.inputs.get("description", ""),
         MaxSessionDuration=int(d.inputs.get("maxSessionDuration", 3600)),
         Tags=tag_list(d),
+        **(
+            {"PermissionsBoundary": d.inputs["permissionsBoundary"]}
+            if d.inputs.get("permissionsBoundary")
+            else {}
+        ),
     )["Role"]
     return Applied(
         role["RoleName"], {"name": role["RoleName"], "arn": role["Arn"], "uniqueId": role["RoleId"]}
