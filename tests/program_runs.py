@@ -106,3 +106,14 @@ def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
             return runs
         loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
         return loaded
+
+
+def structural_run(runs: dict[tuple[str, str], StackRun], stack: str, **options: str) -> StackRun:
+    """The run of ``stack`` of the structural combination with these (all four) options."""
+    found = [
+        run
+        for (_, name), run in runs.items()
+        if name == stack and all(run.combo[k] == v for k, v in options.items())
+    ]
+    assert len(found) == 1, f"{options}: {len(found)} structural combinations match"
+    return found[0]

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from slipway.testing import run_program
-from stack_config import configure_eks
+from program_runs import StackRun, structural_run
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = {
     "aws:kms/key:Key": 1,
     "aws:kms/alias:Alias": 1,
@@ -141,38 +135,13 @@ def _expected(combo: str, stack: str) -> dict[str, int]:
     return total
 
 
-@pytest.fixture(scope="module")
-def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("baked")
-    projects = {}
-    for combo in COMBOS:
-        compute, endpoint, monitoring, ci = combo.split("-")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cookiecutter",
-                str(ROOT),
-                "--no-input",
-                "-o",
-                str(out / combo),
-                f"compute={compute}",
-                f"endpoint={endpoint}",
-                f"monitoring={monitoring}",
-                f"ci={ci}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        projects[combo] = configure_eks(out / combo / "churn-model" / "infra")
-    return projects
-
-
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 @pytest.mark.parametrize("combo", list(COMBOS))
 def test_program_yields_the_expected_resources(
-    baked: dict[str, Path], combo: str, stack: str
+    structural_runs: dict[tuple[str, str], StackRun], combo: str, stack: str
 ) -> None:
-    run = run_program(baked[combo], stack)
+    """The session's shared runs (tests/program_runs.py) of these structural combinations."""
+    options = dict(zip(("compute", "endpoint", "monitoring", "ci"), combo.split("-"), strict=True))
+    run = structural_run(structural_runs, stack, **options).run
     assert run.type_counts() == _expected(combo, stack)
     assert run.outputs["preset"] == stack
