@@ -30,7 +30,7 @@ from slipway.access.request import read_jsonl
 from slipway.rehearsal import eks
 from slipway.rehearsal.eks import NOT_REHEARSED, Declared, Release, not_rehearsed
 from slipway.rehearsal.stack import REPORT
-from slipway.rehearsal.workload import CheckResult, Outcome
+from slipway.rehearsal.workload import CheckResult, NotRehearsedHere, Outcome
 from slipway.sandbox import apply
 from slipway.sandbox.engine import ApplyReport, rehearse
 from slipway.testing import run_program
@@ -53,10 +53,6 @@ REGISTER = textwrap.dedent(
     client.set_registered_model_alias(settings.model.name, "champion", version)
     """
 )
-
-
-class NotRehearsedHere(UserWarning):
-    """A declared EKS workload this machine cannot start (docs/eks.md#rehearsal-eks)."""
 
 
 def _register_champion(project: Path, package: str) -> Release:

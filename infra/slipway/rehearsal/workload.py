@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 
+class NotRehearsedHere(UserWarning):
+    """A declared workload this machine cannot start (docs/rehearsal.md). Raised as a warning
+    so that pytest's summary names it; defined in the package so that pytest-xdist's
+    controller can import the class when a worker reports the warning."""
+
+
 @dataclass(frozen=True)
 class HttpCheck:
     """One request to the running workload and the answer it must give.
