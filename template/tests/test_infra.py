@@ -129,7 +129,7 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
 
 
 def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:
-    run = run_program(INFRA, "prod")
+    run = run_program(INFRA, "prod", config=DEPLOYED)
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     existing = "arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")

@@ -128,4 +128,5 @@ UNNAMED = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:eks/accessEntry:AccessEntry",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    "aws:eks/addon:Addon",  # named by AWS (addonName: metrics-server, aws-ebs-csi-driver)
 }
