@@ -27,32 +27,24 @@ from slipway.names import DRIFT_NAMESPACE
 
 Row = tuple[str, AccessRequest, bool]  # (role kind, request, allowed?)
 # Which MLflow calls each role's job makes (MLflow client API -> the REST call IAM names).
+# What a training job calls: train, track, evaluate against the champion, register.
+_TRAINING_CALLS = (
+    "GetExperimentByName",
+    "CreateExperiment",
+    "CreateRun",
+    "LogBatch",
+    "UpdateRun",
+    "CreateRegisteredModel",
+    "CreateModelVersion",
+    "GetModelVersionByAlias",
+)
 MLFLOW_CALLS = {
-    # release.yml `pipeline run`: train, track, gate, register, alias the champion
-    "deploy": (
-        "GetExperimentByName",
-        "CreateExperiment",
-        "CreateRun",
-        "LogBatch",
-        "UpdateRun",
-        "CreateRegisteredModel",
-        "CreateModelVersion",
-        "SetRegisteredModelAlias",
-        "GetModelVersionByAlias",
-    ),
+    # release.yml `pipeline run`: a training job that also aliases the champion
+    "deploy": (*_TRAINING_CALLS, "SetRegisteredModelAlias"),
     # drift.yml `monitor`: the champion's reference profile
     "monitor": ("GetModelVersionByAlias", "GetRun", "ListArtifacts"),
-    # release.yml job `candidate` (`pipeline run`): train, track, evaluate, register
-    "candidate": (
-        "GetExperimentByName",
-        "CreateExperiment",
-        "CreateRun",
-        "LogBatch",
-        "UpdateRun",
-        "CreateRegisteredModel",
-        "CreateModelVersion",
-        "GetModelVersionByAlias",
-    ),
+    # release.yml job `candidate` (`pipeline run`)
+    "candidate": _TRAINING_CALLS,
 }
 # MLflow calls a reader must not make.
 MLFLOW_WRITES = ("CreateRegisteredModel", "SetRegisteredModelAlias", "DeleteRegisteredModel")
