@@ -9,9 +9,13 @@ DEMO_DIR ?= build/demo
 # every test subprocess recompiles every module it imports: 6.7 s instead of 2.4 s of CPU to import mlflow, pulumi_aws,
 # scikit-learn and pandas once (docs/performance.md).
 unexport PYTHONDONTWRITEBYTECODE
-PYTEST_ARGS ?= -n 2 --dist worksteal --durations=30
+# loadgroup: tests sharing a module fixture stay on one worker, the longest units first
+# (tests/scheduling.py, ordered by tests/durations.json; docs/testing.md).
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
+# The inner loop: no bakes of the template, no project suites, no rehearsals (docs/testing.md).
+FAST_ARGS ?= -n 2 --dist loadgroup --durations=10 -m "not slow and not bakes"
 
-.PHONY: setup test lint demo bench clean actionlint iam-simulate floors cost-doc chromium
+.PHONY: setup test test-fast durations lint demo bench clean actionlint iam-simulate floors cost-doc chromium
 
 setup: $(VENV)/.installed
 
@@ -28,6 +32,15 @@ lint: setup
 
 test: setup lint actionlint iam-simulate chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest $(FAST_ARGS)
+
+# Keep the last run's seconds per test (build/durations.json, written by every pytest run)
+# as the order of the next `make test` runs; after a full `make test`.
+durations:
+	test -s build/durations.json
+	cp build/durations.json tests/durations.json
 
 # docs/cost.md is generated from the estimate of the template's stacks (tests/test_cost.py
 # fails when it differs): run this after changing prices, presets or components.

@@ -3,7 +3,9 @@ never from a conftest (conftest modules of several folders share one module name
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +13,77 @@ import pytest
 from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
 from program_runs import StackRun, shared_runs
+from scheduling import DURATIONS, UnitScheduling, order_on_worker
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.
     config.option.template = str(ROOT)
+
+
+# A test bakes the template when it uses one of these fixtures or its module calls a baker.
+BAKE_FIXTURES = frozenset({"cookies", "structural_runs", "template_repo", "eks_infra"})
+BAKER = re.compile(
+    r"\bcookiecutter\(|\bcookies\b|run_project_tests|[\"']-m[\"'],\s*[\"']cookiecutter"
+)
+
+
+def _bakes(item: pytest.Item, sources: dict[str, bool]) -> bool:
+    if BAKE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    path = str(item.path)
+    if path not in sources:
+        sources[path] = bool(BAKER.search(item.path.read_text()))
+    return sources[path]
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that bake (``-m "not bakes"``: make test-fast); under xdist, units and
+    their order (tests/scheduling.py)."""
+    sources: dict[str, bool] = {}
+    for item in items:
+        if _bakes(item, sources):
+            item.add_marker(pytest.mark.bakes)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        order_on_worker(config, items)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> UnitScheduling | None:
+    """``--dist loadgroup`` (make test): the workers' units, longest first."""
+    return UnitScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Setup + call + teardown seconds per test, as the controller receives them."""
+    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """``build/durations.json``: this run's seconds per test; ``make durations`` keeps them
+    as tests/durations.json, the order of later runs (tests/scheduling.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not _SECONDS:
+        return
+    out = ROOT / "build" / DURATIONS.name
+    out.parent.mkdir(exist_ok=True)
+    kept = {k: round(v, 2) for k, v in sorted(_SECONDS.items()) if v >= 0.05}
+    out.write_text(json.dumps(kept, indent=0) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The summed test time and the CPU time of pytest and its finished children (the xdist
+    workers and their subprocesses): on a busy machine, wall time alone says little."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not _SECONDS:
+        return
+    cpu = os.times()
+    terminalreporter.write_line(
+        f"summed test durations: {sum(_SECONDS.values()):.0f} s over {len(_SECONDS)} tests; "
+        f"CPU: {cpu.user + cpu.system:.0f} s pytest, "
+        f"{cpu.children_user + cpu.children_system:.0f} s its finished children"
+    )
 
 
 @pytest.fixture(scope="session")

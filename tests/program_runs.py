@@ -16,6 +16,7 @@ import pytest
 import yaml
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.testing import ProgramRun, config_from_stack_file, run_program
+from stack_config import configure_image
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
@@ -75,7 +76,8 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
         project = cookiecutter(
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
-        infra = Path(project) / "infra"
+        # as a user sets it before `up`, the first image pushed (pipelines and Jobs declared)
+        infra = configure_image(Path(project) / "infra")
         stacks = list(STACKS)
         if combo_id(combo) in PUBLIC_COMBOS:
             with_public_api(infra, PUBLIC_API[combo["compute"]])
@@ -129,7 +131,18 @@ def single_run(
             return loaded
         out = root / "single-projects" / key[0]
         project = cookiecutter(str(ROOT), no_input=True, output_dir=str(out), extra_context=combo)
-        infra = Path(project) / "infra"
+        infra = configure_image(Path(project) / "infra")
         found = StackRun(combo, stack, infra, run_program(infra, stack))
         cache.write_bytes(pickle.dumps(found))
         return found
+
+
+def structural_run(runs: dict[tuple[str, str], StackRun], stack: str, **options: str) -> StackRun:
+    """The run of ``stack`` of the structural combination with these (all four) options."""
+    found = [
+        run
+        for (_, name), run in runs.items()
+        if name == stack and all(run.combo[k] == v for k, v in options.items())
+    ]
+    assert len(found) == 1, f"{options}: {len(found)} structural combinations match"
+    return found[0]

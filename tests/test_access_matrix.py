@@ -29,12 +29,7 @@ Combo = dict[str, str]
 
 # finding -> where it shows (combo, stack). Every finding of issue 13 is fixed (their
 # entries are gone: docs/security.md lists them); what remains belongs to another workstream.
-KNOWN: dict[str, Callable[[Combo, str], bool]] = {
-    # The in-cluster MLflow does not proxy artifacts (community chart: proxiedArtifactStorage
-    # defaults to false), so the model server downloads models:/ from S3 mlflow/ itself; its
-    # IRSA role reads models/ only (issue 12 item 6, the EKS workstream).
-    "serving must allow s3:GetObject [service]": lambda c, s: c["compute"] == "eks",
-}
+KNOWN: dict[str, Callable[[Combo, str], bool]] = {}
 # Roles no workload uses (yet), so nothing must be allowed: the unused-grant report lists
 # every statement of theirs (docs/security.md).
 NOTHING_TO_ALLOW: dict[str, Callable[[str], bool]] = {

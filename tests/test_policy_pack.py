@@ -80,8 +80,9 @@ def test_the_pack_passes_every_stack(
 def test_the_boundary_finding_is_every_role_without_one(
     reports: dict[tuple[str, str], Report], structural_runs: Runs
 ) -> None:
-    """With CI only the EKS node role (and, with the public API, the load balancer
-    controller's role) has no boundary; without CI no role has one."""
+    """With CI only the EKS node role, the EBS CSI driver's role (it changes volumes, which
+    the boundary does not allow: docs/eks.md) and, with the public API, the load balancer
+    controller's role have no boundary; without CI no role has one."""
     for key, report in reports.items():
         roles = structural_runs[key].run.of_type("aws:iam/role:Role")
         bare = {r.urn for r in roles if not r.inputs.get("permissionsBoundary")}
@@ -93,6 +94,7 @@ def test_the_boundary_finding_is_every_role_without_one(
             prefix = f"{PROJECT}-{key[1]}"
             assert {urn.rsplit("::", 1)[-1] for urn in bare} <= {
                 f"{prefix}-node",
+                f"{prefix}-ebs-csi",
                 f"{prefix}-lb-controller",
             }
 
@@ -323,7 +325,8 @@ BREAKS = [
         EKS,
         "staging",
         _type("eks:index:Cluster"),
-        _set("endpointPublicAccess", True),
+        # the public endpoint is on (slipway:apiAccessCidrs is required): open it to everyone
+        _set("publicAccessCidrs", ["0.0.0.0/0"]),
     ),
     Break(
         "nothing-open-to-the-internet",

@@ -114,8 +114,22 @@ LINTED = [
 
 
 def test_every_structural_combination_runs_its_suite_somewhere() -> None:
-    ran = IN_ENV_COMBOS + FRESH_INSTALL_COMBOS
-    assert sorted(map(combo_id, ran)) == sorted(map(combo_id, STRUCTURAL_COMBOS))
+    """What the suite test is parametrized with (read from its mark, as pytest collects it)
+    and the two fresh-venv projects (tests/test_fresh_projects.py bakes FRESH_INSTALL_COMBOS
+    [0] and [1]) together hold every structural combination exactly once."""
+    import test_fresh_projects
+
+    (mark,) = [
+        m
+        for m in getattr(test_generated_project_suite_passes, "pytestmark", [])
+        if m.name == "parametrize"
+    ]
+    in_env = list(mark.args[1])
+    fresh = [c for c in FRESH_INSTALL_COMBOS if c in STRUCTURAL_COMBOS]
+    assert len(fresh) == len(FRESH_INSTALL_COMBOS) == 2, "a fresh project is not structural"
+    assert test_fresh_projects.FRESH_INSTALL_COMBOS is FRESH_INSTALL_COMBOS
+    ran = sorted(map(combo_id, in_env + fresh))
+    assert ran == sorted(map(combo_id, STRUCTURAL_COMBOS)), "a combination runs 0 or 2 times"
 
 
 @pytest.mark.slow

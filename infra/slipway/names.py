@@ -42,3 +42,6 @@ BATCH_PIPELINE = "{prefix}-batch"
 TRAINING_NAMESPACE = "training"
 TRAINING_CRONJOB = "training"
 BATCH_CRONJOB = "batch"
+# Where the generated Dockerfile copies the project's config/ (config/pipeline.yaml): the
+# EKS drift CronJob runs in an empty working directory and reads its config from there.
+IMAGE_CONFIG_DIR = "/home/app/config"

@@ -177,6 +177,8 @@ class Eks(_Strict):
     # the `jwt-validation` annotation, added in controller v2.15.0).
     lb_controller_chart_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     prometheus_retention_days: int = Field(ge=1, le=365)
+    # Prometheus' EBS volume (gp3, the project key); keep it >= 2 GiB per retention day.
+    prometheus_storage_gb: int = Field(ge=10, le=16384)
     # Kubernetes CronJob schedule (five fields) of the drift check on captured requests.
     monitor_schedule: str = Field(pattern=r"^(\S+\s+){4}\S+$")
     # Alert when no drift result was pushed for this long (a few missed schedule runs).

@@ -6,6 +6,7 @@ in a pytest temp dir and ``MLFLOW_TRACKING_URI`` is cleared for the session.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,9 +40,21 @@ def _write_config(root: Path, **overrides: dict) -> Path:
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository with the project's config committed: runs record its commit."""
     root = tmp_path_factory.mktemp("project")
     _write_config(root)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "config"]):
+        subprocess.run([*git, *args], cwd=root, check=True, capture_output=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def head_commit(project: Path) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
 
 
 @pytest.fixture(scope="session")

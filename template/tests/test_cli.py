@@ -1,15 +1,26 @@
 """The project's CLI answers."""
 
+from pathlib import Path
+
+import yaml
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
 
+PROJECT = Path(__file__).resolve().parents[1]
 
-def test_info_reports_template_options() -> None:
+
+def test_info_reports_the_options_the_project_deploys() -> None:
+    """What ``info`` says matches the project's own files: the dev stack's config and its CI."""
     result = CliRunner().invoke(app, ["info"])
     assert result.exit_code == 0, result.output
-    assert "compute: {{ cookiecutter.compute }}" in result.output
-    assert "aws_region: {{ cookiecutter.aws_region }}" in result.output
+    said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
+    stack = yaml.safe_load((PROJECT / "infra" / "Pulumi.dev.yaml").read_text())["config"]
+    assert said["compute"] == stack["slipway:compute"]
+    assert said["endpoint"] == stack.get("slipway:endpoint", "realtime")  # EKS serves realtime
+    assert said["monitoring"] == ("yes" if stack["slipway:monitoring"] is True else "no")
+    assert said["aws_region"] == stack["aws:region"]
+    assert said["ci"] == ("github" if (PROJECT / ".github" / "workflows").is_dir() else "none")
 
 
 def test_help_loads_no_ml_library() -> None:

@@ -25,7 +25,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 from moto import mock_aws
 from slipway.lifecycle import Approval, promote, register_challenger
-from slipway.testing.moto_stack import IMAGE_TAG, Clients, create_stack, image_uri
+from slipway.testing.moto_stack import IMAGE_TAG, Clients, create_stack, image_uri, stack_alarms
 from typer.testing import CliRunner, Result
 
 from {{ cookiecutter.package_name }}.cli import app
@@ -184,10 +184,9 @@ def test_deploy_ships_the_champion_and_deploy_rollback_returns(
         assert policy["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"  # one instance
         alarms = request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
         endpoint = stack["endpointName"]
-        assert alarms == [
-            {"AlarmName": f"{endpoint}-Invocation5XXErrors"},
-            {"AlarmName": f"{endpoint}-ModelLatency"},
-        ]
+        # every alarm the stack's monitoring declares for the variant (five), none of others
+        assert alarms == [{"AlarmName": name} for name in stack_alarms(endpoint)]
+        assert len(alarms) == 5
 
     back = cli("deploy-rollback", "--stack", "dev", "--outputs", OUTPUTS)
     assert back.exit_code == 0, back.output

@@ -58,6 +58,15 @@ MONITORING_OUTPUTS = {
 }
 
 
+{%- if cookiecutter.compute == "eks" %}
+# What you set before `pulumi up` (the stack files leave both unset): the networks that reach
+# the Kubernetes API (here RFC 5737's TEST-NET-3) and, once pushed, the model server image.
+DEPLOYED = {"slipway:apiAccessCidrs": ["203.0.113.0/24"], "slipway:modelImageTag": "0.1.0"}
+{%- else %}
+DEPLOYED: dict[str, object] = {}
+{%- endif %}
+
+
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -65,7 +74,7 @@ def stack(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def run(stack: str) -> ProgramRun:
-    return run_program(INFRA, stack)
+    return run_program(INFRA, stack, config=DEPLOYED)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +112,7 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
     prod: the job must also run release.yml or stack-up.yml from main."""
     condition = _oidc_condition(run, "deployRoleArn")["StringEquals"]
     reviewed = load_preset(run.outputs["preset"]).reviewed_releases
-    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"
+    workflows = "{{ cookiecutter.github_repository }}/.github/workflows/"  # noqa: E501
     candidate = _oidc_condition(run, "candidateRoleArn")["StringEquals"]
     if reviewed:
         assert condition["token.actions.githubusercontent.com:ref"] == "refs/heads/main"
@@ -120,13 +129,13 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
 
 
 def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:
-    run = run_program(INFRA, "prod")
+    run = run_program(INFRA, "prod", config=DEPLOYED)
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     existing = "arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")
     stack_file = tmp_path / "infra" / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text() + f"  slipway:githubOidcProviderArn: {existing}\n")
-    reused = run_program(tmp_path / "infra", "prod")
+    reused = run_program(tmp_path / "infra", "prod", config=DEPLOYED)
     assert reused.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     trusts = [r.inputs["assumeRolePolicy"] for r in reused.of_type("aws:iam/role:Role")]
     github = [t for t in trusts if "token.actions.githubusercontent.com:sub" in t]
@@ -204,6 +213,22 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
 {%- else %}
     assert entries == {}
 {%- endif %}
+
+
+def test_the_stack_says_what_to_set_before_the_first_up() -> None:
+    from slipway.platform import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^slipway:apiAccessCidrs: required with compute eks"):
+        run_program(INFRA, "dev")
+
+
+def test_the_first_up_creates_no_model_server_until_an_image_is_pushed() -> None:
+    api_access = {"slipway:apiAccessCidrs": DEPLOYED["slipway:apiAccessCidrs"]}
+    first = run_program(INFRA, "dev", config=api_access)
+    counts = first.type_counts()
+    assert counts.get("aws:ecr/repository:Repository") == 1
+    assert counts.get("kubernetes:apps/v1:Deployment", 0) == 0
+    assert counts.get("kubernetes:batch/v1:CronJob", 0) == 0
 
 
 def test_every_kubernetes_object_matches_its_schema(run: ProgramRun) -> None:

@@ -16,7 +16,7 @@ def _run(client: MlflowClient, outcome: Outcome) -> Run:
 
 
 def test_run_logs_params_and_the_versions_of_its_inputs(
-    client: MlflowClient, outcome: Outcome
+    client: MlflowClient, outcome: Outcome, head_commit: str
 ) -> None:
     run = _run(client, outcome)
     report = outcome.report
@@ -29,7 +29,8 @@ def test_run_logs_params_and_the_versions_of_its_inputs(
     assert tags["training_data_uri"] == "data/train.csv"
     assert tags["evaluation_data_rows"] == str(report.evaluation_data.rows)
     assert len(tags["code_sha256"]) == len(tags["config_sha256"]) == 64
-    assert tags["git_commit"] and tags["trained_by"]  # a sha or "unknown"; who ran it
+    assert tags["git_commit"] == head_commit  # the project repository's HEAD
+    assert tags["trained_by"]  # who ran it
     inputs = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
     assert {name: d.name for name, d in inputs.items()} == {
         "training": "train.csv",

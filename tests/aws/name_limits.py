@@ -51,6 +51,7 @@ def model_limit(api: str) -> int:
 LIMITS: dict[str, NameLimit] = {
     "aws:iam/role:Role": NameLimit("name", "iam CreateRole.RoleName"),
     "aws:iam/rolePolicy:RolePolicy": NameLimit("name", "iam PutRolePolicy.PolicyName"),
+    "aws:iam/policy:Policy": NameLimit("name", "iam CreatePolicy.PolicyName"),
     "aws:s3/bucket:Bucket": NameLimit(
         "bucket", "Amazon S3 User Guide, 'General purpose bucket naming rules'", 63
     ),
@@ -128,4 +129,5 @@ UNNAMED = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:eks/accessEntry:AccessEntry",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    "aws:eks/addon:Addon",  # named by AWS (addonName: metrics-server, aws-ebs-csi-driver)
 }

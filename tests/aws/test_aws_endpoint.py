@@ -3,6 +3,7 @@ repository, and the refused combinations. No SageMaker resource is declared."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -73,6 +74,34 @@ def test_realtime_spec_follows_the_preset(preset_name: str) -> None:
     assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == (
         sagemaker.monitoring_schedule
     )
+
+
+@pytest.mark.parametrize(("initial", "minimum", "started"), [(1, 3, 3), (4, 2, 4), (2, 2, 2)])
+def test_realtime_starts_at_least_the_autoscaling_minimum(
+    initial: int, minimum: int, started: int
+) -> None:
+    """The first fleet is never below the scaling floor (the presets have both equal, so a
+    preset alone never shows the clamp): ``max(initial_instance_count, min_capacity)``."""
+    preset = load_preset("staging")
+    sagemaker = preset.sagemaker
+    scaling = sagemaker.autoscaling.model_copy(
+        update={"min_capacity": minimum, "max_capacity": max(minimum, initial)}
+    )
+    changed = sagemaker.model_copy(
+        update={"initial_instance_count": initial, "autoscaling": scaling}
+    )
+    ctx = stack_context("staging")
+    ctx = dataclasses.replace(ctx, preset=preset.model_copy(update={"sagemaker": changed}))
+    run = run_pulumi(
+        lambda: Endpoint(
+            "churn", EndpointArgs(ctx, kind="realtime", role_arn=ROLE, kms_key_arn=KEY)
+        ),
+        stack="staging",
+    )
+    spec = ServingSpec.from_value(run.one("slipway:aws:Endpoint").registered_outputs["spec"])
+    [variant] = spec.variants
+    assert variant["InitialInstanceCount"] == started
+    assert spec.autoscaling is not None and spec.autoscaling.min_capacity == minimum
 
 
 def test_the_serving_image_repository_is_the_stacks() -> None:

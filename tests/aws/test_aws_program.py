@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from slipway.testing import run_program
+from program_runs import StackRun, structural_run
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = {
     "aws:kms/key:Key": 1,
     "aws:kms/alias:Alias": 1,
@@ -33,10 +28,11 @@ ACCESS_LOGS = {  # staging and prod: a second (logs) bucket and its settings
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:s3/bucketLogging:BucketLogging": 1,
 }
-GITHUB = {  # the boundary; deploy and monitor roles (inline), preview role (ViewOnlyAccess)
+# the boundary; deploy, candidate and monitor roles (inline), preview role (ViewOnlyAccess)
+GITHUB = {
     "aws:iam/policy:Policy": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
 }
 TOPIC = {"aws:sns/topic:Topic": 1, "aws:sns/topicSubscription:TopicSubscription": 1}
@@ -52,9 +48,13 @@ EKS = {  # issue 5: network (2 AZs, one NAT in dev/staging), cluster, MLflow, se
     "aws:ec2/eip:Eip": 1,
     "aws:ec2/natGateway:NatGateway": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # node role, MLflow's, the model server's and the EBS CSI driver's IRSA roles
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    # cluster add-ons (metrics-server, aws-ebs-csi-driver) and the encrypted gp3 class
+    "aws:eks/addon:Addon": 2,
+    "kubernetes:storage.k8s.io/v1:StorageClass": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
     "aws:rds/instance:Instance": 1,
     "random:index/randomPassword:RandomPassword": 1,
@@ -99,7 +99,9 @@ COMBOS = {
         TOPIC,
         # 5 endpoint alarms + the drift alarm
         {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
-        {"aws:iam/rolePolicy:RolePolicy": 2},  # the deploy and monitor roles' MLflow grants
+        {
+            "aws:iam/rolePolicy:RolePolicy": 3
+        },  # the deploy, candidate and monitor roles' MLflow grants
     ],
     "sagemaker-serverless-no-none": [SERVING],
     "eks-realtime-yes-github": [
@@ -133,38 +135,13 @@ def _expected(combo: str, stack: str) -> dict[str, int]:
     return total
 
 
-@pytest.fixture(scope="module")
-def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("baked")
-    projects = {}
-    for combo in COMBOS:
-        compute, endpoint, monitoring, ci = combo.split("-")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cookiecutter",
-                str(ROOT),
-                "--no-input",
-                "-o",
-                str(out / combo),
-                f"compute={compute}",
-                f"endpoint={endpoint}",
-                f"monitoring={monitoring}",
-                f"ci={ci}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        projects[combo] = out / combo / "churn-model" / "infra"
-    return projects
-
-
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 @pytest.mark.parametrize("combo", list(COMBOS))
 def test_program_yields_the_expected_resources(
-    baked: dict[str, Path], combo: str, stack: str
+    structural_runs: dict[tuple[str, str], StackRun], combo: str, stack: str
 ) -> None:
-    run = run_program(baked[combo], stack)
+    """The session's shared runs (tests/program_runs.py) of these structural combinations."""
+    options = dict(zip(("compute", "endpoint", "monitoring", "ci"), combo.split("-"), strict=True))
+    run = structural_run(structural_runs, stack, **options).run
     assert run.type_counts() == _expected(combo, stack)
     assert run.outputs["preset"] == stack

@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 from slipway.deploy import DeployError, RolledBack, StackOutputs, deploy_champion, rollback
 from slipway.deploy.rollout import PACKAGE_TAG, PREVIOUS_TAG
 from slipway.lifecycle import Approval
-from slipway.testing.moto_stack import Clients, create_stack, image_uri
+from slipway.testing.moto_stack import Clients, create_stack, image_uri, stack_alarms
 
 from .conftest import ENDPOINT, IMAGE, REGION, STAGED, TRAINER
 
@@ -109,10 +109,11 @@ def test_first_release_creates_the_endpoint_and_the_next_rolls_it(
         "WaitIntervalInSeconds": 120,
     }
     assert policy["TerminationWaitInSeconds"] == 120
+    # every alarm the stack's monitoring declares for the variant (five), none of others
     assert request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
-        {"AlarmName": f"{ENDPOINT}-Invocation5XXErrors"},
-        {"AlarmName": f"{ENDPOINT}-ModelLatency"},
+        {"AlarmName": name} for name in stack_alarms(ENDPOINT)
     ]
+    assert len(stack_alarms(ENDPOINT)) == 5 == len(stack_alarms(ENDPOINT, serverless=True)) + 2
     assert second.rollout.previous_config == first.rollout.new_config
     assert _serving(aws) == second.rollout.new_config
 

@@ -36,13 +36,3 @@ def unknown_keys(
                     yield from walk(value, theirs[key], path + ".")
 
     yield from walk(values, chart, "")
-
-
-def helm_merge(defaults: Any, overrides: Any) -> Any:
-    """Helm's coalescing of user values over chart defaults: maps merge, the rest replaces."""
-    if isinstance(defaults, dict) and isinstance(overrides, dict):
-        merged = dict(defaults)
-        for key, value in overrides.items():
-            merged[key] = helm_merge(defaults.get(key), value)
-        return merged
-    return overrides

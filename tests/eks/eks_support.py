@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from cookiecutter.main import cookiecutter
+from stack_config import configure_eks
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = {
@@ -29,7 +30,7 @@ MODEL_URI = "models:/churn@champion"  # slipway:modelUri of the baked stacks
 def bake_infra(out: Path) -> Path:
     """Bake the eks project into ``out``; its ``infra/`` directory."""
     project = cookiecutter(str(ROOT), no_input=True, extra_context=PROJECT, output_dir=str(out))
-    return Path(project) / "infra"
+    return configure_eks(Path(project) / "infra")
 
 
 def stack_config(infra: Path, stack: str) -> dict[str, Any]:
@@ -37,9 +38,14 @@ def stack_config(infra: Path, stack: str) -> dict[str, Any]:
 
 
 def with_config(infra: Path, dest: Path, stack: str, **values: Any) -> Path:
-    """A copy of the program whose ``Pulumi.<stack>.yaml`` sets ``slipway:<key>`` to values."""
+    """A copy of the program whose ``Pulumi.<stack>.yaml`` sets ``slipway:<key>`` to values
+    (``None``: unset)."""
     shutil.copytree(infra, dest)
     config = stack_config(dest, stack)
-    config.update({f"slipway:{key}": value for key, value in values.items()})
+    for key, value in values.items():  # None: the key is not set
+        if value is None:
+            config.pop(f"slipway:{key}", None)
+        else:
+            config[f"slipway:{key}"] = value
     (dest / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
     return dest

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from eks_support import with_config
+from eks_support import ROOT, with_config
 from slipway.eks.cluster import LOG_TYPES, api_access_cidrs
 from slipway.eks.manifests import reveal
 from slipway.eks.network import subnet_cidrs
+from slipway.platform import ConfigError
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, run_program
+from stack_config import API_ACCESS
 
 
 def test_subnets_span_the_preset_zones_and_nat_gateways_follow_the_preset(
@@ -50,7 +52,7 @@ def test_subnet_cidrs_do_not_overlap() -> None:
         subnet_cidrs("10.0.0.0/18", 2)
 
 
-def test_cluster_uses_api_auth_oidc_logging_and_a_private_endpoint(
+def test_cluster_uses_api_auth_oidc_logging_and_the_configured_endpoints(
     eks_run: ProgramRun, preset_name: str
 ) -> None:
     preset = load_preset(preset_name)
@@ -59,9 +61,9 @@ def test_cluster_uses_api_auth_oidc_logging_and_a_private_endpoint(
     assert cluster["createOidcProvider"] is True
     assert cluster["enabledClusterLogTypes"] == LOG_TYPES
     assert cluster["version"] == preset.eks.kubernetes_version
-    assert cluster["endpointPrivateAccess"] is True
-    assert cluster["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in cluster
+    assert cluster["endpointPrivateAccess"] is True  # nodes reach the API inside the VPC
+    assert cluster["endpointPublicAccess"] is True  # pulumi up reaches it from API_ACCESS only
+    assert cluster["publicAccessCidrs"] == API_ACCESS
     assert cluster["encryptionConfigKeyArn"] == eks_run.one("aws:kms/key:Key").state["arn"]
     assert cluster["skipDefaultNodeGroup"] is True
     assert cluster["deletionProtection"] is preset.deletion_protection
@@ -88,18 +90,40 @@ def test_the_kubernetes_provider_is_built_from_the_cluster_kubeconfig(
     assert kubeconfig["kind"] == "Config" and kubeconfig["clusters"]
 
 
-def test_public_endpoint_only_for_configured_cidrs(eks_infra: Path, tmp_path: Path) -> None:
-    infra = with_config(eks_infra, tmp_path / "infra", "dev", apiAccessCidrs=["198.51.100.0/24"])
-    run = run_program(infra, "dev")
-    cluster = run.one("eks:index:Cluster").inputs
-    assert cluster["endpointPublicAccess"] is True
-    assert cluster["publicAccessCidrs"] == ["198.51.100.0/24"]
+def test_the_api_networks_must_be_set_and_the_error_says_how(
+    eks_infra: Path, tmp_path: Path
+) -> None:
+    """A private-only endpoint by default left `pulumi up` (laptop or GitHub-hosted runner)
+    unable to apply the Kubernetes and Helm resources once the cluster existed."""
+    infra = with_config(eks_infra, tmp_path / "infra", "dev", apiAccessCidrs=None)
+    with pytest.raises(ConfigError) as refused:
+        run_program(infra, "dev")
+    message = str(refused.value)
+    assert message.startswith("slipway:apiAccessCidrs: required with compute eks: ")
+    assert "pulumi config set --path 'slipway:apiAccessCidrs[0]'" in message
+    assert "https://checkip.amazonaws.com" in message and "private" in message
+    assert "\n" not in message
+    for generated in (ROOT / "template" / "infra").glob("Pulumi.*.yaml"):  # unset there
+        assert not re.search(r"^\s*slipway:apiAccessCidrs:", generated.read_text(), re.M)
+
+
+@pytest.mark.parametrize(
+    ("value", "public", "cidrs"),
+    [(["198.51.100.0/24"], True, ["198.51.100.0/24"]), ("private", False, None)],
+)
+def test_public_endpoint_only_for_configured_cidrs(
+    eks_infra: Path, tmp_path: Path, value: object, public: bool, cidrs: list[str] | None
+) -> None:
+    infra = with_config(eks_infra, tmp_path / "infra", "dev", apiAccessCidrs=value)
+    cluster = run_program(infra, "dev").one("eks:index:Cluster").inputs
+    assert cluster["endpointPublicAccess"] is public
+    assert cluster.get("publicAccessCidrs") == cidrs
 
 
 @pytest.mark.parametrize(
     ("cidr", "rule"),
     [
-        ("0.0.0.0/0", "opens the Kubernetes API to the whole internet"),
+        ("0.0.0.0/0", "opens the Kubernetes API to the whole internet; list the networks "),
         ("10.0.0.1/8", "is not a CIDR block"),
         ("office", "is not a CIDR block"),
     ],

@@ -9,8 +9,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from chart_keys import CHART_VALUES, chart_defaults, helm_merge, unknown_keys
+from chart_keys import CHART_VALUES, chart_defaults, unknown_keys
 from crd_validation import is_custom_resource, validate_custom_resource
+from slipway.eks.helm import coalesce
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import ManifestError, manifests, reveal
 from slipway.testing import ProgramRun, iter_policy_statements
@@ -35,14 +36,14 @@ def _rendered_alertmanager_config(run: ProgramRun) -> dict[str, Any]:
     """The config Helm renders: our values coalesced over the chart's default config."""
     default = chart_defaults("kube-prometheus-stack-75.x.values.yaml")["alertmanager"]["config"]
     ours = _values(run, "kube-prometheus-stack")["alertmanager"]["config"]
-    return dict(helm_merge(default, ours))
+    return dict(coalesce(default, ours))
 
 
 def test_every_custom_resource_matches_its_crd_schema(eks_run: ProgramRun) -> None:
     found = [m for m in manifests(eks_run) if is_custom_resource(m)]
     assert {m["kind"] for m in found} >= {"ServiceMonitor", "PrometheusRule"}
     for manifest in found:
-        validate_custom_resource(manifest, "1.32")
+        validate_custom_resource(manifest, "1.35")
 
 
 @pytest.mark.parametrize(
@@ -101,11 +102,11 @@ def test_a_custom_resource_breaking_its_crd_schema_is_rejected(
     manifest = _custom(eks_run, kind)
     mutate(manifest)
     with pytest.raises(ManifestError, match=error):
-        validate_custom_resource(manifest, "1.32")
+        validate_custom_resource(manifest, "1.35")
 
 
 def test_helm_values_use_only_keys_the_charts_declare(eks_run: ProgramRun) -> None:
-    mlflow = chart_defaults("mlflow-1.12.0.values.yaml")
+    mlflow = chart_defaults("mlflow-1.11.4.values.yaml")
     assert list(unknown_keys(_values(eks_run, "mlflow"), mlflow, MLFLOW_FREE_FORM)) == []
     stack = chart_defaults("kube-prometheus-stack-75.x.values.yaml")
     assert (
@@ -116,7 +117,7 @@ def test_helm_values_use_only_keys_the_charts_declare(eks_run: ProgramRun) -> No
 
 
 def test_a_misspelt_chart_key_is_found() -> None:
-    mlflow = chart_defaults("mlflow-1.12.0.values.yaml")
+    mlflow = chart_defaults("mlflow-1.11.4.values.yaml")
     values = {
         "backendStore": {"postgres": {"hostname": "db"}, "existingDatabaseSecrets": {}},
         "serviceAccount": {"annotations": {"any/key": "free-form"}},

@@ -79,7 +79,7 @@ def test_a_broken_object_is_rejected_naming_it(
         target = target[key]
     target[path[-1]] = value
     with pytest.raises(ManifestError, match=f"^{kind} .*{error}"):
-        validate(manifest, "1.32")
+        validate(manifest, "1.35")
 
 
 def test_mlflow_chart_values_wire_rds_s3_and_irsa(eks_run: ProgramRun, preset_name: str) -> None:
@@ -203,6 +203,8 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
     assert command == [
         "churn",
         "monitor",
+        "--config",
+        "/home/app/config/pipeline.yaml",  # the image's copy: the job's workdir is empty
         "--input",
         f"s3://{bucket}/data-capture/",
         "--publish",
@@ -241,3 +243,17 @@ def test_tracking_keeps_the_urns_of_its_former_type(eks_run: ProgramRun) -> None
     assert {"type": "slipway:eks:MlflowServer", "parentUrn": ""} in specs
     children = {r.type for r in eks_run.children_of(tracking)}
     assert {"aws:rds/instance:Instance", "kubernetes:helm.sh/v3:Release"} <= children
+
+
+def test_every_resource_name_is_unique_in_the_stack(eks_run: ProgramRun) -> None:
+    """Pulumi tells same-named resources apart only by their parents in the URN; the
+    sandbox's state (type::name) cannot, and replaced two of the three namespaces on every
+    apply. Each namespace now has its own name, aliased to the old one so that existing
+    stacks keep them (a replaced namespace deletes everything in it)."""
+    names = [(r.type, r.name) for r in eks_run.cloud_resources]
+    assert sorted(n for n in names if names.count(n) > 1) == []
+    prefix = f"churn-{eks_run.outputs['preset']}"
+    for namespace in eks_run.of_type("kubernetes:core/v1:Namespace"):
+        specs = [alias.get("spec", {}) for alias in namespace.aliases]
+        assert namespace.name == f"{prefix}-{namespace.inputs['metadata']['name']}-namespace"
+        assert any(spec.get("name") == f"{prefix}-namespace" for spec in specs), specs

@@ -31,7 +31,7 @@ EKS = {
     "compute": "eks",
     "monitoring": "true",
     "alarmEmail": "ml-team@example.com",
-    "apiAccessCidrs": "[]",
+    "apiAccessCidrs": '["203.0.113.0/24"]',
     "modelImageTag": "0.1.0",
     "modelUri": "models:/churn-model@champion",
 }
@@ -87,6 +87,8 @@ def _parse(base: dict[str, str], **changes: Any) -> StackConfig:
         (EKS, {"baselineKey": "b"}, "slipway:baselineKey: applies to compute sagemaker"),
         (EKS, {"modelUri": DROP}, "slipway:modelUri: required"),
         (EKS, {"apiAccessCidrs": "office"}, "slipway:apiAccessCidrs: must be a YAML/JSON list"),
+        (EKS, {"apiAccessCidrs": DROP}, "slipway:apiAccessCidrs: required with compute eks: "),
+        (EKS, {"apiAccessCidrs": "[]"}, "slipway:apiAccessCidrs: required with compute eks: "),
         (
             EKS,
             {"apiAccessCidrs": '["0.0.0.0/0"]'},
@@ -114,8 +116,10 @@ def test_defaults_of_optional_keys() -> None:
         None,
     )
     assert (config.sagemaker.baseline_key, config.sagemaker.model_name) == ("baseline", PROJECT)
-    eks = _parse(EKS, apiAccessCidrs=DROP)
+    eks = _parse(EKS, apiAccessCidrs="private")
     assert eks.eks is not None and eks.eks.api_access_cidrs == ()
+    first_up = _parse(EKS, modelImageTag=DROP)  # before the first image push
+    assert first_up.eks is not None and first_up.eks.model_image_tag is None
 
 
 def _run(values: dict[str, str], stack: str = "dev") -> ProgramRun:

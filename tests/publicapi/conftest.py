@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from program_runs import PUBLIC_COMBOS, PUBLIC_STACK, StackRun
 from public_api_support import fetch_json, start_server
-from slipway.serving.probe import free_port, wait_until_ready
+from slipway.serving.probe import free_port, serving
 from slipway.testing import ProgramRun
 from slipway.testing.oidc import LocalIssuer
 
@@ -50,9 +50,5 @@ def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     model = save_iris_model(tmp_path_factory.mktemp("model") / "iris")
     port = free_port()
     proc = start_server(model, port, tmp_path_factory.mktemp("server-tmp"))
-    try:
-        wait_until_ready(port, proc)
+    with serving(port, proc):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -27,7 +27,9 @@ SUBSTITUTED = {
     "SLIPWAY_WORKERS": "1 (added: one CPU-light worker)",
     "TMPDIR": "a temporary directory (the pod's /tmp emptyDir)",
 }
-DROPPED_PREFIXES = ("MLFLOW_", "SLIPWAY_CAPTURE_")  # no tracking server, no S3 here
+# no tracking server, no S3 here; a local model directory never waits for a registry
+# (SLIPWAY_ALLOW_NO_MODEL: slipway.serving.pending, docs/eks.md#bootstrap)
+DROPPED_PREFIXES = ("MLFLOW_", "SLIPWAY_CAPTURE_", "SLIPWAY_ALLOW_NO_MODEL")
 
 
 # The model server as both flavors start it: SageMaker runs the image with the argument

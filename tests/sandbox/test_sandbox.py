@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
+from program_runs import StackRun
 from slipway.cli import app
 from slipway.sandbox import SandboxError, apply, destroy
 from slipway.sandbox.appliers import APPLIERS
 from slipway.sandbox.contents import emulator_contents
 from slipway.sandbox.server import AwsClients, EmulatedAws
 from slipway.sandbox.state import SandboxState, state_dir
-from slipway.testing import run_program
+from stack_config import configure_eks
 from typer.testing import CliRunner
 
 MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
@@ -23,16 +24,20 @@ MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
     project = cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=str(tmp))
-    return Path(project) / "infra"
+    return configure_eks(Path(project) / "infra")
 
 
 @pytest.mark.parametrize("combo", STRUCTURAL_COMBOS, ids=combo_id)
-def test_apply_then_destroy(tmp_path: Path, combo: dict[str, str]) -> None:
+def test_apply_then_destroy(
+    tmp_path: Path, combo: dict[str, str], structural_runs: dict[tuple[str, str], StackRun]
+) -> None:
     infra = _bake(tmp_path, combo)
     report = apply(infra, "dev")
 
-    # inventory == the plain mocks' resource list; only known gaps are mock-only
-    declared = {(r.type, r.name) for r in run_program(infra, "dev").cloud_resources}
+    # inventory == the plain mocks' resource list (the session's shared run of this
+    # combination, tests/program_runs.py); only known gaps are mock-only
+    run = structural_runs[combo_id(combo), "dev"].run
+    declared = {(r.type, r.name) for r in run.cloud_resources}
     assert {(e.type, e.name) for e in report.entries} == declared
     mock_only = {e.type for e in report.entries if not e.in_moto}
     assert mock_only.isdisjoint(APPLIERS), "a type moto can take stayed mock-only"

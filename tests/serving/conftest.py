@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from serving_support import save_iris_model, save_mixed_model
-from slipway.serving.probe import free_port, wait_until_ready
+from slipway.serving.probe import free_port, serving
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +40,8 @@ def two_worker_server(model_uri: str) -> Iterator[int]:
         ],
         env={**os.environ, "SLIPWAY_EVENT_LOOP": "asyncio"},
     )
-    try:
-        wait_until_ready(port, proc)
+    with serving(port, proc):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,7 @@ SECOND_RESOURCES = {
     "rds:ModifyDBInstance": "arn:aws:rds:{region}:{account}:og:default:postgres-16",
 }
 CREATED_IN_CLUSTER = {"eks:CreateAddon", "eks:CreateAccessEntry", "eks:CreateNodegroup"}
-ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn", "role")
+ROLE_ARN_INPUTS = ("executionRoleArn", "roleArn", "nodeRoleArn", "serviceAccountRoleArn", "role")
 # EC2 resource types whose ARN name differs from the Pulumi type (service authorization
 # reference, "Resource types defined by Amazon EC2").
 EC2_TYPES = {"ec2/eip": "elastic-ip", "ec2/natGateway": "natgateway"}
@@ -336,6 +336,10 @@ def _deploy_arn(
         return f"arn:aws:ec2:{region}:{account}:{EC2_TYPES[module]}/{resource.state['name']}"
     if module == "ec2/routeTableAssociation":
         return f"arn:aws:ec2:{region}:{account}:route-table/{resource.inputs['routeTableId']}"
+    if module == "eks/addon" and "clusterName" in resource.inputs:  # the stack's add-ons:
+        # addon/<cluster>/<add-on name>/<uuid> (pulumi-eks's own are REMOTE_CHILDREN)
+        cluster, addon = resource.inputs["clusterName"], resource.inputs["addonName"]
+        return f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{uuid_like(addon)}"
     if module == "rds/instance":
         return f"arn:aws:rds:{region}:{account}:db:{resource.state['name']}"
     if module == "rds/subnetGroup":

@@ -27,32 +27,24 @@ from slipway.names import DRIFT_NAMESPACE
 
 Row = tuple[str, AccessRequest, bool]  # (role kind, request, allowed?)
 # Which MLflow calls each role's job makes (MLflow client API -> the REST call IAM names).
+# What a training job calls: train, track, evaluate against the champion, register.
+_TRAINING_CALLS = (
+    "GetExperimentByName",
+    "CreateExperiment",
+    "CreateRun",
+    "LogBatch",
+    "UpdateRun",
+    "CreateRegisteredModel",
+    "CreateModelVersion",
+    "GetModelVersionByAlias",
+)
 MLFLOW_CALLS = {
-    # release.yml `pipeline run`: train, track, gate, register, alias the champion
-    "deploy": (
-        "GetExperimentByName",
-        "CreateExperiment",
-        "CreateRun",
-        "LogBatch",
-        "UpdateRun",
-        "CreateRegisteredModel",
-        "CreateModelVersion",
-        "SetRegisteredModelAlias",
-        "GetModelVersionByAlias",
-    ),
+    # release.yml `pipeline run`: a training job that also aliases the champion
+    "deploy": (*_TRAINING_CALLS, "SetRegisteredModelAlias"),
     # drift.yml `monitor`: the champion's reference profile
     "monitor": ("GetModelVersionByAlias", "GetRun", "ListArtifacts"),
-    # release.yml job `candidate` (`pipeline run`): train, track, evaluate, register
-    "candidate": (
-        "GetExperimentByName",
-        "CreateExperiment",
-        "CreateRun",
-        "LogBatch",
-        "UpdateRun",
-        "CreateRegisteredModel",
-        "CreateModelVersion",
-        "GetModelVersionByAlias",
-    ),
+    # release.yml job `candidate` (`pipeline run`)
+    "candidate": _TRAINING_CALLS,
 }
 # MLflow calls a reader must not make.
 MLFLOW_WRITES = ("CreateRegisteredModel", "SetRegisteredModelAlias", "DeleteRegisteredModel")
@@ -156,14 +148,21 @@ def cluster_requests(stack: StackAccess) -> Iterator[Row]:
     in_cluster = (
         ("mlflow", artifact, True, "workload:MLflow server artifact store (eks/tracking.py)"),
         ("mlflow", artifact, False, "workload:MLflow server artifact store (eks/tracking.py)"),
-        ("serving", artifact, False, "workload:model server loads models:/ from S3"),
         ("serving", capture, True, "workload:model server request capture (SSE-KMS header)"),
         ("drift", capture, False, "workload:drift CronJob reads the capture"),
-        ("drift", artifact, False, "workload:drift CronJob reads the champion's profile"),
     )
     for role, uri, write, origin in in_cluster:
         for request in s3_object(stack, uri, write, origin, sse_header="SSE-KMS" in origin):
             yield role, request, True
+    # MLflow proxies artifacts (eks/tracking.py, docs/eks.md#artifact-access): the model
+    # server and the drift job get models and profiles over HTTP, never from S3 mlflow/.
+    profile = f"s3://{bucket}/mlflow/1/run/artifacts/reference/profile.json"
+    for role, uri in (("serving", artifact), ("drift", profile)):
+        denied = s3_object(stack, uri, False, "deny:mlflow artifacts (proxied by MLflow)")
+        for request in denied:  # the S3 read (the key serves the roles' captures too)
+            if request.action == "s3:GetObject":
+                yield role, request, False
+    yield from ebs_csi_requests(stack)
     report = f"s3://{bucket}/monitoring/drift/2026-01-01/drift_report.html"
     for request in s3_object(stack, report, True, "workload:drift CronJob writes its report"):
         yield "drift", request, True
@@ -173,6 +172,29 @@ def cluster_requests(stack: StackAccess) -> Iterator[Row]:
         ("drift", "data-capture/", "workload:drift CronJob lists the capture"),
     ):
         yield role, _req("s3:ListBucket", arn, origin, **{"s3:prefix": prefix}), True
+
+
+def ebs_csi_requests(stack: StackAccess) -> Iterator[Row]:
+    """The EBS CSI controller provisioning Prometheus' encrypted volume (aws-ebs-csi-driver:
+    volumes tagged ``ebs.csi.aws.com/cluster=true``; the project key through EC2 grants)."""
+    if "ebs-csi" not in stack.roles:
+        return
+    region, account = stack.region, stack.account
+    origin = "workload:EBS CSI controller (eks/cluster.py)"
+    volume = f"arn:aws:ec2:{region}:{account}:volume/vol-0123456789abcdef0"
+    tag = "ebs.csi.aws.com/cluster"
+    create = _req("ec2:CreateVolume", volume, origin, **{f"aws:RequestTag/{tag}": "true"})
+    yield "ebs-csi", create, True
+    instance = f"arn:aws:ec2:{region}:{account}:instance/i-0123456789abcdef0"
+    for target in (volume, instance):
+        yield "ebs-csi", _req("ec2:AttachVolume", target, origin), True
+    delete = _req("ec2:DeleteVolume", volume, origin, **{f"ec2:ResourceTag/{tag}": "true"})
+    yield "ebs-csi", delete, True
+    key = str(stack.outputs.get("kmsKeyArn", ""))
+    if key:
+        grant = {"kms:GrantIsForAWSResource": "true"}
+        yield "ebs-csi", _req("kms:CreateGrant", key, origin, **grant), True
+        yield "ebs-csi", _req("kms:DescribeKey", key, origin), True
 
 
 def package_requests(stack: StackAccess) -> Iterator[Row]:

@@ -1,8 +1,8 @@
 """The stack's permissions boundary: the most any role of the stack may ever do.
 
-Every role of the stack (but the EKS cluster and node roles, which hold AWS managed policies
-only) carries the customer managed policy ``<prefix>-boundary`` as its permissions boundary; a
-role's effective permissions are what both its policies and its
+Every role of the stack (but the EKS cluster and node roles and the EBS CSI driver's role,
+which hold AWS managed policies) carries the customer managed policy ``<prefix>-boundary``
+as its permissions boundary; a role's effective permissions are what both its policies and its
 boundary allow (IAM User Guide, "Permissions boundaries for IAM entities"). The boundary
 allows the stack's own resources only (the deploy role's statements, the runtime needs of
 the workload roles, the stack's MLflow), and denies escalation (IAM User Guide, "Delegating

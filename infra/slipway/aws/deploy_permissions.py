@@ -287,6 +287,7 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "iam:CreateServiceLinkedRole",
     ),
     "aws:eks/addon:Addon": (
+        "iam:PassRole",  # serviceAccountRoleArn (the add-on's IRSA role)
         "eks:CreateAddon",
         "eks:DescribeAddon",
         "eks:UpdateAddon",

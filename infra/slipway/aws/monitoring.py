@@ -25,6 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.alarms import VariantAlarm, variant_alarms
 from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointKind
 from slipway.names import DRIFT_NAMESPACE, QUALITY_NAMESPACE
@@ -62,16 +63,6 @@ class MonitoringArgs:
             raise ValueError("drift_model: must be a model name, not empty")
 
 
-@dataclass(frozen=True)
-class _Alarm:
-    key: str
-    metric: str
-    namespace: str
-    threshold: float
-    statistic: str | None = None
-    extended_statistic: str | None = None
-
-
 class Monitoring(pulumi.ComponentResource):
     """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name,
     retrain_alarm_arns (drift and quality)."""
@@ -100,7 +91,7 @@ class Monitoring(pulumi.ComponentResource):
         alarm_names: list[pulumi.Output[str]] = []
         if args.endpoint is not None:
             for variant in args.endpoint.variants:
-                for alarm in _alarms(ctx, args.endpoint.kind):
+                for alarm in variant_alarms(ctx.preset.alarms, args.endpoint.kind):
                     alarm_names.append(
                         self._alarm(name, ctx, alarm, args.endpoint.name, variant, topic.arn)
                     )
@@ -190,7 +181,7 @@ class Monitoring(pulumi.ComponentResource):
         self,
         name: str,
         ctx: StackContext,
-        alarm: _Alarm,
+        alarm: VariantAlarm,
         endpoint_name: pulumi.Input[str],
         variant: str,
         topic_arn: pulumi.Output[str],
@@ -236,45 +227,11 @@ class Monitoring(pulumi.ComponentResource):
         )
 
 
-def _alarms(ctx: StackContext, kind: EndpointKind) -> list[_Alarm]:
-    limits = ctx.preset.alarms
-    alarms = [
-        # ModelLatency is reported in microseconds.
-        _Alarm(
-            "latency-p99",
-            "ModelLatency",
-            "AWS/SageMaker",
-            limits.latency_p99_ms * 1000,
-            extended_statistic="p99",
-        ),
-        _Alarm("5xx", "Invocation5XXErrors", "AWS/SageMaker", limits.errors_5xx, statistic="Sum"),
-        _Alarm("4xx", "Invocation4XXErrors", "AWS/SageMaker", limits.errors_4xx, statistic="Sum"),
-    ]
-    if kind == "realtime":
-        alarms += [
-            _Alarm(
-                "cpu",
-                "CPUUtilization",
-                "/aws/sagemaker/Endpoints",
-                limits.cpu_percent,
-                statistic="Average",
-            ),
-            _Alarm(
-                "memory",
-                "MemoryUtilization",
-                "/aws/sagemaker/Endpoints",
-                limits.memory_percent,
-                statistic="Average",
-            ),
-        ]
-    return alarms
-
-
 def _dashboard_body(
     ctx: StackContext, endpoint: MonitoredEndpoint, endpoint_name: str, region: str
 ) -> dict[str, Any]:
     widgets = []
-    for index, alarm in enumerate(_alarms(ctx, endpoint.kind)):
+    for index, alarm in enumerate(variant_alarms(ctx.preset.alarms, endpoint.kind)):
         metrics = [
             [alarm.namespace, alarm.metric, "EndpointName", endpoint_name, "VariantName", v]
             for v in endpoint.variants

@@ -19,12 +19,14 @@ def role_with_policy(
     trust: pulumi.Input[str],
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
+    bounded: bool = True,
 ) -> aws.iam.Role:
-    """Role ``name`` with ``trust``, the stack's boundary and an inline policy of ``statements``."""
+    """Role ``name`` with ``trust``, the stack's boundary (unless not ``bounded``: a role that
+    holds an AWS managed policy, slipway.aws.boundary) and an inline policy of ``statements``."""
     role = aws.iam.Role(
         name,
         assume_role_policy=trust,
-        permissions_boundary=ctx.permissions_boundary,
+        permissions_boundary=ctx.permissions_boundary if bounded else None,
         tags=ctx.tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )

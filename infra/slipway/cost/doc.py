@@ -35,6 +35,13 @@ FLAVORS: dict[str, dict[str, str]] = {
         "ci": "github",
     },
 }
+# What a deployer sets on an EKS stack before its `up` (docs/eks.md: API access, Bootstrap);
+# the generated stack files leave both unset. The CIDR (RFC 5737 documentation network)
+# changes no price; the image tag declares the model server (its pods run on the priced nodes).
+EKS_DEPLOYER_CONFIG = {
+    "slipway:apiAccessCidrs": ["203.0.113.0/24"],
+    "slipway:modelImageTag": "0.1.0",
+}
 INTRO = """\
 # Monthly cost per preset and flavor
 
@@ -54,7 +61,8 @@ request preview comment of the generated CI shows it for each stack.
   source was found the table says so, and the estimate shows **no price** rather than a
   guess: such an item is left out of the total, which is then a lower bound.
 * Not included: the nodes' EBS volumes (created inside pulumi-eks, not declared by the
-  program), data transfer, Pulumi Cloud, GitHub Actions minutes, support plans, tax.
+  program), Prometheus' gp3 volume (claimed by the Helm release, `eks.prometheus_storage_gb`:
+  20, 40, 100 GiB), data transfer, Pulumi Cloud, GitHub Actions minutes, support plans, tax.
 """
 
 
@@ -88,7 +96,8 @@ def bake_estimates(workdir: Path) -> dict[tuple[str, str], Estimate]:
             cookiecutter(str(template), no_input=True, output_dir=str(out), extra_context=options)
         )
         for stack in STACKS:
-            run = run_program(project / "infra", stack)
+            config = EKS_DEPLOYER_CONFIG if options["compute"] == "eks" else None
+            run = run_program(project / "infra", stack, config=config)
             estimates[flavor, stack] = estimate(run, stack, region_of(project / "infra", stack))
     return estimates
 

@@ -93,6 +93,9 @@ FREE = frozenset(
         # a scheduled rule's events are EventBridge's own (source aws.events).
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventTarget:EventTarget",
+        # EKS bills the control plane (and extended support) itself; an add-on's pods run on
+        # the priced nodes (metrics-server, the EBS CSI driver): no charge of its own.
+        "aws:eks/addon:Addon",
         # the public API's parts billed through their API, pool or function
         "aws:apigatewayv2/authorizer:Authorizer",
         "aws:apigatewayv2/integration:Integration",

@@ -1,13 +1,17 @@
 """Cluster: an EKS cluster (pulumi-eks) with managed nodes, IRSA and a Kubernetes provider.
 
 * access: authentication mode ``API`` (access entries, no aws-auth ConfigMap); the private
-  endpoint is always on, the public one only for the CIDRs the stack config lists;
+  endpoint is always on, the public one only for the CIDRs the stack config lists (the
+  machines that run ``pulumi up`` must reach one of them: docs/eks.md#api-access);
 * control-plane logging of every log type; Kubernetes secrets encrypted with the project key;
 * the VPC CNI's network policy agent on (``enableNetworkPolicy``), without which
   NetworkPolicies are accepted but not enforced (EKS user guide, "Restrict Pod network
   traffic with Kubernetes network policies"); serving_access.py's policy depends on it;
 * one managed node group in the private subnets, sized by the preset;
 * an IAM OIDC provider, so service accounts get their own IAM roles (see irsa.py);
+* EKS add-ons: ``metrics-server`` (the HPA's resource metrics; EKS installs none) and
+  ``aws-ebs-csi-driver`` under its own IRSA role, with the StorageClass ``pods.STORAGE_CLASS``
+  (encrypted gp3 with the project key) that Prometheus' volume claims;
 * with ``ci_access``: access entries of the GitHub roles (deploy: cluster admin, since
   ``pulumi up`` installs CRDs and ClusterRoles; preview: View in the flavor's namespaces;
   monitor: only the Kubernetes group of tracking.py's port-forward Role);
@@ -28,8 +32,8 @@ import pulumi_kubernetes as k8s
 
 from slipway.aws import policy
 from slipway.aws.context import StackContext
-from slipway.eks import observability, serving, tracking
-from slipway.eks.irsa import Oidc
+from slipway.eks import observability, pods, serving, tracking
+from slipway.eks.irsa import Oidc, service_account_role
 from slipway.eks.network import Network
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -41,6 +45,8 @@ NODE_POLICIES = (
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"  # Kubernetes `cluster-admin`
 VIEW_POLICY = "AmazonEKSViewPolicy"  # Kubernetes `view`: reads, no Secrets, no port-forward
 FLAVOR_NAMESPACES = (serving.NAMESPACE, tracking.NAMESPACE, observability.NAMESPACE)
+EBS_CSI_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")  # the add-on's controller
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 
 def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
@@ -54,7 +60,8 @@ def api_access_cidrs(cidrs: Sequence[str]) -> list[str]:
         if network.prefixlen == 0:
             raise ValueError(
                 f"apiAccessCidrs: {cidr} opens the Kubernetes API to the whole internet; "
-                "list your own networks"
+                "list the networks pulumi and kubectl run from instead, e.g. "
+                '"$(curl -fsS https://checkip.amazonaws.com)/32" (docs/eks.md#api-access)'
             )
         checked.append(str(network))
     return checked
@@ -161,11 +168,13 @@ class ClusterArgs:
 
 
 class Cluster(pulumi.ComponentResource):
-    """Outputs: cluster_name, kubeconfig (secret), oidc, security_group_id; ``provider``."""
+    """Outputs: cluster_name, kubeconfig (secret), oidc, security_group_id, storage_class;
+    ``provider``."""
 
     provider: k8s.Provider
     oidc: Oidc
     security_group_id: pulumi.Output[str]
+    storage_class: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -201,7 +210,7 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         group = preset.node_group
-        eks.ManagedNodeGroup(
+        nodes = eks.ManagedNodeGroup(
             f"{name}-nodes",
             cluster=cluster,
             node_role=node_role,
@@ -226,14 +235,84 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=child,
         )
+        # Add-ons run on the nodes: created once the node group exists.
+        after_nodes = pulumi.ResourceOptions(parent=self, depends_on=[nodes])
+        aws.eks.Addon(
+            f"{name}-metrics-server",
+            cluster_name=self.cluster_name,
+            addon_name="metrics-server",
+            tags=ctx.tags,
+            opts=after_nodes,
+        )
+        ebs_csi = aws.eks.Addon(
+            f"{name}-ebs-csi",
+            cluster_name=self.cluster_name,
+            addon_name="aws-ebs-csi-driver",
+            service_account_role_arn=self._ebs_csi_role(name, ctx, args, partition).arn,
+            tags=ctx.tags,
+            opts=after_nodes,
+        )
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage-class",
+            metadata={"name": pods.STORAGE_CLASS, "labels": pods.labels(ctx, "storage")},
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args.kms_key_arn},
+            volume_binding_mode="WaitForFirstConsumer",  # in the zone of the pod's node
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs_csi]),
+        )
+        self.storage_class = storage_class.metadata["name"]
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
                 "kubeconfig": self.kubeconfig,
                 "oidc_provider_arn": self.oidc.provider_arn,
                 "security_group_id": self.security_group_id,
+                "storage_class": self.storage_class,
             }
         )
+
+    def _ebs_csi_role(
+        self, name: str, ctx: StackContext, args: ClusterArgs, partition: pulumi.Output[str]
+    ) -> aws.iam.Role:
+        """IRSA role of the EBS CSI controller: the AWS-managed driver policy, and the project
+        key for encrypted volumes (EKS User Guide, "Store Kubernetes volumes with Amazon EBS",
+        step 1: the statements for a customer managed key)."""
+        role = service_account_role(
+            f"{name}-ebs-csi",
+            ctx,
+            self.oidc,
+            *EBS_CSI_ACCOUNT,
+            [
+                {
+                    "Sid": "VolumeGrants",
+                    "Effect": "Allow",
+                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                    "Resource": [args.kms_key_arn],
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                },
+                {
+                    "Sid": "VolumeKey",
+                    "Effect": "Allow",
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
+                    "Resource": [args.kms_key_arn],
+                },
+            ],
+            parent=self,
+            # The driver's AWS managed policy creates, attaches and deletes EBS volumes, which
+            # the stack's boundary does not allow; like the node role, this role carries no
+            # boundary, so only an administrator's `pulumi up` creates or changes it.
+            bounded=False,
+        )
+        self._attach(f"{name}-ebs-csi-driver", role, partition, EBS_CSI_POLICY)
+        return role
 
     def _node_role(
         self, name: str, ctx: StackContext, partition: pulumi.Output[str]
@@ -252,10 +331,16 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         for managed in NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{managed}",
-                role=role.name,
-                policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", managed),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._attach(f"{name}-node-{managed}", role, partition, managed)
         return role
+
+    def _attach(
+        self, name: str, role: aws.iam.Role, partition: pulumi.Output[str], managed: str
+    ) -> None:
+        """Attach the AWS managed policy ``managed`` (its path under ``policy/``)."""
+        aws.iam.RolePolicyAttachment(
+            name,
+            role=role.name,
+            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", managed),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -31,9 +31,10 @@ def service_account_role(
     service_account: str,
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
+    bounded: bool = True,
 ) -> aws.iam.Role:
     """Role only ``namespace/service_account`` of this cluster can assume; inline policy; the
-    stack's permissions boundary (``ctx.permissions_boundary``)."""
+    stack's permissions boundary (``ctx.permissions_boundary``) unless not ``bounded``."""
     issuer = pulumi.Output.from_input(oidc.issuer)
     trust = policy.document(
         {
@@ -50,4 +51,4 @@ def service_account_role(
             },
         }
     )
-    return role_with_policy(name, ctx, trust, statements, parent)
+    return role_with_policy(name, ctx, trust, statements, parent, bounded)

@@ -2,7 +2,9 @@
 
 * kube-prometheus-stack (Prometheus operator, Prometheus, Alertmanager, Grafana,
   kube-state-metrics) through ``helm.v3.Release``; it picks up every ServiceMonitor and
-  PrometheusRule of the cluster, retention from the preset;
+  PrometheusRule of the cluster, retention from the preset, Prometheus' data on an encrypted
+  gp3 volume (``eks.prometheus_storage_gb``); no scraping of, and no alerts on, the control
+  plane components EKS does not expose (``CONTROL_PLANE``);
 * a ServiceMonitor scraping the model server's ``/metrics``;
 * a PrometheusRule with the preset's thresholds: server errors per period, p99 latency of
   ``/invocations``, drift (the pushed ``slipway_drift_share`` at or above
@@ -13,11 +15,12 @@
 * Alertmanager (in the stack) routing critical and warning alerts to Monitoring's SNS
   topic with its native ``sns_configs``; its service account's IRSA role may only
   ``sns:Publish`` to that topic;
-* a CronJob (preset schedule) running the project's ``monitor`` step on the requests
+* once the model server has an image, a CronJob (preset schedule) running the project's
+  ``monitor`` step (same image) on the requests
   captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
   and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
-  ``mlflow/`` (the champion's profile artifact) and writes ``monitoring/``; with
-  ``retrain_job``, when it finds drift it starts that training Job (``ModelTraining``).
+  writes ``monitoring/`` (the champion's profile comes through MLflow: artifacts are proxied);
+  with ``retrain_job``, when it finds drift it starts that training Job (``ModelTraining``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ PUSHGATEWAY = "pushgateway"  # the chart's fullnameOverride: its Service's name
 PUSHGATEWAY_URL = f"http://{PUSHGATEWAY}.{NAMESPACE}.svc.cluster.local:9091"
 ALERTMANAGER_ACCOUNT = "alertmanager"
 DROP_RECEIVER = "null"
+# Control-plane components EKS runs out of reach: no metrics endpoint for Prometheus, so the
+# chart's Down alerts would fire forever (prometheus-community/helm-charts#4106). Disabling
+# them drops their Services, ServiceMonitors and rule groups (the chart's template gates).
+CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
 # Alertmanager templates (Go text/template, not Helm: the chart's tplConfig is off).
 SNS_SUBJECT = "{{ .Status | toUpper }} {{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}"
 SNS_MESSAGE = (
@@ -76,6 +83,9 @@ class ObservabilityArgs:
     """MLflow holding the champion's profile: ``Tracking.tracking_uri``."""
     monitor_command: Sequence[str]
     """The project's CLI, e.g. ``("churn_model", "monitor")``."""
+    storage_class: pulumi.Input[str] = pods.STORAGE_CLASS
+    """StorageClass of Prometheus' volume: ``Cluster.storage_class`` (which also orders the
+    release after the EBS CSI driver)."""
     retrain_job: str | None = None
     """Default ``None``. ``<namespace>/<cronjob>`` whose Job the drift check starts when it
     finds drift (``ModelTraining``: its service account may create exactly that Job)."""
@@ -93,7 +103,7 @@ class Observability(pulumi.ComponentResource):
         ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         # node-exporter needs the host network and PID namespace: a privileged namespace.
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "privileged", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "privileged", k8s_opts)
         password = random.RandomPassword(
             f"{name}-grafana-password",
             length=24,
@@ -112,6 +122,7 @@ class Observability(pulumi.ComponentResource):
                 pulumi.Output.secret(password.result),
                 self._alertmanager_role(name, args).arn,
                 args.alarm_topic_arn,
+                args.storage_class,
             ),
             atomic=True,
             opts=pulumi.ResourceOptions(
@@ -204,12 +215,10 @@ class Observability(pulumi.ComponentResource):
             args.oidc,
             namespace,
             DRIFT_JOB,
-            # Reads captures and, as the MLflow server does not proxy artifacts, the champion's
-            # reference profile under mlflow/; writes its reports under monitoring/.
+            # Reads captures; writes its reports under monitoring/. The champion and its
+            # reference profile come through MLflow's HTTP API (artifacts are proxied).
             [
-                *bucket_prefix_statements(
-                    args.bucket_arn, ("capture", "models", "mlflow"), ("monitoring",)
-                ),
+                *bucket_prefix_statements(args.bucket_arn, ("capture",), ("monitoring",)),
                 kms_key_statement(args.kms_key_arn),
             ],
             parent=self,
@@ -221,6 +230,8 @@ class Observability(pulumi.ComponentResource):
             metadata={**meta, "annotations": {ROLE_ANNOTATION: role.arn}},
             opts=opts,
         )
+        if args.serving.image is None:
+            return  # no image pushed yet: the CronJob comes with the model server's image
         container = {
             "name": DRIFT_JOB,
             "image": args.serving.image,
@@ -277,18 +288,33 @@ def stack_values(
     grafana_password: pulumi.Input[str],
     alertmanager_role_arn: pulumi.Input[str],
     alarm_topic_arn: pulumi.Input[str],
+    storage_class: pulumi.Input[str] = pods.STORAGE_CLASS,
 ) -> dict[str, Any]:
-    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention,
-    Alertmanager routing to the alarm topic under its own IRSA service account."""
+    """Values of kube-prometheus-stack: select every ServiceMonitor and rule, preset retention
+    on a persistent volume, no control-plane scraping, Alertmanager routing to the alarm topic
+    under its own IRSA service account."""
+    eks = ctx.preset.eks
     return {
         "prometheus": {
             "prometheusSpec": {
-                "retention": f"{ctx.preset.eks.prometheus_retention_days}d",
+                "retention": f"{eks.prometheus_retention_days}d",
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {
+                                "requests": {"storage": f"{eks.prometheus_storage_gb}Gi"}
+                            },
+                        }
+                    }
+                },
             }
         },
+        **{component: {"enabled": False} for component in CONTROL_PLANE},
         "grafana": {"adminPassword": grafana_password},
         "alertmanager": {
             "enabled": True,

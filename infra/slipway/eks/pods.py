@@ -11,6 +11,8 @@ from slipway.aws.context import StackContext
 from slipway.presets import Resources
 
 RUN_AS = 10001  # an unprivileged uid/gid that maps to no user of the image
+# Encrypted gp3 EBS volumes with the project key (Cluster creates it with the EBS CSI add-on).
+STORAGE_CLASS = "gp3-encrypted"
 
 
 def labels(ctx: StackContext, component: str) -> dict[str, str]:
@@ -24,11 +26,16 @@ def labels(ctx: StackContext, component: str) -> dict[str, str]:
 
 
 def namespace(
-    name: str, ctx: StackContext, namespace_name: str, enforce: str, opts: pulumi.ResourceOptions
+    prefix: str, ctx: StackContext, namespace_name: str, enforce: str, opts: pulumi.ResourceOptions
 ) -> k8s.core.v1.Namespace:
-    """A namespace whose Pod Security admission level is ``enforce`` (restricted, baseline)."""
+    """A namespace whose Pod Security admission level is ``enforce`` (restricted, baseline).
+
+    Its resource name ``<prefix>-<namespace>-namespace`` is unique in the stack; up to 0.1.0
+    every component named its namespace ``<prefix>-namespace`` (unique only by parent in the
+    URN, which the sandbox's state could not tell apart): the alias keeps existing stacks'
+    namespaces, and everything in them, in place."""
     return k8s.core.v1.Namespace(
-        name,
+        f"{prefix}-{namespace_name}-namespace",
         metadata={
             "name": namespace_name,
             "labels": {
@@ -36,7 +43,9 @@ def namespace(
                 "pod-security.kubernetes.io/enforce": enforce,
             },
         },
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{prefix}-namespace")])
+        ),
     )
 
 

@@ -5,10 +5,13 @@ port 8080) with readiness and liveness probes on ``/ping``, requests and limits 
 preset, the "restricted" security profile and a read-only root filesystem (``/tmp`` is an
 ``emptyDir``); with ``capture_uri`` the server writes the preset's share of requests there
 (``SLIPWAY_CAPTURE_*``, SSE-KMS with the project key; see slipway.serving.capture); a
-ClusterIP Service, a HorizontalPodAutoscaler (CPU, bounds from the preset), a
-PodDisruptionBudget and a service account whose IRSA role reads ``models/`` and may only put
-KMS-encrypted objects under ``data-capture/``. The image repository scans on push, has
-immutable tags, is encrypted with the project key and keeps the preset's number of images.
+ClusterIP Service, a HorizontalPodAutoscaler (CPU, bounds from the preset; no ``replicas`` on
+the Deployment), a PodDisruptionBudget and a service account whose IRSA role may only put
+KMS-encrypted objects under ``data-capture/`` (the model comes from MLflow, which proxies
+artifacts). Until an image tag is set (the first ``up``) only the repository, namespace,
+role, service account and Service exist; until a champion exists the server starts anyway
+(``SLIPWAY_ALLOW_NO_MODEL``). The image repository scans on push, has immutable tags, is
+encrypted with the project key and keeps the preset's number of images.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from slipway.aws.context import StackContext
 from slipway.aws.images import image_repository
-from slipway.aws.policy import bucket_prefix_statements, kms_key_statement
+from slipway.aws.policy import kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
 from slipway.names import BUCKET_PREFIXES
@@ -29,6 +32,10 @@ from slipway.names import BUCKET_PREFIXES
 NAMESPACE = "serving"
 APP = "model-server"
 PORT = 8080
+SELECTOR = {"app.kubernetes.io/name": APP}
+# Start and answer /ping while models:/... has no registered version yet (slipway.serving.
+# pending): the first `up` happens before any champion exists (docs/eks.md#bootstrap).
+ALLOW_NO_MODEL = {"name": "SLIPWAY_ALLOW_NO_MODEL", "value": "true"}
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,13 @@ class ModelServingArgs:
     oidc: Oidc
     """The cluster's OIDC provider for IRSA: ``Cluster.oidc``."""
     bucket_arn: pulumi.Input[str]
-    """``ArtifactStore.bucket_arn``: the server reads ``models/``, writes captures."""
+    """``ArtifactStore.bucket_arn``: the server writes captures under ``data-capture/``."""
     kms_key_arn: pulumi.Input[str]
-    """Project key (model reads, SSE-KMS captures)."""
-    image_tag: str
-    """Model server image tag in the stack's ECR repository (tags are immutable)."""
+    """Project key (SSE-KMS captures)."""
+    image_tag: str | None
+    """Model server image tag in the stack's ECR repository (tags are immutable). ``None``
+    before the first image is pushed: the repository, namespace, role and Service exist,
+    the Deployment, its autoscaler and disruption budget do not (docs/eks.md#bootstrap)."""
     model_uri: str
     """Registered model the server loads, e.g. ``models:/churn@champion``."""
     tracking_uri: pulumi.Input[str]
@@ -59,37 +68,34 @@ class ModelServing(pulumi.ComponentResource):
     """Outputs: repository_url, image, service_name, namespace, role_arn, selector."""
 
     repository_url: pulumi.Output[str]
-    image: pulumi.Output[str]
+    image: pulumi.Output[str] | None
+    """``None`` until an image tag is set (no Deployment yet)."""
 
     def __init__(
         self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("slipway:eks:ModelServing", name, None, opts)
         ctx = args.context
-        sizes = ctx.preset.eks.serving
         self.labels = {**pods.labels(ctx, APP), "app.kubernetes.io/component": "serving"}
-        selector = {"app.kubernetes.io/name": APP}
         repository = image_repository(name, ctx, args.kms_key_arn, self)
         self.repository_url = repository.repository_url
-        self.image = pulumi.Output.concat(repository.repository_url, ":", args.image_tag)
+        self.image = (
+            None
+            if args.image_tag is None
+            else pulumi.Output.concat(repository.repository_url, ":", args.image_tag)
+        )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "restricted", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "restricted", k8s_opts)
         opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace])
+        # The model comes from MLflow over HTTP (artifacts are proxied): no S3 read at all.
+        statements = [capture_write_statement(args.bucket_arn)] if args.capture_uri else []
         role = service_account_role(
             f"{name}-serving",
             ctx,
             args.oidc,
             NAMESPACE,
             APP,
-            [
-                *bucket_prefix_statements(args.bucket_arn, ("models",), ()),
-                *(
-                    [capture_write_statement(args.bucket_arn)]
-                    if args.capture_uri is not None
-                    else []
-                ),
-                kms_key_statement(args.kms_key_arn),
-            ],
+            [*statements, kms_key_statement(args.kms_key_arn)],
             parent=self,
         )
         account = k8s.core.v1.ServiceAccount(
@@ -98,30 +104,56 @@ class ModelServing(pulumi.ComponentResource):
             automount_service_account_token=True,
             opts=opts,
         )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=self._meta(APP),
+            spec={
+                "type": "ClusterIP",
+                "selector": SELECTOR,
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
+            opts=opts,
+        )
+        if self.image is not None:
+            self._workload(name, args, self.image, account.metadata["name"], opts)
+        self.namespace = NAMESPACE
+        self.service_name = service.metadata["name"]
+        self.role_arn = role.arn
+        self.register_outputs(
+            {
+                "repository_url": self.repository_url,
+                "image": self.image,
+                "service_name": self.service_name,
+                "role_arn": self.role_arn,
+            }
+        )
+
+    def _workload(
+        self,
+        name: str,
+        args: ModelServingArgs,
+        image: pulumi.Output[str],
+        account: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """The Deployment, its autoscaler and disruption budget (only once an image exists)."""
+        sizes = args.context.preset.eks.serving
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=self._meta(APP),
+            # No `replicas`: the HorizontalPodAutoscaler owns it. A declared value conflicts
+            # with the HPA's scale subresource under server-side apply (pulumi-kubernetes#2491);
+            # a new Deployment starts with 1 and the HPA raises it to min_replicas.
             spec={
-                "replicas": sizes.min_replicas,
-                "selector": {"matchLabels": selector},
+                "selector": {"matchLabels": SELECTOR},
                 "strategy": {
                     "type": "RollingUpdate",
                     "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
                 },
                 "template": {
                     "metadata": {"labels": self.labels},
-                    "spec": self._pod(args, account.metadata["name"], selector),
+                    "spec": self._pod(args, image, account),
                 },
-            },
-            opts=opts,
-        )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=self._meta(APP),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
             },
             opts=opts,
         )
@@ -154,19 +186,8 @@ class ModelServing(pulumi.ComponentResource):
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-disruption-budget",
             metadata=self._meta(APP),
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": SELECTOR}},
             opts=opts,
-        )
-        self.namespace = NAMESPACE
-        self.service_name = service.metadata["name"]
-        self.role_arn = role.arn
-        self.register_outputs(
-            {
-                "repository_url": self.repository_url,
-                "image": self.image,
-                "service_name": self.service_name,
-                "role_arn": self.role_arn,
-            }
         )
 
     def _meta(self, name: str, annotations: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -176,7 +197,7 @@ class ModelServing(pulumi.ComponentResource):
         return meta
 
     def _pod(
-        self, args: ModelServingArgs, account: pulumi.Input[str], selector: dict[str, str]
+        self, args: ModelServingArgs, image: pulumi.Output[str], account: pulumi.Input[str]
     ) -> dict[str, Any]:
         probe = {
             "httpGet": {"path": "/ping", "port": "http"},
@@ -191,13 +212,13 @@ class ModelServing(pulumi.ComponentResource):
                     "maxSkew": 1,
                     "topologyKey": "topology.kubernetes.io/zone",
                     "whenUnsatisfiable": "ScheduleAnyway",
-                    "labelSelector": {"matchLabels": selector},
+                    "labelSelector": {"matchLabels": SELECTOR},
                 }
             ],
             "containers": [
                 {
                     "name": APP,
-                    "image": self.image,
+                    "image": image,
                     "command": ["python", "-m", "slipway.serving", "serve"],
                     "env": [
                         {"name": "SLIPWAY_HOST", "value": "0.0.0.0"},
@@ -205,6 +226,7 @@ class ModelServing(pulumi.ComponentResource):
                         {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
                         {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
                         {"name": "TMPDIR", "value": "/tmp"},
+                        ALLOW_NO_MODEL,
                         *capture_env(args),
                     ],
                     "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],

@@ -6,8 +6,11 @@
   the cluster's security group only, TLS forced by the engine default (``rds.force_ssl``
   is on from PostgreSQL 15); the password comes from ``pulumi_random`` (a Pulumi secret)
   and reaches the pod through a Kubernetes Secret, never through the chart values;
-* artifacts under ``s3://<bucket>/mlflow/`` (SSE-KMS), through a service account whose
-  IRSA role can read and write that prefix only;
+* artifacts under ``s3://<bucket>/mlflow/`` (SSE-KMS), proxied by the server
+  (``--serve-artifacts``): clients read and write them through MLflow's HTTP API, so only
+  the server's IRSA role touches that prefix (and nothing else);
+* MLflow's host check (``MLFLOW_SERVER_ALLOWED_HOSTS``) admits the in-cluster Service name
+  the model server and the drift job call, and loopback (``kubectl port-forward``);
 * a Role allowing exactly ``kubectl port-forward service/mlflow`` (no Secrets, no writes),
   bound to the Kubernetes group ``PORT_FORWARD_GROUP``: the drift check's monitor role is
   mapped to it by its EKS access entry (cluster.py).
@@ -32,6 +35,12 @@ from slipway.names import BUCKET_PREFIXES
 NAMESPACE = "mlflow"
 RELEASE = "mlflow"  # the chart names its Service after the release
 PORT = 5000
+# The Host header of in-cluster callers (the Service's DNS name and port).
+IN_CLUSTER_HOST = f"{RELEASE}.{NAMESPACE}.svc.cluster.local:{PORT}"
+# MLflow 3 refuses other Host headers with 403 (DNS-rebinding guard); the chart sets the list
+# only from ingress hosts or `serverAllowedHosts` (community-charts/helm-charts#285), and a set
+# list replaces MLflow's default (localhost, private IPs): keep loopback for port-forwards.
+ALLOWED_HOSTS = [IN_CLUSTER_HOST, "localhost:*", "127.0.0.1:*"]
 CHART_REPO = "https://community-charts.github.io/helm-charts"
 DATABASE, DB_USER, DB_PORT = "mlflow", "mlflow", 5432
 POSTGRES_VERSION = "16"
@@ -88,7 +97,7 @@ class Tracking(pulumi.ComponentResource):
         ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         database, password = self._database(name, args)
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "baseline", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "baseline", k8s_opts)
         in_namespace = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=[namespace]
         )
@@ -135,9 +144,8 @@ class Tracking(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[namespace, secret, database]
             ),
         )
-        self.tracking_uri = pulumi.Output.from_input(
-            f"http://{RELEASE}.{NAMESPACE}.svc.cluster.local:{PORT}"
-        )
+        # Depends on the release (atomic: MLflow is up), so workloads calling it start after.
+        self.tracking_uri = self.release.id.apply(lambda _: f"http://{IN_CLUSTER_HOST}")
         self.database_address = database.address
         self.role_arn = role.arn
         self.register_outputs(
@@ -275,12 +283,15 @@ def chart_values(
                 "passwordKey": "password",
             },
         },
+        "serverAllowedHosts": ALLOWED_HOSTS,
         "artifactRoot": {
+            # --artifacts-destination + --serve-artifacts: clients get mlflow-artifacts:/ URIs.
+            "proxiedArtifactStorage": True,
             "s3": {
                 "enabled": True,
                 "bucket": bucket_name,
                 "path": BUCKET_PREFIXES["mlflow"].rstrip("/"),
-            }
+            },
         },
         "extraEnvVars": {"MLFLOW_S3_UPLOAD_EXTRA_ARGS": upload_args},
         "resources": pods.resources(ctx.preset.eks.mlflow_resources),

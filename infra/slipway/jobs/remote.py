@@ -65,7 +65,8 @@ class EngineStack:
             )
         raise LifecycleError(
             "--outputs",
-            "the stack exports no training pipeline or CronJob (run `pulumi up` with this "
+            "the stack exports no training pipeline or CronJob (they are declared once "
+            "slipway:modelImageTag names a pushed image: set it and run `pulumi up` with this "
             "slipway version)",
         )
 

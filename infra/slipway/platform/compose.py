@@ -36,7 +36,7 @@ from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArg
 from slipway.aws.endpoint import DataQuality
 from slipway.aws.public_api import PublicApi, PublicApiArgs
 from slipway.aws.training import TrainingPipelines, TrainingPipelinesArgs
-from slipway.names import BATCH_CRONJOB, TRAINING_CRONJOB
+from slipway.names import BATCH_CRONJOB, IMAGE_CONFIG_DIR, TRAINING_CRONJOB
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 from slipway.platform.public_api import PublicApiOptions
 
@@ -118,7 +118,8 @@ def compose(config: StackConfig, cli: str) -> Platform:
     if config.sagemaker is not None:
         _sagemaker(platform, config.sagemaker)
     if config.eks is not None:
-        _eks(platform, config.eks, [cli, "monitor"])
+        config_file = f"{IMAGE_CONFIG_DIR}/pipeline.yaml"  # the image's copy (Dockerfile)
+        _eks(platform, config.eks, [cli, "monitor", "--config", config_file])
     if platform.monitoring is not None:
         platform.outputs["alarmTopicArn"] = platform.monitoring.topic_arn
     return platform
@@ -176,11 +177,13 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
         platform.outputs["publicApiUrl"] = platform.public_api.url
     if config.monitoring:
         _sagemaker_monitoring(platform, options)
-    _sagemaker_pipelines(platform, options)
+    if options.model_image_tag is not None:  # bootstrap: no image in the repository yet
+        _sagemaker_pipelines(platform, options)
 
 
 def _sagemaker_pipelines(platform: Platform, options: SageMakerOptions) -> None:
-    """The training and batch pipelines, scheduled and started by the retrain alarms."""
+    """The training and batch pipelines, scheduled and started by the retrain alarms (only
+    once ``modelImageTag`` names their image)."""
     config, store, roles, registry = (
         platform.config,
         platform.store,
@@ -188,6 +191,7 @@ def _sagemaker_pipelines(platform: Platform, options: SageMakerOptions) -> None:
         platform.registry,
     )
     assert platform.endpoint is not None and platform.tracking is not None
+    assert options.model_image_tag is not None
     ctx = config.context
     pipelines = platform.pipelines = TrainingPipelines(
         ctx.prefix,
@@ -345,21 +349,26 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     )
     from slipway.eks.observability import DRIFT_JOB
 
-    training = platform.training = eks.ModelTraining(
-        name,
-        eks.ModelTrainingArgs(
-            ctx,
-            provider=cluster.provider,
-            oidc=cluster.oidc,
-            image=serving.image,
-            bucket_name=store.bucket_name,
-            bucket_arn=store.bucket_arn,
-            kms_key_arn=store.kms_key_arn,
-            tracking_uri=tracking.tracking_uri,
-            retrain_from=eks.RetrainFrom(serving.namespace, DRIFT_JOB)
-            if config.monitoring
-            else None,
-        ),
+    # bootstrap: until modelImageTag is set there is no image, hence no training or batch Jobs
+    training = platform.training = (
+        eks.ModelTraining(
+            name,
+            eks.ModelTrainingArgs(
+                ctx,
+                provider=cluster.provider,
+                oidc=cluster.oidc,
+                image=serving.image,
+                bucket_name=store.bucket_name,
+                bucket_arn=store.bucket_arn,
+                kms_key_arn=store.kms_key_arn,
+                tracking_uri=tracking.tracking_uri,
+                retrain_from=eks.RetrainFrom(serving.namespace, DRIFT_JOB)
+                if config.monitoring
+                else None,
+            ),
+        )
+        if serving.image is not None
+        else None
     )
     platform.serving_access = eks.ServingAccess(
         name,
@@ -372,10 +381,13 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     )
     if config.public_api is not None:
         _public_ingress(platform, config.public_api)
+    if training is not None:
+        platform.outputs |= {
+            "trainingNamespace": training.namespace,
+            "trainingCronJob": TRAINING_CRONJOB,
+            "batchCronJob": BATCH_CRONJOB,
+        }
     platform.outputs |= {
-        "trainingNamespace": training.namespace,
-        "trainingCronJob": TRAINING_CRONJOB,
-        "batchCronJob": BATCH_CRONJOB,
         "clusterName": cluster.cluster_name,
         "kubeconfig": cluster.kubeconfig,
         "trackingUri": tracking.tracking_uri,
@@ -399,7 +411,8 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
-            retrain_job=f"{training.namespace}/{TRAINING_CRONJOB}",
+            retrain_job=f"{training.namespace}/{TRAINING_CRONJOB}" if training else None,
+            storage_class=cluster.storage_class,
         ),
     )
     platform.outputs["grafanaAdminPassword"] = platform.observability.grafana_admin_password

@@ -36,6 +36,14 @@ MONITORING_DEFAULT = False
 Compute = Literal["sagemaker", "eks"]
 BOTH: tuple[Compute, ...] = ("sagemaker", "eks")
 T = TypeVar("T")
+PRIVATE_API = "private"
+API_ACCESS_UNSET = (
+    "slipway:apiAccessCidrs: required with compute eks: `pulumi up` applies the Kubernetes and "
+    "Helm resources through the cluster's API endpoint, so list the networks it runs from, "
+    "e.g. pulumi config set --path 'slipway:apiAccessCidrs[0]' "
+    '"$(curl -fsS https://checkip.amazonaws.com)/32" (GitHub-hosted runners have no fixed '
+    "addresses: docs/eks.md#api-access), or set it to private when pulumi runs inside the VPC"
+)
 
 
 @dataclass(frozen=True)
@@ -79,16 +87,23 @@ KEYS = (
     Key("modelName", "not empty", "the Pulumi project name",
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
-    Key("modelImageTag", "an image tag", "required",
+    Key("modelImageTag", "an image tag", "none",
         "The project image's tag in the stack's ECR repository (tags are immutable; CI sets "
-        "the commit SHA): the training steps' image (the schedule and the retrain alarm run "
-        "it; `pipeline run --on aws --image-tag` names another) and, on EKS, the model "
-        "server's. SageMaker's endpoint takes its image per release (`deploy --image-tag`)."),
+        "the commit SHA): the training and batch steps' image (the schedule and the retrain "
+        "alarm run it; `pipeline run --on aws --image-tag` names another) and, on EKS, the "
+        "model server's. Unset, the first `up` creates the repository and declares no model "
+        "server (EKS), no training or batch pipelines or Jobs, nor their schedules and retrain "
+        "wiring (docs/eks.md#bootstrap, docs/engines.md). SageMaker's endpoint takes its image "
+        "per release instead (`deploy --image-tag`)."),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
-    Key("apiAccessCidrs", "a list of CIDR blocks, not 0.0.0.0/0", "`[]`: private only",
-        "Networks that may reach the public Kubernetes API endpoint.", ("eks",)),
+    Key("apiAccessCidrs", "a non-empty list of CIDR blocks, not 0.0.0.0/0; or `private`",
+        "required",
+        "Networks that may reach the public Kubernetes API endpoint: those `pulumi up`, "
+        "release.yml and drift.yml run from (they apply and call Kubernetes through it); "
+        "`private`: no public endpoint, for runners inside the VPC (docs/eks.md#api-access).",
+        ("eks",)),
     Key("modelUri", "an MLflow model URI", "required",
         "The registered model the server loads, e.g. `models:/churn-model@champion`.",
         ("eks",)),
@@ -111,8 +126,9 @@ class SageMakerOptions:
     baseline_key: str
     model_name: str
     """The drift alarm's ``Model`` dimension."""
-    model_image_tag: str
-    """The training pipelines' default image tag in the stack repository."""
+    model_image_tag: str | None
+    """The training pipelines' default image tag in the stack repository; ``None`` until the
+    first image is pushed: no training or batch pipelines yet (bootstrap)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,10 @@ class EksOptions:
     """Options of ``compute: eks``."""
 
     api_access_cidrs: tuple[str, ...]
-    model_image_tag: str
+    """Empty: ``private`` (no public endpoint)."""
+    model_image_tag: str | None
+    """``None`` until the first image is pushed: no model server, training or batch Jobs yet
+    (bootstrap)."""
     model_uri: str
 
 
@@ -245,12 +264,12 @@ def _preset(name: str) -> Preset:
 def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptions:
     """The serving image and the model are not stack config: the release names them
     (``deploy --image-tag``; docs/decisions.md). ``modelImageTag`` is the training
-    pipelines' image (docs/engines.md)."""
+    pipelines' image (docs/engines.md); unset, no pipelines are declared."""
     return SageMakerOptions(
         endpoint=cast(EndpointKind, endpoint),
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
-        model_image_tag=raw.required("modelImageTag"),
+        model_image_tag=raw.get("modelImageTag"),
     )
 
 
@@ -264,12 +283,17 @@ def _public_api(raw: _Raw, compute: str, prefix: str) -> PublicApiOptions | None
 def _eks_options(raw: _Raw) -> EksOptions:
     from slipway.eks.cluster import api_access_cidrs  # eks extra: only EKS stacks import it
 
-    cidrs = raw.json("apiAccessCidrs", default=[])
-    if not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs):
-        raise ConfigError("slipway:apiAccessCidrs: must be a list of CIDR blocks")
+    private = raw.get("apiAccessCidrs") == PRIVATE_API
+    cidrs = [] if private else raw.json("apiAccessCidrs", default=None)
+    if cidrs is not None and (
+        not isinstance(cidrs, list) or not all(isinstance(c, str) for c in cidrs)
+    ):
+        raise ConfigError("slipway:apiAccessCidrs: must be a list of CIDR blocks or private")
+    if not private and not cidrs:
+        raise ConfigError(API_ACCESS_UNSET)
     return EksOptions(
-        api_access_cidrs=tuple(raw.wrap(lambda: api_access_cidrs(cidrs))),
-        model_image_tag=raw.required("modelImageTag"),
+        api_access_cidrs=tuple(raw.wrap(lambda: api_access_cidrs(cidrs or []))),
+        model_image_tag=raw.get("modelImageTag"),
         model_uri=raw.required("modelUri"),
     )
 

@@ -14,6 +14,7 @@ overrides (``SLIPWAY_ML_ROOT``, ``SLIPWAY_CONFIG``) and the run lists them as de
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,18 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
     if namespaces_available():
         workdir = job.workdir or str(scratch)
         argv = namespaced(
-            job.name, job.command, mounts, run_dir, workdir, own_network=False, read_only=False
+            job.name,
+            job.command,
+            mounts,
+            run_dir,
+            workdir,
+            own_network=False,
+            read_only=False,
+            # absolute paths in the environment (PYTHONPATH, the access log, ...) stay
+            # reachable under a pod volume laid over the host directory holding them
+            keep=[
+                p for value in env.values() for p in value.split(os.pathsep) if p.startswith("/")
+            ],
         )
         cwd = scratch
     else:

@@ -135,17 +135,18 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
     deviations = []
     if workload.workdir:
         deviations.append(f"working directory {workdir} instead of the image's {workload.workdir}")
-    if namespaces_available():
+    if workload.isolate and namespaces_available():
         argv = _isolated(workload, run_dir, workdir)
         port, isolated = workload.port, workload.own_network
     else:
         port, isolated = free_port(), False
         argv = list(workload.command)
-        env = {**env, **fallback_env(workload, port)}
-        deviations.append(
-            f"no namespaces here: port {port} on 127.0.0.1 instead of {workload.port}; "
-            + ", ".join(f"{k}={v}" for k, v in fallback_env(workload, port).items())
-        )
+        overrides = fallback_env(workload, port)
+        env = {**env, **overrides}
+        why = "calls services on this machine" if not workload.isolate else "no namespaces here"
+        # a job (port 0) listens nowhere: no port to report
+        where = f"port {port} on 127.0.0.1 instead of {workload.port}; " if workload.port else ""
+        deviations.append(f"{why}: {where}" + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,
@@ -160,7 +161,7 @@ def start(workload: Workload, run_dir: Path, env: dict[str, str]) -> tuple[Start
 
 def fallback_env(workload: Workload, port: int) -> dict[str, str]:
     """The overrides the workload documents for a start without namespaces."""
-    env = {"SLIPWAY_HOST": "127.0.0.1", "SLIPWAY_PORT": str(port)}
+    env = {workload.host_env: "127.0.0.1", workload.port_env: str(port)}
     for target, host in workload.mounts.items():
         if target == "/opt/ml/model":
             env["SLIPWAY_MODEL_URI"] = str(host)
@@ -189,17 +190,36 @@ def namespaced(
     *,
     own_network: bool,
     read_only: bool,
+    keep: Iterable[str] = (),
 ) -> list[str]:
     """The argv that runs ``command`` in its own user and mount namespaces (and network
-    namespace with ``own_network``): each mount at its container path, then ``cd workdir``."""
+    namespace with ``own_network``): each mount at its container path, then ``cd workdir``.
+
+    A mount over a host directory the rehearsal itself lives in (a pod's ``emptyDir`` at
+    ``/tmp`` while the work dir, the project and the other mounts' sources are under the
+    host's ``/tmp``) is laid last, and the host paths under it that the process needs (the
+    other mounts' sources are read before; ``keep``: e.g. ``PYTHONPATH`` entries, the access
+    log) are bound into its source first, at the same paths, so they stay reachable."""
     lines = ["set -e", "ip link set lo up"] if own_network else ["set -e"]
     for anchor, layer in mount_layers(mounts, run_dir).items():
         lines.append(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
             f"{shlex.quote(anchor)}"
         )
-    for target, host in mounts.items():
-        lines.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(target)}")
+    keep = [p for p in keep if Path(p).exists()]  # host paths only
+    needed = [*(str(host) for host in mounts.values()), *keep]
+
+    def covers(target: str) -> bool:
+        return any(_under(path, target) for path in needed)
+
+    for target, host in sorted(mounts.items(), key=lambda item: covers(item[0])):
+        hidden = _topmost(p for p in keep if _under(p, target))
+        for path in hidden:
+            inside = Path(host) / Path(path).relative_to(target)
+            lines.append(f"mkdir -p {shlex.quote(str(inside))}")
+            lines.append(f"mount --rbind {shlex.quote(path)} {shlex.quote(str(inside))}")
+        bind = "--rbind" if hidden else "--bind"
+        lines.append(f"mount {bind} {shlex.quote(str(host))} {shlex.quote(target)}")
         if read_only:
             lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
     lines.append(f"cd {shlex.quote(workdir)}")
@@ -218,6 +238,17 @@ def namespaced(
         name,
         *command,
     ]
+
+
+def _under(path: str, directory: str) -> bool:
+    """Whether ``path`` is strictly inside ``directory``."""
+    return path.startswith(directory.rstrip("/") + "/")
+
+
+def _topmost(paths: Iterable[str]) -> list[str]:
+    """``paths`` without those inside another one of them."""
+    unique = sorted(set(paths))
+    return [p for p in unique if not any(_under(p, other) for other in unique)]
 
 
 def mount_layers(targets: Iterable[str], run_dir: Path) -> dict[str, Path]:

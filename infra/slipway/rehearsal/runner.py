@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from slipway.access.recorder import LOG_ENV, PRINCIPAL_ENV
 from slipway.rehearsal.paths import access_log, slug
-from slipway.rehearsal.process import environment, start
+from slipway.rehearsal.process import Started, environment, start
 from slipway.rehearsal.workload import CheckResult, HttpCheck, NotRehearsed, Outcome, Workload
 
 HOOK_DIR = Path(__file__).with_name("hook")
@@ -30,15 +32,42 @@ def rehearse(found: Sequence[Workload | NotRehearsed], work_dir: Path) -> list[O
     return outcomes
 
 
-def run_one(workload: Workload, work_dir: Path) -> Outcome:
-    """Start ``workload`` as a process (its AWS calls recorded), check it, stop it."""
+@dataclass
+class Running:
+    """A started workload, its AWS request log and the deviations of its start."""
+
+    workload: Workload
+    started: Started
+    deviations: list[str]
+    log: Path
+
+    def outcome(self, answer: dict[str, Any], output: str) -> Outcome:
+        """Judge the probe's ``answer`` (``Started.exchange``); ``output``: the process's."""
+        workload = self.workload
+        checks = _judge(workload, answer)
+        return Outcome(
+            workload.name,
+            workload.engine,
+            workload.source,
+            rehearsed=True,
+            reason="" if all(c.ok for c in checks) else "started, but a check failed",
+            checks=tuple(checks),
+            deviations=tuple(self.deviations),
+            access_log=self.log,
+            output=output[-OUTPUT_TAIL:],
+        )
+
+
+def launch(workload: Workload, work_dir: Path) -> Running:
+    """Start ``workload`` as a process whose AWS calls are recorded (not yet checked)."""
     log = access_log(work_dir, workload.name)
     log.touch()
+    paths = [str(HOOK_DIR), *filter(None, [workload.env.get("PYTHONPATH", "")])]
     extra = {
         LOG_ENV: str(log),
         PRINCIPAL_ENV: workload.principal,
         # the recorder's sitecustomize first, then what the workload's start needs
-        "PYTHONPATH": ":".join(filter(None, [str(HOOK_DIR), workload.env.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(paths),
     }
     started, deviations = start(
         workload, work_dir / slug(workload.name) / "run", environment(workload, extra)
@@ -48,22 +77,17 @@ def run_one(workload: Workload, work_dir: Path) -> Outcome:
         *deviations,
         f"PYTHONPATH={HOOK_DIR} added: records the workload's AWS requests in {log}",
     ]
+    return Running(workload, started, deviations, log)
+
+
+def run_one(workload: Workload, work_dir: Path) -> Outcome:
+    """Start ``workload`` as a process (its AWS calls recorded), check it, stop it."""
+    running = launch(workload, work_dir)
     try:
-        answer = started.exchange(workload.checks)
+        answer = running.started.exchange(workload.checks)
     finally:
-        output = started.stop()
-    checks = _judge(workload, answer)
-    return Outcome(
-        workload.name,
-        workload.engine,
-        workload.source,
-        rehearsed=True,
-        reason="" if all(c.ok for c in checks) else "started, but a check failed",
-        checks=tuple(checks),
-        deviations=tuple(deviations),
-        access_log=log,
-        output=output[-OUTPUT_TAIL:],
-    )
+        output = running.started.stop()
+    return running.outcome(answer, output)
 
 
 def _judge(workload: Workload, answer: dict[str, Any]) -> list[CheckResult]:

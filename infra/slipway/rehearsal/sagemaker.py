@@ -21,7 +21,6 @@ Only an image built from this project's Dockerfile (the stack's ECR repository, 
 
 from __future__ import annotations
 
-import json
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from urllib.parse import urlparse
 from slipway.rehearsal.context import Found, RehearsalContext
 from slipway.rehearsal.image import ImageError, read_dockerfile, resolve_path
 from slipway.rehearsal.paths import access_log, slug
+from slipway.rehearsal.predictions import invocation_checks
 from slipway.rehearsal.workload import HttpCheck, NotRehearsed, Workload
 
 ENGINE = "sagemaker-endpoint"
@@ -108,7 +108,7 @@ def _variant(ctx: RehearsalContext, name: str, source: str, model_name: str) -> 
     ]
     if spec.user:
         deviations.append(f"USER {spec.user} not applied: runs as the rehearsal's user")
-    checks = _invocation_checks(model_dir)
+    checks = invocation_checks(model_dir)
     if not checks:
         deviations.append("/invocations not checked: the MLflow model has no input example")
     return Workload(
@@ -173,36 +173,6 @@ def fetch_model(ctx: RehearsalContext, url: str, role_arn: str, work: Path) -> P
     with tarfile.open(archive, "r:gz") as tar:
         tar.extractall(model_dir, filter="data")
     return model_dir
-
-
-def _invocation_checks(model_dir: Path) -> tuple[HttpCheck, ...]:
-    """POST the model's input example; the answer must equal the MLflow model's prediction."""
-    import mlflow.pyfunc
-    import numpy as np
-    from mlflow.models import Model
-
-    example = Model.load(str(model_dir)).load_input_example(str(model_dir))
-    if example is None or not hasattr(example, "to_dict"):
-        return ()
-    expected = np.asarray(mlflow.pyfunc.load_model(str(model_dir)).predict(example))
-    body = json.dumps({"dataframe_split": example.to_dict(orient="split", index=False)})
-
-    def same(answer: bytes) -> str:
-        got = np.asarray(json.loads(answer).get("predictions"))
-        if got.shape == expected.shape and np.array_equal(got, expected):
-            return ""
-        return f"predictions {got.tolist()} != the model's own {expected.tolist()}"
-
-    return (
-        HttpCheck(
-            "POST /invocations",
-            "POST",
-            "/invocations",
-            body=body.encode(),
-            headers={"Content-Type": "application/json"},
-            expect=same,
-        ),
-    )
 
 
 def _python() -> str:

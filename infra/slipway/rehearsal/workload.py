@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 
+class NotRehearsedHere(UserWarning):
+    """A declared workload this machine cannot start (docs/rehearsal.md). Raised as a warning
+    so that pytest's summary names it; defined in the package so that pytest-xdist's
+    controller can import the class when a worker reports the warning."""
+
+
 @dataclass(frozen=True)
 class HttpCheck:
     """One request to the running workload and the answer it must give.
@@ -37,6 +43,10 @@ class Workload:
     from the real one (no container engine here); the runner adds its own.
     ``own_network=False`` keeps the host's loopback (for a workload that must reach moto or
     an ``mlflow server`` started by the rehearsal): ``port`` must then be free on it.
+    ``isolate=False`` starts it without any namespace (an EKS pod calls MLflow and emulated
+    AWS on this machine and listens on a port, 5000 or 8080, that others here may hold): it
+    gets a free loopback port instead of ``port``, handed over in ``host_env`` and
+    ``port_env`` (the variables its entry point reads its address from).
     """
 
     name: str
@@ -53,6 +63,9 @@ class Workload:
     deviations: tuple[str, ...] = ()
     startup_seconds: float = 60.0
     own_network: bool = True
+    isolate: bool = True
+    host_env: str = "SLIPWAY_HOST"
+    port_env: str = "SLIPWAY_PORT"
 
 
 @dataclass(frozen=True)

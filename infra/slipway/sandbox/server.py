@@ -43,6 +43,7 @@ SERVICES = (
     "eks",
     "events",
 )
+MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "sandbox",
     "AWS_SECRET_ACCESS_KEY": "sandbox",
@@ -51,7 +52,7 @@ FAKE_ENV = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     # AWS managed policies (AmazonEKSWorkerNodePolicy...) exist in every real account.
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    MANAGED_POLICIES: "true",
 }
 CLEARED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN")
 
@@ -119,6 +120,27 @@ class AwsClients:
         return self._session.events
 
 
+def reset_backends() -> None:
+    """``BackendDict.reset()``: every moto backend reset (their own clean-ups run: S3 frees
+    its global bucket names) and then forgotten; the next request creates fresh ones.
+
+    Without AWS's managed policies for the reset: the reset re-creates each IAM backend in
+    place before forgetting it, which would load AWS's ~1,300 managed policies once per
+    partition (seconds per sandbox) into backends nothing reads again.
+    """
+    from moto.core.base_backend import BackendDict
+
+    saved = os.environ.get(MANAGED_POLICIES)
+    os.environ[MANAGED_POLICIES] = "false"
+    try:
+        BackendDict.reset()
+    finally:
+        if saved is None:
+            os.environ.pop(MANAGED_POLICIES, None)
+        else:
+            os.environ[MANAGED_POLICIES] = saved
+
+
 class EmulatedAws:
     """Context manager: a fresh moto server on 127.0.0.1 and its clients."""
 
@@ -129,13 +151,12 @@ class EmulatedAws:
         self._env: Any = None
 
     def __enter__(self) -> EmulatedAws:
-        from moto.core.base_backend import BackendDict
         from moto.server import ThreadedMotoServer
 
         self._env = fake_aws_environment()
         self._env.__enter__()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        BackendDict.reset()  # an earlier sandbox in this process must not leak in
+        reset_backends()  # an earlier sandbox in this process must not leak in
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -143,10 +164,8 @@ class EmulatedAws:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from moto.core.base_backend import BackendDict
-
         self._server.stop()
-        BackendDict.reset()
+        reset_backends()
         self._env.__exit__(*exc)
 
     @property

@@ -18,6 +18,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from typing import Any
 
@@ -68,14 +69,13 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
         os.environ[MULTIPROC_ENV] = metrics_dir
     try:
         _share_metrics(workers)
-        from slipway.serving.app import preload
         from slipway.serving.capture import CaptureConfig
 
         CaptureConfig.from_env()  # a bad SLIPWAY_CAPTURE_* value stops the server, naming it
-        preload(model_uri)  # refuse to start, with the reason, before any worker exists
+        factory = _load_or_pending(model_uri)
         os.environ[MODEL_URI_ENV] = model_uri
         config = uvicorn.Config(
-            "slipway.serving.app:app_from_env",
+            factory,
             factory=True,
             host=host,
             port=port,
@@ -98,12 +98,30 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+def _load_or_pending(model_uri: str) -> str:
+    """Load the model (refusing to start, with the reason, before any worker exists); the
+    uvicorn app factory. With ``SLIPWAY_ALLOW_NO_MODEL`` a model the registry does not have
+    *yet* starts the no-model app instead (slipway.serving.pending, docs/eks.md#bootstrap)."""
+    from slipway.serving import pending
+    from slipway.serving.app import preload
+    from slipway.serving.errors import ModelLoadError
+
+    try:
+        preload(model_uri)
+    except ModelLoadError:
+        reason = pending.missing_registration(model_uri) if pending.allowed() else None
+        if reason is None:
+            raise
+        print(f"warning: model: {reason}: serving without a model", file=sys.stderr)
+        os.environ[pending.REASON_ENV] = reason
+        return "slipway.serving.pending:app_from_env"
+    return "slipway.serving.app:app_from_env"
+
+
 def _share_metrics(workers: int) -> None:
     """With several workers, metrics made before the fork must be multiprocess values: when
     prometheus-client was imported before ``PROMETHEUS_MULTIPROC_DIR`` was set (a caller
     imported it), choose its value class again, as its import would have."""
-    import sys
-
     values = sys.modules.get("prometheus_client.values")
     if workers > 1 and values is not None:
         values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]

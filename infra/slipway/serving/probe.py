@@ -6,6 +6,8 @@ import http.client
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def free_port() -> int:
@@ -30,3 +32,14 @@ def wait_until_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"server on port {port} did not answer /ping within {timeout:.0f} s")
+
+
+@contextmanager
+def serving(port: int, proc: subprocess.Popen[bytes]) -> Iterator[int]:
+    """Wait until ``proc`` answers on ``port``, yield the port, then stop ``proc``."""
+    try:
+        wait_until_ready(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

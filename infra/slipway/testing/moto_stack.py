@@ -24,6 +24,7 @@ from typing import Any
 
 import boto3
 
+from slipway.alarms import VariantAlarm, variant_alarms
 from slipway.deploy.spec import Autoscaling, Deployment, ServingSpec
 from slipway.presets import load_preset
 
@@ -165,18 +166,30 @@ class Clients:
             self.hook.unregister(self._session.events)
 
 
-def _alarm(aws: Clients, name: str, metric: str, dimensions: dict[str, str]) -> None:
+def _alarm(aws: Clients, name: str, alarm: VariantAlarm, dimensions: dict[str, str]) -> None:
+    statistic = (
+        {"ExtendedStatistic": alarm.extended_statistic}
+        if alarm.extended_statistic
+        else {"Statistic": alarm.statistic}
+    )
     aws("cloudwatch").put_metric_alarm(
         AlarmName=name,
-        MetricName=metric,
-        Namespace="AWS/SageMaker",
-        Statistic="Sum",
+        MetricName=alarm.metric,
+        Namespace=alarm.namespace,
         Period=300,
         EvaluationPeriods=1,
-        Threshold=1,
+        Threshold=alarm.threshold,
         ComparisonOperator="GreaterThanThreshold",
         Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        **statistic,
     )
+
+
+def stack_alarms(endpoint: str, *, serverless: bool = False) -> list[str]:
+    """Names of the alarms ``create_stack`` gives ``endpoint``: the ones
+    ``slipway.aws.monitoring`` declares for its variant (``slipway.alarms``), sorted."""
+    declared = variant_alarms(load_preset("dev").alarms, "serverless" if serverless else "realtime")
+    return sorted(f"{endpoint}-{a.metric}" for a in declared)
 
 
 def push_image(ecr: Any, repository_url: str, tag: str) -> str:
@@ -242,8 +255,9 @@ def create_stack(
     A KMS key, the artifact bucket, the model package group, the inference role, the
     serving image repository with one pushed image (tag ``IMAGE_TAG``) and the serving
     spec of ``<prefix>-endpoint`` (realtime with ``instances`` instances, or serverless);
-    no endpoint: the first release creates it. With ``alarms``, the endpoint's 5XX and
-    latency alarms, plus another endpoint's alarm that a deploy must not use. ``preset``:
+    no endpoint: the first release creates it. With ``alarms``, the alarms the stack's
+    monitoring declares for the variant (``stack_alarms``: five realtime, three serverless),
+    plus another endpoint's alarm that a deploy must not use. ``preset``:
     the stack's preset output (outside dev, only a person's approval deploys).
     """
     endpoint = f"{prefix}-endpoint"
@@ -260,10 +274,14 @@ def create_stack(
     repository = aws("ecr").create_repository(repositoryName=f"{prefix}-model")["repository"]
     push_image(aws("ecr"), repository["repositoryUri"], IMAGE_TAG)
     if alarms:
-        for metric in ("Invocation5XXErrors", "ModelLatency"):
+        declared = variant_alarms(
+            load_preset("dev").alarms, "serverless" if serverless else "realtime"
+        )
+        for alarm in declared:
             dims = {"EndpointName": endpoint, "VariantName": "primary"}
-            _alarm(aws, f"{endpoint}-{metric}", metric, dims)
-        _alarm(aws, "other-5xx", "Invocation5XXErrors", {"EndpointName": "other"})
+            _alarm(aws, f"{endpoint}-{alarm.metric}", alarm, dims)
+        errors = next(a for a in declared if a.key == "5xx")
+        _alarm(aws, "other-5xx", errors, {"EndpointName": "other"})
     spec = serving_spec(
         prefix, role["Role"]["Arn"], key_arn, serverless=serverless, instances=instances
     )

@@ -16,7 +16,7 @@ import contextvars
 import json
 import runpy
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,21 +240,30 @@ def _run_isolated(
     return ProgramRun(resources=monitor.recorded(), outputs=outputs)
 
 
-def run_program(program_dir: Path, stack: str, mocks: SlipwayMocks | None = None) -> ProgramRun:
-    """Run ``program_dir/__main__.py`` with ``Pulumi.<stack>.yaml`` as the CLI would."""
+def run_program(
+    program_dir: Path,
+    stack: str,
+    mocks: SlipwayMocks | None = None,
+    config: Mapping[str, object] | None = None,
+) -> ProgramRun:
+    """Run ``program_dir/__main__.py`` with ``Pulumi.<stack>.yaml`` as the CLI would;
+    ``config`` (``namespace:key`` -> value) is added as ``pulumi config set`` would."""
     program_dir = Path(program_dir).resolve()
     project_file = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())
     project = str(project_file["name"])
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise FileNotFoundError(f"{stack_file}: no such stack file")
-    config = config_from_stack_file(stack_file, project)
+    values = {
+        **config_from_stack_file(stack_file, project),
+        **{k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
+    }
 
     def program() -> None:
         with _on_sys_path(program_dir):
             runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
-    return run_pulumi(program, project=project, stack=stack, config=config, mocks=mocks)
+    return run_pulumi(program, project=project, stack=stack, config=values, mocks=mocks)
 
 
 @contextlib.contextmanager
