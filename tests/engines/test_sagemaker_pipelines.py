@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,8 +45,10 @@ from slipway.rehearsal.pipelines import ProjectImage, Rehearsal
 from slipway.sandbox import apply
 from slipway.sandbox.engine import opened
 from slipway.sandbox.state import state_dir
+from slipway.testing import run_program
 from slipway.testing.mlflow_server import mlflow_server
 from slipway.testing.moto_stack import push_image
+from stack_config import configure_image
 
 COMBO = {"compute": "sagemaker", "endpoint": "realtime", "monitoring": "yes", "ci": "github"}
 
@@ -92,7 +95,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("engines-sagemaker")
     project = Path(cookiecutter(str(ROOT), no_input=True, extra_context=COMBO, output_dir=str(tmp)))
-    infra = project / "infra"
+    infra = configure_image(project / "infra")  # the first image pushed: pipelines declared
     applied = apply(infra, "dev")
     outputs = applied.run.outputs
     (package,) = [p.parent.name for p in (project / "src").glob("*/container.py")]
@@ -263,3 +266,20 @@ def test_pipeline_status_shows_the_newest_run_and_why_it_stopped(lifecycle: Life
     first, *steps = status.stdout.splitlines()
     assert first.endswith("Failed") or ": Failed" in first, status.stdout
     assert any(line.strip().startswith("GateRefused: Failed") for line in steps), status.stdout
+
+
+def test_the_first_up_without_an_image_declares_no_pipeline(stack: Stack, tmp_path: Path) -> None:
+    """Bootstrap: before the first push (``slipway:modelImageTag`` unset) the stack declares
+    the image repository and no pipeline, schedule or retrain rule (docs/engines.md)."""
+    infra = tmp_path / "infra"
+    shutil.copytree(stack.project / "infra", infra, ignore=shutil.ignore_patterns(".slipway-*"))
+    run = run_program(configure_image(infra, None), "dev")
+    counts = run.type_counts()
+    engine_types = {
+        "aws:sagemaker/pipeline:Pipeline",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
+    }
+    assert engine_types.isdisjoint(counts)
+    assert counts["aws:ecr/repository:Repository"] == 1  # where the first image goes
+    assert not {"trainingPipelineName", "batchPipelineName"} & set(run.outputs)
