@@ -98,8 +98,8 @@ COMBOS = {
         SERVING,
         GITHUB,
         TOPIC,
-        # 5 endpoint alarms + the drift alarm
-        {"aws:cloudwatch/metricAlarm:MetricAlarm": 6, "aws:cloudwatch/dashboard:Dashboard": 1},
+        # 5 endpoint alarms, the drift alarm, the model-quality alarms (Accuracy, RocAuc)
+        {"aws:cloudwatch/metricAlarm:MetricAlarm": 8, "aws:cloudwatch/dashboard:Dashboard": 1},
         {
             "aws:iam/rolePolicy:RolePolicy": 3
         },  # the deploy, candidate and monitor roles' MLflow grants
