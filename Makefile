@@ -22,7 +22,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,sandbox,serve,eks,docs,dev]'
+	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,pipelines,sandbox,serve,eks,docs,dev]'
 	touch $@
 
 lint: setup
@@ -92,7 +92,7 @@ FLOORS_TESTS ?= tests/aws tests/eks tests/test_floors.py
 floors: setup
 	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)  # as `make setup` does
 	$(UV) pip install --python $(FLOORS_VENV)/bin/python --quiet --resolution lowest-direct \
-		-e '.[ml,aws,sandbox,serve,eks,dev]'
+		-e '.[ml,aws,pipelines,sandbox,serve,eks,dev]'
 	$(UV) pip list --python $(FLOORS_VENV)/bin/python | grep -E '^(pulumi|mlflow|moto|boto3) '
 	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS) -n 2 -q -p no:cacheprovider
 

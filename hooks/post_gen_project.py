@@ -77,8 +77,7 @@ def remove_unchosen(ctx: dict[str, str], root: Path) -> None:
 
 def extras(ctx: dict[str, str]) -> str:
     names = ["ml", "aws", "sandbox", "serve"]
-    if ctx["compute"] == "eks":
-        names.append("eks")
+    names.append("pipelines" if ctx["compute"] == "sagemaker" else "eks")
     return ",".join(names)
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
 from slipway.testing import ProgramRun, config_from_stack_file, run_program
-from stack_config import configure_eks
+from stack_config import configure_image
 
 STACKS = ("dev", "staging", "prod")
 PROJECT = "churn-model"
@@ -76,7 +76,8 @@ def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
         project = cookiecutter(
             str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
         )
-        infra = configure_eks(Path(project) / "infra")  # as a user sets it before `up`
+        # as a user sets it before `up`, the first image pushed (pipelines and Jobs declared)
+        infra = configure_image(Path(project) / "infra")
         stacks = list(STACKS)
         if combo_id(combo) in PUBLIC_COMBOS:
             with_public_api(infra, PUBLIC_API[combo["compute"]])
@@ -106,6 +107,34 @@ def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
             return runs
         loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
         return loaded
+
+
+def single_run(
+    tmp_path_factory: pytest.TempPathFactory, combo: dict[str, str], stack: str
+) -> StackRun:
+    """One stack of one combination: from the session's full cache when a test already
+    built it, else baked and run alone, once per session (file-locked like ``shared_runs``)."""
+    from cookiecutter.main import cookiecutter
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    key = (combo_id(combo), stack)
+    full = root / "structural-runs.pickle"
+    cache = root / f"run-{key[0]}-{stack}.pickle"
+    with open(root / "structural-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if full.exists():
+            runs: dict[tuple[str, str], StackRun] = pickle.loads(full.read_bytes())
+            return runs[key]
+        if cache.exists():
+            loaded: StackRun = pickle.loads(cache.read_bytes())
+            return loaded
+        out = root / "single-projects" / key[0]
+        project = cookiecutter(str(ROOT), no_input=True, output_dir=str(out), extra_context=combo)
+        infra = configure_image(Path(project) / "infra")
+        found = StackRun(combo, stack, infra, run_program(infra, stack))
+        cache.write_bytes(pickle.dumps(found))
+        return found
 
 
 def structural_run(runs: dict[tuple[str, str], StackRun], stack: str, **options: str) -> StackRun:

@@ -16,7 +16,7 @@ from hook_loader import load_hook
 from matrix import ROOT, snapshot_repo
 
 BASE = {"compute": "sagemaker", "slipway_source": "", "_slipway_bundle_version": ""}
-EXTRAS = "slipway-mlops[ml,aws,sandbox,serve]"
+EXTRAS = "slipway-mlops[ml,aws,sandbox,serve,pipelines]"
 UV = str(Path(sys.executable).parent / "uv")
 
 

@@ -15,16 +15,33 @@ BUCKET_PREFIXES = {
     "capture": "data-capture/",
     "mlflow": "mlflow/",
     "monitoring": "monitoring/",
+    # The engines' steps (slipway.jobs): validated data snapshots and evaluations per run.
+    "pipelines": "pipelines/",
+    # Batch scoring: inputs under batch/input/, predictions under batch/predictions/.
+    "batch": "batch/",
+    # Labels of captured requests, joined to them by event id (slipway.quality).
+    "ground-truth": "ground-truth/",
 }
 # CloudWatch namespace of the drift metrics (slipway.drift.cloudwatch publishes there; the
 # monitor role may put metrics only there; the drift alarm watches it).
 DRIFT_NAMESPACE = "Slipway/Drift"
+# CloudWatch namespace of the model quality metrics (accuracy, ROC AUC on labelled captures).
+QUALITY_NAMESPACE = "Slipway/ModelQuality"
 # Pushgateway job of the drift metrics on EKS (slipway.drift.prometheus pushes under it;
 # the drift alert rules select it).
 DRIFT_METRICS_JOB = "slipway_drift"
 # ECR repository of the model server image on EKS (slipway.eks.serving creates it; the
 # deploy role may push there only).
 MODEL_REPOSITORY = "{prefix}-model"
+# SageMaker Pipelines of a stack (slipway.aws.training declares them; `pipeline run --on aws`
+# and `batch --on aws` start them by name).
+TRAINING_PIPELINE = "{prefix}-training"
+BATCH_PIPELINE = "{prefix}-batch"
+# EKS: the namespace and CronJobs of the lifecycle steps (slipway.eks.training declares them;
+# `pipeline run --on aws`, `batch --on aws` and the drift check start Jobs from them).
+TRAINING_NAMESPACE = "training"
+TRAINING_CRONJOB = "training"
+BATCH_CRONJOB = "batch"
 # Where the generated Dockerfile copies the project's config/ (config/pipeline.yaml): the
 # EKS drift CronJob runs in an empty working directory and reads its config from there.
 IMAGE_CONFIG_DIR = "/home/app/config"

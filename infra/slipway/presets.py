@@ -202,6 +202,55 @@ class Eks(_Strict):
         return self
 
 
+class SageMakerTraining(_Strict):
+    """The SageMaker Pipeline's jobs (slipway.aws.training): sizes, spot, limits, schedule.
+
+    Instance types must be in ``sagemaker.allowed_instance_types`` and be ones the job type
+    accepts (tests/test_presets.py checks botocore's ``TrainingInstanceType`` and
+    ``ProcessingInstanceType``).
+    With ``spot``, SageMaker waits up to ``max_wait_minutes`` for capacity (it must be at
+    least ``max_run_minutes``: CreateTrainingJob's StoppingCondition rule).
+    """
+
+    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    processing_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    batch_instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    volume_gb: int = Field(ge=1, le=16384)
+    spot: bool
+    max_run_minutes: int = Field(ge=5, le=7 * 24 * 60)
+    max_wait_minutes: int = Field(ge=5, le=7 * 24 * 60)
+    # How long SageMaker reuses a training step run on the same data, image and config.
+    cache_days: int = Field(ge=1, le=365)
+    # EventBridge schedule of the training pipeline; null: none (retrain on drift or by hand).
+    schedule: str | None = Field(pattern=r"^(cron|rate)\(.+\)$")
+
+    @model_validator(mode="after")
+    def _limits(self) -> SageMakerTraining:
+        if self.spot and self.max_wait_minutes < self.max_run_minutes:
+            raise ValueError(
+                f"max_wait_minutes ({self.max_wait_minutes}) must be >= max_run_minutes "
+                f"({self.max_run_minutes}) with spot training"
+            )
+        return self
+
+
+class EksTraining(_Strict):
+    """The Kubernetes Jobs of the pipeline (slipway.eks.training)."""
+
+    # Kubernetes CronJob schedule (five fields); null: none (retrain on drift or by hand).
+    schedule: str | None = Field(pattern=r"^(\S+\s+){4}\S+$")
+    resources: Resources
+    # activeDeadlineSeconds of the Job, in minutes.
+    deadline_minutes: int = Field(ge=5, le=7 * 24 * 60)
+
+
+class Training(_Strict):
+    """Training, evaluation and batch scoring on the stack's engine (docs/engines.md)."""
+
+    sagemaker: SageMakerTraining
+    eks: EksTraining
+
+
 class PublicApi(_Strict):
     """The optional public API (``slipway:publicApi``, docs/public-api.md)."""
 
@@ -223,6 +272,9 @@ class Alarms(_Strict):
     period_seconds: Literal[60, 300, 900, 3600]
     evaluation_periods: int = Field(ge=1, le=100)
     drift_score: float = Field(gt=0, le=1)
+    # Model quality on labelled captures (slipway.quality): alarm (and retrain) below these.
+    min_accuracy: float = Field(gt=0, le=1)
+    min_roc_auc: float = Field(gt=0, le=1)
 
 
 class Preset(_Strict):
@@ -237,8 +289,22 @@ class Preset(_Strict):
     retention: Retention
     sagemaker: SageMaker
     eks: Eks
+    training: Training
     public_api: PublicApi
     alarms: Alarms
+
+    @model_validator(mode="after")
+    def _training_sizes(self) -> Preset:
+        jobs = self.training.sagemaker
+        _within(
+            self.sagemaker.allowed_instance_types,
+            **{
+                "training.sagemaker.instance_type": jobs.instance_type,
+                "training.sagemaker.processing_instance_type": jobs.processing_instance_type,
+                "training.sagemaker.batch_instance_type": jobs.batch_instance_type,
+            },
+        )
+        return self
 
 
 def preset_path(name_or_path: str | Path) -> Path:

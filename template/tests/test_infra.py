@@ -196,7 +196,8 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
     assert counts.get("kubernetes:apps/v1:Deployment", 0) == 1
     assert counts.get("aws:rds/instance:Instance", 0) == 1
     assert counts.get("kubernetes:monitoring.coreos.com/v1:PrometheusRule", 0) == monitoring
-    assert counts.get("kubernetes:batch/v1:CronJob", 0) == monitoring
+    # the drift check (with monitoring); the training and batch Jobs' templates (image pushed)
+    assert counts.get("kubernetes:batch/v1:CronJob", 0) == monitoring + 2
     # GitHub roles reach the Kubernetes API only through their access entries (ci=github).
     entries = run.one("eks:index:Cluster").inputs.get("accessEntries") or {}
 {%- if cookiecutter.ci == "github" %}

@@ -57,6 +57,7 @@ LIMITS: dict[str, NameLimit] = {
     ),
     "aws:kms/alias:Alias": NameLimit("name", "kms CreateAlias.AliasName"),
     "aws:sns/topic:Topic": NameLimit("name", "sns CreateTopic.Name"),
+    "aws:cloudwatch/eventRule:EventRule": NameLimit("name", "events PutRule.Name"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit(
         "name", "cloudwatch PutMetricAlarm.AlarmName"
     ),

@@ -36,6 +36,9 @@ def test_the_first_up_needs_no_image(eks_infra: Path, tmp_path: Path) -> None:
     assert counts["aws:ecr/repository:Repository"] == 1  # where CI pushes the first image
     assert run.outputs["modelRepositoryUrl"] and run.outputs["modelServiceName"]
     assert counts["kubernetes:helm.sh/v3:Release"] == 3  # MLflow, Prometheus, Pushgateway
+    # no training or batch Jobs (CronJobs above) nor the drift check's retrain wiring
+    assert not [t for t in counts if t.startswith("kubernetes:admissionregistration")]
+    assert not {"trainingNamespace", "trainingCronJob", "batchCronJob"} & set(run.outputs)
 
 
 def test_the_model_server_may_start_before_the_first_champion(eks_run: Any) -> None:

@@ -22,8 +22,11 @@ def _release(run: ProgramRun, chart: str) -> RecordedResource:
     )
 
 
-def _manifest(run: ProgramRun, kind: str) -> dict[str, Any]:
-    return next(m for m in manifests(run) if m["kind"] == kind)
+def _manifest(run: ProgramRun, kind: str, name: str | None = None) -> dict[str, Any]:
+    """The first manifest of ``kind`` (named ``name``: a run declares several CronJobs)."""
+    return next(
+        m for m in manifests(run) if m["kind"] == kind and name in (None, m["metadata"]["name"])
+    )
 
 
 def test_pushgateway_is_pinned_scraped_with_its_labels_and_locked_down(
@@ -54,9 +57,9 @@ def test_the_cronjob_pushes_to_the_gateways_service_and_uploads_its_report(
 ) -> None:
     gateway = _release(eks_run, "prometheus-pushgateway")
     service = reveal(gateway.inputs["values"])["fullnameOverride"]
-    container = _manifest(eks_run, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"][
-        "containers"
-    ][0]
+    container = _manifest(eks_run, "CronJob", "drift-check")["spec"]["jobTemplate"]["spec"][
+        "template"
+    ]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["SLIPWAY_PUSHGATEWAY_URL"] == (
         f"http://{service}.{gateway.inputs['namespace']}.svc.cluster.local:9091"
@@ -105,7 +108,7 @@ def test_drift_rules_use_the_pushed_share_and_timestamp_with_preset_limits(
     assert stale["expr"].endswith(f"> {preset.eks.drift_stale_hours * 3600}")
     assert "slipway_drift_last_run_timestamp_seconds" in stale["expr"]
     # Before the first push the CronJob's age counts, so "never ran" also goes stale.
-    cron = _manifest(eks_run, "CronJob")["metadata"]
+    cron = _manifest(eks_run, "CronJob", "drift-check")["metadata"]
     assert (
         f'kube_cronjob_created{{namespace="{cron["namespace"]}", cronjob="{cron["name"]}"}}'
     ) in stale["expr"]

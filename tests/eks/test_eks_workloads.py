@@ -192,7 +192,11 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
     }
     assert rules["ModelLatencyP99High"]["expr"].endswith(f"> {preset.alarms.latency_p99_ms / 1000}")
     assert rules["ModelServerErrors"]["expr"].endswith(f"> {preset.alarms.errors_5xx}")
-    cron = found["CronJob"]["spec"]
+    cron = next(
+        m
+        for m in manifests(eks_run)
+        if m["kind"] == "CronJob" and m["metadata"]["name"] == "drift-check"
+    )["spec"]
     assert cron["schedule"] == preset.eks.monitor_schedule
     command = cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     bucket = _artifact_bucket(eks_run)
@@ -206,6 +210,8 @@ def test_alerts_scrape_and_drift_check_follow_the_preset(
         "--publish",
         "prometheus",
         "--upload-report",
+        "--retrain-job",
+        "training/training",
     ]
     stack = next(
         r

@@ -23,6 +23,7 @@ SAGEMAKER = {
     "endpoint": "realtime",
     "monitoring": "false",
     "alarmEmail": "ml-team@example.com",
+    "modelImageTag": "0.1.0",
 }
 EKS = {
     "preset": "dev",
@@ -74,12 +75,6 @@ def _parse(base: dict[str, str], **changes: Any) -> StackConfig:
             "slipway:githubOidcProviderArn: must be arn:",
         ),
         (SAGEMAKER, {"endpoint": "batch"}, "slipway:endpoint: must be realtime or serverless"),
-        # the serving image is the release's (deploy --image-tag), not stack config
-        (
-            SAGEMAKER,
-            {"modelImageTag": "1.2-1-cpu-py3"},
-            "slipway:modelImageTag: applies to compute eks",
-        ),
         (SAGEMAKER, {"modelName": ""}, "slipway:modelName: must not be empty"),
         (
             SAGEMAKER,
@@ -123,6 +118,10 @@ def test_defaults_of_optional_keys() -> None:
     assert eks.eks is not None and eks.eks.api_access_cidrs == ()
     first_up = _parse(EKS, modelImageTag=DROP)  # before the first image push
     assert first_up.eks is not None and first_up.eks.model_image_tag is None
+    # SageMaker too: no training pipelines until the first image is pushed
+    sagemaker_first_up = _parse(SAGEMAKER, modelImageTag=DROP)
+    assert sagemaker_first_up.sagemaker is not None
+    assert sagemaker_first_up.sagemaker.model_image_tag is None
 
 
 def _run(values: dict[str, str], stack: str = "dev") -> ProgramRun:

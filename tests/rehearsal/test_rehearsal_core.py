@@ -23,10 +23,13 @@ def test_the_projects_dockerfile_runs_its_entry_point_with_sagemakers_argument(
 ) -> None:
     text = (ROOT / "template" / "Dockerfile").read_text()
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(text.replace("{{ cookiecutter.python_version }}", "3.11"))
+    rendered = text.replace("{{ cookiecutter.python_version }}", "3.11")
+    dockerfile.write_text(rendered.replace("{{ cookiecutter.package_name }}", "churn_model"))
     image = read_dockerfile(dockerfile)
-    # `docker run IMAGE serve`: serve replaces CMD after the ENTRYPOINT
-    assert image.argv(("serve",)) == ("python", "-m", "slipway.serving", "serve")
+    # `docker run IMAGE serve`: serve replaces CMD after the ENTRYPOINT (the project's entry
+    # point: serve, train and the processing steps)
+    assert image.argv(("serve",)) == ("python", "-m", "churn_model.container", "serve")
+    assert image.argv(("train",)) == ("python", "-m", "churn_model.container", "train")
     assert image.env["SLIPWAY_PORT"] == "8080" and image.env["SLIPWAY_HOST"] == "0.0.0.0"
     assert image.env["PATH"].startswith("/opt/venv/bin")  # the final stage's ENV, not build's
     assert (image.user, image.workdir, image.exposed) == ("10001:10001", "/home/app", (8080,))

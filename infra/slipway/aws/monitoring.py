@@ -4,12 +4,15 @@ Alarms (thresholds from the preset's ``alarms``): ModelLatency p99, Invocation5X
 Invocation4XXErrors per variant, plus CPU and memory utilization on realtime variants.
 With ``drift_model``, a drift alarm on ``Slipway/Drift`` ``DriftedShare`` of that model
 (published by the project's ``monitor --publish cloudwatch``) at or above the preset's
-``alarms.drift_score``; it has no ``EndpointName`` dimension, so a deploy's rollback
-(``slipway.deploy.rollout.endpoint_alarms``) never uses it: drift is about the inputs, not
-about the new model version. Alarm and OK notifications go to an SNS topic with an email
-subscription. The alarms name the endpoint before it exists (the first release creates it,
-``slipway.aws.endpoint``); CloudWatch accepts that. The Model Monitor schedule belongs to
-the endpoint's serving spec (``slipway.aws.endpoint.DataQuality``).
+``alarms.drift_score``, and model quality alarms on ``Slipway/ModelQuality`` ``Accuracy``
+and ``RocAuc`` below ``alarms.min_accuracy``/``min_roc_auc`` (labelled requests,
+``slipway.quality``); their ARNs (``retrain_alarm_arns``) start the training pipeline.
+They have no ``EndpointName`` dimension, so a deploy's rollback
+(``slipway.deploy.rollout.endpoint_alarms``) never uses them: they are about the inputs
+and the labels, not about a new model version. Alarm and OK notifications go to an SNS
+topic with an email subscription. The alarms name the endpoint before it exists (the first
+release creates it, ``slipway.aws.endpoint``); CloudWatch accepts that. The Model Monitor
+schedule belongs to the endpoint's serving spec (``slipway.aws.endpoint.DataQuality``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pulumi_aws as aws
 from slipway.alarms import VariantAlarm, variant_alarms
 from slipway.aws.context import StackContext
 from slipway.aws.endpoint import EndpointKind
-from slipway.names import DRIFT_NAMESPACE
+from slipway.names import DRIFT_NAMESPACE, QUALITY_NAMESPACE
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 DRIFT_PERIOD_SECONDS = 3600
@@ -61,7 +64,8 @@ class MonitoringArgs:
 
 
 class Monitoring(pulumi.ComponentResource):
-    """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name."""
+    """Outputs: topic_arn, dashboard_url, alarm_names (the endpoint's), drift_alarm_name,
+    retrain_alarm_arns (drift and quality)."""
 
     topic_arn: pulumi.Output[str]
     dashboard_url: pulumi.Output[str] | None
@@ -92,23 +96,26 @@ class Monitoring(pulumi.ComponentResource):
                         self._alarm(name, ctx, alarm, args.endpoint.name, variant, topic.arn)
                     )
             self.dashboard_url = self._dashboard(name, ctx, args.endpoint)
-        self.drift_alarm_name = (
-            None
-            if args.drift_model is None
-            else self._drift_alarm(name, ctx, args.drift_model, topic.arn)
-        )
+        self.drift_alarm_name = None
+        self.retrain_alarm_arns: list[pulumi.Output[str]] = []
+        if args.drift_model is not None:
+            drift = self._drift_alarm(name, ctx, args.drift_model, topic.arn)
+            quality = self._quality_alarms(name, ctx, args.drift_model, topic.arn)
+            self.drift_alarm_name = drift.name
+            self.retrain_alarm_arns = [drift.arn, *(a.arn for a in quality)]
         self.register_outputs(
             {
                 "topic_arn": self.topic_arn,
                 "dashboard_url": self.dashboard_url,
                 "alarm_names": alarm_names,
                 "drift_alarm_name": self.drift_alarm_name,
+                "retrain_alarm_arns": self.retrain_alarm_arns,
             }
         )
 
     def _drift_alarm(
         self, name: str, ctx: StackContext, model: str, topic_arn: pulumi.Output[str]
-    ) -> pulumi.Output[str]:
+    ) -> aws.cloudwatch.MetricAlarm:
         """DriftedShare of ``model`` >= the preset's drift_score. The check runs on a schedule
         (daily by default), so between two runs there is no data: ``ignore`` keeps the last
         verdict (a drifted model stays in ALARM until a check says otherwise) instead of
@@ -129,11 +136,39 @@ class Monitoring(pulumi.ComponentResource):
             treat_missing_data="ignore",
         )
 
+    def _quality_alarms(
+        self, name: str, ctx: StackContext, model: str, topic_arn: pulumi.Output[str]
+    ) -> list[aws.cloudwatch.MetricAlarm]:
+        """Accuracy and ROC AUC of ``model`` on labelled requests (``slipway.quality``) below
+        the preset's minimums; like drift, a scheduled check: missing data keeps the verdict."""
+        limits = ctx.preset.alarms
+        return [
+            self._notifying_alarm(
+                f"{name}-quality-{key}",
+                ctx,
+                topic_arn,
+                alarm_description=f"{ctx.prefix}: {metric} of model {model} on labelled requests",
+                namespace=QUALITY_NAMESPACE,
+                metric_name=metric,
+                dimensions={"Model": model},
+                statistic="Minimum",
+                comparison_operator="LessThanThreshold",
+                threshold=threshold,
+                period=DRIFT_PERIOD_SECONDS,
+                evaluation_periods=1,
+                treat_missing_data="ignore",
+            )
+            for key, metric, threshold in (
+                ("accuracy", "Accuracy", limits.min_accuracy),
+                ("roc-auc", "RocAuc", limits.min_roc_auc),
+            )
+        ]
+
     def _notifying_alarm(
         self, resource_name: str, ctx: StackContext, topic_arn: pulumi.Output[str], **settings: Any
-    ) -> pulumi.Output[str]:
-        """A metric alarm of ``settings`` sending ALARM and OK to the topic; its name."""
-        created = aws.cloudwatch.MetricAlarm(
+    ) -> aws.cloudwatch.MetricAlarm:
+        """A metric alarm of ``settings`` sending ALARM and OK to the topic."""
+        return aws.cloudwatch.MetricAlarm(
             resource_name,
             alarm_actions=[topic_arn],
             ok_actions=[topic_arn],
@@ -141,7 +176,6 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
             **settings,
         )
-        return created.name
 
     def _alarm(
         self,
@@ -168,7 +202,7 @@ class Monitoring(pulumi.ComponentResource):
             period=limits.period_seconds,
             evaluation_periods=limits.evaluation_periods,
             treat_missing_data="notBreaching",
-        )
+        ).name
 
     def _dashboard(
         self, name: str, ctx: StackContext, endpoint: MonitoredEndpoint

@@ -216,3 +216,35 @@ def kms_key_statement(kms_key_arn: pulumi.Input[str]) -> dict[str, Any]:
         ],
         "Resource": kms_key_arn,
     }
+
+
+def step_bucket_statements(bucket_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """The lifecycle steps on an engine (slipway.jobs): read data/ and batch/input/, write
+    pipelines/ (snapshots, evaluations) and batch/predictions/."""
+    bucket = pulumi.Output.from_input(bucket_arn)
+    data, pipelines, batch = (BUCKET_PREFIXES[a] for a in ("data", "pipelines", "batch"))
+
+    def objects(*prefixes: str) -> list[pulumi.Output[str]]:
+        return [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in prefixes]
+
+    return [
+        {
+            "Sid": "StepObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": objects(data, pipelines, f"{batch}input/"),
+        },
+        {
+            "Sid": "StepOutputs",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+            "Resource": objects(pipelines, f"{batch}predictions/"),
+        },
+        {
+            "Sid": "ListStepPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+            "Resource": bucket,
+            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in (data, pipelines, batch)]}},
+        },
+    ]

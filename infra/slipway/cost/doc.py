@@ -42,6 +42,9 @@ EKS_DEPLOYER_CONFIG = {
     "slipway:apiAccessCidrs": ["203.0.113.0/24"],
     "slipway:modelImageTag": "0.1.0",
 }
+# SageMaker: the first image pushed, so the training pipelines (priced per scheduled run)
+# are declared as on EKS.
+IMAGE_PUSHED = {"slipway:modelImageTag": EKS_DEPLOYER_CONFIG["slipway:modelImageTag"]}
 INTRO = """\
 # Monthly cost per preset and flavor
 
@@ -96,7 +99,7 @@ def bake_estimates(workdir: Path) -> dict[tuple[str, str], Estimate]:
             cookiecutter(str(template), no_input=True, output_dir=str(out), extra_context=options)
         )
         for stack in STACKS:
-            config = EKS_DEPLOYER_CONFIG if options["compute"] == "eks" else None
+            config = EKS_DEPLOYER_CONFIG if options["compute"] == "eks" else IMAGE_PUSHED
             run = run_program(project / "infra", stack, config=config)
             estimates[flavor, stack] = estimate(run, stack, region_of(project / "infra", stack))
     return estimates

@@ -88,6 +88,11 @@ FREE = frozenset(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
         "aws:sns/topicSubscription:TopicSubscription",
+        # AWS service events on the default bus, rule evaluation and target invocation
+        # included, are free (factualminds.com, EventBridge pricing, us-east-1, 2026-06);
+        # a scheduled rule's events are EventBridge's own (source aws.events).
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
         # EKS bills the control plane (and extended support) itself; an add-on's pods run on
         # the priced nodes (metrics-server, the EBS CSI driver): no charge of its own.
         "aws:eks/addon:Addon",
@@ -159,6 +164,21 @@ def _tracking_server(r: RecordedResource, run: ProgramRun, table: PriceTable) ->
     yield "idle", f"MLflow tracking server ({size})", key, _hours(table)
 
 
+def _pipeline(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
+    """Each job of a SageMaker Pipeline run, per instance-hour (a run lasts minutes; at most
+    the step's MaxRuntimeInSeconds: docs/engines.md sizes a run)."""
+    from slipway.jobs import graph
+
+    for step in graph.steps(r.inputs.get("pipelineDefinition") or '{"Steps": []}'):
+        size = graph.instance_type(step)
+        if size is None:
+            continue
+        kind = step["Type"].lower()
+        spot = " (spot)" if step["Arguments"].get("EnableManagedSpotTraining") else ""
+        item = f"{step['Name']}: {kind} job on {size}{spot}"
+        yield "per use", item, f"sagemaker:{kind}:{size}", 1
+
+
 def _node_group(r: RecordedResource, run: ProgramRun, table: PriceTable) -> Iterator[Any]:
     scaling = r.inputs.get("scalingConfig") or {}
     count = int(scaling.get("desiredSize") or 0)
@@ -208,6 +228,7 @@ PRICERS: dict[str, list[Pricer]] = {
     "aws:sagemaker/mlflowApp:MlflowApp": [
         _fixed("per use", "MLflow App (serverless)", "sagemaker:mlflow-app")
     ],
+    "aws:sagemaker/pipeline:Pipeline": [_pipeline],
     "eks:index:Cluster": [_cluster],
     "eks:index:ManagedNodeGroup": [_node_group],
     "aws:ec2/natGateway:NatGateway": [

@@ -7,18 +7,22 @@ from slipway.eks.public_ingress import PublicIngress, PublicIngressArgs, TokenRu
 from slipway.eks.serving import ModelServing, ModelServingArgs
 from slipway.eks.serving_access import ServingAccess, ServingAccessArgs
 from slipway.eks.tracking import Tracking, TrackingArgs
+from slipway.eks.training import ModelTraining, ModelTrainingArgs, RetrainFrom
 
 __all__ = [
     "Cluster",
     "ClusterArgs",
     "ModelServing",
     "ModelServingArgs",
+    "ModelTraining",
+    "ModelTrainingArgs",
     "Network",
     "NetworkArgs",
     "Observability",
     "ObservabilityArgs",
     "PublicIngress",
     "PublicIngressArgs",
+    "RetrainFrom",
     "ServingAccess",
     "ServingAccessArgs",
     "TokenRules",

@@ -19,7 +19,8 @@
   ``monitor`` step (same image) on the requests
   captured under ``s3://<bucket>/data-capture/``, pushing its metrics to the Pushgateway
   and its report to ``monitoring/drift/``, with an IRSA role that reads that prefix and
-  writes ``monitoring/`` (the champion's profile comes through MLflow: artifacts are proxied).
+  writes ``monitoring/`` (the champion's profile comes through MLflow: artifacts are proxied);
+  with ``retrain_job``, when it finds drift it starts that training Job (``ModelTraining``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ class ObservabilityArgs:
     storage_class: pulumi.Input[str] = pods.STORAGE_CLASS
     """StorageClass of Prometheus' volume: ``Cluster.storage_class`` (which also orders the
     release after the EBS CSI driver)."""
+    retrain_job: str | None = None
+    """Default ``None``. ``<namespace>/<cronjob>`` whose Job the drift check starts when it
+    finds drift (``ModelTraining``: its service account may create exactly that Job)."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -238,6 +242,7 @@ class Observability(pulumi.ComponentResource):
                 "--publish",
                 "prometheus",
                 "--upload-report",
+                *(["--retrain-job", args.retrain_job] if args.retrain_job else []),
             ],
             "env": [
                 {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},

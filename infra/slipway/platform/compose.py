@@ -35,7 +35,8 @@ from slipway.aws import (
 from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArgs
 from slipway.aws.endpoint import DataQuality
 from slipway.aws.public_api import PublicApi, PublicApiArgs
-from slipway.names import IMAGE_CONFIG_DIR
+from slipway.aws.training import TrainingPipelines, TrainingPipelinesArgs
+from slipway.names import BATCH_CRONJOB, IMAGE_CONFIG_DIR, TRAINING_CRONJOB
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 from slipway.platform.public_api import PublicApiOptions
 
@@ -59,6 +60,9 @@ class Platform:
     """EKS only, as are ``cluster``, ``serving`` and ``observability``."""
     cluster: eks.Cluster | None = None
     serving: eks.ModelServing | None = None
+    training: eks.ModelTraining | None = None
+    """EKS only: the steps as Jobs (``pipelines`` on SageMaker)."""
+    pipelines: TrainingPipelines | None = None
     observability: eks.Observability | None = None
     serving_access: eks.ServingAccess | None = None
     """EKS only: the model server's NetworkPolicy."""
@@ -171,8 +175,52 @@ def _sagemaker(platform: Platform, options: SageMakerOptions) -> None:
             ),
         )
         platform.outputs["publicApiUrl"] = platform.public_api.url
-    if not config.monitoring:
-        return
+    if config.monitoring:
+        _sagemaker_monitoring(platform, options)
+    if options.model_image_tag is not None:  # bootstrap: no image in the repository yet
+        _sagemaker_pipelines(platform, options)
+
+
+def _sagemaker_pipelines(platform: Platform, options: SageMakerOptions) -> None:
+    """The training and batch pipelines, scheduled and started by the retrain alarms (only
+    once ``modelImageTag`` names their image)."""
+    config, store, roles, registry = (
+        platform.config,
+        platform.store,
+        platform.roles,
+        platform.registry,
+    )
+    assert platform.endpoint is not None and platform.tracking is not None
+    assert options.model_image_tag is not None
+    ctx = config.context
+    pipelines = platform.pipelines = TrainingPipelines(
+        ctx.prefix,
+        TrainingPipelinesArgs(
+            ctx,
+            image_uri=pulumi.Output.concat(
+                platform.endpoint.repository_url, ":", options.model_image_tag
+            ),
+            role_arn=roles.training_role_arn,
+            bucket_name=store.bucket_name,
+            bucket_arn=store.bucket_arn,
+            kms_key_arn=store.kms_key_arn,
+            tracking_uri=platform.tracking.tracking_uri,
+            model_package_group_name=registry.group_name,
+            model_package_group_arn=registry.group_arn,
+            retrain_alarm_arns=platform.monitoring.retrain_alarm_arns
+            if platform.monitoring is not None
+            else (),
+        ),
+    )
+    platform.outputs["trainingPipelineName"] = pipelines.training_pipeline_name
+    platform.outputs["batchPipelineName"] = pipelines.batch_pipeline_name
+
+
+def _sagemaker_monitoring(platform: Platform, options: SageMakerOptions) -> None:
+    """Alarms on the endpoint, drift and model quality; the dashboard."""
+    config, endpoint = platform.config, platform.endpoint
+    assert endpoint is not None
+    ctx, name = config.context, config.context.prefix
     platform.monitoring = Monitoring(
         name,
         MonitoringArgs(
@@ -299,6 +347,29 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
         ),
     )
+    from slipway.eks.observability import DRIFT_JOB
+
+    # bootstrap: until modelImageTag is set there is no image, hence no training or batch Jobs
+    training = platform.training = (
+        eks.ModelTraining(
+            name,
+            eks.ModelTrainingArgs(
+                ctx,
+                provider=cluster.provider,
+                oidc=cluster.oidc,
+                image=serving.image,
+                bucket_name=store.bucket_name,
+                bucket_arn=store.bucket_arn,
+                kms_key_arn=store.kms_key_arn,
+                tracking_uri=tracking.tracking_uri,
+                retrain_from=eks.RetrainFrom(serving.namespace, DRIFT_JOB)
+                if config.monitoring
+                else None,
+            ),
+        )
+        if serving.image is not None
+        else None
+    )
     platform.serving_access = eks.ServingAccess(
         name,
         eks.ServingAccessArgs(
@@ -310,6 +381,12 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
     )
     if config.public_api is not None:
         _public_ingress(platform, config.public_api)
+    if training is not None:
+        platform.outputs |= {
+            "trainingNamespace": training.namespace,
+            "trainingCronJob": TRAINING_CRONJOB,
+            "batchCronJob": BATCH_CRONJOB,
+        }
     platform.outputs |= {
         "clusterName": cluster.cluster_name,
         "kubeconfig": cluster.kubeconfig,
@@ -334,6 +411,7 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
             capture_uri=store.uri("capture"),
             tracking_uri=tracking.tracking_uri,
             monitor_command=list(monitor_command),
+            retrain_job=f"{training.namespace}/{TRAINING_CRONJOB}" if training else None,
             storage_class=cluster.storage_class,
         ),
     )

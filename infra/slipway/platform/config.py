@@ -88,11 +88,13 @@ KEYS = (
         "The `Model` dimension the drift check publishes under (`model.name` in "
         "config/pipeline.yaml).", ("sagemaker",)),
     Key("modelImageTag", "an image tag", "none",
-        "The model server image's tag in the stack's ECR repository (tags are immutable; CI "
-        "sets the commit SHA); unset, the first `up` creates the repository and no model "
-        "server (docs/eks.md#bootstrap). SageMaker takes it per release instead "
-        "(`deploy --image-tag`).",
-        ("eks",)),
+        "The project image's tag in the stack's ECR repository (tags are immutable; CI sets "
+        "the commit SHA): the training and batch steps' image (the schedule and the retrain "
+        "alarm run it; `pipeline run --on aws --image-tag` names another) and, on EKS, the "
+        "model server's. Unset, the first `up` creates the repository and declares no model "
+        "server (EKS), no training or batch pipelines or Jobs, nor their schedules and retrain "
+        "wiring (docs/eks.md#bootstrap, docs/engines.md). SageMaker's endpoint takes its image "
+        "per release instead (`deploy --image-tag`)."),
     Key("baselineKey", "a key under the bucket's monitoring/ prefix", "`baseline`",
         "Model Monitor baseline (statistics.json, constraints.json); realtime with "
         "monitoring.", ("sagemaker",)),
@@ -124,6 +126,9 @@ class SageMakerOptions:
     baseline_key: str
     model_name: str
     """The drift alarm's ``Model`` dimension."""
+    model_image_tag: str | None
+    """The training pipelines' default image tag in the stack repository; ``None`` until the
+    first image is pushed: no training or batch pipelines yet (bootstrap)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ class EksOptions:
     api_access_cidrs: tuple[str, ...]
     """Empty: ``private`` (no public endpoint)."""
     model_image_tag: str | None
-    """``None`` until the first image is pushed: no model server yet (bootstrap)."""
+    """``None`` until the first image is pushed: no model server, training or batch Jobs yet
+    (bootstrap)."""
     model_uri: str
 
 
@@ -257,11 +263,13 @@ def _preset(name: str) -> Preset:
 
 def _sagemaker_options(raw: _Raw, endpoint: str, project: str) -> SageMakerOptions:
     """The serving image and the model are not stack config: the release names them
-    (``deploy --image-tag``; docs/decisions.md)."""
+    (``deploy --image-tag``; docs/decisions.md). ``modelImageTag`` is the training
+    pipelines' image (docs/engines.md); unset, no pipelines are declared."""
     return SageMakerOptions(
         endpoint=cast(EndpointKind, endpoint),
         baseline_key=raw.get("baselineKey") or "baseline",
         model_name=raw.not_empty("modelName", default=project),
+        model_image_tag=raw.get("modelImageTag"),
     )
 
 

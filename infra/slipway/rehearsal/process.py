@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,19 +170,62 @@ def fallback_env(workload: Workload, port: int) -> dict[str, str]:
 
 def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
     """``unshare`` + a shell that raises loopback, lays the mounts, then execs the command."""
-    lines = ["set -e", "ip link set lo up"] if workload.own_network else ["set -e"]
-    for anchor, layer in _layers(workload, run_dir).items():
+    return namespaced(
+        workload.name,
+        workload.command,
+        workload.mounts,
+        run_dir,
+        str(workdir),
+        own_network=workload.own_network,
+        read_only=True,
+    )
+
+
+def namespaced(
+    name: str,
+    command: tuple[str, ...],
+    mounts: dict[str, Path],
+    run_dir: Path,
+    workdir: str,
+    *,
+    own_network: bool,
+    read_only: bool,
+    keep: Iterable[str] = (),
+) -> list[str]:
+    """The argv that runs ``command`` in its own user and mount namespaces (and network
+    namespace with ``own_network``): each mount at its container path, then ``cd workdir``.
+
+    A mount over a host directory the rehearsal itself lives in (a pod's ``emptyDir`` at
+    ``/tmp`` while the work dir, the project and the other mounts' sources are under the
+    host's ``/tmp``) is laid last, and the host paths under it that the process needs (the
+    other mounts' sources are read before; ``keep``: e.g. ``PYTHONPATH`` entries, the access
+    log) are bound into its source first, at the same paths, so they stay reachable."""
+    lines = ["set -e", "ip link set lo up"] if own_network else ["set -e"]
+    for anchor, layer in mount_layers(mounts, run_dir).items():
         lines.append(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
             f"{shlex.quote(anchor)}"
         )
-    for target, host in workload.mounts.items():
-        lines.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(target)}")
-        lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
-    lines.append(f"cd {shlex.quote(str(workdir))}")
+    keep = [p for p in keep if Path(p).exists()]  # host paths only
+    needed = [*(str(host) for host in mounts.values()), *keep]
+
+    def covers(target: str) -> bool:
+        return any(_under(path, target) for path in needed)
+
+    for target, host in sorted(mounts.items(), key=lambda item: covers(item[0])):
+        hidden = _topmost(p for p in keep if _under(p, target))
+        for path in hidden:
+            inside = Path(host) / Path(path).relative_to(target)
+            lines.append(f"mkdir -p {shlex.quote(str(inside))}")
+            lines.append(f"mount --rbind {shlex.quote(path)} {shlex.quote(str(inside))}")
+        bind = "--rbind" if hidden else "--bind"
+        lines.append(f"mount {bind} {shlex.quote(str(host))} {shlex.quote(target)}")
+        if read_only:
+            lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
+    lines.append(f"cd {shlex.quote(workdir)}")
     lines.append('exec "$@"')
+    network = ["--net"] if own_network else []
     script = "\n".join(lines)
-    network = ["--net"] if workload.own_network else []
     return [
         "unshare",
         "--user",
@@ -191,15 +235,26 @@ def _isolated(workload: Workload, run_dir: Path, workdir: Path) -> list[str]:
         "sh",
         "-c",
         script,
-        workload.name,
-        *workload.command,
+        name,
+        *command,
     ]
 
 
-def _layers(workload: Workload, run_dir: Path) -> dict[str, Path]:
+def _under(path: str, directory: str) -> bool:
+    """Whether ``path`` is strictly inside ``directory``."""
+    return path.startswith(directory.rstrip("/") + "/")
+
+
+def _topmost(paths: Iterable[str]) -> list[str]:
+    """``paths`` without those inside another one of them."""
+    unique = sorted(set(paths))
+    return [p for p in unique if not any(_under(p, other) for other in unique)]
+
+
+def mount_layers(targets: Iterable[str], run_dir: Path) -> dict[str, Path]:
     """Per existing ancestor of a mount target, a layer holding the missing directories."""
     layers: dict[str, Path] = {}
-    for target in workload.mounts:
+    for target in targets:
         anchor = Path(target)
         while not anchor.exists():
             anchor = anchor.parent

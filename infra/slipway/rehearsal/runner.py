@@ -66,6 +66,7 @@ def launch(workload: Workload, work_dir: Path) -> Running:
     extra = {
         LOG_ENV: str(log),
         PRINCIPAL_ENV: workload.principal,
+        # the recorder's sitecustomize first, then what the workload's start needs
         "PYTHONPATH": os.pathsep.join(paths),
     }
     started, deviations = start(

@@ -91,8 +91,16 @@ def _variant(ctx: RehearsalContext, name: str, source: str, model_name: str) -> 
     model_dir = fetch_model(ctx, container["ModelDataUrl"], model["ExecutionRoleArn"], work)
     venv_bin = Path(_python()).parent
     path, replaced = resolve_path(spec.env.get("PATH", ""), venv_bin)
-    env = {**spec.env, "PATH": path, **container.get("Environment", {}), **REHEARSAL_ENV}
+    src = ctx.project_dir / "src"
+    env = {
+        **spec.env,
+        "PATH": path,
+        **container.get("Environment", {}),
+        **REHEARSAL_ENV,
+        "PYTHONPATH": str(src),
+    }
     deviations = [
+        f"the project's package from {src} (PYTHONPATH) instead of the image's virtualenv",
         f"image {image} not pulled: its Dockerfile's entry point runs from this checkout "
         "(image build and push are not rehearsed: no container engine)",
         *(f"PATH entry {p} (the image's) is {venv_bin} here" for p in replaced),

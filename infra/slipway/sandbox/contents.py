@@ -43,6 +43,7 @@ def _sagemaker(aws: AwsClients) -> list[str]:
             j["MonitoringJobDefinitionName"]
             for j in sm.list_data_quality_job_definitions()["JobDefinitionSummaries"]
         ]
+        + [p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]]
     )
 
 
@@ -69,6 +70,7 @@ def _others(aws: AwsClients) -> list[str]:
         + [s["SubscriptionArn"] for s in aws("sns").list_subscriptions()["Subscriptions"]]
         + [r["repositoryName"] for r in aws("ecr").describe_repositories()["repositories"]]
         + aws("eks").list_clusters()["clusters"]
+        + [r["Name"] for r in aws("events").list_rules()["Rules"]]
     )
 
 

@@ -41,6 +41,7 @@ SERVICES = (
     "sns",
     "ecr",
     "eks",
+    "events",
 )
 MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 FAKE_ENV = {

@@ -1,8 +1,9 @@
 """Command line of {{ cookiecutter.project_slug }}: ``{{ cookiecutter.package_name }} --help``.
 
-Exit codes: 0 ok (also: nothing changed, nothing trained), 1 quality gate refused the
-candidate (both models' scores shown), 2 bad input or a refused promotion/deploy (one line
-``error: <field>: <rule>``; nothing written), 3 drift says retraining is needed,
+Exit codes (``--on aws`` the same, from the stack's engine): 0 ok (also: nothing changed,
+nothing trained), 1 quality gate refused the candidate (both models' scores shown), 2 bad
+input or a refused promotion/deploy (one line ``error: <field>: <rule>``; nothing written),
+3 drift says retraining is needed,
 4 a call to AWS or the Pushgateway failed (``monitor`` reading captures or publishing{% if cookiecutter.compute == "sagemaker" %},
 ``deploy``/``deploy-rollback``{% endif %}).
 """
@@ -19,7 +20,7 @@ import slipway
 import typer
 from slipway.lifecycle import GateRejected, LifecycleError
 
-from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }} import __version__, remote
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -32,7 +33,10 @@ app = typer.Typer(
     help={{ cookiecutter.description | py }},  # noqa: E501
     no_args_is_help=True,
 )
-pipeline = typer.Typer(help="The local ML lifecycle.", no_args_is_help=True)
+pipeline = typer.Typer(
+    help="The ML lifecycle: here (--on local) or on the stack's engine (--on aws).",
+    no_args_is_help=True,
+)
 app.add_typer(pipeline, name="pipeline")
 data = typer.Typer(help="Data versions a model was trained and evaluated on.", no_args_is_help=True)
 app.add_typer(data, name="data")
@@ -45,7 +49,17 @@ OPTIONS = {
     "aws_region": "{{ cookiecutter.aws_region }}",
 }
 CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-learn)
-    Path("config/pipeline.yaml"), "--config", "-c", help="Pipeline config."
+    Path("config/pipeline.yaml"), "--config", "-c", envvar="SLIPWAY_CONFIG", help="Pipeline config."
+)
+ON = typer.Option(
+    "local", "--on", help="local: this machine, embedded MLflow; aws: the stack's engine."
+)
+ENGINE_STACK = typer.Option("dev", "--stack", help="Stack (infra/Pulumi.<stack>.yaml), --on aws.")
+ENGINE_OUTPUTS = typer.Option(
+    Path("build/outputs.json"), "--outputs", help="`pulumi stack output --json` of the stack."
+)
+IMAGE_TAG = typer.Option(
+    None, "--image-tag", help="--on aws: run this tag of the stack's image (default: the stack's)."
 )
 INPUT = typer.Option(None, "--input", help="CSV of inputs (default: batch.input).")
 OUTPUT = typer.Option(None, "--output", help="Predictions CSV (default: batch.output).")
@@ -125,10 +139,17 @@ def run_pipeline(
     config: Path = CONFIG,
     stack: str = STAGE,
     force: bool = typer.Option(False, "--force", help="Train even if nothing changed."),
+    on: str = ON,
+    outputs: Path = ENGINE_OUTPUTS,
+    image_tag: str = IMAGE_TAG,
 ) -> None:
-    """Run the lifecycle steps in order and say where everything went."""
+    """Run the lifecycle steps in order and say where everything went (--on aws: on the
+    stack's engine, followed until it ends, with the same exit codes)."""
     from {{ cookiecutter.package_name }}.pipeline import Status, run
 
+    if guarded(lambda: remote.where(on)) == "aws":
+        remote.run_on_aws(stack or "dev", outputs, "training", image_tag)
+        return
     where = _stack(stack)
     settings = _settings(config)
     outcome = guarded(lambda: run(settings, Path.cwd(), where, force))
@@ -241,8 +262,8 @@ def data_checkout(version: str = VERSION, config: Path = CONFIG) -> None:
 
 @app.command()
 def predict(
-    input_path: Path = INPUT,
-    output_path: Path = OUTPUT,
+    input_path: Path | None = INPUT,
+    output_path: Path | None = OUTPUT,
     config: Path = CONFIG,
 ) -> None:
     """Score a file with the champion."""
@@ -335,13 +356,38 @@ def serve(
 
     settings, client = _registry(config)
     guarded(lambda: serve_champion(client, settings.model.name, host, port))
+
+
+@pipeline.command("status")
+def pipeline_status(
+    on: str = ON, stack: str = ENGINE_STACK, outputs: Path = ENGINE_OUTPUTS
+) -> None:
+    """The newest run of the stack's training pipeline (or Job) and its steps (--on aws)."""
+    if guarded(lambda: remote.where(on)) != "aws":
+        typer.echo("error: --on: status follows runs on the stack's engine: use --on aws", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    remote.status_on_aws(stack, outputs, "training")
+
+
+@app.command()
+def batch(
+    on: str = ON,
+    stack: str = ENGINE_STACK,
+    outputs: Path = ENGINE_OUTPUTS,
+    image_tag: str = IMAGE_TAG,
+    config: Path = CONFIG,
+) -> None:
+    """Score batch.input with the champion (--on aws: every CSV under the stack's batch/input/,
+    predictions to batch/predictions/<run>/)."""
+    if guarded(lambda: remote.where(on)) == "aws":
+        remote.run_on_aws(stack, outputs, "batch", image_tag)
+        return
+    predict(None, None, config)
 {%- if cookiecutter.compute == "sagemaker" %}
 
 
-STACK = typer.Option("dev", "--stack", help="Stack to deploy to (infra/Pulumi.<stack>.yaml).")
-STACK_OUTPUTS = typer.Option(
-    Path("build/outputs.json"), "--outputs", help="`pulumi stack output --json` of the stack."
-)
+STACK = ENGINE_STACK
+STACK_OUTPUTS = ENGINE_OUTPUTS
 
 
 def deploy_guarded(action: Callable[[], T]) -> T:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from slipway.drift import DriftThresholds
 from slipway.lifecycle import LifecycleError, StrictModel, load_config
 
@@ -15,13 +15,25 @@ DEFAULT_CONFIG = Path("config/pipeline.yaml")
 
 
 class DataConfig(StrictModel):
-    path: Path = Path("data/train.csv")
+    # A local file, or s3://bucket/prefix/: every CSV under it, as it is when the run reads it.
+    path: Path | str = Path("data/train.csv")
     # Held-out evaluation set, versioned apart from the training data: the challenger and
     # the champion are both scored on it.
-    evaluation: Path = Path("data/evaluation.csv")
+    evaluation: Path | str = Path("data/evaluation.csv")
     # Bundled sample written to `path`, `evaluation` (and `batch.input`) when `path` is
     # missing; null: never.
     sample: Literal["breast_cancer"] | None = "breast_cancer"
+
+    @field_validator("path", "evaluation", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> object:
+        """``s3://`` URIs stay text (a Path would fold ``//``); anything else is a path."""
+        text = str(value)
+        if text.startswith("s3://"):
+            if not text.removeprefix("s3://").split("/", 1)[0]:
+                raise ValueError("must be s3://bucket/prefix/ or a local path")
+            return text
+        return Path(text)
 
 
 class ModelConfig(StrictModel):

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from slipway.lifecycle import DataVersion, LifecycleError, file_sha256, from_schema_error
-from slipway.lifecycle.datastore import keep, restore
+from slipway.lifecycle.datastore import S3, keep, restore, s3_version
 
 from {{ cookiecutter.package_name }}.config import DataConfig
 from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, TARGET, labelled_schema
@@ -39,6 +39,8 @@ class Dataset:
     frame: pd.DataFrame
     path: Path
     version: DataVersion
+    objects: tuple[DataVersion, ...] = ()
+    """Read from an S3 prefix: each object version the local copy was made of."""
 
     @property
     def features(self) -> pd.DataFrame:
@@ -127,28 +129,63 @@ def check_learnable(frame: pd.DataFrame, field: str, path: Path) -> None:
         )
 
 
-def load_labelled(path: Path, field: str, sensitive: list[str], root: Path) -> Dataset:
-    """Read, validate and check one labelled file; keep a copy of its version."""
+def load_labelled(
+    path: Path,
+    field: str,
+    sensitive: list[str],
+    root: Path,
+    read: DataVersion | None = None,
+    objects: tuple[DataVersion, ...] = (),
+) -> Dataset:
+    """Read, validate and check one labelled file; keep a copy of its version (``read``:
+    the S3 version it was downloaded from, restorable by its version id)."""
     for column in sensitive:
         if column in (*FEATURES, TARGET):
             raise LifecycleError("fairness.sensitive_columns", f"{column} is a model column")
     frame = validate(read_csv(path, field), labelled_schema(sensitive))
     check_learnable(frame, field, path)
+    if read is not None:
+        return Dataset(frame, path, read.model_copy(update={"rows": len(frame)}), objects)
     sha256 = file_sha256(path)
     keep(path, sha256, root / VERSIONS)
     uri = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     return Dataset(frame, path, DataVersion(uri=uri, sha256=sha256, rows=len(frame)))
 
 
+def read_labelled(
+    location: Path | str, field: str, sensitive: list[str], root: Path, local: Path | None = None
+) -> Dataset:
+    """A local file, one S3 object (``s3://bucket/key.csv``: its current version) or every
+    CSV under an S3 prefix (``s3://bucket/prefix/``: each object's current version)."""
+    uri = str(location)
+    if not uri.startswith(S3):
+        return load_labelled(root / location, field, sensitive, root)
+    import boto3
+    from slipway.jobs.s3data import DataError, read_prefix
+
+    s3 = boto3.client("s3")
+    local = local or root / "data" / ".s3" / f"{field.rpartition('.')[2]}.csv"
+    if not uri.endswith("/"):
+        return load_labelled(local, field, sensitive, root, s3_version(s3, uri, local))
+    try:
+        snapshot = read_prefix(s3, uri, local)
+    except DataError as exc:
+        raise LifecycleError(field, str(exc)) from exc
+    read = DataVersion(uri=uri, sha256=file_sha256(local), rows=0)
+    return load_labelled(local, field, sensitive, root, read, snapshot.versions)
+
+
 def ingest(config: DataConfig, sensitive: list[str], root: Path, batch_path: Path) -> Datasets:
     """Load and validate the training and evaluation data (writing the bundled sample if
-    configured); nothing is written when either is bad."""
+    configured); nothing is written when either is bad. Either may be in S3
+    (``s3://bucket/key.csv`` or ``s3://bucket/prefix/``): read as it is now, versions recorded."""
+    remote = any(str(p).startswith(S3) for p in (config.path, config.evaluation))
     train, evaluation = root / config.path, root / config.evaluation
-    if not train.exists() and config.sample:
+    if not remote and not train.exists() and config.sample:
         write_sample(train, evaluation, root / batch_path)
     return Datasets(
-        load_labelled(train, "data.path", sensitive, root),
-        load_labelled(evaluation, "data.evaluation", sensitive, root),
+        read_labelled(config.path, "data.path", sensitive, root),
+        read_labelled(config.evaluation, "data.evaluation", sensitive, root),
     )
 
 

@@ -6,6 +6,7 @@ from slipway.sandbox.appliers import (
     autoscaling,
     cloudwatch,
     containers,
+    events,
     iam,
     kms,
     s3,
@@ -23,6 +24,7 @@ APPLIERS: dict[str, Applier] = {
     **cloudwatch.APPLIERS,
     **sns.APPLIERS,
     **containers.APPLIERS,
+    **events.APPLIERS,
 }
 
 __all__ = ["APPLIERS", "Applied", "Applier", "Declared"]

@@ -1,4 +1,5 @@
-"""SageMaker model, endpoint configuration, endpoint, model package group, data quality job.
+"""SageMaker model, endpoint configuration, endpoint, model package group, data quality job,
+pipeline.
 
 moto has no DeleteModelPackageGroup: destroy removes the group (and the packages in it)
 from moto's in-process backend instead, and says so in the destroy report.
@@ -141,6 +142,23 @@ def _create_data_quality(aws: AwsClients, d: Declared) -> Applied:
     return Applied(d.physical, {"name": d.physical, "arn": arn})
 
 
+def _create_pipeline(aws: AwsClients, d: Declared) -> Applied:
+    """The pipeline with the definition the program built (the sagemaker SDK's JSON)."""
+    name = d.inputs["pipelineName"]
+    arn = call(
+        d,
+        "pipelineDefinition",
+        aws("sagemaker").create_pipeline,
+        PipelineName=name,
+        PipelineDisplayName=d.inputs.get("pipelineDisplayName") or name,
+        PipelineDescription=d.inputs.get("pipelineDescription", ""),
+        PipelineDefinition=d.inputs["pipelineDefinition"],
+        RoleArn=d.inputs["roleArn"],
+        Tags=tag_list(d),
+    )["PipelineArn"]
+    return Applied(name, {"pipelineName": name, "arn": arn})
+
+
 def _deleter(method: str, key: str) -> Any:
     def delete(aws: AwsClients, id_: str, state: dict[str, Any]) -> None:
         ignore_missing(getattr(aws("sagemaker"), method), **{key: id_})
@@ -157,6 +175,9 @@ APPLIERS = {
         _create_endpoint, _deleter("delete_endpoint", "EndpointName")
     ),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": Applier(_create_group, _delete_group),
+    "aws:sagemaker/pipeline:Pipeline": Applier(
+        _create_pipeline, _deleter("delete_pipeline", "PipelineName")
+    ),
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": Applier(
         _create_data_quality,
         _deleter("delete_data_quality_job_definition", "JobDefinitionName"),

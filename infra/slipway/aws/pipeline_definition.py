@@ -1,0 +1,368 @@
+"""The SageMaker Pipeline definitions of a stack, built with the ``sagemaker`` SDK (v3).
+
+``training_definition(spec)``: Validate -> Changed? -> Train -> Evaluate -> Gate? ->
+Register, or GateRefused (a Fail step whose message is the gate's verdict); unchanged
+data, code and config end the run after Validate (nothing trained). ``batch_definition``:
+one Score step. Every step runs the project's image (parameter ``ImageUri``, default the
+stack's tag) with the training role; its argument names the step (``slipway.jobs.contract``).
+Volumes and outputs are encrypted with the project key; inputs and outputs live in the
+stack's bucket; the training job takes the preset's instance type, spot setting and limits
+and is cached for the preset's days (its input is the content-addressed data snapshot, so
+a cache hit means the same data, image and config).
+
+Building a definition makes no AWS call: the SDK would check the role's permissions with
+iam:SimulatePrincipalPolicy (``SAGEMAKER_VALIDATE_ROLE`` turns that off; the role is
+declared in the same program and may not exist yet), send telemetry (``TelemetryOptOut``)
+and, on import, create a boto3 client that resolves credentials (instance metadata is
+disabled for the import). The session used here refuses to send any request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slipway.jobs import contract
+from slipway.names import BUCKET_PREFIXES
+from slipway.presets import SageMakerTraining
+
+SDK_CONFIG = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+IMAGE_PARAMETER, TRIGGER_PARAMETER = contract.IMAGE_PARAMETER, contract.TRIGGER_PARAMETER
+CHANGED, GATE, REFUSED = contract.CHANGED, contract.GATE, contract.REFUSED
+VALIDATE, TRAIN, EVALUATE, REGISTER, SCORE = (
+    contract.SAGEMAKER_STEPS[step]
+    for step in (
+        contract.VALIDATE,
+        contract.TRAIN,
+        contract.EVALUATE,
+        contract.REGISTER,
+        contract.BATCH,
+    )
+)
+
+
+class DefinitionError(RuntimeError):
+    """Building the definition tried to reach AWS (it must be pure)."""
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Everything a stack's pipelines are made of, as plain values."""
+
+    region: str
+    training_name: str
+    batch_name: str
+    image_uri: str
+    """Default of the ``ImageUri`` parameter: the project's image in the stack's repository."""
+    role_arn: str
+    kms_key_arn: str
+    bucket: str
+    tracking_uri: str
+    model_package_group: str
+    stack: str
+    jobs: SageMakerTraining
+
+    def s3(self, area: str, *parts: Any) -> Any:
+        """``s3://<bucket>/<area prefix><parts...>`` (a ``Join`` when a part is a pipeline
+        variable, e.g. the execution id)."""
+        from sagemaker.core.workflow.functions import Join
+
+        head = f"s3://{self.bucket}/{BUCKET_PREFIXES[area]}".rstrip("/")
+        if all(isinstance(p, str) for p in parts):
+            return "/".join([head, *parts])
+        return Join(on="/", values=[head, *parts])
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What every step's container gets: where the stack's data, MLflow and registry are."""
+        return {
+            "AWS_DEFAULT_REGION": self.region,
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "SLIPWAY_STACK": self.stack,
+            "SLIPWAY_DATA_URI": f"s3://{self.bucket}/{BUCKET_PREFIXES['data']}",
+            "SLIPWAY_PIPELINES_URI": f"s3://{self.bucket}/{BUCKET_PREFIXES['pipelines']}",
+            "SLIPWAY_MODEL_PACKAGE_GROUP": self.model_package_group,
+        }
+
+
+def training_definition(spec: PipelineSpec) -> str:
+    """The training pipeline's definition JSON."""
+    with _sdk(spec) as sdk:
+        return sdk.training()
+
+
+def batch_definition(spec: PipelineSpec) -> str:
+    """The batch scoring pipeline's definition JSON."""
+    with _sdk(spec) as sdk:
+        return sdk.batch()
+
+
+@contextmanager
+def _sdk(spec: PipelineSpec) -> Iterator[_Builder]:
+    with _offline(spec.region):
+        yield _Builder(spec)
+
+
+@contextmanager
+def _offline(region: str) -> Iterator[None]:
+    """Import and use the SDK without reaching AWS (see the module docstring)."""
+    saved = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED")}
+    saved["SAGEMAKER_VALIDATE_ROLE"] = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _refuse(**kwargs: Any) -> None:
+    raise DefinitionError(
+        f"the pipeline definition must not call AWS ({kwargs.get('event_name', 'a request')})"
+    )
+
+
+class _Builder:
+    """SDK objects of one stack's pipelines."""
+
+    def __init__(self, spec: PipelineSpec) -> None:
+        import logging
+        import warnings
+
+        import boto3
+        from sagemaker.core.workflow.parameters import ParameterString
+        from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+        # The SDK logs every field it fills in and warns that a PipelineSession starts no job.
+        for logger in ("sagemaker", "sagemaker.config"):
+            logging.getLogger(logger).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", "Running within a PipelineSession", UserWarning)
+        boto = boto3.Session(
+            region_name=spec.region, aws_access_key_id="unused", aws_secret_access_key="unused"
+        )
+        boto.events.register("before-send", _refuse)
+        self.spec = spec
+        self.session = PipelineSession(
+            boto_session=boto, default_bucket=spec.bucket, sagemaker_config=SDK_CONFIG
+        )
+        self.image = ParameterString(IMAGE_PARAMETER, default_value=spec.image_uri)
+        self.trigger = ParameterString(TRIGGER_PARAMETER, default_value="manual")
+
+    def _processor(self, instance_type: str) -> Any:
+        from sagemaker.core.processing import Processor
+
+        spec = self.spec
+        return Processor(
+            role=spec.role_arn,
+            image_uri=self.image,
+            instance_count=1,
+            instance_type=instance_type,
+            volume_size_in_gb=spec.jobs.volume_gb,
+            volume_kms_key=spec.kms_key_arn,
+            output_kms_key=spec.kms_key_arn,
+            max_runtime_in_seconds=spec.jobs.max_run_minutes * 60,
+            env={**spec.environment, "SLIPWAY_TRIGGER": self.trigger},
+            sagemaker_session=self.session,
+        )
+
+    @staticmethod
+    def _input(name: str, uri: Any) -> Any:
+        from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
+
+        return ProcessingInput(
+            input_name=name,
+            s3_input=ProcessingS3Input(
+                s3_uri=uri,
+                local_path=contract.processing_input(name),
+                s3_data_type="S3Prefix",
+                s3_input_mode="File",
+            ),
+        )
+
+    @staticmethod
+    def _output(name: str, uri: Any) -> Any:
+        from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+
+        return ProcessingOutput(
+            output_name=name,
+            s3_output=ProcessingS3Output(
+                s3_uri=uri, local_path=contract.processing_output(name), s3_upload_mode="EndOfJob"
+            ),
+        )
+
+    @staticmethod
+    def _execution() -> Any:
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+
+        return ExecutionVariables.PIPELINE_EXECUTION_ID
+
+    def _pipeline(self, name: str, steps: list[Any]) -> str:
+        from sagemaker.mlops.workflow.pipeline import Pipeline
+
+        pipeline = Pipeline(
+            name=name,
+            parameters=[self.image, self.trigger],
+            steps=steps,
+            sagemaker_session=self.session,
+            pipeline_experiment_config=None,  # no SageMaker Experiments: runs go to MLflow
+        )
+        # Canonical JSON: the same spec always gives the same text (no spurious diff).
+        return json.dumps(json.loads(pipeline.definition()), sort_keys=True, indent=1)
+
+    def training(self) -> str:
+        from sagemaker.core.workflow.conditions import ConditionEquals
+        from sagemaker.core.workflow.functions import JsonGet
+        from sagemaker.core.workflow.properties import PropertyFile
+        from sagemaker.mlops.workflow.condition_step import ConditionStep
+        from sagemaker.mlops.workflow.fail_step import FailStep
+        from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
+
+        spec, jobs = self.spec, self.spec.jobs
+        small = jobs.processing_instance_type
+        dataset_file = PropertyFile(
+            name="Dataset", output_name=contract.DATASET, path=contract.DATASET_FILE
+        )
+        validate = ProcessingStep(
+            VALIDATE,
+            step_args=self._processor(small).run(
+                outputs=[
+                    self._output(
+                        contract.DATASET, spec.s3("pipelines", self._execution(), "dataset")
+                    )
+                ],
+                arguments=[contract.VALIDATE],
+            ),
+            property_files=[dataset_file],
+        )
+        snapshot = JsonGet(step_name=VALIDATE, property_file=dataset_file, json_path="uri")
+        train = TrainingStep(
+            TRAIN,
+            step_args=self._trainer().train(input_data_config=[self._channel(snapshot)]),
+            cache_config=CacheConfig(enable_caching=True, expire_after=f"P{jobs.cache_days}D"),
+        )
+        model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+        verdict_file = PropertyFile(
+            name="Verdict", output_name=contract.EVALUATION, path=contract.VERDICT_FILE
+        )
+        evaluate = ProcessingStep(
+            EVALUATE,
+            step_args=self._processor(small).run(
+                inputs=[
+                    self._input(contract.MODEL, model_data),
+                    self._input(contract.DATASET, snapshot),
+                ],
+                outputs=[
+                    self._output(
+                        contract.EVALUATION, spec.s3("pipelines", self._execution(), "evaluation")
+                    )
+                ],
+                arguments=[contract.EVALUATE],
+            ),
+            property_files=[verdict_file],
+        )
+        evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs[
+            contract.EVALUATION
+        ].S3Output.S3Uri
+        register = ProcessingStep(
+            REGISTER,
+            step_args=self._processor(small).run(
+                inputs=[self._input(contract.EVALUATION, evaluation_uri)],
+                arguments=[contract.REGISTER, "--model-data", model_data, "--image", self.image],
+            ),
+        )
+        refused = FailStep(
+            REFUSED,
+            error_message=JsonGet(
+                step_name=EVALUATE, property_file=verdict_file, json_path="summary"
+            ),
+        )
+        gate = ConditionStep(
+            GATE,
+            conditions=[
+                ConditionEquals(
+                    left=JsonGet(
+                        step_name=EVALUATE, property_file=verdict_file, json_path="passed"
+                    ),
+                    right=True,
+                )
+            ],
+            if_steps=[register],
+            else_steps=[refused],
+        )
+        changed = ConditionStep(
+            CHANGED,
+            conditions=[
+                ConditionEquals(
+                    left=JsonGet(
+                        step_name=VALIDATE, property_file=dataset_file, json_path="changed"
+                    ),
+                    right=True,
+                )
+            ],
+            if_steps=[train, evaluate, gate],
+            else_steps=[],
+        )
+        return self._pipeline(spec.training_name, [validate, changed])
+
+    def _trainer(self) -> Any:
+        from sagemaker.train.configs import Compute, OutputDataConfig, StoppingCondition
+        from sagemaker.train.model_trainer import ModelTrainer
+
+        spec, jobs = self.spec, self.spec.jobs
+        stopping = {"max_runtime_in_seconds": jobs.max_run_minutes * 60}
+        if jobs.spot:
+            stopping["max_wait_time_in_seconds"] = jobs.max_wait_minutes * 60
+        return ModelTrainer(
+            training_image=self.image,
+            role=spec.role_arn,
+            compute=Compute(
+                instance_type=jobs.instance_type,
+                instance_count=1,
+                volume_size_in_gb=jobs.volume_gb,
+                volume_kms_key_id=spec.kms_key_arn,
+                enable_managed_spot_training=jobs.spot,
+            ),
+            stopping_condition=StoppingCondition(**stopping),
+            output_data_config=OutputDataConfig(
+                s3_output_path=spec.s3("models", "training"), kms_key_id=spec.kms_key_arn
+            ),
+            environment=spec.environment,
+            base_job_name="train",
+            sagemaker_session=self.session,
+        )
+
+    @staticmethod
+    def _channel(uri: Any) -> Any:
+        from sagemaker.train.configs import InputData
+
+        return InputData(channel_name=contract.DATASET, data_source=uri)
+
+    def batch(self) -> str:
+        from sagemaker.mlops.workflow.steps import ProcessingStep
+
+        spec = self.spec
+        score = ProcessingStep(
+            SCORE,
+            step_args=self._processor(spec.jobs.batch_instance_type).run(
+                inputs=[self._input(contract.BATCH_INPUT, spec.s3("batch", "input"))],
+                outputs=[
+                    self._output(
+                        contract.PREDICTIONS, spec.s3("batch", "predictions", self._execution())
+                    )
+                ],
+                arguments=[contract.BATCH],
+            ),
+        )
+        return self._pipeline(spec.batch_name, [score])

@@ -1,0 +1,85 @@
+"""``--on aws``: the stack's engine runs the steps ({{ "SageMaker Pipelines" if cookiecutter.compute == "sagemaker" else "Kubernetes Jobs on EKS" }}), the CLI starts
+them and follows them, printing each step as it ends, and exits with the local run's code.
+
+The stack is read from its outputs (``pulumi stack output --json > build/outputs.json``)
+and ``infra/Pulumi.<stack>.yaml``; credentials from boto3's chain{{ "" if cookiecutter.compute == "sagemaker" else " and the kubeconfig (`aws eks update-kubeconfig`)" }}.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import typer
+from slipway.lifecycle import LifecycleError
+
+if TYPE_CHECKING:
+    from slipway.jobs.remote import EngineStack
+
+EXIT_BAD_INPUT, EXIT_REMOTE = 2, 4
+PLACES = ("local", "aws")
+
+
+def where(on: str) -> str:
+    if on not in PLACES:
+        raise LifecycleError("--on", f"must be local or aws (got {on!r})")
+    return on
+
+
+def _stack(stack: str, outputs: Path) -> EngineStack:
+    from slipway.jobs.remote import EngineStack
+
+    try:
+        return EngineStack.read(stack, outputs)
+    except LifecycleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def _remote_errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    errors: tuple[type[BaseException], ...] = (BotoCoreError, ClientError)
+    try:
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.config.config_exception import ConfigException
+    except ImportError:
+        return errors
+    return (*errors, ApiException, ConfigException)
+
+
+def run_on_aws(
+    stack: str, outputs: Path, kind: Literal["training", "batch"], image_tag: str | None
+) -> None:
+    """Start the stack's ``training`` or ``batch`` run, follow it, exit with its code."""
+    from rich.console import Console
+    from slipway.jobs import remote
+
+    target = _stack(stack, outputs)
+    console = Console(stderr=True)
+    try:
+        with console.status(f"{kind} on the {target.compute} engine of stack {stack}"):
+            finished = remote.run(target, kind, console.print, image_tag=image_tag)
+    except _remote_errors() as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_REMOTE) from exc
+    except LifecycleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if finished.code:
+        typer.echo(f"error: {finished.name}: {finished.message}", err=True)
+        raise typer.Exit(finished.code)
+    typer.echo(f"{finished.name}: {finished.message}")
+
+
+def status_on_aws(stack: str, outputs: Path, kind: Literal["training", "batch"]) -> None:
+    from slipway.jobs import remote
+
+    target = _stack(stack, outputs)
+    try:
+        lines = remote.status(target, kind)
+    except _remote_errors() as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_REMOTE) from exc
+    for line in lines:
+        typer.echo(line)
