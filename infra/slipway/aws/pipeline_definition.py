@@ -20,12 +20,12 @@ disabled for the import). The session used here refuses to send any request.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from slipway.environ import environ_changed
 from slipway.jobs import contract
 from slipway.names import BUCKET_PREFIXES
 from slipway.presets import SageMakerTraining
@@ -113,19 +113,11 @@ def _sdk(spec: PipelineSpec) -> Iterator[_Builder]:
 @contextmanager
 def _offline(region: str) -> Iterator[None]:
     """Import and use the SDK without reaching AWS (see the module docstring)."""
-    saved = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED")}
-    saved["SAGEMAKER_VALIDATE_ROLE"] = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
-    try:
+    with environ_changed(
+        set_={"AWS_EC2_METADATA_DISABLED": "true", "SAGEMAKER_VALIDATE_ROLE": "false"},
+        default={"AWS_DEFAULT_REGION": region},
+    ):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _refuse(**kwargs: Any) -> None:

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
+from slipway.environ import environ_changed
 from slipway.sandbox.errors import SandboxError
 
 SERVICES = (
@@ -73,18 +74,8 @@ def ensure_loopback(url: str) -> None:
 @contextmanager
 def fake_aws_environment() -> Iterator[None]:
     """Replace AWS credentials/profile variables with fake ones for the duration."""
-    saved = {key: os.environ.get(key) for key in (*FAKE_ENV, *CLEARED_ENV)}
-    for key in CLEARED_ENV:
-        os.environ.pop(key, None)
-    os.environ.update(FAKE_ENV)
-    try:
+    with environ_changed(set_=FAKE_ENV, cleared=tuple(CLEARED_ENV)):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class AwsClients:
