@@ -33,3 +33,43 @@ def test_hooks_are_ruff_format_ruff_check_and_mypy_from_the_venv(config: Path) -
         # the repository's own .venv has the same tools a generated project's `make setup` installs
         assert (ROOT / tool).is_file(), f"{hook['id']}: {tool} missing (make setup)"
     assert hooks[2].get("pass_filenames") is False  # mypy reads pyproject's files, not one file
+
+
+# What `ruff format` formats (ruff >= 0.16 also formats the Python blocks of Markdown files:
+# https://docs.astral.sh/ruff/formatter/), so what `make lint`'s `ruff format --check .` checks.
+RUFF_FORMATS = {".py", ".pyi", ".md"}
+
+
+def test_the_repository_format_hook_sees_every_file_ruff_formats() -> None:
+    """A file type `make lint` checks but the hook skips would pass the commit, then fail CI."""
+    from identify.identify import tags_from_path
+
+    hook = yaml.safe_load(CONFIGS[0].read_text())["repos"][0]["hooks"][0]
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    missed = [
+        rel
+        for rel in listed
+        if Path(rel).suffix in RUFF_FORMATS
+        and (ROOT / rel).is_file()
+        and not tags_from_path(str(ROOT / rel)) & set(hook["types_or"])
+    ]
+    assert missed == [], f"{hook['id']} never sees {missed[:5]} ({len(missed)} files)"
+
+
+def test_make_lint_format_checks_the_whole_repository() -> None:
+    """`ruff format --check .`: every file ruff formats, docs' code blocks included
+    ([tool.ruff] extend-exclude keeps the template's Jinja sources out)."""
+    recipe = (ROOT / "Makefile").read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/ruff format --check .\n" in recipe + "\n", recipe
+    run = subprocess.run(
+        [str(PRE_COMMIT.parent / "ruff"), "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
