@@ -40,32 +40,42 @@ def test_hooks_are_ruff_format_ruff_check_and_mypy_from_the_venv(config: Path) -
 RUFF_FORMATS = {".py", ".pyi", ".md"}
 
 
-def test_the_repository_format_hook_sees_every_file_ruff_formats() -> None:
-    """A file type `make lint` checks but the hook skips would pass the commit, then fail CI."""
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_format_hook_sees_every_file_ruff_formats(config: Path) -> None:
+    """A file type `make lint` checks but the hook skips would pass the commit, then fail CI
+    (the template's files stand for a generated project's)."""
     from identify.identify import tags_from_path
 
-    hook = yaml.safe_load(CONFIGS[0].read_text())["repos"][0]["hooks"][0]
+    hook = yaml.safe_load(config.read_text())["repos"][0]["hooks"][0]
     listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+        ["git", "-C", str(config.parent), "ls-files", "--cached", "--others", "--exclude-standard"],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
+    ).stdout.split("\n")
     missed = [
         rel
         for rel in listed
         if Path(rel).suffix in RUFF_FORMATS
-        and (ROOT / rel).is_file()
-        and not tags_from_path(str(ROOT / rel)) & set(hook["types_or"])
+        and (config.parent / rel).is_file()
+        and not tags_from_path(str(config.parent / rel)) & set(hook["types_or"])
     ]
     assert missed == [], f"{hook['id']} never sees {missed[:5]} ({len(missed)} files)"
 
 
-def test_make_lint_format_checks_the_whole_repository() -> None:
-    """`ruff format --check .`: every file ruff formats, docs' code blocks included
-    ([tool.ruff] extend-exclude keeps the template's Jinja sources out)."""
-    recipe = (ROOT / "Makefile").read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0]
-    assert "$(BIN)/ruff format --check .\n" in recipe + "\n", recipe
+@pytest.mark.parametrize(
+    "makefile",
+    [ROOT / "Makefile", ROOT / "template" / "Makefile"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_make_lint_checks_every_file_ruff_formats(makefile: Path) -> None:
+    """`ruff format --check .` and `ruff check .`: docs' code blocks included ([tool.ruff]
+    extend-exclude keeps the template's Jinja sources out of the repository's)."""
+    recipe = makefile.read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0] + "\n"
+    assert "$(BIN)/ruff format --check .\n" in recipe and "$(BIN)/ruff check .\n" in recipe, recipe
+
+
+def test_the_repository_is_ruff_formatted() -> None:
     run = subprocess.run(
         [str(PRE_COMMIT.parent / "ruff"), "format", "--check", "--no-cache", "."],
         cwd=ROOT,
