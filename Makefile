@@ -26,8 +26,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff format --check infra tests hooks benchmarks slipway_inputs.py
-	$(BIN)/ruff check infra tests hooks benchmarks slipway_inputs.py
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: setup lint actionlint iam-simulate chromium

@@ -76,7 +76,7 @@ def run_project_tests(
 def format_check(project: Path) -> subprocess.CompletedProcess[str]:
     """`ruff format --check` of a baked project (its pyproject's [tool.ruff]), no cache written."""
     ruff = Path(sys.executable).parent / "ruff"
-    command = [str(ruff), "format", "--check", "--no-cache", "src", "tests", "infra"]
+    command = [str(ruff), "format", "--check", "--no-cache", "."]  # as its `make lint`
     return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
 
 
@@ -86,7 +86,7 @@ def lint_project(project: Path) -> list[subprocess.CompletedProcess[str]]:
     environment's tools."""
     bin_dir = Path(sys.executable).parent
     commands = [
-        [str(bin_dir / "ruff"), "check", "src", "tests", "infra"],
+        [str(bin_dir / "ruff"), "check", "--no-cache", "."],
         [str(bin_dir / "mypy")],
         [str(bin_dir / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
     ]

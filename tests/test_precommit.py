@@ -33,3 +33,53 @@ def test_hooks_are_ruff_format_ruff_check_and_mypy_from_the_venv(config: Path) -
         # the repository's own .venv has the same tools a generated project's `make setup` installs
         assert (ROOT / tool).is_file(), f"{hook['id']}: {tool} missing (make setup)"
     assert hooks[2].get("pass_filenames") is False  # mypy reads pyproject's files, not one file
+
+
+# What `ruff format` formats (ruff >= 0.16 also formats the Python blocks of Markdown files:
+# https://docs.astral.sh/ruff/formatter/), so what `make lint`'s `ruff format --check .` checks.
+RUFF_FORMATS = {".py", ".pyi", ".md"}
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_format_hook_sees_every_file_ruff_formats(config: Path) -> None:
+    """A file type `make lint` checks but the hook skips would pass the commit, then fail CI
+    (the template's files stand for a generated project's)."""
+    from identify.identify import tags_from_path
+
+    hook = yaml.safe_load(config.read_text())["repos"][0]["hooks"][0]
+    listed = subprocess.run(
+        ["git", "-C", str(config.parent), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    missed = [
+        rel
+        for rel in listed
+        if Path(rel).suffix in RUFF_FORMATS
+        and (config.parent / rel).is_file()
+        and not tags_from_path(str(config.parent / rel)) & set(hook["types_or"])
+    ]
+    assert missed == [], f"{hook['id']} never sees {missed[:5]} ({len(missed)} files)"
+
+
+@pytest.mark.parametrize(
+    "makefile",
+    [ROOT / "Makefile", ROOT / "template" / "Makefile"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_make_lint_checks_every_file_ruff_formats(makefile: Path) -> None:
+    """`ruff format --check .` and `ruff check .`: docs' code blocks included ([tool.ruff]
+    extend-exclude keeps the template's Jinja sources out of the repository's)."""
+    recipe = makefile.read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0] + "\n"
+    assert "$(BIN)/ruff format --check .\n" in recipe and "$(BIN)/ruff check .\n" in recipe, recipe
+
+
+def test_the_repository_is_ruff_formatted() -> None:
+    run = subprocess.run(
+        [str(PRE_COMMIT.parent / "ruff"), "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr

@@ -96,6 +96,20 @@ def test_a_failing_test_fails_the_run_and_a_passing_one_passes(
     assert "1 passed" in passing.stdout
 
 
+def test_a_preloaded_pytest_plugin_adds_no_warning(tmp_path: Path) -> None:
+    """The preload imports anyio (a pytest11 plugin) before pytest can rewrite its asserts;
+    a fresh ``python -m pytest`` would not warn, so the warm run must not either."""
+    project = make_project(tmp_path, {**PROJECT_FILES, "tests/test_fails.py": ""})
+    runner = WarmPytest(preload=("pytest", "anyio"))
+    try:
+        run = runner.run(ARGS, project, project_env(project), timeout=120)
+    finally:
+        runner.close()
+    assert runner.broken is None, runner.broken
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    assert "warnings summary" not in run.stdout, run.stdout
+
+
 def test_no_state_leaks_from_one_run_to_the_next(warm: WarmPytest, tmp_path: Path) -> None:
     project = make_project(tmp_path, {"tests/test_leak.py": LEAK_TEST})
     for _ in range(2):

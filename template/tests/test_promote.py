@@ -59,6 +59,7 @@ def test_promote_and_rollback_walk_the_champion_history(
     assert _aliases(client) == {"champion": first}
     again = cli("promote")
     assert again.exit_code == 2 and "error: challenger: no version" in again.output
+    assert f"version {first} is the champion" in again.output  # as after `make pipeline`
 
     second, _ = _add_challenger(client, outcome)
     assert cli("promote").exit_code == 0

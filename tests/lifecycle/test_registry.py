@@ -79,6 +79,9 @@ def test_promotion_history_and_rollback(client: MlflowClient) -> None:
         promote(client, NAME, Approval.human("bob", run), version=second)
     with pytest.raises(LifecycleError, match="has no version 99"):
         promote(client, NAME, Approval.human("bob", run), version="99")
+    # `make promote` right after a pipeline run that crowned its own candidate
+    with pytest.raises(LifecycleError, match=rf"has this alias; version {second} is the champion"):
+        promote(client, NAME, Approval.human("bob", run))
     assert _aliases(client) == {"champion": second}
 
     assert rollback(client, NAME).current == first

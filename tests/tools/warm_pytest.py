@@ -332,9 +332,25 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         sys.modules["numpy"].random.seed()
     import pytest
 
-    sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *request["args"]]
+    args = [*preloaded_plugin_filters(), *request["args"]]
+    sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *args]
 
-    raise SystemExit(int(pytest.main(request["args"])))
+    raise SystemExit(int(pytest.main(args)))
+
+
+def preloaded_plugin_filters() -> list[str]:
+    """``-W`` filters for pytest's warning that it cannot rewrite the asserts of a plugin
+    module imported before it started: the preload imported it (anyio, typeguard), a fresh
+    ``python -m pytest`` would not have, so the warning is this runner's, never the project's."""
+    from importlib.metadata import entry_points
+
+    modules = {ep.value.split(":")[0].split(".")[0] for ep in entry_points(group="pytest11")}
+    return [
+        f"-Wignore:Module already imported so cannot be rewritten; {name}"
+        ":pytest.PytestAssertRewriteWarning"
+        for name in sorted(modules)
+        if name in sys.modules
+    ]
 
 
 if __name__ == "__main__":

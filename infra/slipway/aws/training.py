@@ -54,6 +54,8 @@ class TrainingPipelinesArgs:
     bucket_name: pulumi.Input[str]
     """``ArtifactStore.bucket_name``: data, snapshots, models, predictions."""
     bucket_arn: pulumi.Input[str]
+    """``ArtifactStore.bucket_arn``: the prefixes the steps read and write
+    (``policy.step_bucket_statements``)."""
     kms_key_arn: pulumi.Input[str]
     """Project key: volumes and outputs of every job."""
     tracking_uri: pulumi.Input[str]
@@ -61,6 +63,7 @@ class TrainingPipelinesArgs:
     model_package_group_name: pulumi.Input[str]
     """``Registry.group_name``: register adds each version as a model package here."""
     model_package_group_arn: pulumi.Input[str]
+    """``Registry.group_arn``: the group (and its packages) the register step may write."""
     retrain_alarm_arns: Sequence[pulumi.Input[str]] = ()
     """Default none. Alarms whose ALARM state starts the training pipeline (drift, quality)."""
 

@@ -84,8 +84,8 @@ class ObservabilityArgs:
     monitor_command: Sequence[str]
     """The project's CLI, e.g. ``("churn_model", "monitor")``."""
     storage_class: pulumi.Input[str] = pods.STORAGE_CLASS
-    """StorageClass of Prometheus' volume: ``Cluster.storage_class`` (which also orders the
-    release after the EBS CSI driver)."""
+    """Default ``pods.STORAGE_CLASS`` (its name). StorageClass of Prometheus' volume: pass
+    ``Cluster.storage_class``, which also orders the release after the EBS CSI driver."""
     retrain_job: str | None = None
     """Default ``None``. ``<namespace>/<cronjob>`` whose Job the drift check starts when it
     finds drift (``ModelTraining``: its service account may create exactly that Job)."""

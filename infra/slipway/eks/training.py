@@ -75,8 +75,12 @@ class ModelTrainingArgs:
     image: pulumi.Input[str]
     """The project's image: ``ModelServing.image`` (the same image serves and trains)."""
     bucket_name: pulumi.Input[str]
+    """``ArtifactStore.bucket_name``: the Jobs' ``s3://`` data and batch locations."""
     bucket_arn: pulumi.Input[str]
+    """``ArtifactStore.bucket_arn``: the prefixes the Jobs read and write
+    (``policy.step_bucket_statements``)."""
     kms_key_arn: pulumi.Input[str]
+    """Project key: the Jobs' IRSA role encrypts and decrypts with it."""
     tracking_uri: pulumi.Input[str]
     """The in-cluster MLflow: ``Tracking.tracking_uri``."""
     retrain_from: RetrainFrom | None = None

@@ -77,11 +77,20 @@ def register_challenger(
 
 
 def candidate(client: MlflowClient, name: str, version: str | None = None) -> ModelVersion:
-    """``version`` of ``name``, or its ``challenger``; a one-line error if there is none."""
-    return (
-        _require_version(client, name, version)
-        if version
-        else require_alias(client, name, CHALLENGER)
+    """``version`` of ``name``, or its ``challenger``; a one-line error if there is none
+    (naming the champion when there is one: the pipeline promotes what passes its gate)."""
+    if version:
+        return _require_version(client, name, version)
+    challenger = version_by_alias(client, name, CHALLENGER)
+    if challenger is not None:
+        return challenger
+    champion = version_by_alias(client, name, CHAMPION)
+    if champion is None:
+        return require_alias(client, name, CHALLENGER)
+    raise LifecycleError(
+        CHALLENGER,
+        f"no version of model {name!r} has this alias; version {champion.version} is the "
+        "champion (a pipeline run promotes the candidate that passes its gate)",
     )
 
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 # Commands import their steps (mlflow, scikit-learn, pandas) when they run: `--help` stays fast.
 
+# MLflow draws a progress bar (tqdm, when installed) for every artifact download, even of one
+# small file: noise before a one-line error or a step's summary. Set it to true to see them.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
 app = typer.Typer(
     help={{ cookiecutter.description | py }},  # noqa: E501
     no_args_is_help=True,
