@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,12 +50,51 @@ STRUCTURAL_COMBOS = [
 ]
 
 
-# Combinations whose suites run in their own fresh venv (tests/test_fresh_projects.py):
-# the plain-cookiecutter default and one made by cruft. The in-env matrix skips them.
-FRESH_INSTALL_COMBOS = [
+# Combinations whose suites run in full (tests/test_fresh_projects.py), one per compute
+# flavor: the plain-cookiecutter default in its own fresh venv (`make test`), and one made by
+# cruft in the shared environment. The other combinations run, in the shared environment, the
+# tests of theirs these have not run (tests/test_template_matrix.py).
+FULL_SUITE_COMBOS = [
     STRUCTURAL_COMBOS[0],
     next(c for c in STRUCTURAL_COMBOS if c["compute"] == "eks"),
 ]
+
+# What a generated project's suite reads, besides the project files its test modules open
+# themselves: its package (src/), its tests and its pipeline config (config/).
+SUITE_INPUTS = ("src", "tests", "config")
+# The one templated difference in the package within a flavor: the options `info` prints
+# (src/<pkg>/cli.py), checked in every combination by tests/test_cli.py.
+OPTION_SUMMARY = re.compile(r'^ +"(compute|endpoint|monitoring|ci)": "[^"\n]*",$', re.M)
+# A test module that opens the project's own files (the stack files, the workflows).
+READS_PROJECT_FILES = re.compile(r"parents\[1\]")
+
+
+def _suite_inputs(project: Path) -> dict[str, str]:
+    files = (p for top in SUITE_INPUTS for p in sorted((project / top).rglob("*")))
+    return {
+        str(p.relative_to(project)): OPTION_SUMMARY.sub("", p.read_text(errors="replace"))
+        for p in files
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def modules_not_run_by(project: Path, reference: Path) -> list[str] | None:
+    """The test modules of ``project`` whose run the full suite of ``reference`` (a bake of
+    another combination of the same compute flavor) does not already stand for: every module
+    that opens the project's own files (every option lands in the stack files), and every
+    module whose text differs. ``None`` (run everything) when anything else the suite reads
+    differs (the package bar its option summary, conftest.py, config/)."""
+    mine, theirs = _suite_inputs(project), _suite_inputs(reference)
+    tests = {rel for rel in mine if rel.startswith("tests/test_") and rel.endswith(".py")}
+    if {k: v for k, v in mine.items() if k not in tests} != {
+        k: v for k, v in theirs.items() if k not in tests
+    }:
+        return None
+    return sorted(
+        rel
+        for rel in tests
+        if READS_PROJECT_FILES.search(mine[rel]) or mine[rel] != theirs.get(rel)
+    )
 
 
 def combo_id(combo: dict[str, str]) -> str:

@@ -1,5 +1,7 @@
 """Bake every valid option combination: exact file sets, no leftover template syntax,
-and the project's own test suite passing."""
+and the project's own test suite passing: in full once per compute flavor
+(tests/test_fresh_projects.py), and in every other structural combination the test modules
+that differ from that flavor's or read the combination's stack files."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import pytest
 from hook_loader import load_inputs
 from matrix import (
     ALL_COMBOS,
-    FRESH_INSTALL_COMBOS,
+    FULL_SUITE_COMBOS,
     ROOT,
     STRUCTURAL_COMBOS,
     combo_id,
     format_check,
     lint_project,
+    modules_not_run_by,
     run_project_tests,
 )
 from template_manifest import VENDORED_WHEEL, expected_files
@@ -105,7 +108,7 @@ def test_program_tag_count_is_measured() -> None:
     assert len(program_tags()) >= 1
 
 
-IN_ENV_COMBOS = [c for c in STRUCTURAL_COMBOS if c not in FRESH_INSTALL_COMBOS]
+IN_ENV_COMBOS = [c for c in STRUCTURAL_COMBOS if c not in FULL_SUITE_COMBOS]
 # One bake per compute flavor also runs the project's own linters (as cookiecutter-data-science
 # lints its bakes).
 LINTED = [
@@ -115,7 +118,7 @@ LINTED = [
 
 def test_every_structural_combination_runs_its_suite_somewhere() -> None:
     """What the suite test is parametrized with (read from its mark, as pytest collects it)
-    and the two fresh-venv projects (tests/test_fresh_projects.py bakes FRESH_INSTALL_COMBOS
+    and the two full-suite projects (tests/test_fresh_projects.py bakes FULL_SUITE_COMBOS
     [0] and [1]) together hold every structural combination exactly once."""
     import test_fresh_projects
 
@@ -125,24 +128,45 @@ def test_every_structural_combination_runs_its_suite_somewhere() -> None:
         if m.name == "parametrize"
     ]
     in_env = list(mark.args[1])
-    fresh = [c for c in FRESH_INSTALL_COMBOS if c in STRUCTURAL_COMBOS]
-    assert len(fresh) == len(FRESH_INSTALL_COMBOS) == 2, "a fresh project is not structural"
-    assert test_fresh_projects.FRESH_INSTALL_COMBOS is FRESH_INSTALL_COMBOS
-    ran = sorted(map(combo_id, in_env + fresh))
+    full = [c for c in FULL_SUITE_COMBOS if c in STRUCTURAL_COMBOS]
+    assert len(full) == len(FULL_SUITE_COMBOS) == 2, "a full-suite project is not structural"
+    assert {c["compute"] for c in full} == {"sagemaker", "eks"}, "a flavor never runs in full"
+    assert test_fresh_projects.FULL_SUITE_COMBOS is FULL_SUITE_COMBOS
+    ran = sorted(map(combo_id, in_env + full))
     assert ran == sorted(map(combo_id, STRUCTURAL_COMBOS)), "a combination runs 0 or 2 times"
+
+
+@pytest.fixture(scope="session")  # per worker: the suites below spread over the workers
+def full_suite_bakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Per compute flavor, a bake of the combination whose suite runs in full."""
+    from cookiecutter.main import cookiecutter
+
+    out = tmp_path_factory.mktemp("full-suite")
+    return {
+        combo["compute"]: Path(
+            cookiecutter(
+                str(ROOT), no_input=True, extra_context=combo, output_dir=str(out / combo_id(combo))
+            )
+        )
+        for combo in FULL_SUITE_COMBOS
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("combo", IN_ENV_COMBOS, ids=combo_id)
-def test_generated_project_suite_passes(cookies, combo: dict[str, str]) -> None:
+def test_generated_project_suite_passes(
+    cookies, full_suite_bakes: dict[str, Path], combo: dict[str, str]
+) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
+    modules = modules_not_run_by(result.project_path, full_suite_bakes[combo["compute"]])
     if combo["monitoring"] == "no":  # turned on later for prod alone, as `pulumi config set` does
         stack_file = result.project_path / "infra" / "Pulumi.prod.yaml"
         off = "  slipway:monitoring: false\n"
         assert off in stack_file.read_text()
         stack_file.write_text(stack_file.read_text().replace(off, '  slipway:monitoring: "true"\n'))
-    run = run_project_tests(result.project_path)
+    assert modules != [], "every combination runs at least the modules reading its stack files"
+    run = run_project_tests(result.project_path, *(modules or []))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
     assert "warnings summary" not in run.stdout, run.stdout[-4000:]  # each filtered at its source
@@ -181,3 +205,34 @@ def test_derived_names_follow_project_name(cookies) -> None:
     assert result.project_path.name == "fraud-scoring-v2"
     assert (result.project_path / "src" / "fraud_scoring_v2" / "cli.py").is_file()
     assert 'name = "fraud-scoring-v2"' in (result.project_path / "pyproject.toml").read_text()
+
+
+def test_a_combination_runs_the_tests_its_flavors_full_suite_did_not(tmp_path: Path) -> None:
+    """What an in-env combination runs (``modules_not_run_by``): the modules that open the
+    project's files or differ; everything when the package differs beyond its option summary."""
+
+    def tree(root: Path, files: dict[str, str]) -> Path:
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+        return root
+
+    base = {
+        "src/p/cli.py": 'OPTIONS = {\n    "compute": "sagemaker",\n    "ci": "github",\n}\n',
+        "src/p/train.py": "A = 1\n",
+        "config/pipeline.yaml": "model: {}\n",
+        "tests/conftest.py": "",
+        "tests/test_same.py": "def test(): pass\n",
+        "tests/test_stack.py": "INFRA = Path(__file__).resolve().parents[1] / 'infra'\n",
+        "tests/test_templated.py": "SERVERLESS = False\n",
+    }
+    reference = tree(tmp_path / "ref", base)
+    options = base["src/p/cli.py"].replace('"github"', '"none"')
+    combo = {**base, "src/p/cli.py": options, "tests/test_templated.py": "SERVERLESS = True\n"}
+    assert modules_not_run_by(tree(tmp_path / "a", combo), reference) == [
+        "tests/test_stack.py",
+        "tests/test_templated.py",
+    ]
+    for rel, text in (("src/p/train.py", "A = 2\n"), ("config/pipeline.yaml", "model: {x: 1}\n")):
+        other = tree(tmp_path / rel.replace("/", "-"), {**combo, rel: text})
+        assert modules_not_run_by(other, reference) is None, rel
