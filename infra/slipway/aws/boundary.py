@@ -156,10 +156,14 @@ def boundary_statements(
             arn("rds", "pg:default.*"),
             arn("rds", "og:default:*"),
         ]
-    else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs
-        services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*"]
+    else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs; the
+        # pipelines' rules and their steps' jobs (SageMaker Pipelines names a step's job
+        # pipelines-<execution id>-<step>-<suffix>, not after the stack)
+        services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*", "events:*"]
         named += [
             *(arn("sagemaker", f"{t}/{p}-*") for t in sagemaker_types(ctx)),
+            arn("sagemaker", "*-job/pipelines-*"),
+            arn("events", f"rule/{p}-*"),
             arn("cloudwatch", f"alarm:{p}-*"),
             arn("cloudwatch", f"dashboard/{p}*", region=""),
             arn("logs", "log-group:/aws/sagemaker/*"),

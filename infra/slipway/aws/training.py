@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from slipway.aws import policy
 from slipway.aws.context import StackContext
+from slipway.aws.deploy_policy import EVENTS
 from slipway.aws.pipeline_definition import (
     TRIGGER_PARAMETER,
     PipelineSpec,
@@ -36,7 +37,6 @@ from slipway.aws.pipeline_definition import (
 from slipway.aws.service_role import role_with_policy
 from slipway.names import BATCH_PIPELINE, TRAINING_PIPELINE
 
-EVENTS = "events.amazonaws.com"
 # SageMaker Pipelines names the jobs of a step pipelines-<execution id>-<step>-<suffix>.
 PIPELINE_JOBS = ("training-job/pipelines-*", "processing-job/pipelines-*")
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
