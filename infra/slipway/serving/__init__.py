@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slipway.serving.errors import BadRequest, ModelLoadError
 
 if TYPE_CHECKING:
     from slipway.serving.app import ServingApp
+    from slipway.serving.launcher import serve
 
 __all__ = ["BadRequest", "ModelLoadError", "create_app", "serve"]
 
@@ -24,15 +24,10 @@ def create_app(model_uri: str) -> ServingApp:
     return _create_app(model_uri)
 
 
-def serve(
-    model_uri: str,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    workers: int = 1,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve ``model_uri`` on ``host:port`` with ``workers`` processes (blocks); ``on_ready(url)``
-    is called once, when ``/ping`` first answers 200."""
-    from slipway.serving.launcher import serve as _serve
+def __getattr__(name: str) -> Any:
+    """``serve`` is ``slipway.serving.launcher.serve``, imported on first use (uvicorn)."""
+    if name != "serve":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from slipway.serving.launcher import serve
 
-    _serve(model_uri, host=host, port=port, workers=workers, on_ready=on_ready)
+    return serve
