@@ -19,7 +19,7 @@ prefork.RESTART_DELAY = 0.1
 def serve(sockets):
     open(os.path.join({out!r}, str(os.getpid())), "w").close()
     time.sleep(600)
-prefork.Preforked(serve, socket.socket(), 2).run()
+prefork.Preforked(serve, socket.socket(), 2).run(on_forked=lambda: print("forked", flush=True))
 print("stopped")
 """
 
@@ -57,7 +57,7 @@ def test_a_dead_worker_is_forked_again_and_sigterm_stops_every_worker(tmp_path: 
         out, err = launcher.communicate(timeout=60)
     finally:
         launcher.kill()
-    assert (launcher.returncode, out) == (0, "stopped\n"), err
+    assert (launcher.returncode, out) == (0, "forked\nstopped\n"), err  # once, not per re-fork
     assert f"worker {first} exited (signal 9); forking a new one" in err
     assert not any(alive(pid) for pid in workers)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from slipway.lifecycle.store_seed import seed_store
+
 DB_NAME = "mlflow.db"
 ARTIFACTS_DIR = "mlruns"
 
@@ -27,16 +29,19 @@ def embedded_uri(project_dir: Path) -> str:
 
 
 def configure_tracking(project_dir: Path) -> Tracking:
-    """Point MLflow at ``MLFLOW_TRACKING_URI`` or the project's embedded SQLite store."""
+    """Point MLflow at ``MLFLOW_TRACKING_URI`` or the project's embedded SQLite store (a new
+    one is a copy of the empty store MLflow migrated once: ``store_seed``)."""
     remote = os.environ.get("MLFLOW_TRACKING_URI")
     if remote:
         tracking = Tracking(uri=remote, artifact_root=None, db_path=None)
     else:
         project_dir.mkdir(parents=True, exist_ok=True)
+        db_path = (project_dir / DB_NAME).resolve()
+        seed_store(db_path)
         tracking = Tracking(
             uri=embedded_uri(project_dir),
             artifact_root=(project_dir / ARTIFACTS_DIR).resolve().as_uri(),
-            db_path=(project_dir / DB_NAME).resolve(),
+            db_path=db_path,
         )
     mlflow.set_tracking_uri(tracking.uri)
     mlflow.set_registry_uri(tracking.uri)

@@ -1,17 +1,18 @@
 """SageMaker-compatible model server: ``GET /ping``, ``POST /invocations``, ``GET /metrics``.
 
 ``create_app(model_uri)`` builds the ASGI app (the model is loaded once, now);
-``serve(model_uri, host, port, workers)`` runs it under uvicorn. See docs/serving.md.
+``serve(model_uri, host, port, workers, on_ready)`` runs it under uvicorn. See docs/serving.md.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slipway.serving.errors import BadRequest, ModelLoadError
 
 if TYPE_CHECKING:
     from slipway.serving.app import ServingApp
+    from slipway.serving.launcher import serve
 
 __all__ = ["BadRequest", "ModelLoadError", "create_app", "serve"]
 
@@ -23,8 +24,10 @@ def create_app(model_uri: str) -> ServingApp:
     return _create_app(model_uri)
 
 
-def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
-    """Serve ``model_uri`` on ``host:port`` with ``workers`` processes (blocks)."""
-    from slipway.serving.launcher import serve as _serve
+def __getattr__(name: str) -> Any:
+    """``serve`` is ``slipway.serving.launcher.serve``, imported on first use (uvicorn)."""
+    if name != "serve":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from slipway.serving.launcher import serve
 
-    _serve(model_uri, host=host, port=port, workers=workers)
+    return serve

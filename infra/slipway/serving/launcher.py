@@ -20,12 +20,14 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from slipway.serving.prefork import Preforked
+from slipway.serving.probe import announce_when_ready
 from slipway.serving.variables import MODEL_URI_ENV, MULTIPROC_ENV
 
 # prometheus-client picks its value class (one process, or files shared by workers) when it is
@@ -58,8 +60,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
-    """Load the model, then serve it; raises ``ModelLoadError`` before binding if it cannot."""
+def serve(
+    model_uri: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Load the model, then serve it; raises ``ModelLoadError`` before binding if it cannot.
+
+    ``on_ready(url)`` is called once, from a thread of this process, when the server's
+    ``/ping`` first answers 200 (uvicorn logs warnings only: this is the one line a person
+    starting a server locally needs). Port 0 binds a free port; the URL names it."""
     if workers < 1:
         raise ValueError(f"workers: must be at least 1 (got {workers})")
     loop = _loop()
@@ -87,15 +99,28 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 8080, workers: in
             timeout_keep_alive=75,  # above the 60 s idle timeout of AWS load balancers
         )
         sock = bind_socket(host, port)
+        announce = _announcer(host, sock.getsockname()[1], on_ready)
         if workers == 1:
+            announce()
             uvicorn.Server(config).run(sockets=[sock])
         else:
+            # the thread starts once the workers are forked: a fork copies only its own thread
             Preforked(
                 lambda sockets: uvicorn.Server(config).run(sockets=sockets), sock, workers
-            ).run()
+            ).run(on_forked=announce)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _announcer(host: str, port: int, on_ready: Callable[[str], None] | None) -> Callable[[], None]:
+    """What starts the ready announcement (nothing without ``on_ready``)."""
+
+    def start() -> None:
+        if on_ready is not None:
+            announce_when_ready(host, port, on_ready)
+
+    return start
 
 
 def _load_or_pending(model_uri: str) -> str:

@@ -45,12 +45,14 @@ class Preforked:
         self.children: set[int] = set()
         self.stopping = False
 
-    def run(self) -> None:
-        """Fork the workers and supervise them until a stop signal; returns when all exited."""
+    def run(self, on_forked: Callable[[], None] = lambda: None) -> None:
+        """Fork the workers, call ``on_forked()``, and supervise them until a stop signal;
+        returns when all exited."""
         previous = {s: signal.signal(s, self._stop) for s in STOP_SIGNALS}
         try:
             for _ in range(self.workers):
                 self._fork()
+            on_forked()
             while not self.stopping:
                 time.sleep(POLL)
                 for _ in self._reap():

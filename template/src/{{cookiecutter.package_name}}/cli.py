@@ -10,6 +10,7 @@ input or a refused promotion/deploy (one line ``error: <field>: <rule>``; nothin
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 from collections.abc import Callable
@@ -361,14 +362,23 @@ def monitor(
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (localhost by default)."),
-    port: int = typer.Option(8080, help="Port."),
+    port: int = typer.Option(8080, help="Port (0: a free one)."),
     config: Path = CONFIG,
 ) -> None:
-    """Serve ``models:/<name>@champion`` over HTTP (POST /invocations, GET /ping)."""
+    """Serve ``models:/<name>@champion`` over HTTP (POST /invocations, GET /ping); prints its
+    URL once the server answers /ping."""
+    from slipway.lifecycle import CHAMPION, model_uri
+
     from {{ cookiecutter.package_name }}.serve import serve as serve_champion
 
     settings, client = _registry(config)
-    guarded(lambda: serve_champion(client, settings.model.name, host, port))
+    uri = model_uri(settings.model.name, CHAMPION)
+
+    def ready(url: str) -> None:
+        typer.echo(f"serving {uri} at {url} (POST /invocations, GET /ping; Ctrl-C stops)")
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a local server ends: exit 0
+        guarded(lambda: serve_champion(client, settings.model.name, host, port, on_ready=ready))
 
 
 @pipeline.command("status")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mlflow.tracking import MlflowClient
 from slipway.lifecycle import CHAMPION, model_uri, require_alias
 
@@ -12,7 +14,14 @@ def champion_uri(client: MlflowClient, model_name: str) -> str:
     return model_uri(model_name, CHAMPION)
 
 
-def serve(client: MlflowClient, model_name: str, host: str, port: int) -> None:
+def serve(
+    client: MlflowClient,
+    model_name: str,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the champion until stopped; ``on_ready(url)`` once ``/ping`` answers 200."""
     from slipway.serving import serve as serve_model  # platform server (issue 7)
 
-    serve_model(champion_uri(client, model_name), host=host, port=port)
+    serve_model(champion_uri(client, model_name), host=host, port=port, on_ready=on_ready)
