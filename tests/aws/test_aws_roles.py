@@ -406,8 +406,11 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
     assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [
         {"ArnEquals": {"iam:PolicyARN": VIEW_ONLY_ARN}}
     ]
+    # SageMaker: the retrain rule's target role is passed to EventBridge (issue 14)
     services = (
-        ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else ["sagemaker.amazonaws.com"]
+        ["eks.amazonaws.com", "sagemaker.amazonaws.com"]
+        if eks
+        else ["events.amazonaws.com", "sagemaker.amazonaws.com"]
     )
     [passing] = granting("iam:PassRole")
     assert passing["Resource"] == ["arn:aws:iam::123456789012:role/churn-dev-*"]
@@ -499,3 +502,14 @@ def test_deploy_role_pushes_the_serving_image_and_finds_only_an_eks_cluster(
     ]
     star = [sid for sid, s in by_sid.items() if "*" in s["Resource"]]
     assert all(not a.endswith(":*") for sid in star for a in by_sid[sid]["Action"])
+
+
+def test_a_type_and_the_types_extending_it_are_one_boundary_pattern() -> None:
+    from slipway.aws.boundary import type_patterns
+
+    assert type_patterns(["model-package-group", "model-package"]) == ["model-package*"]
+    assert type_patterns(["endpoint-config", "pipeline", "endpoint", "model", "model-card"]) == [
+        "endpoint*",
+        "model*",
+        "pipeline",
+    ]

@@ -112,6 +112,18 @@ AUTOSCALING_ACTIONS = [
 EKS_READS = ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource", "eks:Describe*"]
 
 
+def type_patterns(types: tuple[str, ...] | list[str]) -> list[str]:
+    """The resource types as ARN patterns, a type and the types whose names extend it as one
+    (``model``, ``model-card``, ``model-package`` -> ``model*``): the envelope still names
+    the stack's resources only, and a managed policy holds at most 6,144 characters."""
+    patterns: list[str] = []
+    for kind in sorted(set(types)):
+        if not any(kind.startswith(p.rstrip("*")) for p in patterns):
+            extended = any(other != kind and other.startswith(kind) for other in types)
+            patterns.append(f"{kind}*" if extended else kind)
+    return patterns
+
+
 def boundary_arn(ctx: StackContext, account: Account) -> pulumi.Output[str]:
     """The stack's permissions boundary (a customer managed policy named after the stack)."""
     return account.arn("iam", f"policy/{BOUNDARY_NAME.format(prefix=ctx.prefix)}", regional=False)
@@ -150,7 +162,7 @@ def boundary_statements(
     if eks_cluster:  # the model registry of SageMaker; network, database, cluster
         services += ["eks:*", "rds:*"]
         named += [
-            *(arn("sagemaker", f"{t}/{p}-*") for t in REGISTRY_TYPES),
+            *(arn("sagemaker", f"{t}/{p}-*") for t in type_patterns(REGISTRY_TYPES)),
             *(arn("eks", f"{kind}/{p}{rest}") for kind, rest in EKS_PARTS),
             arn("rds", f"db:{p}-*"),
             arn("rds", f"subgrp:{p}-*"),
@@ -162,7 +174,7 @@ def boundary_statements(
         # pipelines-<execution id>-<step>-<suffix>, not after the stack)
         services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*", "events:*"]
         named += [
-            *(arn("sagemaker", f"{t}/{p}-*") for t in sagemaker_types(ctx)),
+            *(arn("sagemaker", f"{t}/{p}-*") for t in type_patterns(sagemaker_types(ctx))),
             *(arn("sagemaker", f"{job}/pipelines-*") for job in PIPELINE_JOBS),
             arn("events", f"rule/{p}-*"),
             arn("cloudwatch", f"alarm:{p}-*"),
