@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from slipway.names import TRAINING_STARTER_GROUP
 from slipway.rehearsal.image import read_dockerfile
 from slipway.rehearsal.kubernetes_jobs import ContainerRun, run_job_pod
 from slipway.rehearsal.pipelines import ProjectImage
+from slipway.rehearsal.workload import NotRehearsedHere
 from slipway.sandbox.server import EmulatedAws
 from slipway.testing.mlflow_server import mlflow_server
 
@@ -163,6 +165,15 @@ def _codes(runs: list[ContainerRun]) -> list[tuple[str, int]]:
 def test_the_training_job_registers_a_champion_with_the_s3_versions_it_read(
     rehearsed: Rehearsed,
 ) -> None:
+    warnings.warn(
+        NotRehearsedHere(
+            "pipeline run --on aws (EKS): no Kubernetes API server here; the Job it creates "
+            "(slipway.jobs.kubernetes.start -> job_from_cronjob) is built and its pod run, but "
+            "creating and following it through the API, the register container's termination "
+            "message (candidate.json) and the admission policy are not (docs/engines.md)"
+        ),
+        stacklevel=1,
+    )
     assert _codes(rehearsed.first) == [
         ("validate", 0),
         ("train", 0),
