@@ -25,6 +25,7 @@ NAME_PROPERTY = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "modelPackageGroupName",
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": "trackingServerName",
+    "aws:sagemaker/pipeline:Pipeline": "pipelineName",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
     "aws:kms/key:Key": "keyId",
 }
