@@ -65,6 +65,11 @@ BASE = {
     "src/{pkg}/fairness.py",
     "src/{pkg}/plots.py",
     "tests/test_pipeline.py",
+    # The steps on the stack's engine (issue 14; docs/engines.md): the image's entry point,
+    # the steps it runs, `pipeline run --on aws` / `pipeline status` / `batch --on aws`
+    "src/{pkg}/container.py",
+    "src/{pkg}/steps.py",
+    "src/{pkg}/remote.py",
 }
 
 BY_OPTION: dict[tuple[str, str], set[str]] = {

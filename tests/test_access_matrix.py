@@ -33,9 +33,9 @@ KNOWN: dict[str, Callable[[Combo, str], bool]] = {}
 # Roles no workload uses (yet), so nothing must be allowed: the unused-grant report lists
 # every statement of theirs (docs/security.md).
 NOTHING_TO_ALLOW: dict[str, Callable[[str], bool]] = {
-    # No program or workflow starts a SageMaker training job: the pipeline trains in the job
-    # (issue 14 will).
-    "train": lambda combo: True,
+    # An EKS stack still declares the SageMaker training role: its Jobs' steps run as the
+    # `training` IRSA role (on SageMaker the pipelines run as `train`, slipway.access.engines).
+    "train": lambda combo: combo.startswith("eks"),
     # An EKS stack still declares the SageMaker execution and inference roles; nothing runs
     # with them there (tracking is the in-cluster MLflow, serving the cluster's Deployment).
     "exec": lambda combo: combo.startswith("eks"),

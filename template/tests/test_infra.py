@@ -35,6 +35,9 @@ OUTPUTS = {
     "endpointName",
     "modelRepositoryUrl",
     "serving",
+    # the engine's pipelines (declared once modelImageTag names a pushed image)
+    "trainingPipelineName",
+    "batchPipelineName",
 {%- endif %}
 {%- if cookiecutter.compute == "eks" %}
     "clusterName",
@@ -42,6 +45,10 @@ OUTPUTS = {
     "trackingUri",
     "modelRepositoryUrl",
     "modelServiceName",
+    # the engine's Jobs (declared once modelImageTag names a pushed image)
+    "trainingNamespace",
+    "trainingCronJob",
+    "batchCronJob",
 {%- endif %}
 }
 # Outputs a stack has only with slipway:monitoring true.
@@ -60,10 +67,12 @@ MONITORING_OUTPUTS = {
 
 {%- if cookiecutter.compute == "eks" %}
 # What you set before `pulumi up` (the stack files leave both unset): the networks that reach
-# the Kubernetes API (here RFC 5737's TEST-NET-3) and, once pushed, the model server image.
+# the Kubernetes API (here RFC 5737's TEST-NET-3) and, once pushed, the project image (the
+# model server's and the training and batch Jobs').
 DEPLOYED = {"slipway:apiAccessCidrs": ["203.0.113.0/24"], "slipway:modelImageTag": "0.1.0"}
 {%- else %}
-DEPLOYED: dict[str, object] = {}
+# Once pushed, the project image the training and batch pipelines' steps run in.
+DEPLOYED: dict[str, object] = {"slipway:modelImageTag": "0.1.0"}
 {%- endif %}
 
 
@@ -187,6 +196,8 @@ def test_chosen_options_shape_the_stack(run: ProgramRun, monitoring: bool) -> No
     realtime = {{ "True" if cookiecutter.endpoint == "realtime" else "False" }}  # slipway:endpoint
     assert (spec["autoscaling"] is not None) is realtime
     assert (spec["monitoring_schedule"] is not None) is (monitoring and realtime)
+    # the training and batch pipelines (image pushed), started by the schedule and retrain rules
+    assert counts.get("aws:sagemaker/pipeline:Pipeline", 0) == 2
 {%- endif %}
     # no stack creates the account's GitHub OIDC provider; CI's stacks carry a boundary
     assert counts.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 0) == 0

@@ -150,6 +150,7 @@ def test_an_out_of_range_captured_value_is_a_one_line_error_and_nothing_is_writt
         (["--publish", "prometheus"], "error: --pushgateway: required with --publish prometheus"),
         (["--publish", "email"], "error: --publish: must be one of none, cloudwatch, prometheus"),
         (["--upload-report"], "error: --upload-report: needs an s3:// --input"),
+        (["--retrain-job", "training"], "error: --retrain-job: must be <namespace>/<cronjob>"),
     ],
 )
 def test_unusable_publish_options_are_refused_before_any_work(

@@ -31,12 +31,16 @@ class NameLimit:
 
 @cache
 def model_limit(api: str) -> int:
-    """The member's ``max`` in AWS's API model, else the "1 to N" / "no more than N" /
+    """The member's ``max`` in AWS's API model (of an operation's input, or of a shape),
+    else the "1 to N" / "no more than N" /
     "up to N" / "maximum length is N" its API reference text states."""
     service, call = api.split(" ")
-    operation, member = call.split(".")
+    name, member = call.split(".")
     model = botocore.session.get_session().get_service_model(service)
-    shape = model.operation_model(operation).input_shape.members[member]
+    if name in model.operation_names:
+        shape = model.operation_model(name).input_shape.members[member]
+    else:  # a structure within a request (e.g. a list's items)
+        shape = model.shape_for(name).members[member]
     if "max" in shape.metadata:
         return int(shape.metadata["max"])
     text = re.sub(r"<[^>]+>", " ", shape.documentation)
@@ -58,6 +62,8 @@ LIMITS: dict[str, NameLimit] = {
     "aws:kms/alias:Alias": NameLimit("name", "kms CreateAlias.AliasName"),
     "aws:sns/topic:Topic": NameLimit("name", "sns CreateTopic.Name"),
     "aws:cloudwatch/eventRule:EventRule": NameLimit("name", "events PutRule.Name"),
+    # a target's id (Pulumi autonames it from the logical name): a member of the Target shape
+    "aws:cloudwatch/eventTarget:EventTarget": NameLimit("targetId", "events Target.Id"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit(
         "name", "cloudwatch PutMetricAlarm.AlarmName"
     ),
@@ -71,6 +77,9 @@ LIMITS: dict[str, NameLimit] = {
     "aws:sagemaker/endpoint:Endpoint": NameLimit("name", "sagemaker CreateEndpoint.EndpointName"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": NameLimit(
         "name", "sagemaker CreateEndpointConfig.EndpointConfigName"
+    ),
+    "aws:sagemaker/pipeline:Pipeline": NameLimit(
+        "pipelineName", "sagemaker CreatePipeline.PipelineName"
     ),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": NameLimit(
         "modelPackageGroupName", "sagemaker CreateModelPackageGroup.ModelPackageGroupName"

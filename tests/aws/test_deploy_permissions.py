@@ -21,7 +21,7 @@ import yaml
 from slipway.aws.deploy_permissions import ADMINISTRATOR_ONLY, RESOURCE_ACTIONS, aws_types
 from slipway.eks.lb_controller import LISTENER_WRITES
 from slipway.testing import ProgramRun, iter_policy_statements, run_program
-from stack_config import configure_eks
+from stack_config import configure_image
 
 ROOT = Path(__file__).resolve().parents[2]
 # (options, stacks): sagemaker dev runs an MLflow app, staging/prod a tracking server; prod
@@ -96,7 +96,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ProgramRun]
             check=True,
             capture_output=True,
         )
-        infra = configure_eks(out / flavor / "churn-model" / "infra")
+        # as before a real up: API networks (EKS), the first image pushed (engine resources)
+        infra = configure_image(out / flavor / "churn-model" / "infra")
         prod = infra / "Pulumi.prod.yaml"
         config = yaml.safe_load(prod.read_text())["config"]
         prod.write_text(

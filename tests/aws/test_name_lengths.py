@@ -12,7 +12,7 @@ import pytest
 from hook_loader import load_inputs
 from name_limits import AUTONAME_SUFFIX, EKS_CHILDREN, LIMITS, UNNAMED, model_limit
 from slipway.testing import ProgramRun, run_program
-from stack_config import configure_eks
+from stack_config import configure_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,8 @@ def margins(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], l
         project = Path(
             cookiecutter(str(ROOT), no_input=True, extra_context=context, output_dir=str(out / key))
         )
-        configure_eks(project / "infra")  # API networks and a pushed image, as before a real up
+        # API networks (EKS) and a pushed image (both flavors: pipelines, schedules, Jobs)
+        configure_image(project / "infra")
         for stack in STACKS:
             names = physical_names(run_program(project / "infra", stack))
             found[key, stack] = sorted(

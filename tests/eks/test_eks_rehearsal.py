@@ -135,9 +135,17 @@ def rehearsed(first_up: FirstUp) -> dict[str, Outcome]:
 def test_the_first_up_in_order_needs_no_image_and_no_model(first_up: FirstUp) -> None:
     assert WORKLOADS.isdisjoint(e.type for e in first_up.first.entries)
     assert first_up.first.failed_checks == []
-    # the image push adds the model server and the drift job, and nothing else changes
+    # the image push adds the model server, the drift job and the training and batch Jobs'
+    # CronJobs with their namespace, IRSA role and retrain RBAC (slipway.eks.training, issue
+    # 14), and nothing else changes
     changed = {(e.type, e.action) for e in first_up.with_image.entries if e.action != "unchanged"}
-    assert changed == {(t, "created") for t in WORKLOADS}
+    training = {
+        (r.type, "created")
+        for r in first_up.with_image.run.cloud_resources
+        if "slipway:eks:ModelTraining$" in r.urn
+    }
+    assert ("kubernetes:batch/v1:CronJob", "created") in training
+    assert changed == {(t, "created") for t in WORKLOADS} | training
     assert first_up.with_image.removed == []
     # the release rolls nothing through Pulumi: the next `up` changes nothing
     assert not first_up.again.changed

@@ -16,13 +16,14 @@ from slipway.sandbox.appliers import APPLIERS
 from slipway.sandbox.contents import emulator_contents
 from slipway.sandbox.server import AwsClients, EmulatedAws
 from slipway.sandbox.state import SandboxState, state_dir
-from stack_config import configure_eks
+from stack_config import configure_eks, configure_image
 from typer.testing import CliRunner
 
 MOCK_ONLY = {"aws:sagemaker/mlflowApp:MlflowApp"}
 
 
 def _bake(tmp: Path, combo: dict[str, str]) -> Path:
+    """As generated, with the EKS stacks' API access (and image) set before a real up."""
     project = cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=str(tmp))
     return configure_eks(Path(project) / "infra")
 
@@ -31,7 +32,9 @@ def _bake(tmp: Path, combo: dict[str, str]) -> Path:
 def test_apply_then_destroy(
     tmp_path: Path, combo: dict[str, str], structural_runs: dict[tuple[str, str], StackRun]
 ) -> None:
-    infra = _bake(tmp_path, combo)
+    # configured as the session's shared run is (tests/program_runs.py): the first image
+    # pushed on both flavors, so the engine resources (pipelines, schedules, Jobs) are applied
+    infra = configure_image(_bake(tmp_path, combo))
     report = apply(infra, "dev")
 
     # inventory == the plain mocks' resource list (the session's shared run of this

@@ -3,7 +3,7 @@
 * ``foreign_requests``: anything on another stack's or another project's resources (keys,
   buckets and objects, endpoints, MLflow apps and servers, model packages, roles, image
   repositories, topics, alarms, clusters and their OIDC providers, Pulumi state, the public
-  API's proxy, user pool, log groups, web ACL and load balancer), re-tagging
+  API's proxy, user pool, log groups, web ACL and load balancer, pipelines), re-tagging
   them with this stack's tags included (tag-based grants would follow the tags);
 * ``self_requests``: a role changing its own policies, trust or boundary, creating a role
   without the stack's boundary, changing the boundary policy, a role without the boundary
@@ -42,6 +42,10 @@ FOREIGN_ACTIONS: dict[str, tuple[str, ...]] = {
         "sagemaker-mlflow:GetModelVersionByAlias",
     ),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker:DeleteModelPackageGroup",),
+    "aws:sagemaker/pipeline:Pipeline": (
+        "sagemaker:StartPipelineExecution",
+        "sagemaker:UpdatePipeline",
+    ),
     "aws:iam/role:Role": (
         "iam:PutRolePolicy",
         "iam:UpdateAssumeRolePolicy",

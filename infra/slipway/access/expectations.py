@@ -11,7 +11,9 @@ Must allow:
 * what each role's job needs (``slipway.access.workloads``), what AWS services do with the
   roles (``slipway.access.services``, cited), who may assume the GitHub roles
   (``slipway.access.trust``);
-* the public API's proxy and load balancer controller (``slipway.access.public_api``).
+* the public API's proxy and load balancer controller (``slipway.access.public_api``);
+* the engines' roles: the pipelines' steps, their trigger, the EKS training Jobs
+  (``slipway.access.engines``, with its must-deny rows).
 
 Must deny (generated, ``slipway.access.denials``): any request on another stack's or another
 project's resources, a role changing its own policies or trust, creating a role without the
@@ -28,6 +30,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from slipway.access.denials import foreign_requests, self_requests
+from slipway.access.engines import engine_requests
 from slipway.access.matrix import Expectation
 from slipway.access.public_api import public_api_requests
 from slipway.access.release import release_requests
@@ -65,6 +68,7 @@ PASSED_TO = {
     "sagemaker": "sagemaker.amazonaws.com",
     "eks": "eks.amazonaws.com",
     "lambda": "lambda.amazonaws.com",
+    "cloudwatch": "events.amazonaws.com",  # an EventBridge target's role (cloudwatch/eventTarget)
 }
 # The action that creates a resource of a type, where it is not Create<Kind>.
 CREATES = {
@@ -74,6 +78,8 @@ CREATES = {
     "aws:rds/subnetGroup:SubnetGroup": "CreateDBSubnetGroup",
     "aws:eks/nodeGroup:NodeGroup": "CreateNodegroup",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "CreateOpenIDConnectProvider",
+    "aws:cloudwatch/eventRule:EventRule": "PutRule",
+    "aws:cloudwatch/eventTarget:EventTarget": "PutTargets",
 }
 # Actions authorized on a second resource besides the declared one: the new security group
 # rule, the engine's default parameter and option groups of a database.
@@ -127,6 +133,8 @@ def expectations(
     for role, request in release_requests(stack):
         add(role, request, True, request.origin)
     for role, request, allow in workload_requests(stack, reviewed):
+        add(role, request, allow, request.origin)
+    for role, request, allow in engine_requests(stack):
         add(role, request, allow, request.origin)
     for role, request, allow in trust_requests(stack, reviewed):
         add(role, request, allow, request.origin)
@@ -326,6 +334,8 @@ def _deploy_arn(
         return f"arn:aws:iam::{account}:role/{resource.inputs['role']}"
     if module == "kms/alias":
         return f"arn:aws:kms:{region}:{account}:{resource.inputs['name']}"
+    if module == "cloudwatch/eventTarget":  # authorized on its rule
+        return f"arn:aws:events:{region}:{account}:rule/{resource.inputs['rule']}"
     if module == "sns/topicSubscription":
         return str(resource.inputs.get("topic"))
     if module == "ecr/lifecyclePolicy":

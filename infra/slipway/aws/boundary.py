@@ -43,6 +43,7 @@ from slipway.aws.state import key_alias
 from slipway.names import DRIFT_NAMESPACE
 
 BOUNDARY_NAME = "{prefix}-boundary"
+PIPELINE_JOBS = ("training-job", "processing-job")  # the jobs of the pipelines' steps
 # Changes a boundary-carrying role may make to a role only if that role carries the
 # boundary too (``iam:PermissionsBoundary`` is a condition key of each, service
 # authorization reference, "Actions defined by AWS Identity and Access Management").
@@ -156,10 +157,14 @@ def boundary_statements(
             arn("rds", "pg:default.*"),
             arn("rds", "og:default:*"),
         ]
-    else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs
-        services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*"]
+    else:  # SageMaker, its MLflow, the endpoint's alarms and dashboard, its jobs' logs; the
+        # pipelines' rules and their steps' jobs (SageMaker Pipelines names a step's job
+        # pipelines-<execution id>-<step>-<suffix>, not after the stack)
+        services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*", "events:*"]
         named += [
             *(arn("sagemaker", f"{t}/{p}-*") for t in sagemaker_types(ctx)),
+            *(arn("sagemaker", f"{job}/pipelines-*") for job in PIPELINE_JOBS),
+            arn("events", f"rule/{p}-*"),
             arn("cloudwatch", f"alarm:{p}-*"),
             arn("cloudwatch", f"dashboard/{p}*", region=""),
             arn("logs", "log-group:/aws/sagemaker/*"),

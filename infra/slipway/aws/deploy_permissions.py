@@ -151,6 +151,30 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "sagemaker:DescribeMonitoringSchedule",
         "sagemaker:DeleteMonitoringSchedule",
     ),
+    # the engine's pipelines (slipway.aws.training): each passes the training role to
+    # SageMaker Pipelines; the schedule and retrain rules pass their trigger role to EventBridge
+    "aws:sagemaker/pipeline:Pipeline": (
+        "sagemaker:CreatePipeline",
+        "sagemaker:DescribePipeline",
+        "sagemaker:UpdatePipeline",
+        "sagemaker:DeletePipeline",
+        "sagemaker:AddTags",
+        "sagemaker:ListTags",
+        "iam:PassRole",
+    ),
+    "aws:cloudwatch/eventRule:EventRule": (
+        "events:PutRule",
+        "events:DescribeRule",
+        "events:DeleteRule",
+        "events:TagResource",
+        "events:ListTagsForResource",
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": (
+        "events:PutTargets",
+        "events:ListTargetsByRule",
+        "events:RemoveTargets",
+        "iam:PassRole",
+    ),
     "aws:appautoscaling/target:Target": (
         "application-autoscaling:RegisterScalableTarget",
         "application-autoscaling:DescribeScalableTargets",

@@ -24,6 +24,7 @@ from slipway.names import MODEL_REPOSITORY
 SAGEMAKER = "sagemaker.amazonaws.com"
 EKS = "eks.amazonaws.com"
 LAMBDA = "lambda.amazonaws.com"
+EVENTS = "events.amazonaws.com"  # the training pipeline's schedule and retrain rules
 VIEW_ONLY_POLICY = "job-function/ViewOnlyAccess"  # AWS managed: metadata, no data reads
 EKS_SERVICE_LINKED = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com"}
 AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
@@ -94,6 +95,8 @@ def deploy_statements(
     prefix = ctx.prefix
     # the public API's proxy is a Lambda function on the SageMaker flavor
     passed_to = {SAGEMAKER} | ({EKS} if eks_cluster else {LAMBDA} if public_api else set())
+    if not eks_cluster:  # the pipelines' trigger role (slipway.aws.training)
+        passed_to.add(EVENTS)
     service_linked = EKS_SERVICE_LINKED if eks_cluster else {AUTOSCALING}
     s3 = pulumi.Output.concat("arn:", account.partition, ":s3:::", prefix, "-*")
     roles = account.arn("iam", f"role/{prefix}-*", regional=False)
@@ -260,6 +263,15 @@ def sagemaker_deploy_statements(ctx: StackContext, account: Account) -> list[dic
             "Resource": "*",
         },
     ]
+    # the training pipeline's schedule and retrain rules (autonamed `<prefix>-<kind>-*`)
+    statements.append(
+        {
+            "Sid": "PipelineRules",
+            "Effect": "Allow",
+            "Action": ["events:*"],
+            "Resource": account.arn("events", f"rule/{prefix}-*"),
+        }
+    )
     if ctx.preset.sagemaker.tracking == "mlflow_app":
         statements.append(
             {

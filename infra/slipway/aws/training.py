@@ -26,19 +26,19 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.aws import policy
+from slipway.aws.boundary import PIPELINE_JOBS
 from slipway.aws.context import StackContext
+from slipway.aws.deploy_policy import EVENTS
 from slipway.aws.pipeline_definition import (
     TRIGGER_PARAMETER,
     PipelineSpec,
     batch_definition,
     training_definition,
 )
+from slipway.aws.roles import no_approval
 from slipway.aws.service_role import role_with_policy
 from slipway.names import BATCH_PIPELINE, TRAINING_PIPELINE
 
-EVENTS = "events.amazonaws.com"
-# SageMaker Pipelines names the jobs of a step pipelines-<execution id>-<step>-<suffix>.
-PIPELINE_JOBS = ("training-job/pipelines-*", "processing-job/pipelines-*")
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 
@@ -120,10 +120,13 @@ class TrainingPipelines(pulumi.ComponentResource):
                 "arn:", partition, ":sagemaker:", region, ":", account, ":", resource
             )
 
+        # SageMaker Pipelines names a step's job pipelines-<execution id>-<step>-<suffix>
         aws.iam.RolePolicy(
             f"{name}-steps",
             role=pulumi.Output.from_input(args.role_arn).apply(lambda a: a.rsplit("/", 1)[-1]),
-            policy=policy.document(*_step_statements(args, [arn(job) for job in PIPELINE_JOBS])),
+            policy=policy.document(
+                *_step_statements(args, [arn(f"{job}/pipelines-*") for job in PIPELINE_JOBS])
+            ),
             opts=child,
         )
         if args.starter_role_arn is not None:
@@ -134,7 +137,8 @@ class TrainingPipelines(pulumi.ComponentResource):
                 ),
                 policy=policy.document(
                     *starter_statements(
-                        [p.arn for p in pipelines.values()], [arn(job) for job in PIPELINE_JOBS]
+                        [p.arn for p in pipelines.values()],
+                        [arn(f"{job}/pipelines-*") for job in PIPELINE_JOBS],
                     )
                 ),
                 opts=child,
@@ -325,6 +329,7 @@ def _step_statements(
             ],
             "Resource": [args.model_package_group_arn, packages],
         },
+        no_approval(args.model_package_group_arn),  # registers; the deploy approves
         {
             "Sid": "UseStackMlflow",
             "Effect": "Allow",

@@ -133,7 +133,7 @@ class ModelTraining(pulumi.ComponentResource):
         super().__init__("slipway:eks:ModelTraining", name, None, opts)
         ctx = args.context
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = pods.namespace(f"{name}-namespace", ctx, NAMESPACE, "restricted", k8s_opts)
+        namespace = pods.namespace(name, ctx, NAMESPACE, "restricted", k8s_opts)
         opts_in_ns = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=[namespace]
         )
@@ -148,7 +148,7 @@ class ModelTraining(pulumi.ComponentResource):
         )
         labels = pods.labels(ctx, TRAINING_JOB)
         k8s.core.v1.ServiceAccount(
-            f"{name}-account",
+            f"{name}-training-account",
             metadata={
                 "name": ACCOUNT,
                 "namespace": NAMESPACE,

@@ -279,6 +279,7 @@ def mlflow_server(
             **cluster.aws_env(),
             "PATH": cluster.image_path()[0],
             "MLFLOW_WORKERS": "1",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         },
         port=container.port,
         readiness=HttpCheck("readiness GET /health", "GET", container.readiness_path),
@@ -305,6 +306,8 @@ def mlflow_server(
             "--host=0.0.0.0 --port=5000 replaced by MLFLOW_HOST/MLFLOW_PORT on 127.0.0.1",
             "MLFLOW_WORKERS=1: one uvicorn worker instead of MLflow's default 4 (the chart "
             "sets none), to keep the rehearsal cheap",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false: no job runner (seven Huey consumer "
+            "processes); Slipway submits no MLflow server jobs",
             f"artifacts in emulated S3 (MLFLOW_S3_ENDPOINT_URL={cluster.ctx.aws.endpoint_url})",
         ),
     )

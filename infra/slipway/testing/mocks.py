@@ -25,9 +25,9 @@ NAME_PROPERTY = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "modelPackageGroupName",
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": "trackingServerName",
-    "aws:sagemaker/pipeline:Pipeline": "pipelineName",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
     "aws:kms/key:Key": "keyId",
+    "aws:sagemaker/pipeline:Pipeline": "pipelineName",
 }
 # ARN resource part per type; "{name}" is the physical name.
 ARN_RESOURCE = {
@@ -45,11 +45,13 @@ ARN_RESOURCE = {
     "aws:cloudwatch/logGroup:LogGroup": "log-group:{name}",
     "aws:cognito/userPool:UserPool": "userpool/{name}",
     "aws:wafv2/webAcl:WebAcl": "regional/webacl/{name}/{uuid}",
+    "aws:cloudwatch/eventRule:EventRule": "rule/{name}",
 }
 # ARN service, when it is not the Pulumi module's name.
 ARN_SERVICE = {
     "aws:cloudwatch/logGroup:LogGroup": "logs",
     "aws:cognito/userPool:UserPool": "cognito-idp",
+    "aws:cloudwatch/eventRule:EventRule": "events",
 }
 GLOBAL_SERVICES = {"iam", "s3", "cloudwatch/dashboard"}
 

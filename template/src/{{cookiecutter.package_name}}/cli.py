@@ -320,11 +320,18 @@ def monitor(
         "--upload-report/--no-upload-report",
         help="Also copy the report to s3://<input bucket>/monitoring/drift/<timestamp>/.",
     ),
+    retrain_job: str = typer.Option(
+        None,
+        "--retrain-job",
+        help="<namespace>/<cronjob>: on drift, start that CronJob's Job from inside the "
+        "cluster (the EKS drift check's retrain).",
+    ),
     config: Path = CONFIG,
 ) -> None:
     """Compare recent inputs with the champion's training profile; exit 3 if retraining is due."""
     from {{ cookiecutter.package_name }} import monitor as drift
 
+    retrain = remote.retrain_target(retrain_job) if retrain_job else None
     settings, client = _registry(config)
     where = location or str(settings.batch.input)
     target = guarded(lambda: drift.parse_publish(publish))
@@ -342,6 +349,8 @@ def monitor(
     typer.echo(f"drift metrics: {sent}")
     if upload_report:
         typer.echo(f"drift report uploaded: {remote_guarded(lambda: drift.upload(report, where))}")
+    if retrain is not None and report.result.retrain_needed:
+        typer.echo(f"retrain: started Job {remote.start_retrain(*retrain)}")
     _exit_if_drifted(report.result.retrain_needed)
 
 

@@ -107,3 +107,25 @@ def status_on_aws(stack: str, outputs: Path, kind: Literal["training", "batch"])
         raise typer.Exit(EXIT_REMOTE) from exc
     for line in lines:
         typer.echo(line)
+
+
+def retrain_target(job: str) -> tuple[str, str]:
+    """``--retrain-job <namespace>/<cronjob>``, checked before the drift check runs."""
+    namespace, _, cronjob = job.partition("/")
+    if not namespace or not cronjob or "/" in cronjob:
+        typer.echo(f"error: --retrain-job: must be <namespace>/<cronjob> (got {job!r})", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return namespace, cronjob
+
+
+def start_retrain(namespace: str, cronjob: str) -> str:
+    """The drift check's retrain on EKS: create the CronJob's Job from inside the cluster (the
+    drift check's service account may create exactly that Job: slipway.eks.training)."""
+    from slipway.jobs import kubernetes
+
+    try:
+        _, batch = kubernetes.clients(in_cluster=True)
+        return kubernetes.start(batch, namespace, cronjob, "drift")
+    except _remote_errors() as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_REMOTE) from exc
