@@ -448,7 +448,7 @@ def test_release_waits_for_a_reviewer_who_saw_the_evaluation(
     assert _assumed_roles(candidate) == ["candidate-role"]
     assert _assumed_roles(release) == ["deploy-role"]
     _, train = _step(candidate, "$CLI pipeline run")
-    assert '$CLI pipeline run --stack "$STACK"' in train["run"]
+    assert '$CLI pipeline run --on aws --stack "$STACK"' in train["run"]
     assert 'outputs/evaluation/summary.md >> "$GITHUB_STEP_SUMMARY"' in train["run"]
     assert candidate["outputs"] == {
         key: f"${{{{ steps.{train['id']}.outputs.{key} }}}}"
@@ -562,13 +562,43 @@ def test_the_approval_recorded_is_the_environment_reviewers(
         ]
 
 
+@pytest.mark.parametrize("combo", GITHUB_COMBOS, ids=combo_id)
+def test_workflows_run_the_lifecycle_on_the_stacks_engine_not_on_the_runner(
+    combo: dict[str, str], baked: dict[str, Path]
+) -> None:
+    """Issue 14: release.yml (called by train.yml and ci.yml's deploy) starts the stack's
+    training pipeline or Job (``pipeline run --on aws``) with the stack's outputs; no
+    workflow trains, evaluates or scores on the GitHub runner."""
+    workflows = baked[combo_id(combo)] / ".github" / "workflows"
+    runs = [
+        (f"{path.name}:{name}", str(step.get("run", "")))
+        for path in sorted(workflows.glob("*.yml"))
+        for name, job in (load(path).get("jobs") or {}).items()
+        for step in job.get("steps", [])
+    ]
+    lifecycle = re.compile(r"\$CLI (pipeline run|batch)\b[^\n]*")
+    calls = [(where, m.group(0)) for where, run in runs for m in lifecycle.finditer(run)]
+    assert calls == [
+        (
+            "release.yml:candidate",
+            '$CLI pipeline run --on aws --stack "$STACK" --outputs build/outputs.json || status=$?',
+        )
+    ]
+    candidate, _ = _release_jobs(baked[combo_id(combo)])
+    uses = [s.get("uses") for s in candidate["steps"]]
+    started, _ = _step(candidate, "$CLI pipeline run")
+    # build/outputs.json (the stack-mlflow action) exists before the run reads it
+    assert uses.index("./.github/actions/stack-mlflow") < started
+
+
 @pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq (the step reads candidate.json)")
-@pytest.mark.parametrize("exit_code", [0, 1])
+@pytest.mark.parametrize("exit_code", [0, 1, 2, 4])
 def test_the_candidate_step_hands_over_its_evaluation_even_when_refused(
     exit_code: int, baked: dict[str, Path], tmp_path: Path
 ) -> None:
     """The summary reaches the job summary and the outputs reach the release job; a gate
-    refusal (exit 1) still shows both models' scores, then fails the job."""
+    refusal (exit 1) still shows both models' scores, then fails the job; the job exits
+    with the engine's code (the local run's: 2 bad input, 4 AWS)."""
     candidate, _ = _release_jobs(baked[combo_id(GITHUB_COMBOS[0])])
     _, step = _step(candidate, "$CLI pipeline run")
     cli = tmp_path / "cli"

@@ -41,6 +41,9 @@ BATCH_PIPELINE = "{prefix}-batch"
 # `pipeline run --on aws`, `batch --on aws` and the drift check start Jobs from them).
 TRAINING_NAMESPACE = "training"
 TRAINING_CRONJOB = "training"
+# Kubernetes group (EKS access entry of release.yml's candidate role) that may start the
+# training Job (``pipeline run --on aws``) and follow it: slipway.eks.training.
+TRAINING_STARTER_GROUP = "slipway:training-starters"
 BATCH_CRONJOB = "batch"
 # Where the generated Dockerfile copies the project's config/ (config/pipeline.yaml): the
 # EKS drift CronJob runs in an empty working directory and reads its config from there.

@@ -119,30 +119,34 @@ COMBOS = {
 def _engines(combo: str, stack: str) -> dict[str, int]:
     """Issue 14's resources, as the stack declares them once ``slipway:modelImageTag`` is set
     (the shared runs set it): the preset's schedule and the monitoring's retrain alarms each
-    make an EventBridge rule and target (through one trigger role) on SageMaker; on EKS the
-    drift check's retrain wiring exists with monitoring."""
+    make an EventBridge rule and target (through one trigger role) on SageMaker, where GitHub
+    CI's candidate role gets its start-and-follow grant; on EKS the starters' RBAC and
+    admission policy exist with monitoring (the drift check) or GitHub CI (the candidate)."""
     training = load_preset(stack).training
     monitoring = "-yes-" in combo
+    github = combo.endswith("-github")  # release.yml's candidate role starts the training run
     if combo.startswith("sagemaker"):
         rules = bool(training.sagemaker.schedule) + monitoring
         return {
             "aws:sagemaker/pipeline:Pipeline": 2,  # training, batch
-            "aws:iam/rolePolicy:RolePolicy": 1 + bool(rules),  # steps; trigger role's
+            # steps; trigger role's; the candidate role's start-and-follow grant
+            "aws:iam/rolePolicy:RolePolicy": 1 + bool(rules) + github,
             "aws:iam/role:Role": bool(rules),  # the trigger role
             "aws:cloudwatch/eventRule:EventRule": rules,
             "aws:cloudwatch/eventTarget:EventTarget": rules,
         }
+    starters = monitoring or github  # the drift check and CI may start the training Job
     return {
         "kubernetes:core/v1:Namespace": 1,
         "aws:iam/role:Role": 1,  # the training service account's IRSA role
         "aws:iam/rolePolicy:RolePolicy": 1,
         "kubernetes:core/v1:ServiceAccount": 1,
         "kubernetes:batch/v1:CronJob": 2,  # training, batch
-        # the drift check may start exactly the training CronJob's Job
-        "kubernetes:rbac.authorization.k8s.io/v1:Role": monitoring,
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": monitoring,
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": monitoring,
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": monitoring,
+        # ... exactly the training CronJob's Job (RBAC + admission policy)
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": starters,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": starters,
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": starters,
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": starters,
     }
 
 

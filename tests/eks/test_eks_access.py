@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from eks_support import with_config
 from slipway.eks.manifests import manifests, validate
+from slipway.names import TRAINING_STARTER_GROUP
 from slipway.presets import load_preset
 from slipway.testing import ProgramRun, iter_policy_statements, run_program
 
@@ -74,8 +75,15 @@ def test_each_github_role_gets_its_policy_in_its_namespaces_only(
         "deploy": (arn["deploy"], ADMIN, "cluster", [], []),
         # drift.yml: port-forward to MLflow through the group's Role only (no Edit: Secrets)
         "monitor": (arn["monitor"], None, "", [], [PORT_FORWARD_GROUP]),
-        # release.yml's job candidate: the same, to train and register in MLflow
-        "candidate": (arn["candidate"], None, "", [], [PORT_FORWARD_GROUP]),
+        # release.yml's job candidate: the same (MLflow), and the group that may start and
+        # follow the training Job (`pipeline run --on aws`, slipway.eks.training)
+        "candidate": (
+            arn["candidate"],
+            None,
+            "",
+            [],
+            sorted([PORT_FORWARD_GROUP, TRAINING_STARTER_GROUP]),
+        ),
         # pulumi preview: reads the flavor's objects
         "preview": (arn["preview"], VIEW, "namespace", ["mlflow", "monitoring", "serving"], []),
     }

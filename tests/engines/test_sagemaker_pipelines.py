@@ -7,8 +7,10 @@ the project's own CLI starts them: ``pipeline run --on aws`` runs Validate -> Tr
 Evaluate -> Gate -> Register, each step's container started as SageMaker starts it (image
 ENTRYPOINT + the step's arguments, its environment and ``/opt/ml`` layout, all read from
 the declared definition) against moto S3 and a real ``mlflow server``; ``batch --on aws``
-writes predictions to the stack's bucket; the drift alarm's EventBridge rule starts a
-retrain that reads newer data, and the worse model it trains is refused.
+writes predictions to the stack's bucket; a run after only the evaluation data changed
+trains nothing and scores the champion again on it (as the local run does); the drift
+alarm's EventBridge rule starts a retrain that reads newer data, and the worse model it
+trains is refused.
 One bake, one apply, one MLflow server for the module.
 """
 
@@ -33,6 +35,7 @@ from engine_data import (
     EVALUATION_KEY,
     TRAIN_KEY,
     held_out,
+    newer_held_out,
     put_csv,
     sample,
     shuffled_labels,
@@ -137,7 +140,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 class Lifecycle:
     first: subprocess.CompletedProcess[str]
     first_version: str
+    first_candidate: dict[str, str]
+    """outputs/evaluation/candidate.json after the first run (release.yml reads it)."""
     batch: subprocess.CompletedProcess[str]
+    rescore: subprocess.CompletedProcess[str]
+    first_champion: dict[str, str]
     status: subprocess.CompletedProcess[str]
     retrain: engine.Execution
     retrain_version: str
@@ -151,14 +158,35 @@ def lifecycle(stack: Stack) -> Lifecycle:
     stack.put_csv(EVALUATION_KEY, held_out())
     stack.put_csv(BATCH_KEY, batch_rows)
     first = stack.cli("pipeline", "run", "--on", "aws", "--stack", "dev")
+    candidate = stack.project / "outputs" / "evaluation" / "candidate.json"
+    first_candidate = json.loads(candidate.read_text()) if candidate.is_file() else {}
     batch = stack.cli("batch", "--on", "aws", "--stack", "dev")
+    client = _registry(stack)
+    first_champion = {
+        m.name: dict(client.get_model_version_by_alias(m.name, "champion").tags)
+        for m in client.search_registered_models()
+    }
+    stack.put_csv(EVALUATION_KEY, newer_held_out())  # new labels to score on, same training set
+    rescore = stack.cli("pipeline", "run", "--on", "aws", "--stack", "dev")
     # new labels arrive (here: shuffled, so the retrained model is worse); the drift alarm fires
     retrain_version = stack.put_csv(TRAIN_KEY, shuffled_labels(train))
     arn, parameters = _alarm_starts_retrain(stack)
     stack.executions.wait()
     retrain = engine.describe(stack.aws("sagemaker"), arn)
     status = stack.cli("pipeline", "status", "--on", "aws", "--stack", "dev")
-    return Lifecycle(first, first_version, batch, status, retrain, retrain_version, parameters)
+    (champion,) = first_champion.values()
+    return Lifecycle(
+        first,
+        first_version,
+        first_candidate,
+        batch,
+        rescore,
+        champion,
+        status,
+        retrain,
+        retrain_version,
+        parameters,
+    )
 
 
 def _alarm_starts_retrain(stack: Stack) -> tuple[str, dict[str, str]]:
@@ -218,6 +246,16 @@ def test_pipeline_run_on_aws_registers_a_champion_with_its_data_versions(
     champion = client.get_model_version_by_alias(model.name, "champion")
     assert champion.tags["data.0"] == (f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.first_version}")
     assert champion.tags["trigger"] == "cli"
+    # what release.yml's job `candidate` hands to its release job: the Register step's outcome
+    candidate = dict(lifecycle.first_candidate)
+    pipeline = stack.outputs["trainingPipelineName"]
+    assert candidate.pop("run").split(":pipeline/")[1].startswith(f"{pipeline}/execution/")
+    assert candidate == {
+        "status": "promoted",
+        "version": champion.version,
+        "evaluation": champion.run_id,
+        "message": f"version {champion.version} is the champion",
+    }
     packages = stack.aws("sagemaker").list_model_packages(
         ModelPackageGroupName=stack.outputs["modelPackageGroupName"]
     )["ModelPackageSummaryList"]
@@ -239,6 +277,28 @@ def test_batch_on_aws_writes_predictions_that_name_the_model_version(
     assert set(frame["model_version"].astype(str)) == {"1"}
 
 
+def test_new_evaluation_data_alone_scores_the_champion_again_and_trains_nothing(
+    stack: Stack, lifecycle: Lifecycle
+) -> None:
+    """The local run's no-op rerun (``pipeline.settle_unchanged``) in the Validate step:
+    the pipeline ends at Changed, and the champion's tags name the new evaluation set and
+    the run that scored it."""
+    rescore = lifecycle.rescore
+    assert rescore.returncode == 0, rescore.stderr[-3000:]
+    candidate = json.loads((stack.project / "outputs/evaluation/candidate.json").read_text())
+    assert candidate["status"] == "unchanged"  # release.yml releases nothing
+    assert "Changed: Succeeded" in rescore.stderr and "Train:" not in rescore.stderr
+    client = _registry(stack)
+    (model,) = client.search_registered_models()
+    champion = client.get_model_version_by_alias(model.name, "champion")
+    before = lifecycle.first_champion
+    assert champion.tags["evaluation_data_sha256"] != before["evaluation_data_sha256"]
+    assert champion.tags["evaluation_data_rows"] == str(len(newer_held_out()))
+    rescored = client.get_run(champion.tags["rescored_run"])
+    assert rescored.data.tags["rescored_version"] == champion.version
+    assert set(rescored.data.metrics) >= {"roc_auc", "accuracy"}
+
+
 def test_a_drift_alarm_retrains_on_newer_data_and_the_worse_model_is_refused(
     stack: Stack, lifecycle: Lifecycle
 ) -> None:
@@ -251,7 +311,9 @@ def test_a_drift_alarm_retrains_on_newer_data_and_the_worse_model_is_refused(
     runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()], order_by=["start_time ASC"]
     )
-    versions_read = [r.data.tags.get("data.0") for r in runs]
+    versions_read = [
+        r.data.tags.get("data.0") for r in runs if "rescored_version" not in r.data.tags
+    ]
     assert versions_read == [
         f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.first_version}",
         f"s3://{stack.bucket}/{TRAIN_KEY}@{lifecycle.retrain_version}",

@@ -9,7 +9,8 @@
 * model packages: the deploy flow registers packages as PendingManualApproval and approves
   them (job `release`, which a reviewer unlocks outside dev, docs/promotion.md); the roles
   that train (candidate, execution, training) must not approve;
-* release.yml's job `candidate`: the training data, the run's MLflow artifacts;
+* release.yml's job `candidate`: the training data, the run's MLflow artifacts; on
+  SageMaker, starting and following the training pipeline (``pipeline run --on aws``);
 * the stack's own Pulumi state in a self-managed backend: ``pulumi up`` reads, writes and
   decrypts it, a pull request's preview reads and decrypts only an unreviewed stack's, the
   drift check reads outputs (no secrets).
@@ -106,6 +107,38 @@ def candidate_requests(stack: StackAccess) -> Iterator[Row]:
     if cluster:
         arn = f"arn:aws:eks:{stack.region}:{stack.account}:cluster/{cluster}"
         yield "candidate", _req("eks:DescribeCluster", arn, origin), True
+    yield from pipeline_starter_requests(stack)
+
+
+def pipeline_starter_requests(stack: StackAccess) -> Iterator[Row]:
+    """release.yml job `candidate` on SageMaker: `pipeline run --on aws` starts the training
+    pipeline and follows it (slipway.jobs.sagemaker); it never changes the pipeline nor
+    passes the role the steps run as."""
+    name = stack.outputs.get("trainingPipelineName")
+    if not name:
+        return
+    origin = "workload:release.yml candidate pipeline run --on aws"
+    sagemaker = f"arn:aws:sagemaker:{stack.region}:{stack.account}"
+    pipeline = f"{sagemaker}:pipeline/{str(name).lower()}"
+    execution = f"{pipeline}/execution/0a1b2c3d4e5f"
+    for action, resource in (
+        ("sagemaker:StartPipelineExecution", pipeline),
+        ("sagemaker:ListPipelineExecutions", pipeline),
+        ("sagemaker:DescribePipelineExecution", execution),
+        ("sagemaker:ListPipelineExecutionSteps", execution),
+        ("sagemaker:DescribeProcessingJob", f"{sagemaker}:processing-job/pipelines-0a1b-register"),
+        ("sagemaker:DescribeTrainingJob", f"{sagemaker}:training-job/pipelines-0a1b-train"),
+    ):
+        yield "candidate", _req(action, resource, origin), True
+    why = "deny:candidate changes the pipeline"
+    yield "candidate", _req("sagemaker:UpdatePipeline", pipeline, why), False
+    yield "candidate", _req("sagemaker:DeletePipeline", pipeline, why), False
+    other = f"{sagemaker}:pipeline/{stack.project}-other-training"
+    yield "candidate", _req("sagemaker:StartPipelineExecution", other, "deny:another stack"), False
+    training_role = stack.outputs.get("trainingRoleArn")
+    if training_role:
+        passed = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+        yield "candidate", _req("iam:PassRole", str(training_role), why, **passed), False
 
 
 def drift_check_requests(stack: StackAccess) -> Iterator[Row]:

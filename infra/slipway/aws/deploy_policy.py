@@ -40,7 +40,7 @@ SAGEMAKER_RESOURCE_TYPES = (
     "model-package",
     "monitoring-schedule",
     "model-card",  # the release's card of the deployed package (slipway.deploy.model_card)
-    "pipeline",  # the training and batch pipelines (slipway.aws.training)
+    "pipeline",  # the training and batch pipelines (slipway.aws.training), started by CI
 )
 TRACKING_SERVER = "mlflow-tracking-server"  # where the preset tracks with one
 # Every IAM action that changes a role: denied on the deploy role itself.

@@ -66,6 +66,10 @@ class TrainingPipelinesArgs:
     """``Registry.group_arn``: the group (and its packages) the register step may write."""
     retrain_alarm_arns: Sequence[pulumi.Input[str]] = ()
     """Default none. Alarms whose ALARM state starts the training pipeline (drift, quality)."""
+    starter_role_arn: pulumi.Input[str] | None = None
+    """Default ``None``. ``Roles.candidate_role_arn``: release.yml's job `candidate` starts
+    and follows the pipelines (``pipeline run --on aws``, ``batch --on aws``) and nothing
+    else of them (``starter_statements``)."""
 
 
 class TrainingPipelines(pulumi.ComponentResource):
@@ -128,6 +132,20 @@ class TrainingPipelines(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if args.starter_role_arn is not None:
+            aws.iam.RolePolicy(
+                f"{name}-starter",
+                role=pulumi.Output.from_input(args.starter_role_arn).apply(
+                    lambda a: a.rsplit("/", 1)[-1]
+                ),
+                policy=policy.document(
+                    *starter_statements(
+                        [p.arn for p in pipelines.values()],
+                        [arn(f"{job}/pipelines-*") for job in PIPELINE_JOBS],
+                    )
+                ),
+                opts=child,
+            )
         self.trigger_role_arn = self._triggers(name, ctx, args, training, account)
         self.training_pipeline_name = training.pipeline_name
         self.training_pipeline_arn = training.arn
@@ -195,6 +213,42 @@ class TrainingPipelines(pulumi.ComponentResource):
                 opts=child,
             )
         return role.arn
+
+
+def starter_statements(
+    pipeline_arns: Sequence[pulumi.Input[str]], job_arns: Sequence[pulumi.Input[str]]
+) -> list[dict[str, Any]]:
+    """Start a run of the stack's pipelines and follow it to its steps' own messages
+    (``slipway.jobs.sagemaker``): no PassRole, as a run acts as the pipeline's own role
+    (the CreatePipeline ``RoleArn``), like the EventBridge trigger's role."""
+    executions = [pulumi.Output.concat(a, "/execution/*") for a in pipeline_arns]
+    return [
+        {
+            "Sid": "StartOwnPipelines",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:StartPipelineExecution",
+                "sagemaker:ListPipelineExecutions",
+                "sagemaker:DescribePipeline",
+            ],
+            "Resource": list(pipeline_arns),
+        },
+        {
+            "Sid": "FollowOwnRuns",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:DescribePipelineExecution",
+                "sagemaker:ListPipelineExecutionSteps",
+            ],
+            "Resource": executions,
+        },
+        {
+            "Sid": "ReadStepMessages",
+            "Effect": "Allow",
+            "Action": ["sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob"],
+            "Resource": list(job_arns),
+        },
+    ]
 
 
 def alarm_pattern(alarm_arns: Sequence[str]) -> str:

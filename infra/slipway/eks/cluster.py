@@ -35,6 +35,7 @@ from slipway.aws.context import StackContext
 from slipway.eks import observability, pods, serving, tracking
 from slipway.eks.irsa import Oidc, service_account_role
 from slipway.eks.network import Network
+from slipway.names import TRAINING_STARTER_GROUP
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = (
@@ -85,9 +86,10 @@ class CiAccess:
     * deploy: cluster admin, cluster-wide: ``pulumi up`` (stack-up.yml) creates Namespaces
       and the Helm charts' CRDs, ClusterRoles and webhooks, which no namespaced policy
       allows; release.yml's rollout and port-forward are within it;
-    * monitor (drift check) and candidate (release.yml's training job): no access policy,
+    * monitor (drift check) and candidate (release.yml's job `candidate`): no access policy,
       only the group of the Role that ``kubectl port-forward service/mlflow`` needs
-      (tracking.py): no Secrets, no writes;
+      (tracking.py): no Secrets, no writes; the candidate also the group that may start and
+      follow the training Job (``TRAINING_STARTER_GROUP``, slipway.eks.training);
     * preview: View in the flavor's namespaces (``pulumi preview`` reads the objects).
     """
 
@@ -101,7 +103,7 @@ class CiAccess:
     """
     candidate_role_arn: pulumi.Input[str] | None = None
     """Default ``None``: no candidate entry. ``Roles.candidate_role_arn`` (release.yml's
-    job `candidate`): port-forward to MLflow only."""
+    job `candidate`): port-forward to MLflow, start and follow the training Job."""
 
     def grants(self) -> dict[str, Grant]:
         """Entry name -> what the role may do."""
@@ -113,7 +115,8 @@ class CiAccess:
             grants["monitor"] = Grant(self.monitor_role_arn, groups=(tracking.PORT_FORWARD_GROUP,))
         if self.candidate_role_arn is not None:
             grants["candidate"] = Grant(
-                self.candidate_role_arn, groups=(tracking.PORT_FORWARD_GROUP,)
+                self.candidate_role_arn,
+                groups=(tracking.PORT_FORWARD_GROUP, TRAINING_STARTER_GROUP),
             )
         return grants
 

@@ -11,12 +11,14 @@
   pod: its exit code is the local run's (1 gate refused, 2 bad input);
 * CronJob ``batch``, suspended: the template ``batch --on aws`` instantiates (scores
   ``batch/input/`` with the champion, writes ``batch/predictions/<job>/``);
-* with ``retrain_from`` (the drift check's service account), a Role and RoleBinding that
-  let it ``get`` the training CronJob and ``create`` Jobs in this namespace, and a
-  ValidatingAdmissionPolicy that refuses any Job it creates whose pod spec is not exactly
-  the CronJob's (RBAC cannot name an object on create: Kubernetes docs, "Using RBAC
-  Authorization", resourceNames; ValidatingAdmissionPolicy with the CronJob as its
-  parameter does it, GA since Kubernetes 1.30).
+* with ``retrain_from`` (the drift check's service account) or ``starter_group`` (the
+  Kubernetes group of release.yml's candidate role, ``TRAINING_STARTER_GROUP``), a Role and
+  RoleBinding that let them ``get`` the training CronJob, ``create`` Jobs in this namespace
+  and follow them (jobs, their status, their pods), and a ValidatingAdmissionPolicy that
+  refuses any Job either creates whose pod spec is not exactly the CronJob's (RBAC cannot
+  name an object on create: Kubernetes docs, "Using RBAC Authorization", resourceNames;
+  ValidatingAdmissionPolicy with the CronJob as its parameter does it, GA since Kubernetes
+  1.30).
 
 No workflow engine: four steps in a fixed order are one pod's init containers; Argo
 Workflows or Kubeflow Pipelines would add a controller, CRDs, their own RBAC and a chart to
@@ -65,6 +67,39 @@ class RetrainFrom:
 
 
 @dataclass(frozen=True)
+class Starters:
+    """Who may start the training Job: the drift check's service account, a group."""
+
+    retrain: RetrainFrom | None = None
+    group: str | None = None
+
+    def subjects(self) -> list[dict[str, str]]:
+        found = []
+        if self.retrain is not None:
+            found.append(
+                {
+                    "kind": "ServiceAccount",
+                    "name": self.retrain.service_account,
+                    "namespace": self.retrain.namespace,
+                }
+            )
+        if self.group is not None:
+            found.append(
+                {"kind": "Group", "name": self.group, "apiGroup": "rbac.authorization.k8s.io"}
+            )
+        return found
+
+    def condition(self) -> str:
+        """CEL: the request comes from one of them."""
+        tests = []
+        if self.retrain is not None:
+            tests.append(f"request.userInfo.username == '{self.retrain.username}'")
+        if self.group is not None:
+            tests.append(f"'{self.group}' in request.userInfo.groups")
+        return " || ".join(tests)
+
+
+@dataclass(frozen=True)
 class ModelTrainingArgs:
     context: StackContext
     """The stack: names, tags and the preset every default comes from."""
@@ -85,6 +120,9 @@ class ModelTrainingArgs:
     """The in-cluster MLflow: ``Tracking.tracking_uri``."""
     retrain_from: RetrainFrom | None = None
     """Default ``None``: nothing but a person or CI starts a training Job."""
+    starter_group: str | None = None
+    """Default ``None``. A Kubernetes group that may start the training Job and follow it
+    (``TRAINING_STARTER_GROUP``: release.yml's job `candidate`, ``CiAccess``)."""
 
 
 class ModelTraining(pulumi.ComponentResource):
@@ -147,8 +185,9 @@ class ModelTraining(pulumi.ComponentResource):
             image=args.image,
             opts=opts_in_ns,
         )
-        if args.retrain_from is not None:
-            self._starter(name, ctx, args.retrain_from, training, opts_in_ns)
+        starters = Starters(args.retrain_from, args.starter_group)
+        if starters.subjects():
+            self._starter(name, ctx, starters, training, opts_in_ns)
         self.namespace = NAMESPACE
         self.role_arn = role.arn
         self.register_outputs(
@@ -192,11 +231,12 @@ class ModelTraining(pulumi.ComponentResource):
         self,
         name: str,
         ctx: StackContext,
-        retrain: RetrainFrom,
+        starters: Starters,
         training: k8s.batch.v1.CronJob,
         opts: pulumi.ResourceOptions,
     ) -> None:
-        """RBAC for the drift check, narrowed by an admission policy to the training Job."""
+        """RBAC for the drift check and CI, narrowed by an admission policy to the training
+        Job."""
         labels = pods.labels(ctx, STARTER)
         meta = {"name": STARTER, "namespace": NAMESPACE, "labels": labels}
         k8s.rbac.v1.Role(f"{name}-starter", metadata=meta, rules=starter_rules(), opts=opts)
@@ -204,20 +244,14 @@ class ModelTraining(pulumi.ComponentResource):
             f"{name}-starter",
             metadata=meta,
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": STARTER},
-            subjects=[
-                {
-                    "kind": "ServiceAccount",
-                    "name": retrain.service_account,
-                    "namespace": retrain.namespace,
-                }
-            ],
+            subjects=starters.subjects(),
             opts=opts,
         )
         policy_name = f"{ctx.prefix}-training-jobs-only"
         k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
             f"{name}-jobs-only",
             metadata={"name": policy_name, "labels": labels},
-            spec=admission_policy(retrain),
+            spec=admission_policy(starters),
             opts=opts,
         )
         k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
@@ -316,7 +350,8 @@ def step_environment(ctx: StackContext, args: ModelTrainingArgs) -> list[dict[st
 
 
 def starter_rules() -> list[dict[str, Any]]:
-    """Read the training CronJob (the template), create Jobs, follow the one it created."""
+    """Read the training CronJob (the template), create Jobs, follow the one it created
+    (``slipway.jobs.kubernetes``: the Job's status, its pod's containers)."""
     return [
         {
             "apiGroups": ["batch"],
@@ -324,13 +359,15 @@ def starter_rules() -> list[dict[str, Any]]:
             "resourceNames": [TRAINING_JOB],
             "verbs": ["get"],
         },
-        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get", "list"]},
+        {"apiGroups": ["batch"], "resources": ["jobs/status"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
     ]
 
 
-def admission_policy(retrain: RetrainFrom) -> dict[str, Any]:
-    """Jobs created by ``retrain``'s service account must carry the training CronJob's pod
-    spec unchanged (the CronJob is the policy's parameter: ``params``)."""
+def admission_policy(starters: Starters) -> dict[str, Any]:
+    """Jobs created by ``starters`` must carry the training CronJob's pod spec unchanged
+    (the CronJob is the policy's parameter: ``params``)."""
     return {
         "failurePolicy": "Fail",
         "paramKind": {"apiVersion": "batch/v1", "kind": "CronJob"},
@@ -344,18 +381,12 @@ def admission_policy(retrain: RetrainFrom) -> dict[str, Any]:
                 }
             ]
         },
-        "matchConditions": [
-            {"name": "created-by-drift-check", "expression": _is(retrain.username)}
-        ],
+        "matchConditions": [{"name": "created-by-a-starter", "expression": starters.condition()}],
         "validations": [
             {
                 "expression": SAME_POD_SPEC,
-                "message": f"{retrain.username} may only create the {TRAINING_JOB} CronJob's Job",
+                "message": f"only the {TRAINING_JOB} CronJob's Job may be created here",
                 "reason": "Forbidden",
             }
         ],
     }
-
-
-def _is(username: str) -> str:
-    return f"request.userInfo.username == '{username}'"

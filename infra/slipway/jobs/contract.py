@@ -64,11 +64,15 @@ MODEL_DIR = f"{ML}/model"
 # Signals Algorithm Success and Failure"), a processing job's ExitMessage that one ("Save and
 # Access Metadata Information About Your Processing Job"), a Kubernetes container's
 # termination message the default terminationMessagePath. Each holds "exit <code>: <line>".
+# The register step leaves its outcome in the same place on success ("outcome: <json>"):
+# ExitMessage is the processing container's metadata when it exits, and a termination
+# message is read whatever the exit code; the CLI that started the run reads it.
 FAILURE_FILES = {
     "sagemaker-training": f"{ML}/output/failure",
     "sagemaker-processing": f"{ML}/output/message",
     "kubernetes": "/dev/termination-log",
 }
+OUTCOME = "outcome: "
 # Overrides of the /opt/ml root, for a start without mount namespaces (the rehearsal's
 # fallback lists it as a deviation) and for tests of the step code.
 ROOT_ENV = "SLIPWAY_ML_ROOT"
@@ -155,16 +159,38 @@ class Layout:
 
     def fail(self, code: int, reason: str) -> None:
         """Leave ``exit <code>: <reason>`` where the engine reports why a step failed."""
-        failure = self._at(FAILURE_FILES[self.engine])
+        self._leave(failure_message(code, reason))
+
+    def report(self, outcome: dict[str, str]) -> None:
+        """Leave a successful step's ``outcome: <json>`` where the engine reports it."""
+        self._leave(outcome_message(outcome))
+
+    def _leave(self, message: str) -> None:
+        path = self._at(FAILURE_FILES[self.engine])
         try:
-            failure.parent.mkdir(parents=True, exist_ok=True)
-            failure.write_text(failure_message(code, reason))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(message)
         except OSError:
             pass  # e.g. no termination-log outside a pod: the exit code still says it
 
 
 def failure_message(code: int, reason: str) -> str:
     return f"exit {code}: {reason}"[:1024]
+
+
+def outcome_message(outcome: dict[str, str]) -> str:
+    return (OUTCOME + json.dumps(outcome, sort_keys=True))[:1024]
+
+
+def read_outcome(message: str) -> dict[str, str] | None:
+    """A step's outcome from its message (None: the message is not an outcome)."""
+    if not message.startswith(OUTCOME):
+        return None
+    try:
+        loaded: Any = json.loads(message[len(OUTCOME) :])
+    except ValueError:
+        return None
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None
 
 
 def failure_code(message: str) -> int | None:

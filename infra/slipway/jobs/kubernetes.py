@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from slipway.jobs.contract import REGISTER, read_outcome
+
 EXIT_OK, EXIT_REMOTE = 0, 4
 POLL_SECONDS = 10.0
 INSTANTIATE = "cronjob.kubernetes.io/instantiate"
@@ -49,6 +51,10 @@ class JobRun:
         if self.finished and self.reason:
             return EXIT_REMOTE  # e.g. DeadlineExceeded, or the pod never started
         return EXIT_OK
+
+    def outcome(self) -> dict[str, str] | None:
+        """The register container's outcome (status, version, evaluation), when it ran."""
+        return next((read_outcome(s.message) for s in self.steps if s.name == REGISTER), None)
 
     def message(self) -> str:
         failed = [s for s in self.steps if s.state == "failed"]

@@ -114,6 +114,8 @@ class Finished:
     name: str
     code: int
     message: str
+    outcome: dict[str, str] | None = None
+    """What the register step said it did (training runs that reached it)."""
 
 
 Report = Callable[[str], None]
@@ -141,7 +143,7 @@ def run(
             lambda step: report(f"{step.name}: {step.status}{_why(step.reason)}"),
             _poll(poll_seconds, sagemaker.POLL_SECONDS),
         )
-        return Finished(arn, finished.exit_code(), finished.message())
+        return Finished(arn, finished.exit_code(), finished.message(), finished.outcome())
     from slipway.jobs import kubernetes
 
     core, batch = clients or kubernetes.clients()
@@ -157,7 +159,7 @@ def run(
         lambda step: report(f"{step.name}: {step.state}{_why(step.message)}"),
         _poll(poll_seconds, kubernetes.POLL_SECONDS),
     )
-    return Finished(job, done.exit_code(), done.message())
+    return Finished(job, done.exit_code(), done.message(), done.outcome())
 
 
 def status(stack: EngineStack, kind: Kind, clients: Any = None) -> list[str]:

@@ -15,7 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slipway.jobs.contract import IMAGE_PARAMETER, REFUSED, TRIGGER_PARAMETER, failure_code
+from slipway.jobs.contract import (
+    IMAGE_PARAMETER,
+    REFUSED,
+    REGISTER,
+    SAGEMAKER_STEPS,
+    TRIGGER_PARAMETER,
+    failure_code,
+    read_outcome,
+)
 
 EXIT_OK, EXIT_GATE, EXIT_REMOTE = 0, 1, 4
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
@@ -55,6 +63,11 @@ class Execution:
                 return code
         return EXIT_REMOTE
 
+    def outcome(self) -> dict[str, str] | None:
+        """The Register step's outcome (status, version, evaluation), when it ran."""
+        register = SAGEMAKER_STEPS[REGISTER]
+        return next((read_outcome(s.reason) for s in self.steps if s.name == register), None)
+
     def message(self) -> str:
         failed = [s for s in self.steps if s.status == "Failed"]
         if failed:
@@ -92,7 +105,9 @@ def describe(client: Any, arn: str) -> Execution:
 def _step(client: Any, item: Mapping[str, Any]) -> Step:
     status = str(item.get("StepStatus", ""))
     reason = str(item.get("FailureReason") or "")
-    if status == "Failed":
+    if status == "Failed" or (
+        status == "Succeeded" and item["StepName"] == SAGEMAKER_STEPS[REGISTER]
+    ):  # a failure's reason, or the outcome Register leaves
         reason = _job_message(client, item.get("Metadata") or {}) or reason
     return Step(str(item["StepName"]), status, reason)
 

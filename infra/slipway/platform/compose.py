@@ -36,7 +36,12 @@ from slipway.aws.api_identity import AUDIENCE_CLAIM, ApiIdentity, ApiIdentityArg
 from slipway.aws.endpoint import DataQuality
 from slipway.aws.public_api import PublicApi, PublicApiArgs
 from slipway.aws.training import TrainingPipelines, TrainingPipelinesArgs
-from slipway.names import BATCH_CRONJOB, IMAGE_CONFIG_DIR, TRAINING_CRONJOB
+from slipway.names import (
+    BATCH_CRONJOB,
+    IMAGE_CONFIG_DIR,
+    TRAINING_CRONJOB,
+    TRAINING_STARTER_GROUP,
+)
 from slipway.platform.config import ConfigError, EksOptions, SageMakerOptions, StackConfig
 from slipway.platform.public_api import PublicApiOptions
 
@@ -210,6 +215,7 @@ def _sagemaker_pipelines(platform: Platform, options: SageMakerOptions) -> None:
             retrain_alarm_arns=platform.monitoring.retrain_alarm_arns
             if platform.monitoring is not None
             else (),
+            starter_role_arn=roles.candidate_role_arn,
         ),
     )
     platform.outputs["trainingPipelineName"] = pipelines.training_pipeline_name
@@ -364,6 +370,9 @@ def _eks(platform: Platform, options: EksOptions, monitor_command: Sequence[str]
                 tracking_uri=tracking.tracking_uri,
                 retrain_from=eks.RetrainFrom(serving.namespace, DRIFT_JOB)
                 if config.monitoring
+                else None,
+                starter_group=TRAINING_STARTER_GROUP
+                if roles.candidate_role_arn is not None
                 else None,
             ),
         )

@@ -9,8 +9,8 @@ Read from the definition the stack declared (never re-typed): the steps, their o
   each ``ProcessingInputs[].S3Input`` is downloaded to its ``LocalPath`` under
   ``/opt/ml/processing/`` before the start; the container runs the image ENTRYPOINT with
   ``AppSpecification.ContainerArguments`` and the request's ``Environment``; after exit 0
-  each output's ``LocalPath`` is uploaded to its ``S3Uri``; otherwise the job fails with
-  ``/opt/ml/output/message`` as its ``ExitMessage``.
+  each output's ``LocalPath`` is uploaded to its ``S3Uri``; otherwise the job fails;
+  either way ``/opt/ml/output/message`` is its ``ExitMessage``.
 * **Training** ("How Amazon SageMaker AI Provides Training Information", "Run your own
   training image"): CreateTrainingJob; each channel downloaded to
   ``/opt/ml/input/data/<channel>``, ``/opt/ml/input/config/*.json`` written; the image runs
@@ -285,7 +285,8 @@ class PipelineExecution:
             uri = outputs[declared["OutputName"]].rstrip("/") + "/" + declared["FilePath"]
             self._set(step["Name"], f"PropertyFiles.{declared['PropertyFileName']}", _json(s3, uri))
         record.status = "Succeeded"
-        _mark_job(sagemaker, "processing", name, record)
+        message = _read(ml_dir / "output" / "message")  # ExitMessage on success too
+        _mark_job(sagemaker, "processing", name, record, exit_message=message)
 
     def _training(self, step: dict[str, Any], record: StepRecord) -> None:
         args = self.resolve(step["Arguments"])

@@ -53,10 +53,11 @@ def run_step(step: str, args: list[str]) -> None:
             print(f"evaluate: {steps.evaluate(layout, config, env)['summary']}")
         elif step == contract.REGISTER:
             options = dict(zip(args[::2], args[1::2], strict=False))
-            version = steps.register(
+            outcome = steps.register(
                 layout, config, env, options.get("--model-data"), options.get("--image")
             )
-            print(f"register: version {version or '- (unchanged)'}")
+            layout.report(outcome)  # read by `pipeline run --on aws` (candidate.json)
+            print(f"register: {outcome['message']}")
         else:
             print(f"batch: {', '.join(str(p) for p in steps.batch(layout, config, env))}")
     except GateRejected as exc:

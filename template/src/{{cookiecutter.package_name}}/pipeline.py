@@ -39,11 +39,11 @@ from {{ cookiecutter.package_name }}.evaluate import evaluate, rescore
 from {{ cookiecutter.package_name }}.monitor import DriftReport, monitor
 from {{ cookiecutter.package_name }}.predict import Predictions, batch_predict
 from {{ cookiecutter.package_name }}.register import approve, card_notes, register, write_card
+from {{ cookiecutter.package_name }}.remote import SUMMARY_DIR as SUMMARY_DIR
 from {{ cookiecutter.package_name }}.train import train
 
 STEPS = 7
 PACKAGE = Path(__file__).resolve().parent
-SUMMARY_DIR = Path("outputs/evaluation")  # candidate.json + summary.md, for CI and people
 
 
 class Status(StrEnum):
@@ -165,8 +165,18 @@ def _unchanged(
     data: Datasets,
     same: ModelVersion,
 ) -> Outcome:
-    """Nothing to train. A champion whose evaluation data changed is scored again on it."""
-    name, version = config.model.name, str(same.version)
+    """Nothing to train (``settle_unchanged``)."""
+    message = settle_unchanged(client, config, data, same)
+    return Outcome(tracking, config.model.name, Status.unchanged, str(same.version), message)
+
+
+def settle_unchanged(
+    client: MlflowClient, config: PipelineConfig, data: Datasets, same: ModelVersion
+) -> str:
+    """Nothing to train: ``same`` was trained from the same data, code and config. A champion
+    whose evaluation data changed is scored again on it (here and on the stack's engine,
+    whose validate step calls this). Returns what the run says."""
+    version = str(same.version)
     role = "champion" if CHAMPION in same.aliases else "challenger (awaiting approval)"
     message = (
         f"unchanged: training data, code and config are those of {role} version {version}; "
@@ -178,4 +188,4 @@ def _unchanged(
         experiment_id = client.get_run(str(same.run_id)).info.experiment_id
         verdict = rescore(client, config, data.evaluation, same, experiment_id)
         message += f"; evaluation data changed, champion scored again: {verdict.summary()}"
-    return Outcome(tracking, name, Status.unchanged, version, message)
+    return message

@@ -7,6 +7,7 @@ and ``infra/Pulumi.<stack>.yaml``; credentials from boto3's chain{{ "." if cooki
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -14,9 +15,10 @@ import typer
 from slipway.lifecycle import LifecycleError
 
 if TYPE_CHECKING:
-    from slipway.jobs.remote import EngineStack
+    from slipway.jobs.remote import EngineStack, Finished
 
 EXIT_BAD_INPUT, EXIT_REMOTE = 2, 4
+SUMMARY_DIR = Path("outputs/evaluation")  # candidate.json + summary.md, for CI and people
 PLACES = ("local", "aws")
 
 
@@ -66,10 +68,32 @@ def run_on_aws(
     except LifecycleError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if kind == "training":
+        write_candidate(finished)
     if finished.code:
         typer.echo(f"error: {finished.name}: {finished.message}", err=True)
         raise typer.Exit(finished.code)
     typer.echo(f"{finished.name}: {finished.message}")
+
+
+def write_candidate(finished: Finished) -> None:
+    """``outputs/evaluation/candidate.json`` and ``summary.md`` as the local run writes them
+    (release.yml's job ``candidate`` reads them): the register step's outcome; refused
+    (exit 1) or unchanged (ended before Register) when it did not run; none after a
+    failure."""
+    outcome = finished.outcome
+    if outcome is None:
+        if finished.code not in (0, 1):
+            return  # bad input or a failure: nothing evaluated (the local run writes none)
+        status = "unchanged" if finished.code == 0 else "refused"
+        outcome = {"status": status, "version": "", "evaluation": "", "message": finished.message}
+    facts = {**outcome, "run": finished.name}
+    SUMMARY_DIR.mkdir(parents=True, exist_ok=True)
+    (SUMMARY_DIR / "candidate.json").write_text(json.dumps(facts, indent=2) + "\n")
+    (SUMMARY_DIR / "summary.md").write_text(
+        f"{facts['message']}\n\nEngine run `{finished.name}`; the evaluation (both models' "
+        f"scores) is MLflow run `{facts['evaluation'] or '-'}`.\n"
+    )
 
 
 def status_on_aws(stack: str, outputs: Path, kind: Literal["training", "batch"]) -> None:

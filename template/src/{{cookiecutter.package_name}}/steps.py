@@ -35,7 +35,11 @@ from slipway.lifecycle.lineage import DataVersion
 from {{ cookiecutter.package_name }}.config import PipelineConfig
 from {{ cookiecutter.package_name }}.data import Dataset, Datasets, load_labelled, read_labelled
 from {{ cookiecutter.package_name }}.evaluate import evaluate as score_and_gate
-from {{ cookiecutter.package_name }}.pipeline import model_inputs, open_registry
+from {{ cookiecutter.package_name }}.pipeline import (
+    model_inputs,
+    open_registry,
+    settle_unchanged,
+)
 from {{ cookiecutter.package_name }}.predict import batch_predict
 from {{ cookiecutter.package_name }}.register import approve
 from {{ cookiecutter.package_name }}.register import register as register_version
@@ -112,7 +116,8 @@ def validate(
 ) -> dict[str, Any]:
     """Read the training and evaluation sets (each S3 object's current version), check them
     as the local run does, keep the snapshot content-addressed under
-    ``pipelines/datasets/<sha256>/`` and say whether anything changed since the champion."""
+    ``pipelines/datasets/<sha256>/`` and say whether anything changed since the champion
+    (unchanged: the champion is scored again when the evaluation data changed, as locally)."""
     root, out = Path.cwd(), layout.output(contract.DATASET)
     sensitive = config.fairness.sensitive_columns
     train_uri, evaluation_uri = locations(config, env)
@@ -125,11 +130,7 @@ def validate(
     inputs = model_inputs(data, config)
     _, client = open_registry(root, config)
     same = unchanged_version(client, config.model.name, inputs)
-    why = (
-        f"unchanged: training data, code and config are those of version {same.version}"
-        if same is not None
-        else ""
-    )
+    why = settle_unchanged(client, config, data, same) if same is not None else ""
     sha256 = _snapshot_sha256(data)
     uri = f"{_env(env, 'SLIPWAY_PIPELINES_URI')}datasets/{sha256}/"
     s3 = _s3()
@@ -251,13 +252,15 @@ def register(
     env: Mapping[str, str],
     model_data: str | None = None,
     image: str | None = None,
-) -> str:
+) -> dict[str, str]:
     """The local run's ``register`` and, where the gate may promote (``approval.automated``),
     ``approve``; on SageMaker the same version also goes to the stack's model package group
-    with its lineage. Returns the version (empty: unchanged)."""
+    with its lineage. Returns the outcome the local run writes to ``candidate.json``
+    (status, version, evaluation run), which the CLI that started the run reads."""
     verdict = contract.read_json(layout.input(contract.EVALUATION) / contract.VERDICT_FILE)
     if not verdict.get("changed", True):
-        return ""
+        message = str(verdict["summary"])
+        return {"status": "unchanged", "version": "", "evaluation": "", "message": message}
     _, client = open_registry(Path.cwd(), config)
     report = load_report(client, verdict["run_id"])
     if report is None:
@@ -266,12 +269,14 @@ def register(
     trained = TrainedModel(verdict["run_id"], verdict["model_uri"], cast(Any, None))
     version = str(register_version(client, trained, report, inputs, verdict["tags"]).version)
     stack = env.get("SLIPWAY_STACK") or "local"
+    status, message = "awaiting-approval", f"version {version} awaits a person's approval"
     if not config.approval.needs_human(stack):
         approve(client, config, Approval.automated(report.run_id), version, False)
+        status, message = "promoted", f"version {version} is the champion"
     group = env.get("SLIPWAY_MODEL_PACKAGE_GROUP")
     if group and model_data and image:
         model_package(group, config.model.name, version, verdict, model_data, image)
-    return version
+    return {"status": status, "version": version, "evaluation": report.run_id, "message": message}
 
 
 def model_package(
