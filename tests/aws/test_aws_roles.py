@@ -406,8 +406,11 @@ def test_deploy_role_attaches_and_passes_only_what_the_program_needs(eks: bool) 
     assert [s["Condition"] for s in granting("iam:AttachRolePolicy")] == [
         {"ArnEquals": {"iam:PolicyARN": VIEW_ONLY_ARN}}
     ]
+    # SageMaker: also EventBridge, the trigger role of the pipeline rules' targets (issue 14)
     services = (
-        ["eks.amazonaws.com", "sagemaker.amazonaws.com"] if eks else ["sagemaker.amazonaws.com"]
+        ["eks.amazonaws.com", "sagemaker.amazonaws.com"]
+        if eks
+        else ["events.amazonaws.com", "sagemaker.amazonaws.com"]
     )
     [passing] = granting("iam:PassRole")
     assert passing["Resource"] == ["arn:aws:iam::123456789012:role/churn-dev-*"]
