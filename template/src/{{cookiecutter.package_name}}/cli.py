@@ -13,8 +13,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -81,29 +80,10 @@ EXIT_GATE, EXIT_BAD_INPUT, EXIT_RETRAIN, EXIT_REMOTE = 1, 2, 3, 4  # 4: AWS (or 
 T = TypeVar("T")
 
 
-# MLflow draws a progress bar on stderr for every artifact download once tqdm is installed
-# (the sagemaker SDK brings it): the commands' output stays their own lines.
-QUIET_DOWNLOADS = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-
-
-@contextmanager
-def _quiet_downloads() -> Iterator[None]:
-    before = os.environ.get(QUIET_DOWNLOADS)
-    os.environ[QUIET_DOWNLOADS] = "false"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(QUIET_DOWNLOADS, None)
-        else:
-            os.environ[QUIET_DOWNLOADS] = before
-
-
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; turn a lifecycle error into its one-line message and exit code."""
     try:
-        with _quiet_downloads():
-            return action()
+        return action()
     except GateRejected as exc:
         if exc.details:
             typer.echo(exc.details, err=True)
