@@ -146,10 +146,10 @@ def test_the_proxy_role_may_invoke_only_the_stack_endpoint(sagemaker_run: Progra
             f"arn:aws:sagemaker:{DEFAULT_REGION}:{ACCOUNT_ID}:endpoint/{endpoint}"
         ],
         "logs:CreateLogStream": [
-            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-model-public-invoke:*"
+            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/slipway/churn-model-public/invoke:*"
         ],
         "logs:PutLogEvents": [
-            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/churn-model-public-invoke:*"
+            f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/slipway/churn-model-public/invoke:*"
         ],
     }
 

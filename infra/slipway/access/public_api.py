@@ -47,8 +47,8 @@ def public_api_requests(stack: StackAccess, run: ProgramRun) -> Iterator[tuple[s
     if "api-invoke" in stack.roles and endpoint:
         yield "api-invoke", _req("sagemaker:InvokeEndpoint", endpoint_arn(stack, endpoint), PROXY)
         stream = (
-            f"arn:aws:logs:{stack.region}:{stack.account}:log-group:/aws/lambda/"
-            f"{stack.prefix}-invoke:log-stream:2026/01/01/[$LATEST]x"
+            f"arn:aws:logs:{stack.region}:{stack.account}:log-group:/slipway/"
+            f"{stack.prefix}/invoke:log-stream:2026/01/01/[$LATEST]x"
         )
         for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
             yield "api-invoke", _req(action, stream, PROXY)

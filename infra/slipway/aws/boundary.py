@@ -72,12 +72,9 @@ NEVER = [
 # Tagging actions whose resources slipway's grants select by tag.
 KEY_TAGGING = ["kms:TagResource", "kms:UntagResource"]
 SAGEMAKER_TAGGING = ["sagemaker:AddTags", "sagemaker:DeleteTags"]
-MLFLOW_APP_ACTIONS = [
-    "sagemaker:CallMlflowAppApi",
-    "sagemaker:*MlflowApp",
-    "sagemaker:CreatePresignedMlflowAppUrl",
-    "sagemaker:*Tags",
-]
+# CallMlflowAppApi, Create/Describe/Update/DeleteMlflowApp, ListMlflowApps and
+# CreatePresignedMlflowAppUrl as one pattern (the boundary's quota), and its tags
+MLFLOW_APP_ACTIONS = ["sagemaker:*MlflowApp*", "sagemaker:*Tags"]
 AUTOSCALING = "sagemaker.application-autoscaling.amazonaws.com"
 LOG_DELIVERY_PATTERNS = ["logs:*LogDeliver*", "logs:*ResourcePolic*", "logs:DescribeLogGroups"]
 # The EC2 resource types an EKS stack declares, each with the stack's tags.
@@ -112,16 +109,9 @@ AUTOSCALING_ACTIONS = [
 EKS_READS = ["ec2:Describe*", "rds:Describe*", "rds:ListTagsForResource", "eks:Describe*"]
 
 
-def type_patterns(types: tuple[str, ...] | list[str]) -> list[str]:
-    """The resource types as ARN patterns, a type and the types whose names extend it as one
-    (``model``, ``model-card``, ``model-package`` -> ``model*``): the envelope still names
-    the stack's resources only, and a managed policy holds at most 6,144 characters."""
-    patterns: list[str] = []
-    for kind in sorted(set(types)):
-        if not any(kind.startswith(p.rstrip("*")) for p in patterns):
-            extended = any(other != kind and other.startswith(kind) for other in types)
-            patterns.append(f"{kind}*" if extended else kind)
-    return patterns
+def global_arn(account: Account, resource: str) -> pulumi.Output[str]:
+    """An IAM ARN of any account, as the envelope's other ARNs (the name still bounds it)."""
+    return pulumi.Output.concat("arn:", account.partition, ":iam::*:", resource)
 
 
 def boundary_arn(ctx: StackContext, account: Account) -> pulumi.Output[str]:
@@ -162,7 +152,7 @@ def boundary_statements(
     if eks_cluster:  # the model registry of SageMaker; network, database, cluster
         services += ["eks:*", "rds:*"]
         named += [
-            *(arn("sagemaker", f"{t}/{p}-*") for t in type_patterns(REGISTRY_TYPES)),
+            *(arn("sagemaker", f"{t}/{p}-*") for t in REGISTRY_TYPES),
             *(arn("eks", f"{kind}/{p}{rest}") for kind, rest in EKS_PARTS),
             arn("rds", f"db:{p}-*"),
             arn("rds", f"subgrp:{p}-*"),
@@ -174,7 +164,7 @@ def boundary_statements(
         # pipelines-<execution id>-<step>-<suffix>, not after the stack)
         services += ["sagemaker-mlflow:*", "cloudwatch:*", "logs:*", "events:*"]
         named += [
-            *(arn("sagemaker", f"{t}/{p}-*") for t in type_patterns(sagemaker_types(ctx))),
+            *(arn("sagemaker", f"{t}/{p}-*") for t in sagemaker_types(ctx)),
             *(arn("sagemaker", f"{job}/pipelines-*") for job in PIPELINE_JOBS),
             arn("events", f"rule/{p}-*"),
             arn("cloudwatch", f"alarm:{p}-*"),
@@ -191,7 +181,6 @@ def boundary_statements(
         services += ["lambda:*", "apigateway:*"]
         named += [
             arn("lambda", f"function:{p}-*"),
-            arn("logs", f"log-group:/aws/lambda/{p}-*"),
             arn("logs", f"log-group:/slipway/{p}/*"),
             pulumi.Output.concat("arn:", part, ":apigateway:*::/apis*"),  # HTTP APIs and parts
         ]
@@ -229,8 +218,8 @@ def boundary_statements(
             "Effect": "Allow",
             "Action": ["iam:*"],
             "Resource": [
-                account.arn("iam", f"role/{p}-*", regional=False),
-                account.arn("iam", f"policy/{p}-*", regional=False),
+                global_arn(account, f"role/{p}-*"),
+                global_arn(account, f"policy/{p}-*"),
             ],
         },
         {
@@ -347,13 +336,13 @@ def guards(ctx: StackContext, account: Account, own: pulumi.Output[str]) -> list
             "Sid": "GuardDeployRoles",
             "Effect": "Deny",
             "Action": ROLE_CHANGES,
-            "Resource": account.arn("iam", f"role/{ctx.prefix}-deploy-*", regional=False),
+            "Resource": global_arn(account, f"role/{ctx.prefix}-deploy-*"),
         },
         {
             "Sid": "GuardGithubOidc",
             "Effect": "Deny",
             "Action": ["iam:*OpenIDConnectProvider*"],
-            "Resource": account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
+            "Resource": global_arn(account, f"oidc-provider/{GITHUB_OIDC_HOST}"),
         },
         *(
             guard

@@ -85,7 +85,9 @@ class PublicApi(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = policy.stack_account(self)
         function_name = f"{ctx.prefix}-invoke"
-        log_names = (f"/aws/lambda/{function_name}", f"/slipway/{ctx.prefix}/public-api")
+        # the function logs to the stack's group, not Lambda's default /aws/lambda/<name>
+        # (LoggingConfig.LogGroup, AWS Lambda API reference): one /slipway/<prefix>/ family
+        log_names = (f"/slipway/{ctx.prefix}/invoke", f"/slipway/{ctx.prefix}/public-api")
         key = aws.kms.Key(
             f"{name}-api-logs-key",
             description=f"CloudWatch Logs of the public API of {ctx.prefix}",

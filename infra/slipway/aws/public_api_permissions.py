@@ -12,7 +12,7 @@ for each (merged into ``slipway.aws.deploy_permissions.RESOURCE_ACTIONS``);
 * access logging of an HTTP API: CloudWatch Logs' log-delivery actions, which have no
   resource type (API Gateway developer guide, "Configure logging for HTTP APIs");
 * the stack's Lambda proxy (``<prefix>-invoke``), passing the stack's roles to Lambda;
-* the stack's log groups (``/aws/lambda/<prefix>-*``, ``/slipway/<prefix>/*``);
+* the stack's log groups (``/slipway/<prefix>/*``);
 * Cognito user pools tagged with the stack's project and environment (creation requires the
   tags), and their clients, resource servers and domains (authorized on the pool);
 * EKS: the stack's WAF web ACL (``<prefix>-api``).
@@ -210,7 +210,6 @@ def deploy_statements(ctx: StackContext, account: Account, *, eks: bool) -> list
             "Effect": "Allow",
             "Action": ["logs:*"],
             "Resource": [
-                account.arn("logs", f"log-group:/aws/lambda/{prefix}-*"),
                 account.arn("logs", f"log-group:/slipway/{prefix}/*"),
             ],
         },
