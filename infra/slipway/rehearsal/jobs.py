@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,10 +69,14 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
             workdir,
             own_network=False,
             read_only=False,
-            # absolute paths in the environment (PYTHONPATH, the access log, ...) stay
-            # reachable under a pod volume laid over the host directory holding them
+            # absolute paths in the environment (PYTHONPATH, the access log, ...) and the
+            # image's Python (this environment: its prefix and import path, an editable
+            # slipway included) stay reachable under a pod volume laid over the host
+            # directory holding them (a checkout under the host's /tmp, as CI's may be)
             keep=[
-                p for value in env.values() for p in value.split(os.pathsep) if p.startswith("/")
+                *(p for value in env.values() for p in value.split(os.pathsep)),
+                sys.prefix,
+                *sys.path,
             ],
         )
         cwd = scratch

@@ -206,7 +206,7 @@ def namespaced(
             f"mount -t overlay overlay -o lowerdir={shlex.quote(str(layer))}:{shlex.quote(anchor)} "
             f"{shlex.quote(anchor)}"
         )
-    keep = [p for p in keep if Path(p).exists()]  # host paths only
+    keep = [p for p in keep if p.startswith("/") and Path(p).exists()]  # host paths only
     needed = [*(str(host) for host in mounts.values()), *keep]
 
     def covers(target: str) -> bool:
