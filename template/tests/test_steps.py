@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import mlflow
 import pytest
 from moto import mock_aws
 from slipway.jobs import contract
@@ -32,13 +33,18 @@ ENV = {
 
 
 @pytest.fixture
-def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> contract.Layout:
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[contract.Layout]:
     """A Kubernetes Job's ``/opt/ml`` under ``tmp_path``; the step's working directory
-    (where its MLflow store goes) beside it."""
+    (where its own embedded MLflow store goes) beside it. The session's MLflow, in the
+    environment or set in-process by other modules' runs, is put back afterwards."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    return contract.Layout("kubernetes", tmp_path / "root")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    yield contract.Layout("kubernetes", tmp_path / "root")
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(registry)
 
 
 @pytest.fixture
@@ -73,7 +79,7 @@ def test_validate_snapshots_the_versions_read(
     layout: contract.Layout, settings: PipelineConfig, s3: object
 ) -> None:
     facts = steps.validate(layout, settings, ENV)
-    assert facts["changed"] is True
+    assert facts["changed"] is True, facts["message"]
     assert facts["uri"] == f"{PIPELINES_URI}datasets/{facts['sha256']}/"
     assert {v["uri"] for v in facts["versions"]} == {
         f"{DATA_URI}train/part-0.csv",
