@@ -70,6 +70,9 @@ BASE = {
     "src/{pkg}/container.py",
     "src/{pkg}/steps.py",
     "src/{pkg}/remote.py",
+    "tests/test_container.py",
+    "tests/test_steps.py",
+    "tests/test_remote.py",
 }
 
 BY_OPTION: dict[tuple[str, str], set[str]] = {

@@ -1,0 +1,113 @@
+"""The image's entry point (``container.py``): ``python -m <package>.container <step>`` as
+the engine starts it.
+
+Each step runs in a temporary ``/opt/ml`` (``SLIPWAY_ML_ROOT``, the override the rehearsal
+uses without mount namespaces): its exit code and the one line it leaves where the engine
+reports it (``slipway.jobs.contract``). No server, no AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slipway.jobs import contract
+from slipway.lifecycle import GateRejected
+
+from {{ cookiecutter.package_name }} import container, steps
+
+
+@pytest.fixture
+def ml_root(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``/opt/ml`` stand-in, the session project's config, no stack settings."""
+    root = tmp_path / "root"
+    monkeypatch.setenv(contract.ROOT_ENV, str(root))
+    monkeypatch.setenv("SLIPWAY_CONFIG", str(project / "config" / "pipeline.yaml"))
+    for name in ("SLIPWAY_ENGINE", "SLIPWAY_DATA_URI", "SLIPWAY_PIPELINES_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def _message(root: Path, engine: contract.Engine) -> str:
+    return (root / contract.FAILURE_FILES[engine].lstrip("/")).read_text()
+
+
+def _replace(monkeypatch: pytest.MonkeyPatch, step: str, effect: Callable[..., Any]) -> None:
+    monkeypatch.setattr(steps, step, effect)
+
+
+def test_engine_follows_the_step_and_the_kubernetes_marker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(container.ENGINE_ENV, raising=False)
+    assert container.engine(contract.TRAIN) == "sagemaker-training"
+    assert container.engine(contract.VALIDATE) == "sagemaker-processing"
+    monkeypatch.setenv(container.ENGINE_ENV, "kubernetes")
+    assert container.engine(contract.TRAIN) == "kubernetes"
+
+
+def test_an_unknown_step_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert container.main(["deploy"]) == container.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'deploy'" in err
+
+
+def test_bad_input_exits_2_with_one_line_left_for_the_engine(
+    ml_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate outside the stack's engine: no data prefix set -> exit 2, one line."""
+    with pytest.raises(SystemExit) as stopped:
+        container.main([contract.VALIDATE])
+    assert stopped.value.code == container.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SLIPWAY_DATA_URI" in err
+    left = _message(ml_root, "sagemaker-processing")
+    assert contract.failure_code(left) == 2 and "SLIPWAY_DATA_URI" in left
+
+
+def test_a_refused_gate_exits_1_and_says_why(
+    ml_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(*_: Any) -> None:
+        raise GateRejected("gate", "roc_auc 0.51 < 0.95")
+
+    _replace(monkeypatch, "evaluate", refuse)
+    monkeypatch.setenv(container.ENGINE_ENV, "kubernetes")
+    with pytest.raises(SystemExit) as stopped:
+        container.main([contract.EVALUATE])
+    assert stopped.value.code == container.EXIT_GATE
+    assert "roc_auc 0.51 < 0.95" in capsys.readouterr().err
+    assert contract.failure_code(_message(ml_root, "kubernetes")) == 1
+
+
+def test_anything_else_exits_4(ml_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_: Any) -> None:
+        raise RuntimeError("disk full")
+
+    _replace(monkeypatch, "train", crash)
+    with pytest.raises(SystemExit) as stopped:
+        container.main([contract.TRAIN])
+    assert stopped.value.code == container.EXIT_FAILED
+    assert _message(ml_root, "sagemaker-training") == "exit 4: RuntimeError: disk full"
+
+
+def test_register_leaves_its_outcome_for_the_cli(
+    ml_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outcome `pipeline run --on aws` turns into candidate.json; the arguments the
+    pipeline passes reach the step."""
+    seen: dict[str, Any] = {}
+
+    def register(*args: Any) -> dict[str, str]:
+        seen["model_data"], seen["image"] = args[3:]
+        return {"status": "promoted", "version": "3", "evaluation": "r1", "message": "ok"}
+
+    _replace(monkeypatch, "register", register)
+    args = [contract.REGISTER, "--model-data", "s3://b/model.tar.gz", "--image", "img:1"]
+    assert container.main(args) == 0
+    assert seen == {"model_data": "s3://b/model.tar.gz", "image": "img:1"}
+    outcome = contract.read_outcome(_message(ml_root, "sagemaker-processing"))
+    assert outcome == {"status": "promoted", "version": "3", "evaluation": "r1", "message": "ok"}
