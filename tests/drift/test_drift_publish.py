@@ -28,6 +28,7 @@ from slipway.drift import (
     upload_report,
 )
 from slipway.sandbox.server import EmulatedAws
+from slipway.serving.capture import capture_record
 
 RNG = np.random.default_rng(11)
 NAMES = ["x", "y"]
@@ -164,28 +165,10 @@ def test_cloudwatch_holds_the_drifted_share_and_scores(
 
 
 def _capture_record(rows: pd.DataFrame) -> str:
-    """One SageMaker data-capture line: a CSV request body without header."""
+    """One SageMaker data-capture line, as the model server writes it: a CSV request body
+    without header."""
     body = rows.to_csv(header=False, index=False).strip()
-    return json.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "text/csv",
-                    "mode": "INPUT",
-                    "data": body,
-                    "encoding": "CSV",
-                },
-                "endpointOutput": {
-                    "observedContentType": "text/csv",
-                    "mode": "OUTPUT",
-                    "data": "0",
-                    "encoding": "CSV",
-                },
-            },
-            "eventMetadata": {"eventId": "e", "inferenceTime": "2026-01-01T00:00:00Z"},
-            "eventVersion": "0",
-        }
-    )
+    return json.dumps(capture_record((1_767_225_600.0, body.encode(), "text/csv", b"[0]")))
 
 
 def test_an_s3_prefix_streams_its_capture_files_and_a_path_its_file(

@@ -23,6 +23,7 @@ from program_runs import StackRun, single_run
 from slipway.drift.errors import DriftError
 from slipway.names import QUALITY_NAMESPACE
 from slipway.quality import assess, publish_cloudwatch
+from slipway.serving.capture import capture_record
 
 BUCKET = "stack-bucket"
 CAPTURES, LABELS = f"s3://{BUCKET}/data-capture/", f"s3://{BUCKET}/ground-truth/"
@@ -69,20 +70,8 @@ def s3() -> Iterator[Any]:
 
 def _capture(event: str, rows: np.ndarray) -> str:
     body = "\n".join(",".join(f"{v:.6g}" for v in row) for row in rows)
-    return json.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "text/csv",
-                    "mode": "INPUT",
-                    "data": body,
-                    "encoding": "CSV",
-                }
-            },
-            "eventMetadata": {"eventId": event, "inferenceTime": "2026-11-29T10:00:00Z"},
-            "eventVersion": "0",
-        }
-    )
+    request = (1_795_000_000.0, body.encode(), "text/csv", b"[0]")
+    return json.dumps(capture_record(request, event_id=event))
 
 
 def _label(event: str, labels: np.ndarray) -> str:

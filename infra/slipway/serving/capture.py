@@ -96,8 +96,9 @@ def _number(
     return value
 
 
-def capture_record(pending: Pending) -> dict[str, Any]:
-    """One SageMaker data-capture record (input and output) of a captured request."""
+def capture_record(pending: Pending, event_id: str | None = None) -> dict[str, Any]:
+    """One SageMaker data-capture record (input and output) of a captured request;
+    ``event_id``: the request's (a new one by default), which ground truth is joined on."""
     at, body, content_type, response = pending
     return {
         "captureData": {
@@ -105,7 +106,7 @@ def capture_record(pending: Pending) -> dict[str, Any]:
             "endpointOutput": _captured(response, RESPONSE_TYPE, "OUTPUT"),
         },
         "eventMetadata": {
-            "eventId": str(uuid.uuid4()),
+            "eventId": event_id or str(uuid.uuid4()),
             "inferenceTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
         },
         "eventVersion": EVENT_VERSION,
