@@ -19,13 +19,21 @@ disabled for the import). The session used here refuses to send any request.
 The SDK checks its defaults config against its JSON schema again on every config lookup
 (about 70 per stack, two thirds of a SageMaker program run's CPU under mocks, and of
 `pulumi preview`'s): ``_check_sdk_config_once`` keeps the SDK's check but runs it once per
-distinct config and process (the schema does not change while the process runs).
+distinct config and process (the schema does not change while the process runs). Two more
+costs of the SDK are paid once per process instead of per definition: every session here
+shares one botocore session (``_offline_session``), whose loader parses the service models'
+JSON once, and the steps' check of where their arguments came from reads a method name of
+``LocalSagemakerClient`` without building the local-mode session (boto3 session, S3
+clients, config files) that the SDK's own ``LocalSagemakerClient()`` builds each time
+(``_step_argument_check_without_session``). Together they were about half of a SageMaker
+stack's program run under mocks (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -111,7 +119,7 @@ def batch_definition(spec: PipelineSpec) -> str:
 
 @contextmanager
 def _sdk(spec: PipelineSpec) -> Iterator[_Builder]:
-    with _offline(spec.region):
+    with _offline(spec.region), _step_argument_check_without_session():
         yield _Builder(spec)
 
 
@@ -131,15 +139,61 @@ def _refuse(**kwargs: Any) -> None:
     )
 
 
-def _check_sdk_config_once() -> None:
-    """Wrap ``SageMakerConfig.validate_sagemaker_config`` (a static method, called by every
-    ``get_sagemaker_config_value``) so that a config it accepted once is not checked again;
-    a config it refuses is refused every time, with the SDK's own error."""
-    from sagemaker.core.config.config_manager import SageMakerConfig
+@functools.cache
+def _offline_session(region: str) -> Any:
+    """A boto3 session that refuses to send any request, one per region and process: its
+    botocore session's loader keeps the service models it parsed."""
+    import boto3
 
-    check = SageMakerConfig.validate_sagemaker_config
-    if getattr(check, "slipway_once", False):
+    boto = boto3.Session(
+        region_name=region, aws_access_key_id="unused", aws_secret_access_key="unused"
+    )
+    boto.events.register("before-send", _refuse)
+    return boto
+
+
+@contextmanager
+def _step_argument_check_without_session() -> Iterator[None]:
+    """While building: the SDK's steps check ``step_args.caller_name`` against
+    ``LocalSagemakerClient().create_processing_job.__name__`` (and the transform job's);
+    a subclass that skips ``__init__`` has the same method names and builds no local-mode
+    session. The steps module is left as it was found."""
+    from sagemaker.mlops.workflow import steps
+
+    original = getattr(steps, "LocalSagemakerClient", None)
+    if original is None:  # a later SDK that no longer does this
+        yield
         return
+
+    class NameOnly(original):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            """No session: only the method names are read."""
+
+    steps.LocalSagemakerClient = NameOnly
+    try:
+        yield
+    finally:
+        steps.LocalSagemakerClient = original
+
+
+def _check_sdk_config_once() -> None:
+    """Wrap the SDK's two config checks (``SageMakerConfig.validate_sagemaker_config``, a
+    static method called by every ``get_sagemaker_config_value``, and the function a
+    ``Session`` calls on its ``sagemaker_config``) so that a config one accepted once is not
+    checked again; a config it refuses is refused every time, with the SDK's own error."""
+    from sagemaker.core.config.config_manager import SageMakerConfig
+    from sagemaker.core.helper import session_helper
+
+    SageMakerConfig.validate_sagemaker_config = staticmethod(  # type: ignore[method-assign,assignment]
+        _once(SageMakerConfig.validate_sagemaker_config)
+    )
+    session_helper.validate_sagemaker_config = _once(session_helper.validate_sagemaker_config)
+
+
+def _once(check: Callable[..., None]) -> Callable[..., None]:
+    """``check`` run once per distinct accepted config (kept as is when already wrapped)."""
+    if getattr(check, "slipway_once", False):
+        return check
     accepted: set[str] = set()
 
     def validate_once(sagemaker_config: dict[str, Any] | None = None) -> None:
@@ -149,7 +203,7 @@ def _check_sdk_config_once() -> None:
             accepted.add(key)
 
     validate_once.slipway_once = True  # type: ignore[attr-defined]
-    SageMakerConfig.validate_sagemaker_config = staticmethod(validate_once)  # type: ignore[method-assign,assignment]
+    return validate_once
 
 
 class _Builder:
@@ -159,7 +213,6 @@ class _Builder:
         import logging
         import warnings
 
-        import boto3
         from sagemaker.core.workflow.parameters import ParameterString
         from sagemaker.core.workflow.pipeline_context import PipelineSession
 
@@ -167,10 +220,7 @@ class _Builder:
         for logger in ("sagemaker", "sagemaker.config"):
             logging.getLogger(logger).setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", "Running within a PipelineSession", UserWarning)
-        boto = boto3.Session(
-            region_name=spec.region, aws_access_key_id="unused", aws_secret_access_key="unused"
-        )
-        boto.events.register("before-send", _refuse)
+        boto = _offline_session(spec.region)
         _check_sdk_config_once()
         self.spec = spec
         self.session = PipelineSession(
