@@ -55,7 +55,9 @@ def with_state_variant(
     return found
 
 
-def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:
+def evaluate_all(
+    runs: dict[tuple[str, str], ProgramRun], engine: IamSimulate | None = None
+) -> Evaluated:
     """Expectations of every (combo, stack) against its combo's other stacks and another
     project; one Node process for all of them."""
     recordings = recorded()
@@ -72,7 +74,7 @@ def evaluate_all(runs: dict[tuple[str, str], ProgramRun]) -> Evaluated:
         expected = expectations(stack, runs[combo, name], others, recordings)
         world: list[StackAccess] = [stack, *others]
         plans.append(((combo, name), expected, [case_for(e, stack, world) for e in expected]))
-    engine = IamSimulate()
+    engine = engine or IamSimulate()
     decisions = engine.evaluate([c for _, _, cases in plans for c in cases])
     matrices, start = {}, 0
     for key, expected, cases in plans:

@@ -94,3 +94,20 @@ def test_print_one_stack(evaluated: Evaluated, capsys: pytest.CaptureFixture[str
     roles, requests = matrix.size()
     assert f"{roles} roles x {requests} requests" in text
     assert "grants no expected request uses" in text
+
+
+def test_the_runners_shortcuts_decide_as_the_package_alone(
+    structural_runs: dict[tuple[str, str], StackRun],
+) -> None:
+    """tests/tools/iam_simulate.cjs reuses one collator and validates each policy once (half
+    of the matrix's Node CPU): on one stack's whole matrix, every condition included, each
+    decision and its deciding statements are those of the package run as it ships."""
+    key = (combo_id(FIRST), "dev")
+    runs = {key: structural_runs[key].run}
+    fast, plain = iam_engine.IamSimulate(), iam_engine.IamSimulate(plain=True)
+    shortcut, alone = evaluate_all(runs, fast), evaluate_all(runs, plain)
+    assert fast.shortcuts == {"oneCollator": True, "validatedOnce": True}
+    assert plain.shortcuts == {"oneCollator": False, "validatedOnce": False}
+    decided = [row.decision for row in shortcut.matrices[key].rows]
+    assert len(decided) > 500
+    assert decided == [row.decision for row in alone.matrices[key].rows]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -24,11 +25,15 @@ def available() -> bool:
 
 
 class IamSimulate:
-    """``evaluate(cases)``: one Node process for the whole batch."""
+    """``evaluate(cases)``: one Node process for the whole batch. ``plain``: without the
+    runner's two shortcuts (one collator, each policy validated once), as the package runs
+    by itself; ``shortcuts`` says which the last batch used."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain: bool = False) -> None:
+        self.plain = plain
         self.requests = 0  # asked
         self.evaluated = 0  # distinct, sent to the engine
+        self.shortcuts: dict[str, bool] = {}
 
     def evaluate(self, cases: Sequence[Case]) -> list[Decision]:
         policies: dict[str, Any] = {}
@@ -72,9 +77,11 @@ class IamSimulate:
             text=True,
             timeout=300,
             check=False,
+            env={**os.environ, "IAM_SIMULATE_PLAIN": "1" if self.plain else "0"},
         )
         if run.returncode != 0:
             raise RuntimeError(f"iam-simulate: exit {run.returncode}: {run.stderr.strip()}")
+        self.shortcuts = json.loads(run.stderr.strip().splitlines()[-1])["shortcuts"]
         self.requests += len(cases)
         self.evaluated += len(batch)
         results = {r["id"]: _decision(r) for r in map(json.loads, run.stdout.splitlines())}

@@ -83,7 +83,27 @@ function named(policies, ids, kind) {
   });
 }
 
-async function evaluate(engine, policies, c) {
+// Each policy is validated once per kind, with the package's own validator, and handed to
+// runSimulation as a ValidatedPolicy (iam-policy's createValidatedPolicy: the engine reuses its
+// errors instead of validating the same document again for each of a few hundred requests).
+function validatedOnce(policies) {
+  const simulate = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const iamPolicy = require(require.resolve("@cloud-copilot/iam-policy", { paths: [simulate] }));
+  const validators = {
+    "identity policy": iamPolicy.validateIdentityPolicy,
+    "permissions boundary": iamPolicy.validateIdentityPolicy,
+    "resource policy": iamPolicy.validateResourcePolicy,
+  };
+  const done = new Map();
+  return (id, kind) => {
+    if (!(id in policies)) throw new Error(`${kind} ${id}: not in "policies"`);
+    const key = `${kind}\u0000${id}`;
+    if (!done.has(key)) done.set(key, iamPolicy.createValidatedPolicy(policies[id], validators[kind]));
+    return done.get(key);
+  };
+}
+
+async function evaluate(engine, policies, c, validated) {
   if (c.documentedKeys) {
     const analysis = coreAuthorize(c, policies);
     return {
@@ -105,14 +125,17 @@ async function evaluate(engine, policies, c) {
       resource: { resource, accountId: c.accountId },
       contextVariables: c.context || {},
     },
-    identityPolicies: named(policies, c.identityPolicies, "identity policy"),
+    identityPolicies: (c.identityPolicies || []).map((id) => ({
+      name: id,
+      policy: validated(id, "identity policy"),
+    })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     permissionBoundaryPolicies: c.permissionBoundaries?.length
-      ? named(policies, c.permissionBoundaries, "permissions boundary")
+      ? c.permissionBoundaries.map((id) => ({ name: id, policy: validated(id, "permissions boundary") }))
       : undefined,
   };
-  if (c.resourcePolicy) simulation.resourcePolicy = policies[c.resourcePolicy];
+  if (c.resourcePolicy) simulation.resourcePolicy = validated(c.resourcePolicy, "resource policy");
   const response = await engine.runSimulation(simulation, {});
   if (response.resultType === "error") {
     return { id: c.id, decision: "Error", errors: JSON.stringify(response.errors) };
@@ -151,10 +174,37 @@ function memoizeResourceTypes() {
   };
 }
 
+// iam-policy compares condition operators with String.prototype.localeCompare(other, undefined,
+// {sensitivity: "accent"}), which builds an ICU collator on every call: a quarter of a matrix's
+// CPU. ECMA-402 defines that call as `new Intl.Collator(undefined, options).compare(...)`, so
+// one collator gives the same answers. Only the pinned functions are replaced (their source is
+// checked); IAM_SIMULATE_PLAIN=1 keeps the package's own and validates each policy per request
+// (tests/test_iam_engine.py compares the two).
+const PINNED_EQUALS = "return first.localeCompare(second, undefined, caseInsensitiveCompareOptions) === 0;";
+function reuseCollator() {
+  if (process.env.IAM_SIMULATE_PLAIN === "1") return false;
+  const simulate = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const policy = path.dirname(require.resolve("@cloud-copilot/iam-policy", { paths: [simulate] }));
+  const utils = require(path.join(policy, "utils.js"));
+  const options = { sensitivity: "accent" };
+  if (
+    !String(utils.caseInsensitiveEquals).includes(PINNED_EQUALS) ||
+    !String(utils.caseInsensitiveEndsWith).includes("caseInsensitiveEquals(value.slice(suffix.length * -1), suffix)")
+  ) {
+    return false;
+  }
+  const collator = new Intl.Collator(undefined, options);
+  utils.caseInsensitiveEquals = (first, second) => collator.compare(first, second) === 0;
+  utils.caseInsensitiveEndsWith = (value, suffix) =>
+    utils.caseInsensitiveEquals(value.slice(suffix.length * -1), suffix);
+  return true;
+}
+
 async function main() {
   const engine = load();
   if (engine === null) return 2;
   memoizeResourceTypes();
+  const collator = reuseCollator();
   let batch;
   try {
     batch = JSON.parse(await readStdin());
@@ -163,15 +213,22 @@ async function main() {
     return 2;
   }
   const policies = batch.policies || {};
+  const validated =
+    process.env.IAM_SIMULATE_PLAIN === "1"
+      ? (id, kind) => named(policies, [id], kind)[0].policy
+      : validatedOnce(policies);
   const out = [];
   for (const c of batch.cases || []) {
     try {
-      out.push(JSON.stringify(await evaluate(engine, policies, c)));
+      out.push(JSON.stringify(await evaluate(engine, policies, c, validated)));
     } catch (err) {
       out.push(JSON.stringify({ id: c.id, decision: "Error", errors: err.message }));
     }
   }
   process.stdout.write(out.length ? out.join("\n") + "\n" : "");
+  // what this run changed of the package's own path (stderr, read by tests/tools/iam_engine.py)
+  const plain = process.env.IAM_SIMULATE_PLAIN === "1";
+  console.error(JSON.stringify({ shortcuts: { oneCollator: collator, validatedOnce: !plain } }));
   return 0;
 }
 
