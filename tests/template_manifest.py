@@ -69,6 +69,7 @@ BASE = {
     # the steps it runs, `pipeline run --on aws` / `pipeline status` / `batch --on aws`
     "src/{pkg}/container.py",
     "src/{pkg}/steps.py",
+    "src/{pkg}/registry.py",
     "src/{pkg}/remote.py",
     "tests/test_container.py",
     "tests/test_steps.py",

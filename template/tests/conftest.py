@@ -6,6 +6,7 @@ in a pytest temp dir and ``MLFLOW_TRACKING_URI`` is cleared for the session.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,13 @@ from {{ cookiecutter.package_name }} import config as project_config
 from {{ cookiecutter.package_name }}.pipeline import Outcome, run
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def package_env() -> dict[str, str]:
+    """This test's environment for a subprocess that imports this package from ``src/``."""
+    path = os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,12 +23,10 @@ def test_info_reports_the_options_the_project_deploys() -> None:
     assert said["ci"] == ("github" if (PROJECT / ".github" / "workflows").is_dir() else "none")
 
 
-def test_help_loads_no_ml_library() -> None:
+def test_help_loads_no_ml_library(package_env: dict[str, str]) -> None:
     """Every command starts with the CLI import: it must not pay for mlflow or sklearn."""
-    import os
     import subprocess
     import sys
-    from pathlib import Path
 
     check = (
         "import sys; from typer.testing import CliRunner;"
@@ -36,7 +34,7 @@ def test_help_loads_no_ml_library() -> None:
         " assert CliRunner().invoke(app, ['--help']).exit_code == 0;"
         " print(sorted({'mlflow', 'sklearn', 'pandas', 'scipy'} & set(sys.modules)))"
     )
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=package_env
+    )
     assert (done.returncode, done.stdout) == (0, "[]\n"), done.stderr[-2000:]

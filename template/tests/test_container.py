@@ -8,6 +8,9 @@ reports it (``slipway.jobs.contract``). No server, no AWS.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,3 +114,27 @@ def test_register_leaves_its_outcome_for_the_cli(
     assert seen == {"model_data": "s3://b/model.tar.gz", "image": "img:1"}
     outcome = contract.read_outcome(_message(ml_root, "sagemaker-processing"))
     assert outcome == {"status": "promoted", "version": "3", "evaluation": "r1", "message": "ok"}
+
+
+def test_a_step_that_fits_nothing_imports_no_scikit_learn(
+    ml_root: Path, package_env: dict[str, str]
+) -> None:
+    """Each step starts in a fresh container and pays for every import: only train and
+    evaluate (which fit or score) load scikit-learn and matplotlib. Register, as the engine
+    starts it (an unchanged verdict: no server), and the modules `-X importtime` lists;
+    validate imports the same ones."""
+    layout = contract.Layout.from_environment("sagemaker-processing")
+    verdict = layout.input(contract.EVALUATION) / contract.VERDICT_FILE
+    verdict.parent.mkdir(parents=True)
+    verdict.write_text(json.dumps({"changed": False, "summary": "unchanged"}))
+    entry = ["-m", "{{ cookiecutter.package_name }}.container", contract.REGISTER]
+    command = [sys.executable, "-X", "importtime", *entry]
+    done = subprocess.run(command, capture_output=True, text=True, env=package_env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rpartition("|")[2].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "mlflow" in imported and "register: unchanged" in done.stdout
+    assert not imported & {"sklearn", "matplotlib", "fairlearn"}

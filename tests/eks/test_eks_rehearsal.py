@@ -41,14 +41,14 @@ REGISTER = textwrap.dedent(
     import sys
     from pathlib import Path
     import mlflow
-    from {package} import config, data, pipeline, train
+    from {package} import config, data, registry, train
 
     settings = config.load(Path("config/pipeline.yaml"))
     root = Path(sys.argv[1])
-    _, client = pipeline.open_registry(root, settings)
+    _, client = registry.open_registry(root, settings)
     sensitive = settings.fairness.sensitive_columns
     dataset = data.ingest(settings.data, sensitive, root, settings.batch.input)
-    trained = train.train(dataset, settings.model, pipeline.model_inputs(dataset, settings), {{}})
+    trained = train.train(dataset, settings.model, registry.model_inputs(dataset, settings), {{}})
     version = mlflow.register_model(trained.model_uri, settings.model.name).version
     client.set_registered_model_alias(settings.model.name, "champion", version)
     """

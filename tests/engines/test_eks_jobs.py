@@ -202,7 +202,7 @@ def test_the_batch_job_writes_predictions_that_name_the_model_version(
 def test_new_evaluation_data_alone_scores_the_champion_again_and_trains_nothing(
     rehearsed: Rehearsed,
 ) -> None:
-    """The local run's no-op rerun (``pipeline.settle_unchanged``) on the engine: same
+    """The local run's no-op rerun (``registry.settle_unchanged``) on the engine: same
     training data, code and config, a changed evaluation set: nothing trained, the champion
     scored again on the new set, its version's tags naming that set and the run."""
     assert _codes(rehearsed.rescore) == [

@@ -280,7 +280,7 @@ def test_batch_on_aws_writes_predictions_that_name_the_model_version(
 def test_new_evaluation_data_alone_scores_the_champion_again_and_trains_nothing(
     stack: Stack, lifecycle: Lifecycle
 ) -> None:
-    """The local run's no-op rerun (``pipeline.settle_unchanged``) in the Validate step:
+    """The local run's no-op rerun (``registry.settle_unchanged``) in the Validate step:
     the pipeline ends at Changed, and the champion's tags name the new evaluation set and
     the run that scored it."""
     rescore = lifecycle.rescore

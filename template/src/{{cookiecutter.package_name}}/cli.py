@@ -53,7 +53,7 @@ OPTIONS = {
     "ci": "{{ cookiecutter.ci }}",
     "aws_region": "{{ cookiecutter.aws_region }}",
 }
-CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads scikit-learn)
+CONFIG = typer.Option(  # config.DEFAULT_CONFIG (importing config loads pydantic, numpy)
     Path("config/pipeline.yaml"), "--config", "-c", envvar="SLIPWAY_CONFIG", help="Pipeline config."
 )
 ON = typer.Option(

@@ -15,8 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from sklearn.datasets import load_breast_cancer
-from sklearn.model_selection import train_test_split
 from slipway.lifecycle import DataVersion, LifecycleError, file_sha256, from_schema_error
 from slipway.lifecycle.datastore import S3, keep, restore, s3_version
 
@@ -62,6 +60,10 @@ class Datasets:
 def write_sample(train_path: Path, evaluation_path: Path, batch_path: Path, seed: int = 0) -> None:
     """Write scikit-learn's bundled breast-cancer data (offline): labelled training and
     evaluation rows (with the synthetic ``cohort`` column) and unlabelled batch rows."""
+    # Imported here: reading data (the engine's validate step) does not load scikit-learn.
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
     bundled = load_breast_cancer(as_frame=True).frame
     bundled.columns = [str(c).replace(" ", "_") for c in bundled.columns]
     bundled[SYNTHETIC_COLUMN] = np.random.default_rng(seed).choice(SYNTHETIC_GROUPS, len(bundled))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from slipway.lifecycle import LifecycleError
+
+from {{ cookiecutter.package_name }}.config import ModelConfig
 
 ESTIMATORS: Mapping[str, Callable[..., BaseEstimator]] = {
     "logistic_regression": LogisticRegression,
@@ -23,9 +25,18 @@ TRUSTED_TYPES: Mapping[str, list[str]] = {
 }
 
 
-def build_pipeline(estimator: str, params: Mapping[str, Any], seed: int) -> Pipeline:
+def check_params(config: ModelConfig) -> None:
+    """Refuse a ``model.params`` key that is not a parameter of the chosen estimator."""
+    known = ESTIMATORS[config.estimator]().get_params()
+    for key in config.params:
+        if key not in known:
+            raise LifecycleError("model", f"params.{key} is not a parameter of {config.estimator}")
+
+
+def build_pipeline(config: ModelConfig) -> Pipeline:
     """Scaling then the chosen classifier, seeded for reproducible runs."""
-    model = ESTIMATORS[estimator](**params)
+    check_params(config)
+    model = ESTIMATORS[config.estimator](**config.params)
     if "random_state" in model.get_params():
-        model.set_params(random_state=seed)
+        model.set_params(random_state=config.seed)
     return Pipeline([("scale", StandardScaler()), ("classify", model)])

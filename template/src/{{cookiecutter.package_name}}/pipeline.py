@@ -19,31 +19,27 @@ from slipway.lifecycle import (
     Approval,
     EvaluationReport,
     GateRejected,
-    Inputs,
     StepProgress,
     Tracking,
-    code_sha256,
-    config_sha256,
-    configure_tracking,
     git_commit,
     markdown_card,
     trained_by,
     unchanged_version,
-    use_experiment,
     version_by_alias,
 )
 
 from {{ cookiecutter.package_name }}.config import PipelineConfig
 from {{ cookiecutter.package_name }}.data import Datasets, ingest
-from {{ cookiecutter.package_name }}.evaluate import evaluate, rescore
+from {{ cookiecutter.package_name }}.estimators import check_params
+from {{ cookiecutter.package_name }}.evaluate import evaluate
 from {{ cookiecutter.package_name }}.monitor import DriftReport, monitor
 from {{ cookiecutter.package_name }}.predict import Predictions, batch_predict
 from {{ cookiecutter.package_name }}.register import approve, card_notes, register, write_card
+from {{ cookiecutter.package_name }}.registry import model_inputs, open_registry, settle_unchanged
 from {{ cookiecutter.package_name }}.remote import SUMMARY_DIR as SUMMARY_DIR
 from {{ cookiecutter.package_name }}.train import train
 
 STEPS = 7
-PACKAGE = Path(__file__).resolve().parent
 
 
 class Status(StrEnum):
@@ -65,22 +61,6 @@ class Outcome:
     drift: DriftReport | None = None
 
 
-def open_registry(root: Path, config: PipelineConfig) -> tuple[Tracking, MlflowClient]:
-    """Tracking store of the project (embedded unless MLFLOW_TRACKING_URI is set)."""
-    tracking = configure_tracking(root)
-    use_experiment(tracking, config.experiment)
-    return tracking, MlflowClient(tracking.uri, tracking.uri)
-
-
-def model_inputs(data: Datasets, config: PipelineConfig) -> Inputs:
-    """The versions a model is trained from: training data, this package's code, `model`."""
-    return Inputs(
-        training_data=data.training.version.sha256,
-        code=code_sha256(PACKAGE),
-        config=config_sha256({"model": config.model.model_dump(mode="json")}),
-    )
-
-
 def write_summary(root: Path, outcome: Outcome, card: str = "") -> None:
     """``outputs/evaluation/candidate.json`` (status, version, evaluation run) and
     ``summary.md`` (what a reviewer reads): the CI job summary and the approval step use them."""
@@ -99,6 +79,7 @@ def write_summary(root: Path, outcome: Outcome, card: str = "") -> None:
 
 def run(config: PipelineConfig, root: Path, stack: str = "local", force: bool = False) -> Outcome:
     """Run every step; a refused candidate raises ``GateRejected`` before it is registered."""
+    check_params(config.model)  # before anything is written
     name = config.model.name
     needs_human = config.approval.needs_human(stack)
     with StepProgress(STEPS) as progress:
@@ -129,7 +110,7 @@ def run(config: PipelineConfig, root: Path, stack: str = "local", force: bool = 
                 write_summary(root, refused, markdown_card(report, None, None, card_notes(config)))
                 raise GateRejected("gate", verdict.summary(), details=report.markdown())
         with progress.step("register"):
-            version = str(register(client, trained, report, inputs, lineage).version)
+            version = str(register(client, trained.model_uri, report, inputs, lineage).version)
         with progress.step("promote"):
             if needs_human:
                 card = write_card(client, config, version)
@@ -168,24 +149,3 @@ def _unchanged(
     """Nothing to train (``settle_unchanged``)."""
     message = settle_unchanged(client, config, data, same)
     return Outcome(tracking, config.model.name, Status.unchanged, str(same.version), message)
-
-
-def settle_unchanged(
-    client: MlflowClient, config: PipelineConfig, data: Datasets, same: ModelVersion
-) -> str:
-    """Nothing to train: ``same`` was trained from the same data, code and config. A champion
-    whose evaluation data changed is scored again on it (here and on the stack's engine,
-    whose validate step calls this). Returns what the run says."""
-    version = str(same.version)
-    role = "champion" if CHAMPION in same.aliases else "challenger (awaiting approval)"
-    message = (
-        f"unchanged: training data, code and config are those of {role} version {version}; "
-        "nothing trained, nothing registered"
-    )
-    if CHAMPION in same.aliases and (
-        same.tags.get("evaluation_data_sha256") != data.evaluation.version.sha256
-    ):
-        experiment_id = client.get_run(str(same.run_id)).info.experiment_id
-        verdict = rescore(client, config, data.evaluation, same, experiment_id)
-        message += f"; evaluation data changed, champion scored again: {verdict.summary()}"
-    return message

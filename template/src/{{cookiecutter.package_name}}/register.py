@@ -26,7 +26,6 @@ from slipway.lifecycle import (
 
 from {{ cookiecutter.package_name }}.config import PipelineConfig
 from {{ cookiecutter.package_name }}.data import SYNTHETIC_COLUMN
-from {{ cookiecutter.package_name }}.train import TrainedModel
 
 
 def card_notes(config: PipelineConfig) -> list[str]:
@@ -41,19 +40,20 @@ def card_notes(config: PipelineConfig) -> list[str]:
 
 def register(
     client: MlflowClient,
-    trained: TrainedModel,
+    model_uri: str,
     report: EvaluationReport,
     inputs: Inputs,
     lineage: dict[str, str],
 ) -> ModelVersion:
-    """Register the evaluated candidate as a new version tagged with its inputs (challenger)."""
+    """Register the evaluated candidate (the logged model at ``model_uri``) as a new version
+    tagged with its inputs (challenger)."""
     commit = lineage.get("git_commit", "")
     tags = {
         **training_tags(report.training_data, inputs, commit, report.challenger),
         **report.evaluation_data.tags("evaluation_data"),
         **lineage,
     }
-    return register_challenger(client, trained.model_uri, report.model_name, tags)
+    return register_challenger(client, model_uri, report.model_name, tags)
 
 
 def approve(

@@ -6,7 +6,9 @@ functions are the local run's (``pipeline.py``: ``ingest``, ``train``, ``evaluat
 ``register``, ``approve``) fed differently: the training and evaluation sets of the data
 config from the stack's bucket with the S3 versions read, inputs and outputs where the
 engine puts them (``slipway.jobs.contract``), runs and models in the stack's MLflow.
-``container.py`` is the image's entry point that calls them.
+``container.py`` is the image's entry point that calls them. Only the steps that fit or
+score a model import scikit-learn (train and evaluate, when the data changed): each step
+starts in a fresh container.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import mlflow
 from slipway.jobs import contract
@@ -34,17 +36,10 @@ from slipway.lifecycle.lineage import DataVersion
 
 from {{ cookiecutter.package_name }}.config import PipelineConfig
 from {{ cookiecutter.package_name }}.data import Dataset, Datasets, load_labelled, read_labelled
-from {{ cookiecutter.package_name }}.evaluate import evaluate as score_and_gate
-from {{ cookiecutter.package_name }}.pipeline import (
-    model_inputs,
-    open_registry,
-    settle_unchanged,
-)
 from {{ cookiecutter.package_name }}.predict import batch_predict
 from {{ cookiecutter.package_name }}.register import approve
 from {{ cookiecutter.package_name }}.register import register as register_version
-from {{ cookiecutter.package_name }}.train import TrainedModel
-from {{ cookiecutter.package_name }}.train import train as fit_and_log
+from {{ cookiecutter.package_name }}.registry import model_inputs, open_registry, settle_unchanged
 
 TRAINING_DATA, EVALUATION_DATA = "train.csv", "evaluation.csv"
 VERSIONS = "versions.json"
@@ -184,6 +179,8 @@ def train(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str
     model_dir = layout.output(contract.MODEL)
     if not facts["changed"]:
         return model_dir  # Kubernetes: nothing to train (SageMaker skips the step)
+    from {{ cookiecutter.package_name }}.train import train as fit_and_log
+
     data = _datasets(layout, config)
     inputs = model_inputs(data, config)
     open_registry(Path.cwd(), config)
@@ -213,6 +210,9 @@ def evaluate(
         verdict = {"passed": False, "changed": False, "summary": facts["message"]}
         (out / contract.VERDICT_FILE).write_text(json.dumps(verdict))
         return verdict
+    from {{ cookiecutter.package_name }}.evaluate import evaluate as score_and_gate
+    from {{ cookiecutter.package_name }}.train import TrainedModel
+
     data = _datasets(layout, config)
     inputs = model_inputs(data, config)
     tags = lineage(data, inputs, env)
@@ -266,8 +266,8 @@ def register(
     if report is None:
         raise LifecycleError("evaluate", f"run {verdict['run_id']} has no evaluation record")
     inputs = Inputs(**verdict["inputs"])
-    trained = TrainedModel(verdict["run_id"], verdict["model_uri"], cast(Any, None))
-    version = str(register_version(client, trained, report, inputs, verdict["tags"]).version)
+    model_uri = verdict["model_uri"]
+    version = str(register_version(client, model_uri, report, inputs, verdict["tags"]).version)
     stack = env.get("SLIPWAY_STACK") or "local"
     status, message = "awaiting-approval", f"version {version} awaits a person's approval"
     if not config.approval.needs_human(stack):

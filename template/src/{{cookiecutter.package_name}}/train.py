@@ -59,7 +59,7 @@ def train(
     The evaluation data is only logged as an input here: it is scored in the next step.
     """
     training = data.training
-    pipeline = build_pipeline(config.estimator, config.params, config.seed)
+    pipeline = build_pipeline(config)
     with mlflow.start_run() as run:
         mlflow.log_params({"estimator": config.estimator, "seed": config.seed, **config.params})
         log_inputs(data)
