@@ -71,8 +71,15 @@ def test_the_format_hook_sees_every_file_ruff_formats(config: Path) -> None:
 def test_make_lint_checks_every_file_ruff_formats(makefile: Path) -> None:
     """`ruff format --check .` and `ruff check .`: docs' code blocks included ([tool.ruff]
     extend-exclude keeps the template's Jinja sources out of the repository's)."""
-    recipe = makefile.read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0] + "\n"
+    recipe = _recipe(makefile.read_text(), "lint")
     assert "$(BIN)/ruff format --check .\n" in recipe and "$(BIN)/ruff check .\n" in recipe, recipe
+
+
+def _recipe(makefile: str, target: str) -> str:
+    """What ``make target`` runs: its recipe after those of its prerequisites with recipes."""
+    head, recipe = makefile.split(f"\n{target}:", 1)[1].split("\n", 1)
+    before = "".join(_recipe(makefile, t) for t in head.split() if f"\n{t}:" in makefile)
+    return before + recipe.split("\n\n", 1)[0] + "\n"
 
 
 def test_the_repository_is_ruff_formatted() -> None:
