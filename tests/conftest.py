@@ -55,11 +55,35 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> UnitSched
 
 
 _SECONDS: dict[str, float] = {}
+_CPU: dict[str, float] = {}
+_CPU_MARK = [0.0]
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU and that of its children it has waited for (a server a fixture
+    started counts at its teardown)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def pytest_runtest_logstart() -> None:
+    _CPU_MARK[0] = _cpu_seconds()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport() -> Iterator[None]:
+    """Each phase's report carries the CPU seconds the worker spent on it (``cpu``)."""
+    outcome = yield
+    now = _cpu_seconds()
+    outcome.get_result().user_properties.append(("cpu", now - _CPU_MARK[0]))  # type: ignore[attr-defined]
+    _CPU_MARK[0] = now
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Setup + call + teardown seconds per test, as the controller receives them."""
+    """Setup + call + teardown seconds (wall and CPU) per test, as the controller receives them."""
     _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+    cpu = [v for k, v in report.user_properties if k == "cpu" and isinstance(v, float)]
+    _CPU[report.nodeid] = _CPU.get(report.nodeid, 0.0) + sum(cpu)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -71,6 +95,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     out.parent.mkdir(exist_ok=True)
     kept = {k: round(v, 2) for k, v in sorted(_SECONDS.items()) if v >= 0.05}
     out.write_text(json.dumps(kept, indent=0) + "\n")
+    # the same tests' CPU seconds: a test whose wall time far exceeds its CPU waited (a lock,
+    # a server, a sleep) while the machine had a core to spare
+    cpu = {k: round(_CPU.get(k, 0.0), 2) for k in kept}
+    (out.parent / "cpu.json").write_text(json.dumps(cpu, indent=0) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
