@@ -1,8 +1,9 @@
 """Every stack of every structural option combination, baked and run under mocks once per
 test session and shared by the tests that read them (the access matrix, the policy pack,
-the cost estimate). Under pytest-xdist the first worker to ask bakes and runs; the others
-wait on a file lock and load its pickle (pytest-xdist's documented recipe for a
-session fixture that runs once)."""
+the cost estimate). Under pytest-xdist each combination is made by the first worker to
+claim it and pickled; the others load it, waiting on its file lock only when they need it
+and it is being made (pytest-xdist's documented recipe for a session fixture that runs once,
+per combination so that no worker idles while another makes all of them)."""
 
 from __future__ import annotations
 
@@ -68,23 +69,23 @@ def stack_cases() -> list[tuple[dict[str, str], str]]:
     ]
 
 
-def bake_and_run(out: Path) -> dict[tuple[str, str], StackRun]:
+def bake_and_run(out: Path, combo: dict[str, str]) -> dict[tuple[str, str], StackRun]:
+    """Bake ``combo`` and run each of its stacks under mocks."""
     from cookiecutter.main import cookiecutter
 
-    runs = {}
-    for combo in STRUCTURAL_COMBOS:
-        project = cookiecutter(
-            str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
-        )
-        # as a user sets it before `up`, the first image pushed (pipelines and Jobs declared)
-        infra = configure_image(Path(project) / "infra")
-        stacks = list(STACKS)
-        if combo_id(combo) in PUBLIC_COMBOS:
-            with_public_api(infra, PUBLIC_API[combo["compute"]])
-            stacks.append(PUBLIC_STACK)
-        for stack in stacks:
-            runs[combo_id(combo), stack] = StackRun(combo, stack, infra, run_program(infra, stack))
-    return runs
+    project = cookiecutter(
+        str(ROOT), no_input=True, output_dir=str(out / combo_id(combo)), extra_context=combo
+    )
+    # as a user sets it before `up`, the first image pushed (pipelines and Jobs declared)
+    infra = configure_image(Path(project) / "infra")
+    stacks = list(STACKS)
+    if combo_id(combo) in PUBLIC_COMBOS:
+        with_public_api(infra, PUBLIC_API[combo["compute"]])
+        stacks.append(PUBLIC_STACK)
+    return {
+        (combo_id(combo), stack): StackRun(combo, stack, infra, run_program(infra, stack))
+        for stack in stacks
+    }
 
 
 def with_public_api(infra: Path, value: object) -> None:
@@ -94,47 +95,59 @@ def with_public_api(infra: Path, value: object) -> None:
     stack.write_text(yaml.safe_dump({"config": {**config, "slipway:publicApi": value}}))
 
 
-def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:
-    """``bake_and_run`` once per session, whichever worker asks first."""
+def _session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory every xdist worker of this session shares."""
     base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    cache = root / "structural-runs.pickle"
-    with open(root / "structural-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            runs = bake_and_run(root / "structural-projects")
-            cache.write_bytes(pickle.dumps(runs))
-            return runs
-        loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
-        return loaded
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _combo_runs(
+    root: Path, combo: dict[str, str], *, wait: bool = True
+) -> dict[tuple[str, str], StackRun] | None:
+    """One combination's runs, baked and run once per session by whichever worker claims
+    it first (a file lock per combination); ``wait=False``: ``None`` while another worker
+    holds it."""
+    cid = combo_id(combo)
+    cache = root / f"runs-{cid}.pickle"
+    with open(root / f"runs-{cid}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
+        if cache.exists():
+            loaded: dict[tuple[str, str], StackRun] = pickle.loads(cache.read_bytes())
+            return loaded
+        runs = bake_and_run(root / "structural-projects", combo)
+        cache.write_bytes(pickle.dumps(runs))
+        return runs
+
+
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], StackRun]:
+    """Every combination's runs, each made once per session: the combinations no other
+    worker is making first, then the ones being made elsewhere (so two workers asking at
+    once share the work instead of one waiting for the other)."""
+    root = _session_root(tmp_path_factory)
+    runs: dict[tuple[str, str], StackRun] = {}
+    waiting = []
+    for combo in STRUCTURAL_COMBOS:
+        found = _combo_runs(root, combo, wait=False)
+        if found is None:
+            waiting.append(combo)
+        else:
+            runs.update(found)
+    for combo in waiting:
+        runs.update(_combo_runs(root, combo) or {})
+    return runs
 
 
 def single_run(
     tmp_path_factory: pytest.TempPathFactory, combo: dict[str, str], stack: str
 ) -> StackRun:
-    """One stack of one combination: from the session's full cache when a test already
-    built it, else baked and run alone, once per session (file-locked like ``shared_runs``)."""
-    from cookiecutter.main import cookiecutter
-
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    key = (combo_id(combo), stack)
-    full = root / "structural-runs.pickle"
-    cache = root / f"run-{key[0]}-{stack}.pickle"
-    with open(root / "structural-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if full.exists():
-            runs: dict[tuple[str, str], StackRun] = pickle.loads(full.read_bytes())
-            return runs[key]
-        if cache.exists():
-            loaded: StackRun = pickle.loads(cache.read_bytes())
-            return loaded
-        out = root / "single-projects" / key[0]
-        project = cookiecutter(str(ROOT), no_input=True, output_dir=str(out), extra_context=combo)
-        infra = configure_image(Path(project) / "infra")
-        found = StackRun(combo, stack, infra, run_program(infra, stack))
-        cache.write_bytes(pickle.dumps(found))
-        return found
+    """One stack of one structural combination: its combination's shared runs (made now
+    when no test has made them yet; a worker making another combination is not waited for)."""
+    runs = _combo_runs(_session_root(tmp_path_factory), combo)
+    assert runs is not None
+    return runs[combo_id(combo), stack]
 
 
 def structural_run(runs: dict[tuple[str, str], StackRun], stack: str, **options: str) -> StackRun:
