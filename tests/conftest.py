@@ -19,6 +19,12 @@ from scheduling import DURATIONS, UnitScheduling, order_on_worker
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.
     config.option.template = str(ROOT)
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        # A process that runs tests imports skops.io (MLflow's sklearn format) before any
+        # stack program: at import, skops looks every numpy ufunc up in every loaded module,
+        # and after a program those include thousands of pulumi_aws modules registered
+        # lazily, each loaded by that lookup (9.7 s of CPU instead of 1.8 s; docs/testing.md).
+        import skops.io  # noqa: F401
 
 
 # A test bakes the template when it uses one of these fixtures or its module calls a baker.

@@ -3,10 +3,13 @@ CronJobs the stack declares (shared program run), their Job's pod started as the
 starts it (``slipway.rehearsal.kubernetes_jobs``: init containers in order, the image's
 entry point with each container's args, env and ``emptyDir`` volumes) against moto S3 and a
 real ``mlflow server``. A run on data in S3 registers a champion with the object versions
-read; the batch Job writes predictions naming the model version; a run after only the
-evaluation data changed trains nothing and scores the champion again on it (as the local
-run does); a retrain on newer, worse data is refused by the evaluate container's exit 1,
-and register never runs.
+read; the batch Job writes predictions naming the model version; a retrain on newer, worse
+data is refused by the evaluate container's exit 1, and register never runs.
+A run after only the evaluation data changed (trains nothing, scores the champion again) is
+not a Job here: its validate is the SageMaker rehearsal's Validate step (the same
+``steps.validate`` in the same entry point, tests/engines/test_sagemaker_pipelines.py), and
+the Job's train, evaluate and register after an unchanged validate are the project's own
+``test_unchanged_data_skips_train_evaluate_and_register`` (a Kubernetes ``/opt/ml``).
 No Kubernetes API here: creating and following the Job (``pipeline run --on aws`` on EKS)
 is not rehearsed (docs/engines.md).
 """
@@ -28,7 +31,6 @@ from engine_data import (
     EVALUATION_KEY,
     TRAIN_KEY,
     held_out,
-    newer_held_out,
     put_csv,
     sample,
     shuffled_labels,
@@ -52,8 +54,6 @@ class Rehearsed:
     first: list[ContainerRun]
     first_version: str
     batch: list[ContainerRun]
-    rescore: list[ContainerRun]
-    first_champion: dict[str, str]
     retrain: list[ContainerRun]
     retrain_version: str
     runs: list[dict[str, str]]
@@ -109,20 +109,13 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
             jobs = [
                 job_from_cronjob(training, "training-cli-1", "cli"),
                 job_from_cronjob(batch, "batch-cli-1", "cli"),
-                job_from_cronjob(training, "training-cli-2", "cli"),
-                job_from_cronjob(training, "training-drift-3", "drift"),
+                job_from_cronjob(training, "training-drift-2", "drift"),
             ]
             first = run_job_pod(jobs[0], image, aws.endpoint_url, uri, tmp)
             scored = run_job_pod(jobs[1], image, aws.endpoint_url, uri, tmp)
-            client = MlflowClient(uri, uri)
-            first_champion = {
-                m.name: dict(client.get_model_version_by_alias(m.name, "champion").tags)
-                for m in client.search_registered_models()
-            }
-            put_csv(s3, bucket, EVALUATION_KEY, newer_held_out())  # new labels to score on
-            rescore = run_job_pod(jobs[2], image, aws.endpoint_url, uri, tmp)
             retrain_version = put_csv(s3, bucket, TRAIN_KEY, shuffled_labels(train))
-            retrain = run_job_pod(jobs[3], image, aws.endpoint_url, uri, tmp)
+            retrain = run_job_pod(jobs[2], image, aws.endpoint_url, uri, tmp)
+            client = MlflowClient(uri, uri)
             runs = client.search_runs(
                 [e.experiment_id for e in client.search_experiments()],
                 order_by=["start_time ASC"],
@@ -146,8 +139,6 @@ def rehearsed(tmp_path_factory: pytest.TempPathFactory) -> Rehearsed:
         first,
         first_version,
         scored,
-        rescore,
-        first_champion[model.name],
         retrain,
         retrain_version,
         [dict(r.data.tags) for r in runs],
@@ -199,31 +190,11 @@ def test_the_batch_job_writes_predictions_that_name_the_model_version(
     assert set(rehearsed.predictions["model_version"].astype(str)) == {"1"}
 
 
-def test_new_evaluation_data_alone_scores_the_champion_again_and_trains_nothing(
-    rehearsed: Rehearsed,
-) -> None:
-    """The local run's no-op rerun (``registry.settle_unchanged``) on the engine: same
-    training data, code and config, a changed evaluation set: nothing trained, the champion
-    scored again on the new set, its version's tags naming that set and the run."""
-    assert _codes(rehearsed.rescore) == [
-        (s, 0) for s in ("validate", "train", "evaluate", "register")
-    ]
-    assert "champion scored again" in rehearsed.rescore[0].output, rehearsed.rescore[0].output
-    before, after = rehearsed.first_champion, rehearsed.champion
-    assert after["evaluation_data_sha256"] != before["evaluation_data_sha256"]
-    assert after["evaluation_data_rows"] == str(len(newer_held_out()))
-    (rescored,) = [r for r in rehearsed.runs if r.get("rescored_version")]
-    assert rescored["rescored_version"] == rehearsed.champion_version
-    assert rescored["evaluation_data_sha256"] == after["evaluation_data_sha256"]
-    assert "rescored_run" in after
-
-
 def test_a_retrain_on_newer_worse_data_is_refused_by_the_gate(rehearsed: Rehearsed) -> None:
     # the evaluate container exits 1 (the local run's code): the pod fails, register never runs
     assert _codes(rehearsed.retrain) == [("validate", 0), ("train", 0), ("evaluate", 1)]
     assert rehearsed.runs[-1]["trigger"] == "drift"
-    trained = [r for r in rehearsed.runs if not r.get("rescored_version")]
-    assert [r.get("data.0") for r in trained] == [
+    assert [r.get("data.0") for r in rehearsed.runs] == [
         f"s3://{rehearsed.bucket}/{TRAIN_KEY}@{rehearsed.first_version}",
         f"s3://{rehearsed.bucket}/{TRAIN_KEY}@{rehearsed.retrain_version}",
     ]

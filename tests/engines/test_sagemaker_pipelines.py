@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -48,7 +47,6 @@ from slipway.rehearsal.pipelines import ProjectImage, Rehearsal
 from slipway.sandbox import apply
 from slipway.sandbox.engine import opened
 from slipway.sandbox.state import state_dir
-from slipway.testing import run_program
 from slipway.testing.mlflow_server import mlflow_server
 from slipway.testing.moto_stack import push_image
 from stack_config import configure_image
@@ -78,7 +76,7 @@ class Stack:
             "AWS_SECRET_ACCESS_KEY": "sandbox",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "SLIPWAY_POLL_SECONDS": "0.2",
+            "SLIPWAY_POLL_SECONDS": "1",
         }
         return subprocess.run(
             [sys.executable, "-m", self.package, *args, "--outputs", str(self.outputs_file)],
@@ -328,20 +326,3 @@ def test_pipeline_status_shows_the_newest_run_and_why_it_stopped(lifecycle: Life
     first, *steps = status.stdout.splitlines()
     assert first.endswith("Failed") or ": Failed" in first, status.stdout
     assert any(line.strip().startswith("GateRefused: Failed") for line in steps), status.stdout
-
-
-def test_the_first_up_without_an_image_declares_no_pipeline(stack: Stack, tmp_path: Path) -> None:
-    """Bootstrap: before the first push (``slipway:modelImageTag`` unset) the stack declares
-    the image repository and no pipeline, schedule or retrain rule (docs/engines.md)."""
-    infra = tmp_path / "infra"
-    shutil.copytree(stack.project / "infra", infra, ignore=shutil.ignore_patterns(".slipway-*"))
-    run = run_program(configure_image(infra, None), "dev")
-    counts = run.type_counts()
-    engine_types = {
-        "aws:sagemaker/pipeline:Pipeline",
-        "aws:cloudwatch/eventRule:EventRule",
-        "aws:cloudwatch/eventTarget:EventTarget",
-    }
-    assert engine_types.isdisjoint(counts)
-    assert counts["aws:ecr/repository:Repository"] == 1  # where the first image goes
-    assert not {"trainingPipelineName", "batchPipelineName"} & set(run.outputs)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 from evaluation_records import evaluation_report
 from matrix import ROOT, STRUCTURAL_COMBOS, combo_id
@@ -125,6 +126,24 @@ def test_the_first_up_on_an_empty_account_succeeds(first_up: FirstUp) -> None:
     (outcome,) = first_up.before_release
     assert not outcome.rehearsed
     assert outcome.reason == "the endpoint does not exist yet: the first release creates it"
+
+
+def test_the_first_up_without_an_image_declares_no_pipeline(first_up: FirstUp) -> None:
+    """Bootstrap: before the first push (``slipway:modelImageTag`` unset, as generated) the
+    stack declares the image repository and no pipeline, schedule or retrain rule
+    (docs/engines.md; tests/engines/test_sagemaker_pipelines.py runs them once it is set)."""
+    stack_file = yaml.safe_load((first_up.infra / "Pulumi.dev.yaml").read_text())
+    assert "slipway:modelImageTag" not in stack_file["config"]
+    run = first_up.first.run
+    counts = run.type_counts()
+    engine_types = {
+        "aws:sagemaker/pipeline:Pipeline",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
+    }
+    assert engine_types.isdisjoint(counts)
+    assert counts["aws:ecr/repository:Repository"] == 1  # where the first image goes
+    assert not {"trainingPipelineName", "batchPipelineName"} & set(run.outputs)
 
 
 def test_the_first_release_creates_the_endpoint_and_it_serves(first_up: FirstUp) -> None:
