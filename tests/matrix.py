@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tools.warm_pytest import run_pytest
@@ -67,6 +68,7 @@ SUITE_INPUTS = ("src", "tests", "config")
 OPTION_SUMMARY = re.compile(r'^ +"(compute|endpoint|monitoring|ci)": "[^"\n]*",$', re.M)
 # A test module that opens the project's own files (the stack files, the workflows).
 READS_PROJECT_FILES = re.compile(r"parents\[1\]")
+TEST_MODULE = re.compile(r"^tests/test_[^/]*\.py$")
 
 
 def _suite_inputs(project: Path) -> dict[str, str]:
@@ -78,22 +80,30 @@ def _suite_inputs(project: Path) -> dict[str, str]:
     }
 
 
-def modules_not_run_by(project: Path, reference: Path) -> list[str] | None:
-    """The test modules of ``project`` whose run the full suite of ``reference`` (a bake of
-    another combination of the same compute flavor) does not already stand for: every module
-    that opens the project's own files (every option lands in the stack files), and every
-    module whose text differs. ``None`` (run everything) when anything else the suite reads
-    differs (the package bar its option summary, conftest.py, config/)."""
+def modules_not_run_by(
+    project: Path, reference: Path, earlier: Sequence[Path] = ()
+) -> list[str] | None:
+    """The test modules of ``project`` whose run neither the full suite of ``reference`` (a
+    bake of another combination of the same compute flavor) nor the runs of the ``earlier``
+    combinations of that flavor already stand for: every module that opens the project's own
+    files (every option lands in the stack files), and every module whose text differs from
+    the reference's and from each earlier bake's with the same other suite inputs (the first
+    combination with a text runs it). ``None`` (run everything) when anything else the suite
+    reads differs from the reference's (the package bar its option summary, conftest.py,
+    config/)."""
     mine, theirs = _suite_inputs(project), _suite_inputs(reference)
     tests = {rel for rel in mine if rel.startswith("tests/test_") and rel.endswith(".py")}
-    if {k: v for k, v in mine.items() if k not in tests} != {
-        k: v for k, v in theirs.items() if k not in tests
-    }:
+
+    def others(inputs: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in inputs.items() if not TEST_MODULE.match(k)}
+
+    if others(mine) != others(theirs):
         return None
+    ran = [theirs, *(e for e in map(_suite_inputs, earlier) if others(e) == others(theirs))]
     return sorted(
         rel
         for rel in tests
-        if READS_PROJECT_FILES.search(mine[rel]) or mine[rel] != theirs.get(rel)
+        if READS_PROJECT_FILES.search(mine[rel]) or all(mine[rel] != e.get(rel) for e in ran)
     )
 
 

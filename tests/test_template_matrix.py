@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -137,29 +138,50 @@ def test_every_structural_combination_runs_its_suite_somewhere() -> None:
 
 
 @pytest.fixture(scope="session")  # per worker: the suites below spread over the workers
-def full_suite_bakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Per compute flavor, a bake of the combination whose suite runs in full."""
+def bake(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, str]], Path]:
+    """``bake(combo)``: a bake of ``combo``, made once per worker."""
     from cookiecutter.main import cookiecutter
 
-    out = tmp_path_factory.mktemp("full-suite")
-    return {
-        combo["compute"]: Path(
-            cookiecutter(
-                str(ROOT), no_input=True, extra_context=combo, output_dir=str(out / combo_id(combo))
+    out = tmp_path_factory.mktemp("bakes")
+    made: dict[str, Path] = {}
+
+    def baked(combo: dict[str, str]) -> Path:
+        key = combo_id(combo)
+        if key not in made:
+            target = str(out / key)
+            made[key] = Path(
+                cookiecutter(str(ROOT), no_input=True, extra_context=combo, output_dir=target)
             )
-        )
-        for combo in FULL_SUITE_COMBOS
-    }
+        return made[key]
+
+    return baked
+
+
+@pytest.fixture(scope="session")
+def full_suite_bakes(bake: Callable[[dict[str, str]], Path]) -> dict[str, Path]:
+    """Per compute flavor, a bake of the combination whose suite runs in full."""
+    return {combo["compute"]: bake(combo) for combo in FULL_SUITE_COMBOS}
+
+
+def earlier_in_env(combo: dict[str, str]) -> list[dict[str, str]]:
+    """The in-env combinations of ``combo``'s flavor before it: a module whose text one of
+    them shares (and that reads no project file) ran there (``modules_not_run_by``)."""
+    before = IN_ENV_COMBOS[: IN_ENV_COMBOS.index(combo)]
+    return [c for c in before if c["compute"] == combo["compute"]]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("combo", IN_ENV_COMBOS, ids=combo_id)
 def test_generated_project_suite_passes(
-    cookies, full_suite_bakes: dict[str, Path], combo: dict[str, str]
+    cookies,
+    full_suite_bakes: dict[str, Path],
+    bake: Callable[[dict[str, str]], Path],
+    combo: dict[str, str],
 ) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
-    modules = modules_not_run_by(result.project_path, full_suite_bakes[combo["compute"]])
+    earlier = [bake(c) for c in earlier_in_env(combo)]
+    modules = modules_not_run_by(result.project_path, full_suite_bakes[combo["compute"]], earlier)
     if combo["monitoring"] == "no":  # turned on later for prod alone, as `pulumi config set` does
         stack_file = result.project_path / "infra" / "Pulumi.prod.yaml"
         off = "  slipway:monitoring: false\n"
@@ -209,7 +231,8 @@ def test_derived_names_follow_project_name(cookies) -> None:
 
 def test_a_combination_runs_the_tests_its_flavors_full_suite_did_not(tmp_path: Path) -> None:
     """What an in-env combination runs (``modules_not_run_by``): the modules that open the
-    project's files or differ; everything when the package differs beyond its option summary."""
+    project's files or differ from the reference and from every earlier combination with the
+    same package and config; everything when the package differs beyond its option summary."""
 
     def tree(root: Path, files: dict[str, str]) -> Path:
         for rel, text in files.items():
@@ -236,3 +259,13 @@ def test_a_combination_runs_the_tests_its_flavors_full_suite_did_not(tmp_path: P
     for rel, text in (("src/p/train.py", "A = 2\n"), ("config/pipeline.yaml", "model: {x: 1}\n")):
         other = tree(tmp_path / rel.replace("/", "-"), {**combo, rel: text})
         assert modules_not_run_by(other, reference) is None, rel
+    # An earlier combination with the same text ran the module; one whose config differs
+    # (it ran everything, on other inputs) stands for nothing here.
+    earlier = tree(tmp_path / "earlier", {**combo, "src/p/cli.py": base["src/p/cli.py"]})
+    other_config = tree(tmp_path / "other", {**combo, "config/pipeline.yaml": "model: {x: 1}\n"})
+    later = tree(tmp_path / "later", combo)
+    assert modules_not_run_by(later, reference, [other_config]) == [
+        "tests/test_stack.py",
+        "tests/test_templated.py",
+    ]
+    assert modules_not_run_by(later, reference, [other_config, earlier]) == ["tests/test_stack.py"]

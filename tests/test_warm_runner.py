@@ -199,3 +199,24 @@ def test_without_fork_or_with_another_environment_it_runs_plainly(
             runner.close()
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
     assert "environment differs" in caplog.text
+
+
+def test_the_sagemaker_sdk_imports_offline_and_leaves_the_environment_as_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The helper imports the SDK as slipway's pipeline definitions do (a region, no instance
+    metadata); the environment and boto3's default session are as found afterwards."""
+    import boto3
+    from tools.warm_pytest import SAGEMAKER_IMPORT_ENV, _import_environment
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    before = dict(os.environ)
+    with _import_environment("sagemaker.core.processing"):
+        assert SAGEMAKER_IMPORT_ENV.items() <= os.environ.items()
+        assert os.environ["AWS_DEFAULT_REGION"]
+        boto3.client("sagemaker")  # what the SDK's import does: makes a default session
+    assert dict(os.environ) == before
+    assert boto3.DEFAULT_SESSION is None
+    with _import_environment("pandas"):
+        assert dict(os.environ) == before

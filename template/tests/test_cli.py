@@ -38,3 +38,16 @@ def test_help_loads_no_ml_library(package_env: dict[str, str]) -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, env=package_env
     )
     assert (done.returncode, done.stdout) == (0, "[]\n"), done.stderr[-2000:]
+{%- if cookiecutter.compute == "sagemaker" %}
+
+
+def test_deploy_finds_the_region_in_every_stack_file() -> None:
+    """``deploy --stack <stack>`` reads the stack's region from the project's own stack file
+    (tests/test_deploy.py deploys with stack files holding that region alone)."""
+    from {{ cookiecutter.package_name }}.deploy import stack_region
+
+    stacks = sorted(p.name.split(".")[1] for p in (PROJECT / "infra").glob("Pulumi.*.yaml"))
+    assert stacks == ["dev", "prod", "staging"]
+    for stack in stacks:
+        assert stack_region(stack, PROJECT / "infra") == "{{ cookiecutter.aws_region }}", stack
+{%- endif %}

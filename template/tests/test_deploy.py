@@ -3,17 +3,20 @@
 The stack (bucket, KMS key, package group, role, image repository with a pushed image,
 the {{ cookiecutter.endpoint }} endpoint's serving spec, alarms; no endpoint: the first
 release creates it) is emulated by ``slipway.testing.moto_stack.create_stack`` in the
-region of ``infra/Pulumi.dev.yaml``. moto has no SageMaker UpdateEndpoint: a botocore
-``before-call`` hook (not Stubber, not a moto server) registered on boto3's default
-session answers it for the clients the command builds, after botocore validated the
-request, and switches the endpoint in moto's backend. The champion is the session's.
+project's region. The stack files the command reads hold only that region (``deploy``
+reads nothing else there; tests/test_cli.py checks it finds it in the project's own), so
+this module reads none of the project's files and its outcome is the same in every bake
+with the same text (the template's option matrix runs it once per distinct text).
+moto has no SageMaker UpdateEndpoint: a botocore ``before-call`` hook (not Stubber, not a
+moto server) registered on boto3's default session answers it for the clients the command
+builds, after botocore validated the request, and switches the endpoint in moto's backend.
+The champion is the session's.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,9 +34,7 @@ from typer.testing import CliRunner, Result
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.pipeline import Outcome
 
-PROJECT = Path(__file__).resolve().parents[1]
-STACK_FILE = PROJECT / "infra" / "Pulumi.dev.yaml"
-REGION = yaml.safe_load(STACK_FILE.read_text())["config"]["aws:region"]
+REGION = "{{ cookiecutter.aws_region }}"
 CARD_SECTIONS = {
     "model_overview",
     "intended_uses",
@@ -64,7 +65,8 @@ def aws(
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     (in_project / "infra").mkdir(exist_ok=True)
     for stack in ("dev", "staging"):
-        shutil.copy(PROJECT / "infra" / f"Pulumi.{stack}.yaml", in_project / "infra")
+        stack_file = in_project / "infra" / f"Pulumi.{stack}.yaml"
+        stack_file.write_text(yaml.safe_dump({"config": {"aws:region": REGION}}))
     with mock_aws():  # which sets boto3.DEFAULT_SESSION aside until it ends
         boto3.DEFAULT_SESSION = boto_session  # the session `boto3.client` (the command) uses
         clients = Clients(REGION, boto_session)

@@ -9,6 +9,8 @@ import json
 {% if cookiecutter.ci == "github" -%}
 import shutil
 {% endif -%}
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -82,8 +84,15 @@ def stack(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def run(stack: str) -> ProgramRun:
-    return run_program(INFRA, stack, config=DEPLOYED)
+def deployed_run() -> Callable[[str], ProgramRun]:
+    """``deployed_run(stack)``: the program of ``stack`` as deployed, run once per module and
+    shared by every test that reads it."""
+    return cache(lambda stack: run_program(INFRA, stack, config=DEPLOYED))
+
+
+@pytest.fixture(scope="module")
+def run(stack: str, deployed_run: Callable[[str], ProgramRun]) -> ProgramRun:
+    return deployed_run(stack)
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +146,10 @@ def test_reviewed_stacks_trust_only_the_deploy_workflows_on_main(run: ProgramRun
         assert "token.actions.githubusercontent.com:ref" not in candidate
 
 
-def test_the_account_github_oidc_provider_is_trusted_not_created(tmp_path: Path) -> None:
-    run = run_program(INFRA, "prod", config=DEPLOYED)
+def test_the_account_github_oidc_provider_is_trusted_not_created(
+    tmp_path: Path, deployed_run: Callable[[str], ProgramRun]
+) -> None:
+    run = deployed_run("prod")
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     existing = "arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
     shutil.copytree(INFRA, tmp_path / "infra")

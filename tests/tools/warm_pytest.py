@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -34,7 +35,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,7 +87,17 @@ PRELOAD = (
     "pulumi_eks",
     *(f"pulumi_aws.{name}" for name in PULUMI_AWS_PACKAGES),
     *(f"pulumi_kubernetes.{name}" for name in PULUMI_KUBERNETES_PACKAGES),
+    "sagemaker.mlops.workflow.steps",  # SAGEMAKER_IMPORT_ENV: a SageMaker program's SDK
+    "sagemaker.mlops.workflow.pipeline",
+    "sagemaker.core.workflow.pipeline_context",
+    "sagemaker.core.processing",
 )
+# The sagemaker SDK builds a boto3 client on import: imported as slipway's pipeline
+# definitions import it (slipway.aws.pipeline_definition ``_offline``: a region, no instance
+# metadata, as every bake's), with the environment restored and the default boto3 session
+# the client made dropped after (a run makes its own, as a cold one does).
+SAGEMAKER_IMPORT_ENV = {"AWS_EC2_METADATA_DISABLED": "true", "SAGEMAKER_VALIDATE_ROLE": "false"}
+SAGEMAKER_IMPORT_REGION = "us-east-1"  # unless AWS_DEFAULT_REGION is set
 
 START_TIMEOUT = 180.0
 DISABLE_ENV = "SLIPWAY_WARM_PYTEST"
@@ -278,6 +289,25 @@ def run_pytest(
 # ---- helper process -------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _import_environment(name: str) -> Iterator[None]:
+    """``SAGEMAKER_IMPORT_ENV`` while the sagemaker SDK imports (see there)."""
+    if name.split(".")[0] != "sagemaker":
+        yield
+        return
+    import boto3
+
+    saved, session = dict(os.environ), boto3.DEFAULT_SESSION
+    os.environ.update(SAGEMAKER_IMPORT_ENV)
+    os.environ.setdefault("AWS_DEFAULT_REGION", SAGEMAKER_IMPORT_REGION)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        boto3.DEFAULT_SESSION = session
+
+
 def _serve(preload: Sequence[str]) -> None:
     control_in = os.fdopen(os.dup(0), "r")
     control_out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -291,10 +321,15 @@ def _serve(preload: Sequence[str]) -> None:
         warnings.simplefilter("ignore")
         for name in preload:
             try:
-                module = importlib.import_module(name)
+                with _import_environment(name):
+                    module = importlib.import_module(name)
                 getattr(module, "__all__", None)  # loads a pulumi _LazyModule
             except ImportError as error:  # the suite will import it itself (or fail to)
                 print(f"warm_pytest: not preloaded: {error}", file=sys.stderr)
+    # What the preload made lives as long as the helper: out of the collector's sight, a
+    # child's collections (pytest ends a session with two full ones) walk only what the run
+    # made (about 2 s of CPU per run), and leave the shared pages unwritten.
+    gc.freeze()
     threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     if threads:
         # Forking a multi-threaded process can deadlock the child: refuse.
