@@ -67,6 +67,10 @@ PRELOAD = (
     "sklearn.model_selection",
     "sklearn.pipeline",
     "sklearn.preprocessing",
+    # before pulumi: importing skops.io (MLflow's sklearn format) looks every numpy ufunc up
+    # in every loaded module, which loads each lazily registered pulumi_aws module
+    # (tests/conftest.py, docs/testing.md)
+    "skops.io",
     "mlflow",
     "mlflow.tracking",
     "mlflow.sklearn",
