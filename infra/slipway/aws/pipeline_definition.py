@@ -26,7 +26,7 @@ JSON once, and the steps' check of where their arguments came from reads a metho
 ``LocalSagemakerClient`` without building the local-mode session (boto3 session, S3
 clients, config files) that the SDK's own ``LocalSagemakerClient()`` builds each time
 (``_step_argument_check_without_session``). Together they were about half of a SageMaker
-stack's program run under mocks (docs/performance.md).
+stack's program run under mocks (docs/testing.md, session 5).
 """
 
 from __future__ import annotations
