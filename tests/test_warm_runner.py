@@ -201,6 +201,29 @@ def test_without_fork_or_with_another_environment_it_runs_plainly(
     assert "environment differs" in caplog.text
 
 
+def test_what_the_preload_sets_itself_keeps_later_runs_warm(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """scikit-learn sets ``KMP_*`` when imported. A helper started before the caller imported
+    it (the caller's environment lacks them) still serves the caller's later runs, which have
+    them; any other difference still makes a run plain."""
+    project = make_project(tmp_path, PROJECT_FILES)
+    before = {k: v for k, v in project_env(project).items() if not k.startswith("KMP_")}
+    after = project_env(project, KMP_DUPLICATE_LIB_OK="True", KMP_INIT_AT_FORK="FALSE")
+    runner = WarmPytest(preload=("pytest", "sklearn"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="warm_pytest"):
+            for env in (before, after):
+                run = runner.run(ARGS, project, env, 120)
+                assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
+            assert {"KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK"} <= runner.set_by_imports
+            assert "plain subprocess" not in caplog.text
+            runner.run(ARGS, project, {**after, "WARM_OTHER": "1"}, 120)
+    finally:
+        runner.close()
+    assert "environment differs from the one the helper imported under: WARM_OTHER" in caplog.text
+
+
 def test_the_sagemaker_sdk_imports_offline_and_leaves_the_environment_as_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -11,8 +11,10 @@ with stdout/stderr on files and exits with its code. The caller gets a
 child's process group and raises ``subprocess.TimeoutExpired``.
 
 The warm path is only taken when it is equivalent: ``os.fork`` exists, the helper
-came up single-threaded, and the caller's environment (bar ``PYTHONPATH``) is the
-one the helper imported under. Otherwise, or when the helper dies, ``run_pytest``
+came up single-threaded, and the caller's environment is the one the helper imported under,
+bar ``PYTHONPATH`` and the variables the preload's imports set themselves (scikit-learn's
+``KMP_*``, MLflow's telemetry session: a caller that imported those modules after the helper
+started has them too). Otherwise, or when the helper dies, ``run_pytest``
 logs why and runs ``python -m pytest`` in a plain subprocess.
 ``SLIPWAY_WARM_PYTEST=0`` forces the plain path.
 """
@@ -139,6 +141,9 @@ class WarmPytest:
         self._proc: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._env: dict[str, str] = {}
+        # variables the preload's imports set in the helper: the caller's own imports of the
+        # same modules set them too, whenever they happen, so they never make a run plain
+        self.set_by_imports: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._workdir = Path(tempfile.mkdtemp(prefix="warm-pytest-"))
         self.log_path = self._workdir / "helper.log"
@@ -181,8 +186,15 @@ class WarmPytest:
             self._start(_base_env(env))
         if self.broken is not None:
             return self.broken
-        if _base_env(env) != self._env:
-            return "the environment differs from the one the helper imported under"
+        differs = sorted(
+            k
+            for k in {*_base_env(env), *self._env} - self.set_by_imports
+            if env.get(k) != self._env.get(k)
+        )
+        if differs:
+            return "the environment differs from the one the helper imported under: " + ", ".join(
+                differs
+            )
         return None
 
     def _break(self, reason: str) -> str:
@@ -211,6 +223,7 @@ class WarmPytest:
             return
         if not ready.get("ready"):
             self._break(f"helper not forkable: {ready.get('error')}")
+        self.set_by_imports = frozenset(ready.get("set_by_imports", ()))
 
     def _reply(self, timeout: float) -> dict[str, Any]:
         try:
@@ -321,6 +334,7 @@ def _serve(preload: Sequence[str]) -> None:
     script_dir = os.path.dirname(os.path.abspath(__file__))
     base_path = [p for p in sys.path if p != script_dir]
     started = time.monotonic()
+    before = dict(os.environ)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in preload:
@@ -340,7 +354,12 @@ def _serve(preload: Sequence[str]) -> None:
         control_out.write(json.dumps({"ready": False, "error": f"threads {threads}"}) + "\n")
         return
     seconds = round(time.monotonic() - started, 2)
-    control_out.write(json.dumps({"ready": True, "seconds": seconds}) + "\n")
+    # what the imports set themselves (mlflow's telemetry session, scikit-learn's KMP_*): a
+    # caller that has since imported the same modules has them too
+    by_imports = sorted(k for k, v in os.environ.items() if before.get(k) != v)
+    control_out.write(
+        json.dumps({"ready": True, "seconds": seconds, "set_by_imports": by_imports}) + "\n"
+    )
     for line in control_in:
         request = json.loads(line)
         sys.stdout.flush()
