@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }} import container, steps
 def ml_root(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty ``/opt/ml`` stand-in, the session project's config, no stack settings."""
     root = tmp_path / "root"
-    monkeypatch.setenv(contract.ROOT_ENV, str(root))
+    monkeypatch.setenv(contract.ML_ROOT_ENV, str(root))
     monkeypatch.setenv("SLIPWAY_CONFIG", str(project / "config" / "pipeline.yaml"))
     for name in ("SLIPWAY_ENGINE", "SLIPWAY_DATA_URI", "SLIPWAY_PIPELINES_URI"):
         monkeypatch.delenv(name, raising=False)

@@ -47,7 +47,7 @@ def test_the_model_server_may_start_before_the_first_champion(eks_run: Any) -> N
         e["name"]: e["value"]
         for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     }
-    assert env[pending.ALLOW_ENV] == "true"
+    assert env[pending.ALLOW_NO_MODEL_ENV] == "true"
 
 
 @pytest.fixture

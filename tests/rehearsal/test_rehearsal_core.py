@@ -4,18 +4,34 @@ stand in for real ones; tests/sandbox/test_first_up.py rehearses the SageMaker c
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from slipway.rehearsal import HttpCheck, NotRehearsed, Workload
+from slipway.access.recorder import LOG_ENV
+from slipway.rehearsal import HttpCheck, NotRehearsed, Workload, cluster_dns
 from slipway.rehearsal.image import ImageError, read_dockerfile
 from slipway.rehearsal.process import namespaces_available
 from slipway.rehearsal.report import print_outcomes, summary
 from slipway.rehearsal.runner import rehearse
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_start_hook_turns_on_each_module_by_the_variable_that_module_reads() -> None:
+    # sitecustomize spells the names out (importing slipway at every start is not free)
+    source = (ROOT / "infra/slipway/rehearsal/hook/sitecustomize.py").read_text()
+    assigned = next(
+        node.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "HOOKS"
+    )
+    assert ast.literal_eval(assigned) == {
+        LOG_ENV: "slipway.access.recorder",
+        cluster_dns.ENV: "slipway.rehearsal.cluster_dns",
+    }
 
 
 def test_the_projects_dockerfile_runs_its_entry_point_with_sagemakers_argument(

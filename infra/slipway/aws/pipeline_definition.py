@@ -39,6 +39,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.environ import environ_changed
+from slipway.envvars import (
+    DATA_URI_ENV,
+    MODEL_PACKAGE_GROUP_ENV,
+    PIPELINES_URI_ENV,
+    STACK_ENV,
+    TRIGGER_ENV,
+)
 from slipway.jobs import contract
 from slipway.names import BUCKET_PREFIXES
 from slipway.presets import SageMakerTraining
@@ -98,10 +105,10 @@ class PipelineSpec:
         return {
             "AWS_DEFAULT_REGION": self.region,
             "MLFLOW_TRACKING_URI": self.tracking_uri,
-            "SLIPWAY_STACK": self.stack,
-            "SLIPWAY_DATA_URI": f"s3://{self.bucket}/{BUCKET_PREFIXES['data']}",
-            "SLIPWAY_PIPELINES_URI": f"s3://{self.bucket}/{BUCKET_PREFIXES['pipelines']}",
-            "SLIPWAY_MODEL_PACKAGE_GROUP": self.model_package_group,
+            STACK_ENV: self.stack,
+            DATA_URI_ENV: f"s3://{self.bucket}/{BUCKET_PREFIXES['data']}",
+            PIPELINES_URI_ENV: f"s3://{self.bucket}/{BUCKET_PREFIXES['pipelines']}",
+            MODEL_PACKAGE_GROUP_ENV: self.model_package_group,
         }
 
 
@@ -242,7 +249,7 @@ class _Builder:
             volume_kms_key=spec.kms_key_arn,
             output_kms_key=spec.kms_key_arn,
             max_runtime_in_seconds=spec.jobs.max_run_minutes * 60,
-            env={**spec.environment, "SLIPWAY_TRIGGER": self.trigger},
+            env={**spec.environment, TRIGGER_ENV: self.trigger},
             sagemaker_session=self.session,
         )
 

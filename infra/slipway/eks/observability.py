@@ -39,6 +39,7 @@ from slipway.aws.policy import bucket_prefix_statements, kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
 from slipway.eks.serving import APP, ModelServing
+from slipway.envvars import PUSHGATEWAY_URL_ENV
 from slipway.names import DRIFT_METRICS_JOB
 
 NAMESPACE = "monitoring"
@@ -246,7 +247,7 @@ class Observability(pulumi.ComponentResource):
             ],
             "env": [
                 {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
-                {"name": "SLIPWAY_PUSHGATEWAY_URL", "value": PUSHGATEWAY_URL},
+                {"name": PUSHGATEWAY_URL_ENV, "value": PUSHGATEWAY_URL},
                 {"name": "TMPDIR", "value": "/tmp"},
             ],
             "workingDir": "/tmp",

@@ -27,6 +27,16 @@ from slipway.aws.images import image_repository
 from slipway.aws.policy import kms_key_statement
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+from slipway.envvars import (
+    ALLOW_NO_MODEL_ENV,
+    CAPTURE_KMS_KEY_ENV,
+    CAPTURE_SAMPLING_ENV,
+    CAPTURE_SERVICE_ENV,
+    CAPTURE_URI_ENV,
+    HOST_ENV,
+    MODEL_URI_ENV,
+    PORT_ENV,
+)
 from slipway.names import BUCKET_PREFIXES
 
 NAMESPACE = "serving"
@@ -35,7 +45,7 @@ PORT = 8080
 SELECTOR = {"app.kubernetes.io/name": APP}
 # Start and answer /ping while models:/... has no registered version yet (slipway.serving.
 # pending): the first `up` happens before any champion exists (docs/eks.md#bootstrap).
-ALLOW_NO_MODEL = {"name": "SLIPWAY_ALLOW_NO_MODEL", "value": "true"}
+ALLOW_NO_MODEL = {"name": ALLOW_NO_MODEL_ENV, "value": "true"}
 
 
 @dataclass(frozen=True)
@@ -221,9 +231,9 @@ class ModelServing(pulumi.ComponentResource):
                     "image": image,
                     "command": ["python", "-m", "slipway.serving", "serve"],
                     "env": [
-                        {"name": "SLIPWAY_HOST", "value": "0.0.0.0"},
-                        {"name": "SLIPWAY_PORT", "value": str(PORT)},
-                        {"name": "SLIPWAY_MODEL_URI", "value": args.model_uri},
+                        {"name": HOST_ENV, "value": "0.0.0.0"},
+                        {"name": PORT_ENV, "value": str(PORT)},
+                        {"name": MODEL_URI_ENV, "value": args.model_uri},
                         {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
                         {"name": "TMPDIR", "value": "/tmp"},
                         ALLOW_NO_MODEL,
@@ -247,10 +257,10 @@ def capture_env(args: ModelServingArgs) -> list[dict[str, Any]]:
         return []
     percent = args.context.preset.eks.capture_sampling_percent
     return [
-        {"name": "SLIPWAY_CAPTURE_S3_URI", "value": args.capture_uri},
-        {"name": "SLIPWAY_CAPTURE_SAMPLING_PERCENT", "value": str(percent)},
-        {"name": "SLIPWAY_CAPTURE_KMS_KEY_ID", "value": args.kms_key_arn},
-        {"name": "SLIPWAY_CAPTURE_SERVICE", "value": APP},
+        {"name": CAPTURE_URI_ENV, "value": args.capture_uri},
+        {"name": CAPTURE_SAMPLING_ENV, "value": str(percent)},
+        {"name": CAPTURE_KMS_KEY_ENV, "value": args.kms_key_arn},
+        {"name": CAPTURE_SERVICE_ENV, "value": APP},
     ]
 
 

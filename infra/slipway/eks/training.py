@@ -38,6 +38,15 @@ from slipway.aws.context import StackContext
 from slipway.aws.policy import kms_key_statement, step_bucket_statements
 from slipway.eks import pods
 from slipway.eks.irsa import ROLE_ANNOTATION, Oidc, service_account_role
+from slipway.envvars import (
+    BATCH_URI_ENV,
+    DATA_URI_ENV,
+    ENGINE_ENV,
+    JOB_ENV,
+    PIPELINES_URI_ENV,
+    STACK_ENV,
+    TRIGGER_ENV,
+)
 from slipway.jobs import contract
 from slipway.names import BATCH_CRONJOB, BUCKET_PREFIXES, TRAINING_CRONJOB, TRAINING_NAMESPACE
 
@@ -322,19 +331,19 @@ def job_spec(
 def step_environment(ctx: StackContext, args: ModelTrainingArgs) -> list[dict[str, Any]]:
     bucket = pulumi.Output.from_input(args.bucket_name)
     return [
-        {"name": "SLIPWAY_ENGINE", "value": "kubernetes"},
-        {"name": "SLIPWAY_STACK", "value": ctx.environment},
+        {"name": ENGINE_ENV, "value": "kubernetes"},
+        {"name": STACK_ENV, "value": ctx.environment},
         {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
         {
-            "name": "SLIPWAY_DATA_URI",
+            "name": DATA_URI_ENV,
             "value": pulumi.Output.concat("s3://", bucket, "/", BUCKET_PREFIXES["data"]),
         },
         {
-            "name": "SLIPWAY_PIPELINES_URI",
+            "name": PIPELINES_URI_ENV,
             "value": pulumi.Output.concat("s3://", bucket, "/", BUCKET_PREFIXES["pipelines"]),
         },
         {
-            "name": "SLIPWAY_BATCH_URI",
+            "name": BATCH_URI_ENV,
             "value": pulumi.Output.concat("s3://", bucket, "/", BUCKET_PREFIXES["batch"]),
         },
         {"name": "HOME", "value": "/tmp"},
@@ -344,8 +353,8 @@ def step_environment(ctx: StackContext, args: ModelTrainingArgs) -> list[dict[st
         # started it (a CronJob's own runs have no such label: empty). Downward API
         # (Kubernetes docs, "Expose Pod Information to Containers Through Environment
         # Variables": metadata.labels['<KEY>']).
-        {"name": "SLIPWAY_JOB", "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_LABEL}}},
-        {"name": "SLIPWAY_TRIGGER", "valueFrom": {"fieldRef": {"fieldPath": TRIGGER_LABEL}}},
+        {"name": JOB_ENV, "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_LABEL}}},
+        {"name": TRIGGER_ENV, "valueFrom": {"fieldRef": {"fieldPath": TRIGGER_LABEL}}},
     ]
 
 

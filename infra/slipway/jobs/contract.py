@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from slipway.envvars import ML_ROOT_ENV
+
 Engine = Literal["sagemaker-training", "sagemaker-processing", "kubernetes"]
 
 # Training pipeline: validate -> train -> evaluate (+ gate) -> register. Batch: batch.
@@ -73,9 +75,6 @@ FAILURE_FILES = {
     "kubernetes": "/dev/termination-log",
 }
 OUTCOME = "outcome: "
-# Overrides of the /opt/ml root, for a start without mount namespaces (the rehearsal's
-# fallback lists it as a deviation) and for tests of the step code.
-ROOT_ENV = "SLIPWAY_ML_ROOT"
 
 
 def processing_input(name: str) -> str:
@@ -99,7 +98,9 @@ class Layout:
 
     @classmethod
     def from_environment(cls, engine: Engine) -> Layout:
-        return cls(engine, Path(os.environ.get(ROOT_ENV) or "/"))
+        # ML_ROOT_ENV overrides the /opt/ml root: a start without mount namespaces (the
+        # rehearsal lists it as a deviation) and tests of the step code
+        return cls(engine, Path(os.environ.get(ML_ROOT_ENV) or "/"))
 
     def _at(self, container_path: str) -> Path:
         return self.root / container_path.lstrip("/")

@@ -45,6 +45,7 @@ from urllib.parse import urlparse
 from slipway.eks import lb_controller, mlflow_chart, observability, serving, tracking
 from slipway.eks.irsa import ROLE_ANNOTATION
 from slipway.eks.manifests import manifests, reveal
+from slipway.envvars import CAPTURE_SAMPLING_ENV, MODEL_URI_ENV, WORKERS_ENV
 from slipway.rehearsal import cluster_dns
 from slipway.rehearsal.context import RehearsalContext
 from slipway.rehearsal.image import ImageError, read_dockerfile, resolve_path
@@ -52,11 +53,8 @@ from slipway.rehearsal.predictions import invocation_checks
 from slipway.rehearsal.process import free_port
 from slipway.rehearsal.runner import Running, launch
 from slipway.rehearsal.workload import CheckResult, HttpCheck, Outcome, Workload
-from slipway.serving import capture
-from slipway.serving.variables import MODEL_URI_ENV
 
 ENGINE = "kubernetes"
-WORKERS_ENV = "SLIPWAY_WORKERS"  # slipway.serving's worker count (default: one per CPU)
 JOB_SECONDS = 300.0
 # Declared workloads this machine cannot start (no container engine, no EKS control plane).
 NOT_REHEARSED = {
@@ -333,12 +331,12 @@ def model_server(cluster: Cluster, declared: Declared, champion: bool) -> list[O
     env = {e["name"]: str(e["value"]) for e in container["env"]}
     probe = container["readinessProbe"]["httpGet"]
     deviations = cluster.pod_deviations()
-    sampled = env.get(capture.SAMPLING_ENV)
+    sampled = env.get(CAPTURE_SAMPLING_ENV)
     if sampled is not None and float(sampled) < 100:
         # one rehearsed request must reach the drift check's input, whatever the preset keeps
-        env[capture.SAMPLING_ENV] = "100"
+        env[CAPTURE_SAMPLING_ENV] = "100"
         deviations.append(
-            f"{capture.SAMPLING_ENV}=100 instead of the preset's {sampled}: the one rehearsed "
+            f"{CAPTURE_SAMPLING_ENV}=100 instead of the preset's {sampled}: the one rehearsed "
             "request is captured for the drift check"
         )
     if champion:

@@ -20,10 +20,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slipway.envvars import ML_ROOT_ENV
 from slipway.rehearsal.process import namespaced, namespaces_available
 
 ML = "/opt/ml"
-ROOT_ENV = "SLIPWAY_ML_ROOT"
 OUTPUT_TAIL = 4000
 
 
@@ -83,8 +83,8 @@ def run_job(job: JobContainer, run_dir: Path, timeout: float = 900.0) -> JobRun:
     else:
         argv = list(job.command)
         cwd = job.mounts.get(job.workdir, scratch)
-        env[ROOT_ENV] = str(job.ml_dir)
-        deviations.append(f"no mount namespace here: {ROOT_ENV}={job.ml_dir} stands for {ML}")
+        env[ML_ROOT_ENV] = str(job.ml_dir)
+        deviations.append(f"no mount namespace here: {ML_ROOT_ENV}={job.ml_dir} stands for {ML}")
         if job.workdir:
             deviations.append(f"working directory {cwd} instead of {job.workdir}")
         for target, host in job.mounts.items():  # e.g. SLIPWAY_CONFIG under the WORKDIR

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slipway.envvars import MODEL_URI_ENV
 from slipway.rehearsal.workload import HttpCheck, Workload
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -164,7 +165,7 @@ def fallback_env(workload: Workload, port: int) -> dict[str, str]:
     env = {workload.host_env: "127.0.0.1", workload.port_env: str(port)}
     for target, host in workload.mounts.items():
         if target == "/opt/ml/model":
-            env["SLIPWAY_MODEL_URI"] = str(host)
+            env[MODEL_URI_ENV] = str(host)
     return env
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from slipway.envvars import HOST_ENV, PORT_ENV
+
 
 class NotRehearsedHere(UserWarning):
     """A declared workload this machine cannot start (docs/rehearsal.md). Raised as a warning
@@ -64,8 +66,8 @@ class Workload:
     startup_seconds: float = 60.0
     own_network: bool = True
     isolate: bool = True
-    host_env: str = "SLIPWAY_HOST"
-    port_env: str = "SLIPWAY_PORT"
+    host_env: str = HOST_ENV
+    port_env: str = PORT_ENV
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from slipway.envvars import MODEL_URI_ENV
 from slipway.serving.batching import Batcher
 from slipway.serving.capture import CaptureWriter, writer_from_env
 from slipway.serving.errors import INTERNAL_ERROR, BadRequest, error_body, first_line
 from slipway.serving.metrics import Metrics
 from slipway.serving.model import LoadedModel, load
 from slipway.serving.payload import PayloadParser, Rows
-from slipway.serving.variables import MODEL_URI_ENV
 
 log = logging.getLogger(__name__)
 

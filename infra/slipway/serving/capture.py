@@ -24,14 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from slipway.envvars import (
+    CAPTURE_KMS_KEY_ENV,
+    CAPTURE_SAMPLING_ENV,
+    CAPTURE_SERVICE_ENV,
+    CAPTURE_URI_ENV,
+)
 from slipway.serving.metrics import Metrics
 
-URI_ENV = "SLIPWAY_CAPTURE_S3_URI"
-SAMPLING_ENV = "SLIPWAY_CAPTURE_SAMPLING_PERCENT"
 FLUSH_SECONDS_ENV = "SLIPWAY_CAPTURE_FLUSH_SECONDS"
 MAX_RECORDS_ENV = "SLIPWAY_CAPTURE_MAX_RECORDS"
-KMS_KEY_ENV = "SLIPWAY_CAPTURE_KMS_KEY_ID"
-SERVICE_ENV = "SLIPWAY_CAPTURE_SERVICE"
 DEFAULT_SERVICE = "model-server"
 DEFAULT_FLUSH_SECONDS = 60.0
 DEFAULT_MAX_RECORDS = 10_000
@@ -60,24 +62,24 @@ class CaptureConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> CaptureConfig | None:
         """None when capture is off; ``ValueError`` naming the variable when a value is bad."""
-        uri = environ.get(URI_ENV, "")
+        uri = environ.get(CAPTURE_URI_ENV, "")
         if not uri:
             return None
         scheme, _, rest = uri.partition("://")
         bucket, _, prefix = rest.partition("/")
         if scheme != "s3" or not bucket:
-            raise ValueError(f"{URI_ENV}: must be s3://bucket/prefix (got {uri!r})")
-        service = environ.get(SERVICE_ENV) or DEFAULT_SERVICE
+            raise ValueError(f"{CAPTURE_URI_ENV}: must be s3://bucket/prefix (got {uri!r})")
+        service = environ.get(CAPTURE_SERVICE_ENV) or DEFAULT_SERVICE
         if "/" in service:
-            raise ValueError(f"{SERVICE_ENV}: must not contain '/' (got {service!r})")
+            raise ValueError(f"{CAPTURE_SERVICE_ENV}: must not contain '/' (got {service!r})")
         return cls(
             bucket=bucket,
             prefix=prefix if not prefix or prefix.endswith("/") else prefix + "/",
             service=service,
-            sampling_percent=_number(environ, SAMPLING_ENV, 100.0, 0.0, 100.0),
+            sampling_percent=_number(environ, CAPTURE_SAMPLING_ENV, 100.0, 0.0, 100.0),
             flush_seconds=_number(environ, FLUSH_SECONDS_ENV, DEFAULT_FLUSH_SECONDS, 0.01, 3600.0),
             max_records=int(_number(environ, MAX_RECORDS_ENV, DEFAULT_MAX_RECORDS, 1, 10**7)),
-            kms_key_id=environ.get(KMS_KEY_ENV, ""),
+            kms_key_id=environ.get(CAPTURE_KMS_KEY_ENV, ""),
         )
 
 

@@ -10,26 +10,27 @@ import argparse
 import os
 import sys
 
+from slipway.envvars import HOST_ENV, MODEL_URI_ENV, PORT_ENV, WORKERS_ENV
 from slipway.serving.errors import ModelLoadError
 
 SAGEMAKER_MODEL_DIR = "/opt/ml/model"
 
 
 def default_model_uri() -> str:
-    return os.environ.get("SLIPWAY_MODEL_URI") or SAGEMAKER_MODEL_DIR
+    return os.environ.get(MODEL_URI_ENV) or SAGEMAKER_MODEL_DIR
 
 
 def default_host() -> str:
-    return os.environ.get("SLIPWAY_HOST") or "127.0.0.1"
+    return os.environ.get(HOST_ENV) or "127.0.0.1"
 
 
 def default_port() -> int:
-    raw = os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get("SLIPWAY_PORT") or "8080"
+    raw = os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get(PORT_ENV) or "8080"
     return _positive("port", raw)
 
 
 def default_workers() -> int:
-    raw = os.environ.get("SLIPWAY_WORKERS") or os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
+    raw = os.environ.get(WORKERS_ENV) or os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
     return _positive("workers", raw) if raw else max(1, os.cpu_count() or 1)
 
 

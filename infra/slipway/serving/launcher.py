@@ -26,9 +26,10 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from slipway.envvars import MODEL_URI_ENV
 from slipway.serving.prefork import Preforked
 from slipway.serving.probe import announce_when_ready
-from slipway.serving.variables import MODEL_URI_ENV, MULTIPROC_ENV
+from slipway.serving.variables import MULTIPROC_ENV
 
 # prometheus-client picks its value class (one process, or files shared by workers) when it is
 # first imported: this module imports it (through ``slipway.serving.app``) only after ``serve``

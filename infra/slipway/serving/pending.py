@@ -19,17 +19,17 @@ import os
 import time
 from typing import Any
 
+from slipway.envvars import ALLOW_NO_MODEL_ENV, MODEL_URI_ENV
 from slipway.serving.errors import error_body
 from slipway.serving.metrics import Metrics
 
-ALLOW_ENV = "SLIPWAY_ALLOW_NO_MODEL"
 REASON_ENV = "SLIPWAY_NO_MODEL_REASON"
 UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"  # MLflow's code for HTTP 503
 JSON = [(b"content-type", b"application/json")]
 
 
 def allowed() -> bool:
-    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+    return os.environ.get(ALLOW_NO_MODEL_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def missing_registration(uri: str) -> str | None:
@@ -102,4 +102,4 @@ class PendingApp:
 
 def app_from_env() -> PendingApp:
     """uvicorn factory for worker processes (the launcher sets both variables)."""
-    return PendingApp(os.environ["SLIPWAY_MODEL_URI"], os.environ[REASON_ENV])
+    return PendingApp(os.environ[MODEL_URI_ENV], os.environ[REASON_ENV])

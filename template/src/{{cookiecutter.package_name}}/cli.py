@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import slipway
 import typer
+from slipway.envvars import PUSHGATEWAY_URL_ENV
 from slipway.lifecycle import GateRejected, LifecycleError
 
 from {{ cookiecutter.package_name }} import __version__, remote
@@ -317,7 +318,7 @@ def monitor(
     pushgateway: str = typer.Option(
         None,
         "--pushgateway",
-        envvar="SLIPWAY_PUSHGATEWAY_URL",
+        envvar=PUSHGATEWAY_URL_ENV,
         help="Pushgateway URL for --publish prometheus.",
     ),
     upload_report: bool = typer.Option(

@@ -15,11 +15,11 @@ import os
 import sys
 import traceback
 
+from slipway.envvars import ENGINE_ENV
 from slipway.jobs import contract
 from slipway.lifecycle import GateRejected, LifecycleError
 
 EXIT_GATE, EXIT_BAD_INPUT, EXIT_FAILED = 1, 2, 4
-ENGINE_ENV = "SLIPWAY_ENGINE"  # "kubernetes" in the Jobs; SageMaker sets TRAINING_JOB_NAME
 PROCESSING_STEPS = (
     contract.VALIDATE,
     contract.EVALUATE,

@@ -23,6 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from slipway.envvars import (
+    BATCH_URI_ENV,
+    DATA_URI_ENV,
+    ENGINE_ENV,
+    JOB_ENV,
+    MODEL_PACKAGE_GROUP_ENV,
+    PIPELINES_URI_ENV,
+    STACK_ENV,
+    TRIGGER_ENV,
+)
 from slipway.jobs import contract
 from slipway.lifecycle import (
     Approval,
@@ -69,7 +79,7 @@ def locations(config: PipelineConfig, env: Mapping[str, str]) -> tuple[str, str]
         text = str(location)
         if text.startswith("s3://"):
             return text
-        return f"{_env(env, 'SLIPWAY_DATA_URI')}{Path(text).stem}/"
+        return f"{_env(env, DATA_URI_ENV)}{Path(text).stem}/"
 
     return where(config.data.path), where(config.data.evaluation)
 
@@ -79,9 +89,9 @@ def lineage(data: Datasets, inputs: Inputs, env: Mapping[str, str]) -> dict[str,
     S3 object version read: ``data.<n>`` training, ``evaluation.<n>`` evaluation)."""
     tags = {
         "git_commit": env.get("SLIPWAY_GIT_COMMIT") or UNKNOWN,
-        "trained_by": f"engine:{env.get('SLIPWAY_ENGINE') or 'sagemaker'}",
-        "stack": env.get("SLIPWAY_STACK", ""),
-        "trigger": env.get("SLIPWAY_TRIGGER", ""),
+        "trained_by": f"engine:{env.get(ENGINE_ENV) or 'sagemaker'}",
+        "stack": env.get(STACK_ENV, ""),
+        "trigger": env.get(TRIGGER_ENV, ""),
         "code_sha256": inputs.code,
         "config_sha256": inputs.config,
         "data.source": data.training.version.uri,
@@ -127,7 +137,7 @@ def validate(
     same = unchanged_version(client, config.model.name, inputs)
     why = settle_unchanged(client, config, data, same) if same is not None else ""
     sha256 = _snapshot_sha256(data)
-    uri = f"{_env(env, 'SLIPWAY_PIPELINES_URI')}datasets/{sha256}/"
+    uri = f"{_env(env, PIPELINES_URI_ENV)}datasets/{sha256}/"
     s3 = _s3()
     contract.upload_prefix(s3, out, uri)  # the data trained on, kept whatever lands later
     objects = [*data.training.objects, *data.evaluation.objects]
@@ -222,7 +232,7 @@ def evaluate(
         pipeline = mlflow.sklearn.load_model(str(model_dir))
     trained = TrainedModel(logged["run_id"], logged["model_uri"], pipeline)
     _, client = open_registry(Path.cwd(), config)
-    stack = env.get("SLIPWAY_STACK") or "local"
+    stack = env.get(STACK_ENV) or "local"
     result = score_and_gate(trained, data, config, client, stack, tags)
     report, gate = result.report, result.verdict
     verdict = {
@@ -268,12 +278,12 @@ def register(
     inputs = Inputs(**verdict["inputs"])
     model_uri = verdict["model_uri"]
     version = str(register_version(client, model_uri, report, inputs, verdict["tags"]).version)
-    stack = env.get("SLIPWAY_STACK") or "local"
+    stack = env.get(STACK_ENV) or "local"
     status, message = "awaiting-approval", f"version {version} awaits a person's approval"
     if not config.approval.needs_human(stack):
         approve(client, config, Approval.automated(report.run_id), version, False)
         status, message = "promoted", f"version {version} is the champion"
-    group = env.get("SLIPWAY_MODEL_PACKAGE_GROUP")
+    group = env.get(MODEL_PACKAGE_GROUP_ENV)
     if group and model_data and image:
         model_package(group, config.model.name, version, verdict, model_data, image)
     return {"status": status, "version": version, "evaluation": report.run_id, "message": message}
@@ -318,7 +328,7 @@ def batch(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str
     """Score every CSV under ``batch/input/`` with the champion; the predictions (each row
     with the model version that made it) go to ``batch/predictions/<run>/``."""
     s3 = _s3()
-    batch_uri = env.get("SLIPWAY_BATCH_URI") or ""
+    batch_uri = env.get(BATCH_URI_ENV) or ""
     inputs = layout.fetch(contract.BATCH_INPUT, batch_uri + "input/", s3)
     out = layout.output(contract.PREDICTIONS)
     _, client = open_registry(Path.cwd(), config)
@@ -328,7 +338,7 @@ def batch(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str
         written.append(result.path)
     if not written:
         raise LifecycleError("batch input", f"no .csv under {inputs}")
-    run = env.get("SLIPWAY_JOB") or "run"
+    run = env.get(JOB_ENV) or "run"
     layout.publish(contract.PREDICTIONS, f"{batch_uri}predictions/{run}/", s3)
     return written
 

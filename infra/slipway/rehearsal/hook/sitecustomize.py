@@ -8,7 +8,8 @@ from the rehearsal runner; the workload's own code and entry point are unchanged
 import importlib
 import os
 
-# variable set by the rehearsal -> module whose install() it turns on
+# variable set by the rehearsal -> module whose install() it turns on; the names are literals
+# (the modules' LOG_ENV / ENV, tests/rehearsal): importing slipway here would cost every start
 HOOKS = {
     "SLIPWAY_ACCESS_LOG": "slipway.access.recorder",
     "SLIPWAY_REHEARSAL_SERVICES": "slipway.rehearsal.cluster_dns",
