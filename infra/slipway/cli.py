@@ -265,6 +265,10 @@ def sandbox_apply(
     from slipway.sandbox.inventory import print_apply
 
     console = Console()
+    if rehearse:  # the rehearsal loads the champion after the program ran here
+        from slipway.rehearsal.predictions import load_model_formats_first
+
+        load_model_formats_first()
     report = _sandbox_step(lambda: apply(program_dir, stack))
     print_apply(report, console)
     for check in report.failed_checks:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,27 @@ def test_cli_apply_twice_then_destroy(sagemaker_infra: Path) -> None:
     assert state == {"resources": []}
     bad = runner.invoke(app, ["sandbox", str(sagemaker_infra), "--stack", "nope"])
     assert bad.exit_code == 1 and "--stack:" in bad.output
+
+
+@pytest.mark.parametrize(("flag", "loaded"), [("--rehearse", True), ("--no-rehearse", False)])
+def test_a_rehearsing_apply_loads_the_model_format_before_the_program(
+    flag: str, loaded: bool
+) -> None:
+    """skops.io is imported before the stack's program when a rehearsal (which loads the
+    champion) follows: imported after one, its ufunc lookup loads every lazily registered
+    pulumi_aws module (slipway.rehearsal.predictions; docs/testing.md). A fresh interpreter:
+    this one has skops.io already."""
+    script = (
+        "import sys\n"
+        "import slipway.sandbox\n"
+        "def apply(*args, **kwargs):\n"
+        "    print('skops.io before the program:', 'skops.io' in sys.modules)\n"
+        "    raise SystemExit(0)\n"
+        "slipway.sandbox.apply = apply\n"
+        "from slipway.cli import app\n"
+        f"app(['sandbox', 'infra', '--stack', 'dev', '{flag}'])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert f"skops.io before the program: {loaded}" in run.stdout, run.stdout + run.stderr
