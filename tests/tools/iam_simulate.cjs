@@ -19,6 +19,19 @@ const path = require("node:path");
 const moduleRoot =
   process.env.IAM_SIMULATE_MODULE || path.join(__dirname, "..", "..", "build", "iam-simulate");
 
+// IAM_SIMULATE_PLAIN=1: the package's own path, without this runner's two shortcuts below.
+const PLAIN = process.env.IAM_SIMULATE_PLAIN === "1";
+
+// The directory of iam-simulate's compiled package (its modules are patched or reached there).
+function simulateDir() {
+  return path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+}
+
+// iam-policy's entry file as iam-simulate resolves it (the copy whose functions the engine calls).
+function iamPolicyMain() {
+  return require.resolve("@cloud-copilot/iam-policy", { paths: [simulateDir()] });
+}
+
 function load() {
   try {
     return require(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
@@ -34,8 +47,8 @@ function load() {
 // the context as given (what the package's runUnsafeSimulation does, minus its missing
 // resource policy name).
 function coreAuthorize(c, policies) {
-  const dir = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
-  const { loadPolicy } = require(require.resolve("@cloud-copilot/iam-policy", { paths: [moduleRoot] }));
+  const dir = simulateDir();
+  const { loadPolicy } = require(iamPolicyMain());
   const core = require(path.join(dir, "core_engine", "CoreSimulatorEngine.js"));
   const { RequestContextImpl } = require(path.join(dir, "requestContext.js"));
   const { AwsRequestImpl } = require(path.join(dir, "request", "request.js"));
@@ -87,8 +100,7 @@ function named(policies, ids, kind) {
 // runSimulation as a ValidatedPolicy (iam-policy's createValidatedPolicy: the engine reuses its
 // errors instead of validating the same document again for each of a few hundred requests).
 function validatedOnce(policies) {
-  const simulate = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
-  const iamPolicy = require(require.resolve("@cloud-copilot/iam-policy", { paths: [simulate] }));
+  const iamPolicy = require(iamPolicyMain());
   const validators = {
     "identity policy": iamPolicy.validateIdentityPolicy,
     "permissions boundary": iamPolicy.validateIdentityPolicy,
@@ -163,7 +175,7 @@ async function evaluate(engine, policies, c, validated) {
 // A matrix asks about the same resource for many roles: the resource type of an ARN is
 // looked up once per (service, action, resource), not once per request.
 function memoizeResourceTypes() {
-  const dir = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
+  const dir = simulateDir();
   const module = require(path.join(dir, "simulation_engine", "resourceTypes.js"));
   const lookup = module.getResourceTypesForAction;
   const seen = new Map();
@@ -179,13 +191,11 @@ function memoizeResourceTypes() {
 // CPU. ECMA-402 defines that call as `new Intl.Collator(undefined, options).compare(...)`, so
 // one collator gives the same answers. Only the pinned functions are replaced (their source is
 // checked); IAM_SIMULATE_PLAIN=1 keeps the package's own and validates each policy per request
-// (tests/test_iam_engine.py compares the two).
+// (tests/test_access_matrix.py compares the two).
 const PINNED_EQUALS = "return first.localeCompare(second, undefined, caseInsensitiveCompareOptions) === 0;";
 function reuseCollator() {
-  if (process.env.IAM_SIMULATE_PLAIN === "1") return false;
-  const simulate = path.dirname(require.resolve("@cloud-copilot/iam-simulate", { paths: [moduleRoot] }));
-  const policy = path.dirname(require.resolve("@cloud-copilot/iam-policy", { paths: [simulate] }));
-  const utils = require(path.join(policy, "utils.js"));
+  if (PLAIN) return false;
+  const utils = require(path.join(path.dirname(iamPolicyMain()), "utils.js"));
   const options = { sensitivity: "accent" };
   if (
     !String(utils.caseInsensitiveEquals).includes(PINNED_EQUALS) ||
@@ -213,10 +223,7 @@ async function main() {
     return 2;
   }
   const policies = batch.policies || {};
-  const validated =
-    process.env.IAM_SIMULATE_PLAIN === "1"
-      ? (id, kind) => named(policies, [id], kind)[0].policy
-      : validatedOnce(policies);
+  const validated = PLAIN ? (id, kind) => named(policies, [id], kind)[0].policy : validatedOnce(policies);
   const out = [];
   for (const c of batch.cases || []) {
     try {
@@ -227,8 +234,7 @@ async function main() {
   }
   process.stdout.write(out.length ? out.join("\n") + "\n" : "");
   // what this run changed of the package's own path (stderr, read by tests/tools/iam_engine.py)
-  const plain = process.env.IAM_SIMULATE_PLAIN === "1";
-  console.error(JSON.stringify({ shortcuts: { oneCollator: collator, validatedOnce: !plain } }));
+  console.error(JSON.stringify({ shortcuts: { oneCollator: collator, validatedOnce: !PLAIN } }));
   return 0;
 }
 
