@@ -14,17 +14,14 @@ from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
 from program_runs import StackRun, shared_runs
 from scheduling import DURATIONS, UnitScheduling, order_on_worker
+from slipway.rehearsal.predictions import load_model_formats_first
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.
     config.option.template = str(ROOT)
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
-        # A process that runs tests imports skops.io (MLflow's sklearn format) before any
-        # stack program: at import, skops looks every numpy ufunc up in every loaded module,
-        # and after a program those include thousands of pulumi_aws modules registered
-        # lazily, each loaded by that lookup (9.7 s of CPU instead of 1.8 s; docs/testing.md).
-        import skops.io  # noqa: F401
+        load_model_formats_first()  # in each process that runs tests, before any program
 
 
 # A test bakes the template when it uses one of these fixtures or its module calls a baker.

@@ -92,7 +92,7 @@ def modules_not_run_by(
     reads differs from the reference's (the package bar its option summary, conftest.py,
     config/)."""
     mine, theirs = _suite_inputs(project), _suite_inputs(reference)
-    tests = {rel for rel in mine if rel.startswith("tests/test_") and rel.endswith(".py")}
+    tests = {rel for rel in mine if TEST_MODULE.match(rel)}
 
     def others(inputs: dict[str, str]) -> dict[str, str]:
         return {k: v for k, v in inputs.items() if not TEST_MODULE.match(k)}

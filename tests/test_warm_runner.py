@@ -230,7 +230,10 @@ def test_the_sagemaker_sdk_imports_offline_and_leaves_the_environment_as_found(
     """The helper imports the SDK as slipway's pipeline definitions do (a region, no instance
     metadata); the environment and boto3's default session are as found afterwards."""
     import boto3
+    from slipway.aws.pipeline_definition import OFFLINE_ENV
     from tools.warm_pytest import SAGEMAKER_IMPORT_ENV, _import_environment
+
+    assert SAGEMAKER_IMPORT_ENV == OFFLINE_ENV  # a copy: the helper never imports slipway
 
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)

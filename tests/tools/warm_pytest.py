@@ -101,7 +101,9 @@ PRELOAD = (
 # The sagemaker SDK builds a boto3 client on import: imported as slipway's pipeline
 # definitions import it (slipway.aws.pipeline_definition ``_offline``: a region, no instance
 # metadata, as every bake's), with the environment restored and the default boto3 session
-# the client made dropped after (a run makes its own, as a cold one does).
+# the client made dropped after (a run makes its own, as a cold one does). A copy of
+# slipway's ``OFFLINE_ENV`` (the helper imports no slipway module; tests/test_warm_runner.py
+# checks they agree).
 SAGEMAKER_IMPORT_ENV = {"AWS_EC2_METADATA_DISABLED": "true", "SAGEMAKER_VALIDATE_ROLE": "false"}
 SAGEMAKER_IMPORT_REGION = "us-east-1"  # unless AWS_DEFAULT_REGION is set
 

@@ -68,6 +68,10 @@ VALIDATE, TRAIN, EVALUATE, REGISTER, SCORE = (
 )
 
 
+# While the SDK is imported and used: no instance-metadata credential lookup, no role check.
+OFFLINE_ENV = {"AWS_EC2_METADATA_DISABLED": "true", "SAGEMAKER_VALIDATE_ROLE": "false"}
+
+
 class DefinitionError(RuntimeError):
     """Building the definition tried to reach AWS (it must be pure)."""
 
@@ -133,10 +137,7 @@ def _sdk(spec: PipelineSpec) -> Iterator[_Builder]:
 @contextmanager
 def _offline(region: str) -> Iterator[None]:
     """Import and use the SDK without reaching AWS (see the module docstring)."""
-    with environ_changed(
-        set_={"AWS_EC2_METADATA_DISABLED": "true", "SAGEMAKER_VALIDATE_ROLE": "false"},
-        default={"AWS_DEFAULT_REGION": region},
-    ):
+    with environ_changed(set_=OFFLINE_ENV, default={"AWS_DEFAULT_REGION": region}):
         yield
 
 
