@@ -156,10 +156,10 @@ def case_for(expectation: Expectation, stack: StackAccess, world: Sequence[Stack
         return Case(
             expectation.request, (), resource_policy=("trust", role.trust), documented_keys=True
         )
-    request = expectation.request.with_principal(role.arn)
-    tags = {} if request.creates else _resource_tags(request.resource, world)
-    context: dict[str, ContextValue] = {**role.principal_context, **tags, **request.context}
-    request = replace(request, context=context)
+    asked = expectation.request
+    tags = {} if asked.creates else _resource_tags(asked.resource, world)
+    context: dict[str, ContextValue] = {**role.principal_context, **tags, **asked.context}
+    request = replace(asked, principal=role.arn, context=context)
     policy = None
     for owner in world:
         policy = owner.resource_policy(request.resource)
@@ -182,9 +182,9 @@ def _resource_tags(resource: str, world: Sequence[StackAccess]) -> dict[str, str
     if resource.startswith("arn:aws:s3:::") and "/" in resource:
         return {}
     for owner in world:
-        for declared in owner.resources:
-            if declared.arn == resource:
-                return {f"aws:ResourceTag/{k}": v for k, v in declared.tags.items()}
+        tags = owner.tags_by_arn.get(resource)
+        if tags is not None:
+            return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
     return {}
 
 

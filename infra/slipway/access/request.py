@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,6 @@ class AccessRequest:
         """The account the request is made in (the principal's)."""
         parts = self.principal.split(":")
         return parts[4] if len(parts) > 4 else ""
-
-    def with_principal(self, principal: str) -> AccessRequest:
-        return replace(self, principal=principal)
 
     def to_dict(self) -> dict[str, Any]:
         context = {k: list(v) if isinstance(v, tuple) else v for k, v in self.context.items()}

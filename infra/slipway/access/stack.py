@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from slipway.testing import ProgramRun, RecordedResource
@@ -122,6 +122,14 @@ class StackAccess:
         """The stack's Pulumi secrets key (made once by an administrator, alias
         ``<project>-<stack>-pulumi``); its id here stands for the real one."""
         return f"arn:aws:kms:{self.region}:{self.account}:key/{uuid_like(self.prefix + '-pulumi')}"
+
+    @cached_property
+    def tags_by_arn(self) -> dict[str, dict[str, str]]:
+        """Each declared resource's tags by ARN (the first declaration of an ARN counts)."""
+        found: dict[str, dict[str, str]] = {}
+        for declared in self.resources:
+            found.setdefault(declared.arn, declared.tags)
+        return found
 
     def identity_policies(self, role: Role) -> list[tuple[str, Document]]:
         """(name, document) of every policy attached to ``role``: inline, then managed."""
