@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bake_cache import share_compiled_templates
 from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
 from program_runs import StackRun, shared_runs
@@ -22,6 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.template = str(ROOT)
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
         load_model_formats_first()  # in each process that runs tests, before any program
+        share_compiled_templates()
 
 
 # A test bakes the template when it uses one of these fixtures or its module calls a baker.

@@ -136,3 +136,16 @@ def test_unknown_preset_and_broken_yaml(tmp_path: Path) -> None:
     scalar.write_text("just a string\n")
     with pytest.raises(PresetError, match="must be a mapping"):
         load_preset(scalar)
+
+
+def test_a_preset_is_parsed_once_per_text_and_read_again_when_edited(tmp_path: Path) -> None:
+    """Program runs read each stack's preset several times: one parse per file text, and an
+    edited file (a fork changing its presets, a test writing one) is never served stale."""
+    path = tmp_path / "dev.yaml"
+    path.write_text((stacks_dir() / "dev.yaml").read_text())
+    first = load_preset(path)
+    assert load_preset(path) is first
+    data = yaml.safe_load(path.read_text())
+    data["deletion_protection"] = not first.deletion_protection
+    path.write_text(yaml.safe_dump(data))
+    assert load_preset(path).deletion_protection is not first.deletion_protection

@@ -8,6 +8,7 @@ A bad value fails with ``<file>: <key>: <rule>``.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -329,10 +330,19 @@ def load_preset(name_or_path: str | Path) -> Preset:
     """Load and validate one preset; raise PresetError naming file, key and rule."""
     path = preset_path(name_or_path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in stacks_dir().glob("*.yaml")))
         raise PresetError(f"{path}: no such preset (known: {known})") from None
+    return _parsed(path, text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: Path, text: str) -> Preset:
+    """A preset file's text, parsed and validated once per process (a Preset is immutable;
+    a program run reads each stack's preset several times)."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PresetError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(raw, dict):
