@@ -26,6 +26,24 @@ def test_run_records_resources_options_and_outputs() -> None:
     assert run.outputs["region"] == "eu-west-1"
 
 
+def test_a_run_takes_no_stack_trace_per_resource(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under mocks nothing reads a resource's stack trace; the SDK's capture of it is left
+    out while the program runs, and put back after (seen failing with it taken)."""
+    from pulumi.runtime import resource
+
+    taken: list[object] = []
+
+    def capture() -> object:
+        taken.append(1)
+        return original()
+
+    original = resource._get_stack_trace
+    monkeypatch.setattr(resource, "_get_stack_trace", capture)  # raises if pulumi renames it
+    run_pulumi(_bucket_program)
+    assert taken == []
+    assert resource._get_stack_trace is capture
+
+
 def test_each_run_starts_empty() -> None:
     first = run_pulumi(_bucket_program)
     second = run_pulumi(_bucket_program)

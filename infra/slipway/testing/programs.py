@@ -25,8 +25,10 @@ import pulumi
 import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 
@@ -200,7 +202,8 @@ def run_pulumi(
     """Run ``program`` under mocks (preview=False) in its own event loop and context."""
     config = dict(config or {})
     mocks = mocks or SlipwayMocks(region=config.get("aws:region", DEFAULT_REGION))
-    return contextvars.Context().run(_run_isolated, program, project, stack, config, mocks)
+    with _no_stack_traces():
+        return contextvars.Context().run(_run_isolated, program, project, stack, config, mocks)
 
 
 def _run_isolated(
@@ -238,6 +241,22 @@ def _run_isolated(
         loop.close()
         asyncio.set_event_loop(None)
     return ProgramRun(resources=monitor.recorded(), outputs=outputs)
+
+
+@contextlib.contextmanager
+def _no_stack_traces() -> Iterator[None]:
+    """Resources register without the caller's stack trace and source position.
+
+    The SDK captures them per resource (``traceback.extract_stack``, each frame's file
+    as a URI: ~10 s of the suite's CPU) for the engine's diagnostics; a mock monitor never
+    reads them, and nothing here records them. A real ``pulumi preview``/``up`` is untouched.
+    """
+    taken = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = taken
 
 
 def run_program(
