@@ -90,3 +90,23 @@ def test_definitions_share_one_session_and_build_no_local_mode_session(
             assert f"role/churn-{stack}-training" in definition  # each stack's own steps
     assert sessions == []  # the SDK's LocalSagemakerClient() would make one per step
     assert steps.LocalSagemakerClient is client  # put back after each build
+
+
+def test_definitions_make_each_client_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SDK Session makes five clients; building two stacks' four definitions makes each
+    of them once (per service and configuration), and the definitions stay each stack's."""
+    import boto3
+
+    training_definition(_spec("dev"))
+    made: list[str] = []
+    original = boto3.Session.client
+
+    def counted(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(service_name)
+        return original(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.Session, "client", counted)
+    for stack in ("staging", "prod"):
+        for build in (training_definition, batch_definition):
+            assert f"churn-{stack}-bucket" in build(_spec(stack))
+    assert made == []  # all five were made by the first build, in this process

@@ -150,14 +150,30 @@ def _refuse(**kwargs: Any) -> None:
 @functools.cache
 def _offline_session(region: str) -> Any:
     """A boto3 session that refuses to send any request, one per region and process: its
-    botocore session's loader keeps the service models it parsed."""
+    botocore session's loader keeps the service models it parsed, and it makes each client
+    once (every SDK Session makes five: SageMaker, its runtimes and metrics, S3)."""
     import boto3
 
-    boto = boto3.Session(
-        region_name=region, aws_access_key_id="unused", aws_secret_access_key="unused"
-    )
+    class Offline(boto3.Session):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.clients: dict[str, Any] = {}
+
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            key = json.dumps([args, kwargs], sort_keys=True, default=_options)
+            if key not in self.clients:
+                self.clients[key] = super().client(*args, **kwargs)
+            return self.clients[key]
+
+    boto = Offline(region_name=region, aws_access_key_id="unused", aws_secret_access_key="unused")
     boto.events.register("before-send", _refuse)
     return boto
+
+
+def _options(value: Any) -> Any:
+    """A botocore ``Config`` by the options it was given (others by their type and id)."""
+    given = getattr(value, "_user_provided_options", None)
+    return given if given is not None else f"{type(value).__name__}@{id(value)}"
 
 
 @contextmanager
