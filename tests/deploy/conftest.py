@@ -13,6 +13,7 @@ import pytest
 from evaluation_records import evaluation_report
 from isolation import undo_mlflow_globals
 from slipway.lifecycle import Approval
+from slipway.lifecycle.store_seed import seed_store
 from slipway.testing.moto_stack import Clients, create_stack, image_uri
 
 REGION = "us-east-1"
@@ -55,6 +56,7 @@ def champion_registry(
     with pytest.MonkeyPatch.context() as patch:
         undo_mlflow_globals(patch)  # set_tracking_uri and set_experiment set them
         root = tmp_path_factory.mktemp("mlflow")
+        seed_store(root / "mlflow.db")
         uri = f"sqlite:///{root / 'mlflow.db'}"
         mlflow.set_tracking_uri(uri)
         mlflow.create_experiment("deploy-test", artifact_location=(root / "artifacts").as_uri())

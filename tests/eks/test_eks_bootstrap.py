@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from eks_support import with_config
 from slipway.eks.manifests import manifests
+from slipway.lifecycle.store_seed import seed_store
 from slipway.serving import pending
 from slipway.testing import run_program
 
@@ -54,6 +55,7 @@ def test_the_model_server_may_start_before_the_first_champion(eks_run: Any) -> N
 def empty_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from mlflow import MlflowClient
 
+    seed_store(tmp_path / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return MlflowClient()
 

@@ -1,6 +1,7 @@
 """A real ``mlflow server`` on loopback for rehearsals and tests: the stack's MLflow stand-in.
 
-Started with a SQLite backend and proxied artifacts (``--serve-artifacts``: clients upload
+Started with a SQLite backend (a copy of the empty store MLflow migrated once, as a new
+project's) and proxied artifacts (``--serve-artifacts``: clients upload
 and download models through the server, as they do through a remote tracking server), on
 a free port of 127.0.0.1, stopped when the block ends.
 """
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from slipway.lifecycle.store_seed import seed_store
 from slipway.rehearsal.process import free_port
 
 START_SECONDS = 120.0
@@ -25,6 +27,7 @@ START_SECONDS = 120.0
 def mlflow_server(directory: Path) -> Iterator[str]:
     """Run ``mlflow server`` with its store under ``directory``; yields its URI."""
     directory.mkdir(parents=True, exist_ok=True)
+    seed_store(directory / "mlflow.db")  # the empty store MLflow migrated once (store_seed.py)
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     log = (directory / "server.log").open("wb")
