@@ -15,7 +15,7 @@ from isolation import leaked_environment
 from matrix import ROOT, snapshot_repo
 from program_runs import StackRun, shared_runs
 from scheduling import DURATIONS, UnitScheduling, order_on_worker
-from slipway.rehearsal.predictions import load_model_formats_first
+from slipway.lifecycle.formats import load_model_formats_first
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -42,11 +42,11 @@ def make_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": "src"}
 
 
-def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def make(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         make_command(*args),
         cwd=project,
-        env=make_env(),
+        env={**make_env(), **env},
         capture_output=True,
         text=True,
         timeout=900,
@@ -173,7 +173,10 @@ def test_pipeline_refuses_a_worse_model_and_rollback_restores_the_champion(cooki
     assert second.returncode == 0, second.stderr[-3000:]
     assert champion(project, name) == "2"
 
-    back = make(project, "rollback")
+    back = make(project, "rollback", PYTHONPROFILEIMPORTTIME="1")  # imports on stderr
     assert back.returncode == 0, back.stderr[-3000:]
     assert "champion: version 2 -> 1" in back.stdout
+    imported = {line.rpartition("|")[2].strip() for line in back.stderr.splitlines()}
+    pipeline = f"{name.replace('-', '_')}.pipeline"  # not needed to move an alias
+    assert "mlflow" in imported and not {"sklearn", pipeline} & imported, imported
     assert champion(project, name) == "1"

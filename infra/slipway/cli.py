@@ -266,7 +266,7 @@ def sandbox_apply(
 
     console = Console()
     if rehearse:  # the rehearsal loads the champion after the program ran here
-        from slipway.rehearsal.predictions import load_model_formats_first
+        from slipway.lifecycle.formats import load_model_formats_first
 
         load_model_formats_first()
     report = _sandbox_step(lambda: apply(program_dir, stack))

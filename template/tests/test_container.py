@@ -127,14 +127,58 @@ def test_a_step_that_fits_nothing_imports_no_scikit_learn(
     verdict = layout.input(contract.EVALUATION) / contract.VERDICT_FILE
     verdict.parent.mkdir(parents=True)
     verdict.write_text(json.dumps({"changed": False, "summary": "unchanged"}))
-    entry = ["-m", "{{ cookiecutter.package_name }}.container", contract.REGISTER]
-    command = [sys.executable, "-X", "importtime", *entry]
-    done = subprocess.run(command, capture_output=True, text=True, env=package_env)
+    done, imported = _start(contract.REGISTER, package_env)
     assert done.returncode == 0, done.stderr[-2000:]
-    imported = {
+    assert "mlflow" in imported and "register: unchanged" in done.stdout
+    assert not set(imported) & {"sklearn", "matplotlib", "fairlearn"}
+
+
+def _start(step: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The step as the engine starts it, and the packages it imported in the order
+    ``-X importtime`` lists them (each once, where its first module finished loading)."""
+    entry = ["-m", "{{ cookiecutter.package_name }}.container", step]
+    command = [sys.executable, "-X", "importtime", *entry]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    packages = [
         line.rpartition("|")[2].strip().split(".")[0]
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
-    }
-    assert "mlflow" in imported and "register: unchanged" in done.stdout
-    assert not imported & {"sklearn", "matplotlib", "fairlearn"}
+    ]
+    return done, list(dict.fromkeys(packages))
+
+
+def test_a_step_that_saves_a_model_imports_its_format_before_mlflow(
+    ml_root: Path, package_env: dict[str, str]
+) -> None:
+    """skops' import looks every numpy ufunc up in every loaded module: before MLflow,
+    scikit-learn and SciPy it costs ~1 s less CPU (``slipway.lifecycle.formats``). A train
+    step on changed data (it stops at the missing snapshot here)."""
+    env = {**package_env, container.ENGINE_ENV: "kubernetes"}
+    done, imported = _start(contract.TRAIN, env)
+    assert done.returncode == container.EXIT_FAILED, done.stderr[-2000:]
+    assert "mlflow" in imported
+    assert "skops" in imported[: imported.index("mlflow")], imported
+
+
+@pytest.mark.parametrize(
+    ("step", "facts", "loads"),
+    [
+        (contract.TRAIN, None, True),  # SageMaker: the step runs because the data changed
+        (contract.TRAIN, {"changed": True}, True),
+        (contract.TRAIN, {"changed": False}, False),  # a Kubernetes Job's no-op step
+        (contract.EVALUATE, {"changed": False}, False),
+        (contract.EVALUATE, {"changed": True}, True),
+        (contract.EVALUATE, "{not json", True),  # the step reports it
+        (contract.BATCH, None, True),
+        (contract.VALIDATE, None, False),
+        (contract.REGISTER, None, False),
+    ],
+)
+def test_only_a_step_that_saves_or_loads_a_model_imports_its_format(
+    ml_root: Path, step: str, facts: dict[str, bool] | str | None, loads: bool
+) -> None:
+    layout = contract.Layout.from_environment("kubernetes")
+    if facts is not None:
+        path = layout.output(contract.DATASET) / contract.DATASET_FILE
+        path.write_text(facts if isinstance(facts, str) else json.dumps(facts))
+    assert container.saves_or_loads_a_model(step, layout) is loads

@@ -179,7 +179,7 @@ def test_a_rehearsing_apply_loads_the_model_format_before_the_program(
 ) -> None:
     """skops.io is imported before the stack's program when a rehearsal (which loads the
     champion) follows: imported after one, its ufunc lookup loads every lazily registered
-    pulumi_aws module (slipway.rehearsal.predictions; docs/testing.md). A fresh interpreter:
+    pulumi_aws module (slipway.lifecycle.formats; docs/testing.md). A fresh interpreter:
     this one has skops.io already."""
     script = (
         "import sys\n"

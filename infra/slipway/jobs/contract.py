@@ -124,6 +124,13 @@ class Layout:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def validated(self) -> dict[str, Any]:
+        """Validate's facts (``dataset.json``) when the step got them: a Kubernetes Job's
+        steps share them; a SageMaker step gets the content-addressed snapshot only, and runs
+        at all because the pipeline's Changed condition read them."""
+        path = self.input(DATASET) / DATASET_FILE
+        return read_json(path) if path.is_file() else {"changed": True}
+
     @property
     def gate_exits(self) -> bool:
         """Whether a refused candidate ends the step with exit 1. A SageMaker pipeline

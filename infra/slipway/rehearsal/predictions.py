@@ -3,21 +3,10 @@ example must equal the model's own prediction (both flavors' rehearsals)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
 from slipway.rehearsal.workload import HttpCheck
-
-
-def load_model_formats_first() -> None:
-    """Import skops.io (MLflow's scikit-learn format) before pulumi_aws (which a stack program
-    imports) in a process that will load a model: at import skops looks every numpy ufunc up
-    in every loaded module, and once pulumi_aws is imported those include thousands of its
-    lazily registered modules, each of which the lookup then loads (8.9 s of CPU instead of
-    1.6 s; docs/testing.md)."""
-    with contextlib.suppress(ImportError):  # without scikit-learn's flavor: nothing to load
-        import skops.io  # noqa: F401
 
 
 def invocation_checks(model_dir: Path, name: str = "POST /invocations") -> tuple[HttpCheck, ...]:

@@ -21,6 +21,7 @@ import slipway
 import typer
 from slipway.envvars import PUSHGATEWAY_URL_ENV
 from slipway.lifecycle import GateRejected, LifecycleError
+from slipway.lifecycle.formats import load_model_formats_first
 
 from {{ cookiecutter.package_name }} import __version__, remote
 
@@ -104,7 +105,7 @@ def _settings(config: Path) -> PipelineConfig:
 
 def _registry(config: Path) -> tuple[PipelineConfig, MlflowClient]:
     """The validated config and a client of the project's tracking store."""
-    from {{ cookiecutter.package_name }}.pipeline import open_registry
+    from {{ cookiecutter.package_name }}.registry import open_registry
 
     settings = _settings(config)
     return settings, open_registry(Path.cwd(), settings)[1]
@@ -151,11 +152,11 @@ def run_pipeline(
 ) -> None:
     """Run the lifecycle steps in order and say where everything went (--on aws: on the
     stack's engine, followed until it ends, with the same exit codes)."""
-    from {{ cookiecutter.package_name }}.pipeline import Status, run
-
     if guarded(lambda: remote.where(on)) == "aws":
         remote.run_on_aws(stack or "dev", outputs, "training", image_tag)
         return
+    from {{ cookiecutter.package_name }}.pipeline import Status, run
+
     where = _stack(stack)
     settings = _settings(config)
     outcome = guarded(lambda: run(settings, Path.cwd(), where, force))
@@ -368,6 +369,7 @@ def serve(
 ) -> None:
     """Serve ``models:/<name>@champion`` over HTTP (POST /invocations, GET /ping); prints its
     URL once the server answers /ping."""
+    load_model_formats_first()  # before MLflow: ~1 s less CPU (slipway.lifecycle.formats)
     from slipway.lifecycle import CHAMPION, model_uri
 
     from {{ cookiecutter.package_name }}.serve import serve as serve_champion

@@ -18,6 +18,7 @@ import traceback
 from slipway.envvars import ENGINE_ENV
 from slipway.jobs import contract
 from slipway.lifecycle import GateRejected, LifecycleError
+from slipway.lifecycle.formats import load_model_formats_first
 
 EXIT_GATE, EXIT_BAD_INPUT, EXIT_FAILED = 1, 2, 4
 PROCESSING_STEPS = (
@@ -34,13 +35,29 @@ def engine(step: str) -> contract.Engine:
     return "sagemaker-training" if step == contract.TRAIN else "sagemaker-processing"
 
 
+def saves_or_loads_a_model(step: str, layout: contract.Layout) -> bool:
+    """Train saves the model, evaluate and batch load one; train and evaluate do nothing
+    when validate found nothing changed (a broken ``dataset.json`` is the step's to report)."""
+    if step == contract.BATCH:
+        return True
+    if step not in (contract.TRAIN, contract.EVALUATE):
+        return False
+    try:
+        return layout.validated().get("changed", True) is not False
+    except (OSError, ValueError):
+        return True
+
+
 def run_step(step: str, args: list[str]) -> None:
+    layout = contract.Layout.from_environment(engine(step))
+    if saves_or_loads_a_model(step, layout):
+        load_model_formats_first()  # before MLflow: ~1 s less CPU (slipway.lifecycle.formats)
+
     from slipway.jobs.s3data import DataError
 
     from {{ cookiecutter.package_name }} import steps
     from {{ cookiecutter.package_name }}.config import load
 
-    layout = contract.Layout.from_environment(engine(step))
     try:
         config = load(steps.config_path())
         env = os.environ

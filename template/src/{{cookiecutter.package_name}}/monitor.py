@@ -35,9 +35,9 @@ from slipway.lifecycle import CHAMPION, LifecycleError, require_alias
 from {{ cookiecutter.package_name }}.config import MonitorConfig
 from {{ cookiecutter.package_name }}.data import validate
 from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES
-from {{ cookiecutter.package_name }}.train import PROFILE_ARTIFACT
 
 FIELD = "monitor input"
+PROFILE_ARTIFACT = "drift/reference_profile.json"  # logged by train beside the model
 
 
 class Publish(StrEnum):

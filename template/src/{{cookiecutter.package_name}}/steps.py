@@ -156,14 +156,6 @@ def validate(
     return facts
 
 
-def _changed(layout: contract.Layout) -> dict[str, Any]:
-    """Validate's facts (``dataset.json``) when the step got them: a Kubernetes Job's steps
-    share them; a SageMaker step gets the content-addressed snapshot only, and runs at all
-    because the pipeline's Changed condition read them."""
-    path = layout.input(contract.DATASET) / contract.DATASET_FILE
-    return contract.read_json(path) if path.is_file() else {"changed": True}
-
-
 def _datasets(layout: contract.Layout, config: PipelineConfig) -> Datasets:
     """The snapshot validate kept, with the versions it was read from."""
     directory, root = layout.input(contract.DATASET), Path.cwd()
@@ -185,7 +177,7 @@ def train(layout: contract.Layout, config: PipelineConfig, env: Mapping[str, str
     """The local run's ``train`` on the snapshot, logged to the stack's MLflow; the MLflow
     model is also left where the engine keeps it (SageMaker uploads ``/opt/ml/model`` as
     model.tar.gz, the model package's data) with ``trained.json`` naming the run."""
-    facts = _changed(layout)
+    facts = layout.validated()
     model_dir = layout.output(contract.MODEL)
     if not facts["changed"]:
         return model_dir  # Kubernetes: nothing to train (SageMaker skips the step)
@@ -215,7 +207,7 @@ def evaluate(
     logged to the trained model's run; the verdict goes to ``verdict.json`` (the pipeline's
     Gate reads it)."""
     out = layout.output(contract.EVALUATION)
-    facts = _changed(layout)
+    facts = layout.validated()
     if not facts["changed"]:
         verdict = {"passed": False, "changed": False, "summary": facts["message"]}
         (out / contract.VERDICT_FILE).write_text(json.dumps(verdict))

@@ -18,10 +18,10 @@ from slipway.lifecycle import Inputs
 from {{ cookiecutter.package_name }}.config import ModelConfig
 from {{ cookiecutter.package_name }}.data import Datasets
 from {{ cookiecutter.package_name }}.estimators import TRUSTED_TYPES, build_pipeline
+from {{ cookiecutter.package_name }}.monitor import PROFILE_ARTIFACT
 from {{ cookiecutter.package_name }}.schema import TARGET
 
 MODEL_ARTIFACT = "model"
-PROFILE_ARTIFACT = "drift/reference_profile.json"
 # predict() returns one int64 class label per row: declared, so MLflow infers no integer
 # output column (and prints no "integer column" hint).
 OUTPUT_SCHEMA = Schema([TensorSpec(np.dtype(np.int64), (-1,))])
