@@ -154,9 +154,9 @@ def test_a_step_that_saves_a_model_imports_its_format_before_the_step_code() -> 
     point's own imports load none of them; ``run_step`` loads the format first."""
     source = Path(container.__file__).read_text()
     tree = ast.parse(source)
-    top = {
-        node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)
-    } | {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top = {node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+    }
     assert not {m for m in top if m.split(".")[0] in {"mlflow", "sklearn", "scipy", "pandas"}}
     assert not {m for m in top if m.startswith("{{ cookiecutter.package_name }}")}
     run_step = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "run_step")
