@@ -17,7 +17,7 @@ from slipway.cli import app
 from slipway.sandbox import SandboxError, apply, destroy
 from slipway.sandbox.appliers import APPLIERS
 from slipway.sandbox.contents import emulator_contents
-from slipway.sandbox.server import AwsClients, EmulatedAws
+from slipway.sandbox.server import AwsClients, EmulatedAws, aws_managed_policy_inputs
 from slipway.sandbox.state import SandboxState, state_dir
 from stack_config import configure_eks, configure_image
 from typer.testing import CliRunner
@@ -173,6 +173,27 @@ def test_aws_managed_policies_are_in_the_sandbox_partition_only() -> None:
         held = {p: len(b.aws_managed_policies) for p, b in iam_backends[DEFAULT_ACCOUNT_ID].items()}
     assert held.pop("aws") == len(json.loads(aws_managed_policies_data))
     assert len(held) == 5 and set(held.values()) == {0}, held
+
+
+def test_the_sandbox_builds_aws_managed_policies_as_moto_does() -> None:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    def fields(policy: AWSManagedPolicy) -> dict[str, object]:
+        """All but the random id; the versions' own fields."""
+        return {
+            **{k: v for k, v in vars(policy).items() if k != "id"},
+            "versions": [vars(version) for version in policy.versions],
+        }
+
+    data = json.loads(aws_managed_policies_data)
+    ours = {
+        name: AWSManagedPolicy(name, "1", "aws", **i)  # type: ignore[abstract]
+        for name, i in aws_managed_policy_inputs()
+    }
+    assert ours.keys() == data.keys()
+    for name, policy in ours.items():
+        assert fields(policy) == fields(AWSManagedPolicy.from_data(name, "1", "aws", data[name]))
 
 
 def test_sessions_share_the_parsed_models_but_not_their_events() -> None:
