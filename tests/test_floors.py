@@ -126,11 +126,19 @@ def definition(wheel: zipfile.ZipFile, use: Use) -> ast.ClassDef | ast.FunctionD
 def top_level(
     wheel: zipfile.ZipFile, name: str, wanted: str
 ) -> ast.ClassDef | ast.FunctionDef | None:
-    """The class or function ``wanted`` a module of the wheel defines at its top level; only
-    a module whose text has a line starting ``class wanted`` or ``def wanted`` is parsed."""
-    if not re.search(rf"^(class|def) {wanted}\b".encode(), wheel.read(name), re.M):
+    """The class or function ``wanted`` a module of the wheel defines at its top level: its
+    text (from its line to the next top-level line) parsed alone, else the whole module if
+    that does not parse. A cut too early can only lose parameters (a false failure)."""
+    text = wheel.read(name).decode()
+    found = re.search(rf"^(?:class|def) {wanted}\b.*?(?=^\S|\Z)", text, re.M | re.S)
+    if found is None:
         return None
-    return _top_level(wheel, name).get(wanted)
+    try:
+        node = ast.parse(found.group()).body[0]
+    except SyntaxError:
+        return _top_level(wheel, name).get(wanted)
+    assert isinstance(node, ast.ClassDef | ast.FunctionDef)
+    return node
 
 
 @functools.cache
