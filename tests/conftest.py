@@ -17,6 +17,8 @@ from program_runs import StackRun, shared_runs
 from scheduling import DURATIONS, UnitScheduling, order_on_worker
 from slipway.lifecycle.formats import load_model_formats_first
 
+pytest_plugins = ["exit_gc"]  # one garbage collection at exit, not two
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.

@@ -117,14 +117,32 @@ def definition(wheel: zipfile.ZipFile, use: Use) -> ast.ClassDef | ast.FunctionD
     files = [n for n in wheel.namelist() if n.rpartition("/")[0] == folder and n.endswith(".py")]
     likely = [f"{folder}/{snake(use.name)}.py", f"{folder}/{use.name}.py", f"{folder}/_inputs.py"]
     for name in [f for f in likely if f in files] + [f for f in files if f not in likely]:
-        node = top_level(wheel, name).get(use.name)
+        node = top_level(wheel, name, use.name)
         if node:
             return node
     return None
 
 
+def top_level(
+    wheel: zipfile.ZipFile, name: str, wanted: str
+) -> ast.ClassDef | ast.FunctionDef | None:
+    """The class or function ``wanted`` a module of the wheel defines at its top level: its
+    text (from its line to the next top-level line) parsed alone, else the whole module if
+    that does not parse. A cut too early can only lose parameters (a false failure)."""
+    text = wheel.read(name).decode()
+    found = re.search(rf"^(?:class|def) {wanted}\b.*?(?=^\S|\Z)", text, re.M | re.S)
+    if found is None:
+        return None
+    try:
+        node = ast.parse(found.group()).body[0]
+    except SyntaxError:
+        return _top_level(wheel, name).get(wanted)
+    assert isinstance(node, ast.ClassDef | ast.FunctionDef)
+    return node
+
+
 @functools.cache
-def top_level(wheel: zipfile.ZipFile, name: str) -> dict[str, ast.ClassDef | ast.FunctionDef]:
+def _top_level(wheel: zipfile.ZipFile, name: str) -> dict[str, ast.ClassDef | ast.FunctionDef]:
     """Classes and functions a module of the wheel defines (each file parsed once)."""
     return {
         node.name: node

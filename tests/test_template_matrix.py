@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bake_cache import CACHE
 from hook_loader import load_inputs
 from matrix import (
     ALL_COMBOS,
@@ -65,6 +66,7 @@ def program_tags() -> list[str]:
 def test_every_combination_bakes_exact_files(cookies, combo: dict[str, str]) -> None:
     result = cookies.bake(extra_context=combo)
     assert result.exit_code == 0, result.exception
+    assert CACHE.code, "the bake compiled its templates without the shared cache (bake_cache.py)"
     assert_clean(result.project_path, result.context)
     formatted = format_check(result.project_path)  # Jinja whitespace differs per combination
     assert formatted.returncode == 0, formatted.stdout[-3000:] + formatted.stderr

@@ -30,13 +30,19 @@ class NameLimit:
 
 
 @cache
+def botocore_session() -> botocore.session.Session:
+    """One session: its loader parses each service's model file once."""
+    return botocore.session.get_session()
+
+
+@cache
 def model_limit(api: str) -> int:
     """The member's ``max`` in AWS's API model (of an operation's input, or of a shape),
     else the "1 to N" / "no more than N" /
     "up to N" / "maximum length is N" its API reference text states."""
     service, call = api.split(" ")
     name, member = call.split(".")
-    model = botocore.session.get_session().get_service_model(service)
+    model = botocore_session().get_service_model(service)
     if name in model.operation_names:
         shape = model.operation_model(name).input_shape.members[member]
     else:  # a structure within a request (e.g. a list's items)

@@ -17,7 +17,7 @@ from slipway.cli import app
 from slipway.sandbox import SandboxError, apply, destroy
 from slipway.sandbox.appliers import APPLIERS
 from slipway.sandbox.contents import emulator_contents
-from slipway.sandbox.server import AwsClients, EmulatedAws
+from slipway.sandbox.server import AwsClients, EmulatedAws, aws_managed_policy_inputs
 from slipway.sandbox.state import SandboxState, state_dir
 from stack_config import configure_eks, configure_image
 from typer.testing import CliRunner
@@ -153,6 +153,71 @@ def test_refuses_non_loopback_endpoint() -> None:
         SandboxError, match=r"endpoint: 'https://s3\.amazonaws\.com' is not a loopback"
     ):
         AwsClients("https://s3.amazonaws.com", "us-east-1")
+
+
+def test_aws_managed_policies_are_in_the_sandbox_partition_only() -> None:
+    """AWS's managed policies are attachable in the sandbox's partition; the IAM backends of
+    the other five (moto makes them on every request, looking up the caller's account) hold
+    none: loaded there they cost ~0.3 s a session and 6x the policies in every snapshot."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import iam_backends
+
+    node = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
+    with EmulatedAws("us-east-1") as emulator:
+        iam = emulator.aws("iam")
+        iam.create_role(RoleName="node", AssumeRolePolicyDocument="{}")
+        iam.attach_role_policy(RoleName="node", PolicyArn=node)
+        attached = iam.list_attached_role_policies(RoleName="node")["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [node]
+        held = {p: len(b.aws_managed_policies) for p, b in iam_backends[DEFAULT_ACCOUNT_ID].items()}
+    assert held.pop("aws") == len(json.loads(aws_managed_policies_data))
+    assert len(held) == 5 and set(held.values()) == {0}, held
+
+
+def test_the_sandbox_builds_aws_managed_policies_as_moto_does() -> None:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    def fields(policy: AWSManagedPolicy) -> dict[str, object]:
+        """All but the random id; the versions' own fields."""
+        return {
+            **{k: v for k, v in vars(policy).items() if k != "id"},
+            "versions": [vars(version) for version in policy.versions],
+        }
+
+    data = json.loads(aws_managed_policies_data)
+    ours = {
+        name: AWSManagedPolicy(name, "1", "aws", **i)  # type: ignore[abstract]
+        for name, i in aws_managed_policy_inputs()
+    }
+    assert ours.keys() == data.keys()
+    for name, policy in ours.items():
+        assert fields(policy) == fields(AWSManagedPolicy.from_data(name, "1", "aws", data[name]))
+
+
+def test_sessions_share_the_parsed_models_but_not_their_events() -> None:
+    first, second = (AwsClients("http://127.0.0.1:1", "us-east-1") for _ in range(2))
+    model = first("s3").meta.service_model
+    assert second("s3").meta.service_model._service_description is model._service_description
+    loader = first._session._loader
+    assert loader.search_paths.count(loader.search_paths[-1]) == 1  # not one more per session
+    seen: list[str] = []
+    first.events.register("probe", lambda **kw: seen.append("first"))
+    second.fresh("s3").meta.events.emit("probe")
+    first.fresh("s3").meta.events.emit("probe")
+    assert seen == ["first"]
+
+
+def test_sandboxes_share_moto_s_apps_but_not_its_state() -> None:
+    apps = []
+    for _ in range(2):
+        with EmulatedAws("us-east-1") as emulator:
+            s3 = emulator.aws("s3")
+            assert s3.list_buckets()["Buckets"] == []
+            s3.create_bucket(Bucket="left-behind")
+            apps.append(emulator._server.app.app_instances["s3"])
+    assert apps[0] is apps[1], "each sandbox built moto's S3 app (its URL rules) again"
 
 
 def test_cli_apply_twice_then_destroy(sagemaker_infra: Path) -> None:

@@ -1,6 +1,7 @@
 """An in-process moto server on loopback, boto3 clients bound to it, state snapshots.
 
-``EmulatedAws`` starts ``ThreadedMotoServer`` on 127.0.0.1 (free port), points every
+``EmulatedAws`` starts a moto server on 127.0.0.1 (free port), as moto's
+``ThreadedMotoServer`` does, serving the process's one moto application; it points every
 client at it with fake credentials, and refuses any endpoint that is not loopback.
 While it runs, the process's ``AWS_*`` variables hold fake values too, so nothing in
 the process can reach a real account by accident. ``save``/``load`` pickle moto's
@@ -12,8 +13,10 @@ by another one.
 from __future__ import annotations
 
 import copyreg
+import functools
 import io
 import ipaddress
+import json
 import logging
 import os
 import pickle
@@ -21,11 +24,14 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from slipway.environ import environ_changed
@@ -52,8 +58,10 @@ FAKE_ENV = {
     "AWS_SECURITY_TOKEN": "sandbox",
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    # AWS managed policies (AmazonEKSWorkerNodePolicy...) exist in every real account.
-    MANAGED_POLICIES: "true",
+    # moto's own loading of AWS's managed policies stays off: it would load all ~1,500 of them
+    # into the IAM backend of each of the 6 partitions of each session; EmulatedAws adds
+    # them to the one partition the sandbox uses (add_aws_managed_policies).
+    MANAGED_POLICIES: "false",
 }
 CLEARED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN")
 
@@ -78,6 +86,21 @@ def fake_aws_environment() -> Iterator[None]:
         yield
 
 
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    """One botocore loader per process: each service model and endpoints.json is parsed once
+    for all the sandboxes' sessions (each session keeps its own events and credentials)."""
+    loader = botocore.loaders.create_loader()
+    boto3.session.Session(botocore_session=_with_loader(loader))  # adds boto3's data path
+    return loader
+
+
+def _with_loader(loader: botocore.loaders.Loader) -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", loader)
+    return session
+
+
 class AwsClients:
     """boto3 clients of one region against one loopback endpoint, fake credentials."""
 
@@ -85,11 +108,15 @@ class AwsClients:
         ensure_loopback(endpoint_url)
         self.endpoint_url = endpoint_url
         self.region = region
+        loader = _shared_loader()
+        paths = len(loader.search_paths)
         self._session = boto3.session.Session(
             aws_access_key_id=FAKE_ENV["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_ENV["AWS_SECRET_ACCESS_KEY"],
             region_name=region,
+            botocore_session=_with_loader(loader),
         )
+        del loader.search_paths[paths:]  # boto3 appends its data path on every session
         self._clients: dict[str, Any] = {}
 
     def __call__(self, service: str) -> Any:
@@ -113,23 +140,58 @@ class AwsClients:
 
 def reset_backends() -> None:
     """``BackendDict.reset()``: every moto backend reset (their own clean-ups run: S3 frees
-    its global bucket names) and then forgotten; the next request creates fresh ones.
-
-    Without AWS's managed policies for the reset: the reset re-creates each IAM backend in
-    place before forgetting it, which would load AWS's ~1,300 managed policies once per
-    partition (seconds per sandbox) into backends nothing reads again.
-    """
+    its global bucket names) and then forgotten; the next request creates fresh ones."""
     from moto.core.base_backend import BackendDict
 
-    saved = os.environ.get(MANAGED_POLICIES)
-    os.environ[MANAGED_POLICIES] = "false"
-    try:
-        BackendDict.reset()
-    finally:
-        if saved is None:
-            os.environ.pop(MANAGED_POLICIES, None)
-        else:
-            os.environ[MANAGED_POLICIES] = saved
+    BackendDict.reset()
+
+
+@functools.cache
+def aws_managed_policy_inputs() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Each of AWS's managed policies in moto's snapshot (~1,500) as the keyword arguments
+    ``AWSManagedPolicy.from_data`` gives moto's constructor: parsed, and each document
+    serialized, once per process (the serializing was 2/3 of building them)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return tuple(
+        (
+            name,
+            {
+                "default_version_id": data.get("DefaultVersionId"),
+                "path": data.get("Path"),
+                "document": json.dumps(data.get("Document")),
+                "create_date": datetime.fromisoformat(data["CreateDate"]),
+                "update_date": datetime.fromisoformat(data["UpdateDate"]),
+            },
+        )
+        for name, data in json.loads(aws_managed_policies_data).items()
+    )
+
+
+def add_aws_managed_policies(partition: str) -> None:
+    """AWS's managed policies (AmazonEKSWorkerNodePolicy...), as in every real account, in
+    the IAM backend of moto's default account in ``partition``: new objects per backend."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[DEFAULT_ACCOUNT_ID][partition]
+    for name, inputs in aws_managed_policy_inputs():
+        # abstract only for CloudFormation, which the sandbox does not use (moto's from_data too)
+        policy = AWSManagedPolicy(  # type: ignore[abstract]
+            name, account_id=DEFAULT_ACCOUNT_ID, region=partition, **inputs
+        )
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
+
+
+@functools.cache
+def _dispatcher() -> Any:
+    """The process's one moto WSGI application: it builds each service's Flask app (a few
+    hundred URL rules compiled) on that service's first request in the process and serves it
+    to every later sandbox's server. moto keeps its state in its backends, not in these apps."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
 
 
 class EmulatedAws:
@@ -139,23 +201,34 @@ class EmulatedAws:
         self.region = region
         self.clients: AwsClients | None = None
         self._server: Any = None
+        self._thread: threading.Thread | None = None
         self._env: Any = None
 
     def __enter__(self) -> EmulatedAws:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from moto.utilities.utils import get_partition
+        from werkzeug.serving import make_server
 
         self._env = fake_aws_environment()
         self._env.__enter__()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         reset_backends()  # an earlier sandbox in this process must not leak in
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        add_aws_managed_policies(get_partition(self.region))
+        # as moto's ThreadedMotoServer, with the process's one application
+        self._server = make_server(
+            "127.0.0.1", 0, _dispatcher(), threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
         self.clients = AwsClients(f"http://{host}:{port}", self.region)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.stop()
+        self._server.shutdown()
+        self._server.server_close()
+        assert self._thread is not None
+        self._thread.join()
         reset_backends()
         self._env.__exit__(*exc)
 
