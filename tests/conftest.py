@@ -23,6 +23,10 @@ pytest_plugins = ["exit_gc"]  # one garbage collection at exit, not two
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies bakes from --template (default "."); pin it to this checkout.
     config.option.template = str(ROOT)
+    # MLflow's usage telemetry, on when mlflow is imported outside a test (collection): it
+    # would reach for its config server, and on failing offline it drops its session variable
+    # from os.environ mid-run, which made the warm runner's later runs plain (docs/testing.md)
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
         load_model_formats_first()  # in each process that runs tests, before any program
         share_compiled_templates()

@@ -15,7 +15,6 @@ MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_I
 # Set by their owners once per process, on purpose; not a test's leak.
 PROCESS_ENV = (
     "PYTEST_CURRENT_TEST",  # pytest: the test being run
-    "_MLFLOW_TELEMETRY_SESSION_ID",  # MLflow: one telemetry session per process
     "KMP_DUPLICATE_LIB_OK",  # scikit-learn, when first imported (OpenMP runtime settings)
     "KMP_INIT_AT_FORK",
 )

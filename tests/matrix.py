@@ -14,10 +14,11 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.warm_pytest import run_pytest
+from tools.warm_pytest import PlainRunWarning, run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,11 +117,14 @@ def run_project_tests(
 ) -> subprocess.CompletedProcess[str]:
     """Run a baked project's own test suite in the shared environment.
 
-    Forked from this worker's warm interpreter (tests/tools/warm_pytest.py), which
-    falls back to ``python -m pytest`` in a plain subprocess when it cannot be used.
+    Forked from this worker's warm interpreter (tests/tools/warm_pytest.py). When that
+    cannot be used, its ``PlainRunWarning`` is raised here: the test fails, saying why, rather
+    than silently paying a cold ``python -m pytest`` (``SLIPWAY_WARM_PYTEST=0`` runs plainly).
     """
     env = {**os.environ, "PYTHONPATH": f"{project / 'src'}{os.pathsep}{project / 'infra'}"}
-    return run_pytest(["-q", "-p", "no:cacheprovider", *args], project, env, timeout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlainRunWarning)
+        return run_pytest(["-q", "-p", "no:cacheprovider", *args], project, env, timeout)
 
 
 def format_check(project: Path) -> subprocess.CompletedProcess[str]:

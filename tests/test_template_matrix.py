@@ -5,6 +5,7 @@ that differ from that flavor's or read the combination's stack files."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -197,6 +198,20 @@ def test_generated_project_suite_passes(
     if combo in LINTED:
         for check in lint_project(result.project_path):
             assert check.returncode == 0, f"{check.args}: {check.stdout[-3000:]}{check.stderr}"
+
+
+def test_a_suite_that_would_run_cold_fails_its_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run_project_tests`` raises the warm runner's ``PlainRunWarning``: a project suite that
+    would run as a cold ``python -m pytest`` fails its test, naming why, rather than silently
+    costing a cold interpreter (tests/tools/warm_pytest.py)."""
+    import tools.warm_pytest as warm
+
+    monkeypatch.delattr(os, "fork")
+    monkeypatch.setattr(warm, "_default", warm.WarmPytest(preload=()))
+    with pytest.raises(warm.PlainRunWarning, match=r"os\.fork is unavailable"):
+        run_project_tests(tmp_path)
 
 
 def test_option_matrix_covers_every_choice_value() -> None:

@@ -5,7 +5,6 @@ timeouts kill the run; a helper that cannot be used falls back to a plain subpro
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import time
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tools.warm_pytest import WarmPytest, plain_run
+from tools.warm_pytest import PlainRunWarning, WarmPytest, plain_run
 
 ARGS = ["-q", "-p", "no:cacheprovider"]
 
@@ -159,9 +158,7 @@ def test_timeout_kills_the_run_and_what_it_started(warm: WarmPytest, tmp_path: P
     assert warm.broken is None, warm.broken
 
 
-def test_a_dead_helper_falls_back_to_a_plain_subprocess(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_dead_helper_falls_back_to_a_plain_subprocess(tmp_path: Path) -> None:
     project = make_project(tmp_path, PROJECT_FILES)
     runner = WarmPytest(preload=("pytest",))
     try:
@@ -169,41 +166,37 @@ def test_a_dead_helper_falls_back_to_a_plain_subprocess(
         assert runner.broken is None and runner._proc is not None
         runner._proc.kill()
         runner._proc.wait()
-        with caplog.at_level(logging.WARNING, logger="warm_pytest"):
+        with pytest.warns(PlainRunWarning, match="running a plain subprocess"):
             run = runner.run(ARGS, project, project_env(project), 120)
     finally:
         runner.close()
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
     assert runner.broken is not None
-    assert "running a plain subprocess" in caplog.text
 
 
 def test_without_fork_or_with_another_environment_it_runs_plainly(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = make_project(tmp_path, PROJECT_FILES)
-    with caplog.at_level(logging.WARNING, logger="warm_pytest"):
-        with monkeypatch.context() as patch:
-            patch.delattr(os, "fork")
-            forkless = WarmPytest(preload=("pytest",))
+    with monkeypatch.context() as patch:
+        patch.delattr(os, "fork")
+        forkless = WarmPytest(preload=("pytest",))
+    with pytest.warns(PlainRunWarning, match=r"os\.fork is unavailable"):
         run = forkless.run(ARGS, project, project_env(project), 120)
-        assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
-        assert forkless._proc is None
-        assert "os.fork is unavailable" in caplog.text
-
-        runner = WarmPytest(preload=("pytest",))
-        try:
-            runner.run(ARGS, project, project_env(project), 120)
-            run = runner.run(ARGS, project, project_env(project, WARM_OTHER="1"), 120)
-        finally:
-            runner.close()
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
-    assert "environment differs" in caplog.text
+    assert forkless._proc is None
+
+    runner = WarmPytest(preload=("pytest",))
+    try:
+        runner.run(ARGS, project, project_env(project), 120)
+        with pytest.warns(PlainRunWarning, match="environment differs .*: WARM_OTHER"):
+            run = runner.run(ARGS, project, project_env(project, WARM_OTHER="1"), 120)
+    finally:
+        runner.close()
+    assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
 
 
-def test_what_the_preload_sets_itself_keeps_later_runs_warm(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_what_the_preload_sets_itself_keeps_later_runs_warm(tmp_path: Path) -> None:
     """scikit-learn sets ``KMP_*`` when imported. A helper started before the caller imported
     it (the caller's environment lacks them) still serves the caller's later runs, which have
     them; any other difference still makes a run plain."""
@@ -212,16 +205,15 @@ def test_what_the_preload_sets_itself_keeps_later_runs_warm(
     after = project_env(project, KMP_DUPLICATE_LIB_OK="True", KMP_INIT_AT_FORK="FALSE")
     runner = WarmPytest(preload=("pytest", "sklearn"))
     try:
-        with caplog.at_level(logging.WARNING, logger="warm_pytest"):
-            for env in (before, after):
-                run = runner.run(ARGS, project, env, 120)
-                assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
-            assert {"KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK"} <= runner.set_by_imports
-            assert "plain subprocess" not in caplog.text
+        for env in (before, after):  # a plain run would raise (the suite's warning filter)
+            run = runner.run(ARGS, project, env, 120)
+            assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout
+        assert {"KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK"} <= runner.set_by_imports
+        other = "environment differs from the one the helper imported under: WARM_OTHER"
+        with pytest.warns(PlainRunWarning, match=other):
             runner.run(ARGS, project, {**after, "WARM_OTHER": "1"}, 120)
     finally:
         runner.close()
-    assert "environment differs from the one the helper imported under: WARM_OTHER" in caplog.text
 
 
 def test_the_sagemaker_sdk_imports_offline_and_leaves_the_environment_as_found(

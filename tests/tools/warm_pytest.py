@@ -13,10 +13,10 @@ child's process group and raises ``subprocess.TimeoutExpired``.
 The warm path is only taken when it is equivalent: ``os.fork`` exists, the helper
 came up single-threaded, and the caller's environment is the one the helper imported under,
 bar ``PYTHONPATH`` and the variables the preload's imports set themselves (scikit-learn's
-``KMP_*``, MLflow's telemetry session: a caller that imported those modules after the helper
-started has them too). Otherwise, or when the helper dies, ``run_pytest``
-logs why and runs ``python -m pytest`` in a plain subprocess.
-``SLIPWAY_WARM_PYTEST=0`` forces the plain path.
+``KMP_*``: a caller that imported those modules after the helper started has them too).
+Otherwise, or when the helper dies, ``run_pytest`` warns why (``PlainRunWarning``, which
+tests/matrix.py turns into an error) and runs ``python -m pytest`` in a plain subprocess.
+``SLIPWAY_WARM_PYTEST=0`` forces the plain path, without the warning.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import contextlib
 import gc
 import importlib
 import json
-import logging
 import os
 import queue
 import shutil
@@ -40,8 +39,6 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
-
-LOG = logging.getLogger("warm_pytest")
 
 PULUMI_AWS_PACKAGES = (
     "appautoscaling", "cloudwatch", "ec2", "ecr", "eks", "iam",
@@ -154,6 +151,8 @@ class WarmPytest:
         self, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
         """``python -m pytest ARGS`` in ``cwd`` with ``env``, forked warm when possible."""
+        if os.environ.get(DISABLE_ENV) == "0":
+            return plain_run(args, cwd, env, timeout)
         with self._lock:
             reason = self._unusable(env)
             if reason is None:
@@ -161,7 +160,8 @@ class WarmPytest:
                     return self._run_warm(list(args), cwd, dict(env), timeout)
                 except _HelperDied as died:
                     reason = self._break(str(died))
-            LOG.warning("warm pytest not used (%s); running a plain subprocess", reason)
+        message = f"warm pytest not used ({reason}); running a plain subprocess"
+        warnings.warn(message, PlainRunWarning, stacklevel=2)
         return plain_run(args, cwd, env, timeout)
 
     def close(self) -> None:
@@ -182,8 +182,6 @@ class WarmPytest:
                 proc.wait()
 
     def _unusable(self, env: Mapping[str, str]) -> str | None:
-        if os.environ.get(DISABLE_ENV) == "0":
-            return f"{DISABLE_ENV}=0"
         if self.broken is None and self._proc is None:
             self._start(_base_env(env))
         if self.broken is not None:
@@ -267,6 +265,10 @@ class WarmPytest:
             return subprocess.CompletedProcess(["pytest", *args], code, _read(out), _read(err))
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+class PlainRunWarning(UserWarning):
+    """A run that was to fork warm ran as a plain subprocess; the message says why."""
 
 
 class _HelperDied(RuntimeError):
