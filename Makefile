@@ -15,15 +15,30 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
 # The inner loop: no bakes of the template, no project suites, no rehearsals (docs/testing.md).
 FAST_ARGS ?= -n 2 --dist loadgroup --durations=10 -m "not slow and not bakes"
 
-.PHONY: setup test test-fast durations lint ruff demo bench clean actionlint iam-simulate floors cost-doc chromium
+.PHONY: setup test test-fast durations lint ruff demo bench clean actionlint iam-simulate floors cost-doc chromium constraints
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+EXTRAS := ml,aws,pipelines,sandbox,serve,eks,docs,dev
+
+# constraints.txt: the versions `make setup` installs, which the tests passed with. Resolving
+# against them takes uv ~1 s; from the index alone ~17 s of fetching and backtracking on every
+# fresh machine. `make constraints` resolves from the index again (newest versions pyproject.toml
+# allows) and rewrites the file; tests/test_packaging.py fails when the two drift apart.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(UV) pip install --python $(BIN)/python --quiet -e '.[ml,aws,pipelines,sandbox,serve,eks,docs,dev]'
+	$(UV) pip install --python $(BIN)/python --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
+
+CONSTRAINTS_VENV ?= build/constraints-venv
+
+constraints: setup
+	rm -rf $(CONSTRAINTS_VENV)
+	$(PYTHON) -m venv $(CONSTRAINTS_VENV)
+	$(UV) pip install --python $(CONSTRAINTS_VENV)/bin/python --quiet -e '.[$(EXTRAS)]'
+	$(UV) pip freeze --python $(CONSTRAINTS_VENV)/bin/python --exclude-editable \
+		| grep -v -E '^(pip|setuptools)==' > constraints.txt
 
 lint: setup ruff
 	$(BIN)/mypy
@@ -32,11 +47,14 @@ ruff: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-# mypy (one process, ~40 s of CPU without a cache, as in a fresh clone) runs beside pytest
-# instead of before it: both must pass; mypy's report follows pytest's (docs/testing.md).
-test: setup ruff actionlint iam-simulate chromium
+# mypy (one process, ~30 s of CPU without a cache, as in a fresh clone) starts as soon as the
+# venv exists and runs beside the other checks and pytest instead of before them: the run is
+# CPU-bound and those steps leave a core idle. Both must pass; mypy's report follows pytest's
+# (docs/testing.md).
+test: setup
 	@mkdir -p build
 	@$(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
+	$(MAKE) --no-print-directory ruff actionlint iam-simulate chromium && \
 	$(BIN)/python -m pytest $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; echo "mypy:"; cat build/mypy.log; \
 	test $$tests -eq 0 && test $$typed -eq 0
@@ -85,7 +103,7 @@ build/iam-simulate/.installed-0.1.173:
 demo: setup
 	rm -rf $(DEMO_DIR)
 	$(BIN)/slipway new --no-input --output-dir $(dir $(DEMO_DIR)) project_name=$(notdir $(DEMO_DIR))
-	$(MAKE) -C $(DEMO_DIR) pipeline UV=$(UV)
+	UV_CONSTRAINT=$(abspath constraints.txt) $(MAKE) -C $(DEMO_DIR) pipeline UV=$(UV)
 	@echo "MLflow database:   $(abspath $(DEMO_DIR))/mlflow.db (artifacts in mlruns/; UI: make -C $(DEMO_DIR) mlflow-ui)"
 	@echo "Champion model:    models:/$(notdir $(DEMO_DIR))@champion (files under $(abspath $(DEMO_DIR))/mlruns)"
 	@echo "Predictions:       $(abspath $(DEMO_DIR))/outputs/predictions.csv"

@@ -6,7 +6,9 @@ the option matrix (tests/test_template_matrix.py runs the rest per combination).
 Both bake from a git snapshot of this working tree (what a fresh clone holds), so
 the project's vendored slipway-mlops wheel (vendor/) is built from that snapshot.
 The project's Makefile installs with uv (`UV` points it at this environment's uv rather
-than installing one); the venv, the resolution and the install are real. The cruft project
+than installing one); the venv, the resolution and the install are real, the resolution
+against the versions this checkout pins (constraints.txt via uv's `UV_CONSTRAINT`, as
+`make demo` does: the same versions as the shared environment's). The cruft project
 (the other flavor) runs in the shared environment, which holds every extra of slipway-mlops
 in one resolution: its own extras are a subset of it (docs/testing.md).
 """
@@ -14,12 +16,13 @@ in one resolution: its own extras are a subset of it (docs/testing.md).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from matrix import FULL_SUITE_COMBOS, run_project_tests
+from matrix import FULL_SUITE_COMBOS, ROOT, run_project_tests
 from template_manifest import VENDORED_WHEEL
 
 UV = Path(sys.executable).parent / "uv"
@@ -29,9 +32,13 @@ pytestmark = pytest.mark.slow
 
 
 def make_test(project: Path) -> subprocess.CompletedProcess[str]:
+    """The project's `make test` (setup, then its suite), its install resolved against the
+    versions this checkout's tests pass with (constraints.txt, as `make demo` does)."""
+    env = {**os.environ, "UV_CONSTRAINT": str(ROOT / "constraints.txt")}
     return subprocess.run(
         ["make", "test", f"UV={UV}", "PYTHON=" + sys.executable],
         cwd=project,
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,

@@ -3,7 +3,9 @@ installed package with no access to this repository."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -134,3 +136,30 @@ def test_installed_source_reads_pep_610(
 
     monkeypatch.setattr(origin, "distribution", lambda name: Installed())
     assert origin.installed_source() == source
+
+
+def pins(text: str) -> dict[str, str]:
+    """``name==version`` lines by canonical name (PEP 503)."""
+    found = {}
+    for line in text.splitlines():
+        name, sep, version = line.partition("==")
+        if sep:
+            found[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return found
+
+
+def test_the_environment_is_what_constraints_txt_pins() -> None:
+    """`make setup` installs against constraints.txt; a dependency pyproject.toml gained, or a
+    pin nothing needs any more, means `make constraints` has to run (Makefile)."""
+    pinned = pins((ROOT / "constraints.txt").read_text())
+    bootstrap = {"pip", "setuptools", "uv", "slipway-mlops"}  # the venv's and the checkout's
+    installed = {
+        re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version
+        for d in importlib.metadata.distributions()
+    }
+    unpinned = sorted(set(installed) - set(pinned) - bootstrap)
+    assert not unpinned, f"installed but not in constraints.txt (make constraints): {unpinned}"
+    stale = sorted(set(pinned) - set(installed))
+    assert not stale, f"in constraints.txt but not installed (make constraints): {stale}"
+    moved = sorted(n for n in pinned if installed[n] != pinned[n])
+    assert not moved, f"installed at another version than constraints.txt pins: {moved}"
