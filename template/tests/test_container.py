@@ -128,24 +128,17 @@ def test_a_step_that_fits_nothing_imports_no_scikit_learn(
     verdict = layout.input(contract.EVALUATION) / contract.VERDICT_FILE
     verdict.parent.mkdir(parents=True)
     verdict.write_text(json.dumps({"changed": False, "summary": "unchanged"}))
-    done, imported = _start(contract.REGISTER, package_env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "mlflow" in imported and "register: unchanged" in done.stdout
-    assert not set(imported) & {"sklearn", "matplotlib", "fairlearn"}
-
-
-def _start(step: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """The step as the engine starts it, and the packages it imported in the order
-    ``-X importtime`` lists them (each once, where its first module finished loading)."""
-    entry = ["-m", "{{ cookiecutter.package_name }}.container", step]
+    entry = ["-m", "{{ cookiecutter.package_name }}.container", contract.REGISTER]
     command = [sys.executable, "-X", "importtime", *entry]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    packages = [
+    done = subprocess.run(command, capture_output=True, text=True, env=package_env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
         line.rpartition("|")[2].strip().split(".")[0]
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
-    ]
-    return done, list(dict.fromkeys(packages))
+    }
+    assert "mlflow" in imported and "register: unchanged" in done.stdout
+    assert not imported & {"sklearn", "matplotlib", "fairlearn"}
 
 
 def test_a_step_that_saves_a_model_imports_its_format_before_the_step_code() -> None:
