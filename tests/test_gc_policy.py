@@ -32,7 +32,7 @@ def test_a_growing_heap_starts_no_full_collection():
     before = full.count(2)
     young = full.count(0)
     for _ in range(60):
-        kept.append([[] for _ in range(5_000)])  # 300,000 survivors: a quarter of the heap many times
+        kept.append([[] for _ in range(5_000)])  # 300,000 survivors in all
     noted = Noted()
     noted.cycle = noted  # garbage once this test returns
     assert full.count(0) > young  # the young generation still collects
