@@ -1,4 +1,4 @@
-"""tests/gc_policy.py: a module's growing heap starts no full collection, young garbage is still
+"""slipway.testing.gc_policy: a module's growing heap starts no full collection, young garbage is still
 collected, the previous module's garbage is gone before the next module starts, and a failing
 finalizer of an object frozen at a boundary is still reported at exit."""
 
@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+POLICY = "slipway.testing.gc_policy"
 
 FIRST = """
 import gc, sys
@@ -61,7 +63,11 @@ def test_drops_the_frozen_cycle():
 """
 
 CONFTEST = """
-import gc, sys, types
+import atexit, gc, os, sys, types
+
+if os.environ.get("FREEZE_FIRST"):  # as a warm runner's fork is
+    gc.freeze()
+atexit.register(lambda: print(f"frozen at exit: {gc.get_freeze_count() > 0}"))
 
 record = types.ModuleType("record")
 record.full, record.finalized = [], []
@@ -70,7 +76,7 @@ gc.callbacks.append(lambda phase, info: phase == "start" and record.full.append(
 """
 
 
-def _run(tmp_path: Path, *plugins: str) -> str:
+def _run(tmp_path: Path, *plugins: str, **env: str) -> str:
     (tmp_path / "conftest.py").write_text(CONFTEST)
     (tmp_path / "test_a_first.py").write_text(FIRST)
     (tmp_path / "test_b_second.py").write_text(SECOND)
@@ -78,7 +84,7 @@ def _run(tmp_path: Path, *plugins: str) -> str:
     run = subprocess.run(
         [sys.executable, "-m", "pytest", *options, "-p", "no:cacheprovider", "-q", "-s"],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent), **env},
         capture_output=True,
         text=True,
         check=False,
@@ -87,10 +93,18 @@ def _run(tmp_path: Path, *plugins: str) -> str:
 
 
 def test_full_collections_happen_at_module_boundaries_only(tmp_path: Path) -> None:
-    output = _run(tmp_path, "gc_policy", "exit_gc")
+    output = _run(tmp_path, POLICY, "exit_gc")
     assert "4 passed" in output, output
     assert "full collections while the heap grew: 0" in output, output
     assert "RuntimeError: finalizer failed" in output, output  # reported at exit
+    assert "frozen at exit: False" in output, output
+
+
+def test_a_process_frozen_before_the_session_stays_frozen(tmp_path: Path) -> None:
+    output = _run(tmp_path, POLICY, "exit_gc", FREEZE_FIRST="1")
+    assert "4 passed" in output, output
+    assert "full collections while the heap grew: 0" in output, output
+    assert "frozen at exit: True" in output, output
 
 
 def test_without_the_policy_the_growing_heap_starts_full_collections(tmp_path: Path) -> None:

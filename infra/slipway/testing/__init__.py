@@ -5,6 +5,8 @@
   what it declared (``run_program``, ``run_pulumi``, ``ProgramRun``, policy statements, tags);
 * ``slipway.testing.moto_stack``: emulated AWS for deploy tests (moto plus SageMaker
   UpdateEndpoint) and the resources a stack exports (``create_stack``).
+* ``slipway.testing.gc_policy``: a pytest plugin, full garbage collections between test
+  modules only (a suite's ``pytest_plugins``).
 
 The program-runner names are re-exported here; ``moto_stack`` is imported on its own
 (it needs boto3 and moto, which a program test does not).
