@@ -17,10 +17,8 @@ from program_runs import StackRun, shared_runs
 from scheduling import DURATIONS, UnitScheduling, order_on_worker
 from slipway.lifecycle.formats import load_model_formats_first
 
-pytest_plugins = [
-    "exit_gc",
-    "slipway.testing.gc_policy",
-]  # full collections: per module, once at exit
+# Full garbage collections: between test modules, and once at exit.
+pytest_plugins = ["exit_gc", "slipway.testing.gc_policy"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,6 +1,6 @@
-"""slipway.testing.gc_policy: a module's growing heap starts no full collection, young garbage is still
-collected, the previous module's garbage is gone before the next module starts, and a failing
-finalizer of an object frozen at a boundary is still reported at exit."""
+"""slipway.testing.gc_policy: a module's growing heap starts no full collection, young garbage
+is still collected, the previous module's garbage is gone before the next module starts, and a
+failing finalizer of an object frozen at a boundary is still reported at exit."""
 
 from __future__ import annotations
 
