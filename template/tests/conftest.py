@@ -25,6 +25,17 @@ pytest_plugins = ["slipway.testing.gc_policy"]
 
 
 @pytest.fixture
+def cpython_collections() -> Iterator[tuple[int, int, int]]:
+    """CPython's default collection thresholds for this test, the suite's own after it."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield gc.get_threshold()
+    gc.set_threshold(*before)
+
+
+@pytest.fixture
 def package_env() -> dict[str, str]:
     """This test's environment for a subprocess that imports this package from ``src/``."""
     path = os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])

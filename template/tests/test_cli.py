@@ -25,6 +25,20 @@ def test_info_reports_the_options_the_project_deploys() -> None:
     assert said["ci"] == ("github" if (PROJECT / ".github" / "workflows").is_dir() else "none")
 
 
+def test_a_command_runs_as_a_job_and_serve_keeps_cpythons_collections(
+    cpython_collections: tuple[int, int, int],
+) -> None:
+    """slipway.gc_policy: every command but ``serve`` turns automatic full collections off."""
+    import gc
+
+    from slipway import gc_policy
+
+    assert CliRunner().invoke(app, ["serve", "--help"]).exit_code == 0
+    assert gc.get_threshold() == cpython_collections
+    assert CliRunner().invoke(app, ["info"]).exit_code == 0
+    assert gc.get_threshold()[2] == gc_policy.NEVER
+
+
 def test_help_and_a_run_on_aws_load_no_ml_library(package_env: dict[str, str]) -> None:
     """Every command starts with the CLI import: it must not pay for mlflow or sklearn; nor
     must ``pipeline run --on aws``, which follows the stack's engine (here it stops at its

@@ -53,6 +53,25 @@ def test_engine_follows_the_step_and_the_kubernetes_marker(
     assert container.engine(contract.TRAIN) == "kubernetes"
 
 
+def test_a_step_runs_as_a_job_and_the_server_keeps_cpythons_collections(
+    monkeypatch: pytest.MonkeyPatch, cpython_collections: tuple[int, int, int]
+) -> None:
+    """slipway.gc_policy: a step turns automatic full collections off, ``serve`` does not."""
+    import gc
+
+    from slipway import gc_policy
+    from slipway.serving import entry
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(entry, "main", lambda args: seen.update(serve=gc.get_threshold()[2]) or 0)
+    monkeypatch.setattr(
+        container, "run_step", lambda step, args: seen.update(step=gc.get_threshold()[2])
+    )
+    assert container.main(["serve"]) == 0
+    assert container.main([contract.TRAIN]) == 0
+    assert seen == {"serve": cpython_collections[2], "step": gc_policy.NEVER}
+
+
 def test_an_unknown_step_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert container.main(["deploy"]) == container.EXIT_BAD_INPUT
     err = capsys.readouterr().err

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import pytest
 
-NEVER = 1_000_000
-"""Young collections between two automatic full ones: none in a session."""
+from slipway.gc_policy import NEVER
 
 _threshold = pytest.StashKey[tuple[int, int, int]]()
 _frozen_before = pytest.StashKey[bool]()

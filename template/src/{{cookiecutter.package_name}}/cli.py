@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import slipway
 import typer
+from slipway import gc_policy
 from slipway.envvars import PUSHGATEWAY_URL_ENV
 from slipway.lifecycle import GateRejected, LifecycleError
 from slipway.lifecycle.formats import load_model_formats_first
@@ -47,6 +48,14 @@ pipeline = typer.Typer(
 app.add_typer(pipeline, name="pipeline")
 data = typer.Typer(help="Data versions a model was trained and evaluated on.", no_args_is_help=True)
 app.add_typer(data, name="data")
+
+
+@app.callback()
+def _process(ctx: typer.Context) -> None:
+    # A command runs once and exits (slipway.gc_policy); `serve` keeps CPython's thresholds.
+    if ctx.invoked_subcommand != "serve":
+        gc_policy.for_a_job()
+
 
 OPTIONS = {
     "compute": "{{ cookiecutter.compute }}",

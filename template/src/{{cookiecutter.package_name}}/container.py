@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 
+from slipway import gc_policy
 from slipway.envvars import ENGINE_ENV
 from slipway.jobs import contract
 from slipway.lifecycle import GateRejected, LifecycleError
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    gc_policy.for_a_job()  # a step runs once and exits; the server above keeps CPython's
     run_step(step, args[1:])
     return 0
 
