@@ -163,3 +163,21 @@ def test_the_environment_is_what_constraints_txt_pins() -> None:
     assert not stale, f"in constraints.txt but not installed (make constraints): {stale}"
     moved = sorted(n for n in pinned if installed[n] != pinned[n])
     assert not moved, f"installed at another version than constraints.txt pins: {moved}"
+
+
+def test_the_python_floor_has_the_tarfile_filters_the_package_uses() -> None:
+    """Unpacking model.tar.gz passes ``filter="data"`` (PEP 706), which Python has from 3.11.4
+    (a 3.11.2 interpreter raises TypeError there): requires-python must exclude older ones."""
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    package = ROOT / "infra" / "slipway"
+    uses = [
+        p for p in package.rglob("*.py") if re.search(r"extractall\([^)]*filter=", p.read_text())
+    ]
+    floor = SpecifierSet(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    )
+    assert uses, "no filtered extraction left: the floor may come down again"
+    assert "3.11.3" not in floor and "3.11.4" in floor, floor
