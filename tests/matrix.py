@@ -18,7 +18,6 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from tools.warm_pytest import PlainRunWarning, run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,11 +110,6 @@ def modules_not_run_by(
 
 def combo_id(combo: dict[str, str]) -> str:
     return "-".join(combo[k] for k in CHOICES if k in combo)
-
-
-# The tests that run project suites share one worker, so one warm helper (~7.5 s of CPU to
-# preload) serves them all; a unit of ~100 s, started first among the longest (tests/scheduling.py).
-PROJECT_SUITES = pytest.mark.xdist_group("project-suites")
 
 
 def run_project_tests(

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from matrix import FULL_SUITE_COMBOS, PROJECT_SUITES, ROOT, run_project_tests
+from matrix import FULL_SUITE_COMBOS, ROOT, run_project_tests
 from template_manifest import VENDORED_WHEEL
 
 UV = Path(sys.executable).parent / "uv"
@@ -67,7 +67,6 @@ def test_cookiecutter_project_passes_its_own_make_test(tmp_path: Path, template_
     assert " passed" in run.stdout
 
 
-@PROJECT_SUITES
 def test_cruft_project_records_its_template_and_passes_its_suite(
     tmp_path: Path, template_repo: Path
 ) -> None:

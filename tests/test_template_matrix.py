@@ -18,7 +18,6 @@ from hook_loader import load_inputs
 from matrix import (
     ALL_COMBOS,
     FULL_SUITE_COMBOS,
-    PROJECT_SUITES,
     ROOT,
     STRUCTURAL_COMBOS,
     combo_id,
@@ -141,7 +140,7 @@ def test_every_structural_combination_runs_its_suite_somewhere() -> None:
     assert ran == sorted(map(combo_id, STRUCTURAL_COMBOS)), "a combination runs 0 or 2 times"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session")  # per worker: the suites below spread over the workers
 def bake(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, str]], Path]:
     """``bake(combo)``: a bake of ``combo``, made once per worker."""
     from cookiecutter.main import cookiecutter
@@ -175,7 +174,6 @@ def earlier_in_env(combo: dict[str, str]) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-@PROJECT_SUITES
 @pytest.mark.parametrize("combo", IN_ENV_COMBOS, ids=combo_id)
 def test_generated_project_suite_passes(
     cookies,
