@@ -17,7 +17,9 @@ NEVER = 1_000_000
 """Young collections between two automatic full ones: none in the process's lifetime."""
 
 
-def for_a_job() -> None:
-    """No automatic full collections from here on; the two young generations as before."""
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, NEVER)
+def for_a_job() -> tuple[int, int, int]:
+    """No automatic full collections from here on; the two young generations as before.
+    Returns the thresholds it replaced."""
+    replaced = gc.get_threshold()
+    gc.set_threshold(replaced[0], replaced[1], NEVER)
+    return replaced

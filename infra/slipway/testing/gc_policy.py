@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from slipway.gc_policy import NEVER
+from slipway import gc_policy
 
 _threshold = pytest.StashKey[tuple[int, int, int]]()
 _frozen_before = pytest.StashKey[bool]()
@@ -35,9 +35,8 @@ _module = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_threshold] = young, middle, _ = gc.get_threshold()
     config.stash[_frozen_before] = gc.get_freeze_count() > 0
-    gc.set_threshold(young, middle, NEVER)
+    config.stash[_threshold] = gc_policy.for_a_job()  # a session needs no automatic full one
 
 
 @pytest.hookimpl(tryfirst=True)  # before the module's fixtures are set up
